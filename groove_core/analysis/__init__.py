@@ -1,0 +1,1 @@
+"""Pure statistics over data frames and arrays: no database access here."""

@@ -1,0 +1,1 @@
+"""Reading and writing files: GrooveExport JSON and assistant rule files."""

@@ -1,0 +1,1 @@
+"""Plain data types of groove and their serde-compatible JSON forms."""

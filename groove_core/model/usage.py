@@ -1,0 +1,66 @@
+"""Usage statistics and outcomes of a learning (seed 001, task 5).
+
+The confidence of a learning is the mean of a Beta(alpha, beta) posterior that starts at
+the uniform prior Beta(1, 1) and is updated per injection outcome with the seed's weights:
+helpful adds 1 to alpha, ignored adds 0.1 to beta, contradicted adds 1.5 to beta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+PRIOR_ALPHA = 1.0
+PRIOR_BETA = 1.0
+
+
+class Outcome(StrEnum):
+    """Outcome of one injection of a learning into a session."""
+
+    HELPFUL = "helpful"
+    IGNORED = "ignored"
+    CONTRADICTED = "contradicted"
+
+
+#: (alpha increment, beta increment) per outcome, as in seed 001 ``UsageStats::record_outcome``.
+OUTCOME_INCREMENTS: dict[Outcome, tuple[float, float]] = {
+    Outcome.HELPFUL: (1.0, 0.0),
+    Outcome.IGNORED: (0.0, 0.1),
+    Outcome.CONTRADICTED: (0.0, 1.5),
+}
+
+
+@dataclass
+class UsageStats:
+    """Per-learning usage counters and Beta posterior parameters (relation ``usage_stats``).
+
+    ``last_used`` is a UTC datetime or ``None``; counts are non-negative integers.
+    """
+
+    times_injected: int = 0
+    times_helpful: int = 0
+    times_ignored: int = 0
+    times_contradicted: int = 0
+    last_used: datetime | None = None
+    confidence_alpha: float = PRIOR_ALPHA
+    confidence_beta: float = PRIOR_BETA
+
+    def confidence(self) -> float:
+        """Posterior mean alpha / (alpha + beta), in [0, 1]."""
+        return self.confidence_alpha / (self.confidence_alpha + self.confidence_beta)
+
+    def record_outcome(self, outcome: Outcome, at: datetime | None = None) -> None:
+        """Apply one outcome in place (counts, ``last_used`` and the Beta update)."""
+        outcome = Outcome(outcome)
+        da, db = OUTCOME_INCREMENTS[outcome]
+        self.times_injected += 1
+        if outcome is Outcome.HELPFUL:
+            self.times_helpful += 1
+        elif outcome is Outcome.IGNORED:
+            self.times_ignored += 1
+        else:
+            self.times_contradicted += 1
+        self.confidence_alpha += da
+        self.confidence_beta += db
+        self.last_used = at or datetime.now(UTC)
