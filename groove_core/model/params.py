@@ -1,0 +1,102 @@
+"""Adaptive parameters learned by Bayesian updates (seed 001, task 6)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from groove_core.errors import ValidationError
+from groove_core.model.serde import from_rfc3339, now, require, to_rfc3339
+
+
+@dataclass
+class AdaptiveParam:
+    """A value in [0, 1] with a Beta(prior_alpha, prior_beta) belief over it.
+
+    ``uncertainty`` follows the seed: 1 before any observation, then 1 / (1 + sqrt(n)).
+    """
+
+    value: float = 0.5
+    uncertainty: float = 1.0
+    observations: int = 0
+    prior_alpha: float = 1.0
+    prior_beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.prior_alpha > 0 and self.prior_beta > 0):
+            raise ValidationError("prior_alpha and prior_beta must be positive")
+
+    @classmethod
+    def with_prior(cls, alpha: float, beta: float) -> AdaptiveParam:
+        """Informed prior Beta(alpha, beta); value = alpha / (alpha + beta)."""
+        return cls(alpha / (alpha + beta), 1.0, 0, alpha, beta)
+
+    def update(self, outcome: float, weight: float = 1.0) -> None:
+        """Seed 001's Bayesian update: the outcome in [0, 1] counts with weight
+        ``weight / (1 + uncertainty)`` towards alpha (success) and beta (failure)."""
+        if not 0.0 <= outcome <= 1.0 or weight < 0 or math.isnan(outcome):
+            raise ValidationError("outcome must be in [0, 1] and weight non-negative")
+        self.observations += 1
+        effective = weight / (1.0 + self.uncertainty)
+        self.prior_alpha += outcome * effective
+        self.prior_beta += (1.0 - outcome) * effective
+        self.value = self.prior_alpha / (self.prior_alpha + self.prior_beta)
+        self.uncertainty = 1.0 / (1.0 + math.sqrt(self.observations))
+
+    def sample(self, rng: np.random.Generator | None = None) -> float:
+        """Thompson sampling: one draw from Beta(prior_alpha, prior_beta) (scipy.stats.beta)."""
+        return float(stats.beta(self.prior_alpha, self.prior_beta).rvs(random_state=rng))
+
+    def to_json(self) -> dict:
+        return {
+            "value": self.value,
+            "uncertainty": self.uncertainty,
+            "observations": self.observations,
+            "prior_alpha": self.prior_alpha,
+            "prior_beta": self.prior_beta,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> AdaptiveParam:
+        what = "adaptive param"
+        return cls(
+            value=require(data, "value", float, what),
+            uncertainty=require(data, "uncertainty", float, what),
+            observations=require(data, "observations", int, what),
+            prior_alpha=require(data, "prior_alpha", float, what),
+            prior_beta=require(data, "prior_beta", float, what),
+        )
+
+
+@dataclass
+class SystemParam:
+    """A named system-wide :class:`AdaptiveParam` (relation ``adaptive_params``)."""
+
+    name: str
+    param: AdaptiveParam = field(default_factory=AdaptiveParam)
+    updated_at: datetime = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValidationError("a parameter needs a name")
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "param": self.param.to_json(),
+            "updated_at": to_rfc3339(self.updated_at),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> SystemParam:
+        what = "system param"
+        return cls(
+            name=require(data, "name", str, what),
+            param=AdaptiveParam.from_json(require(data, "param", dict, what)),
+            updated_at=from_rfc3339(require(data, "updated_at", str, what)),
+        )

@@ -1,0 +1,187 @@
+"""Numbered schema migrations and their runner (sqlite-utils' migrations registry is the model).
+
+Each migration module has ``VERSION``, ``DESCRIPTION``, ``CONTRACT`` (versions 1-3 are
+the data contract shared with vibes-groove and are never rolled back), ``up(db)``
+returning the statements to run and, for groove's own versions, ``down(db)``.
+A step runs as ONE chained Cozo program together with its ``schema_version`` row, so it
+applies whole or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from groove_core.errors import DatabaseError, MigrationError, SchemaTooNewError
+from groove_core.store.engine import Engine
+from groove_core.store.migrations import (
+    m001_initial,
+    m002_openworld,
+    m003_attribution,
+    m004_learning_extras,
+)
+
+MIGRATIONS: list[ModuleType] = [
+    m001_initial,
+    m002_openworld,
+    m003_attribution,
+    m004_learning_extras,
+]
+LATEST = max(m.VERSION for m in MIGRATIONS)
+_BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
+
+_RECORD = (
+    "?[version, applied_at, description] <- [[$version, $applied_at, $description]] "
+    ":put schema_version {version => applied_at, description}"
+)
+_UNRECORD = "?[version] <- [[$version]] :rm schema_version {version}"
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """One known or recorded migration: ``applied_at`` is Unix seconds or None if pending."""
+
+    version: int
+    description: str
+    applied_at: int | None
+    contract: bool
+    reversible: bool
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What :func:`migrate` did: versions before and after, steps run, backup written."""
+
+    from_version: int
+    to_version: int
+    applied: list[int]
+    rolled_back: list[int]
+    backup: Path | None
+
+
+def current_version(db: Engine) -> int:
+    """Highest recorded schema version (0 for an empty database).
+
+    Raises:
+        MigrationError: the database holds relations but no ``schema_version``: it was not
+            written by groove or vibes-groove.
+    """
+    relations = db.relations()
+    if "schema_version" not in relations:
+        if relations:
+            names = ", ".join(sorted(relations)[:5])
+            raise MigrationError(
+                f"tier '{db.tier}' at {db.location} is not a groove database "
+                f"(it has relations {names} but no schema_version)"
+            )
+        return 0
+    return int(db.run("?[max(version)] := *schema_version{version}", read_only=True).scalar(0)
+               or 0)
+
+
+def status(db: Engine) -> list[MigrationStatus]:
+    """Every known migration and every recorded one, in version order."""
+    recorded: dict[int, dict] = {}
+    if "schema_version" in db.relations():
+        for row in db.run(
+            "?[version, applied_at, description] := "
+            "*schema_version{version, applied_at, description}",
+            read_only=True,
+        ).dicts():
+            recorded[row["version"]] = row
+    out = []
+    for version in sorted(set(recorded) | set(_BY_VERSION)):
+        mod = _BY_VERSION.get(version)
+        rec = recorded.get(version)
+        out.append(
+            MigrationStatus(
+                version=version,
+                description=mod.DESCRIPTION if mod else rec["description"],
+                applied_at=rec["applied_at"] if rec else None,
+                contract=bool(mod and mod.CONTRACT),
+                reversible=bool(mod and not mod.CONTRACT and hasattr(mod, "down")),
+            )
+        )
+    return out
+
+
+def _backup(db: Engine, version: int) -> Path | None:
+    if db.path is None or db.is_empty():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest = db.path.with_name(f"{db.path.name}.v{version}-{stamp}.backup")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = db.path.with_name(f"{db.path.name}.v{version}-{stamp}-{n}.backup")
+    return db.backup(dest)
+
+
+def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> MigrationReport:
+    """Bring ``db`` to schema ``target`` (default: the latest this code knows).
+
+    Going up applies each pending step in order; going down runs the ``down`` of groove's
+    own versions (never below version 3, the data contract). Before any change to a
+    non-empty persistent tier a backup is written beside it (``<db>.v<N>-<time>.backup``).
+
+    Raises:
+        SchemaTooNewError: the tier's version is newer than this code knows; untouched.
+        MigrationError: a step failed (the tier stays at the last complete version) or the
+            target is unknown or below the contract versions.
+    """
+    start = current_version(db)
+    if start > LATEST:
+        raise SchemaTooNewError(
+            db.tier,
+            f"{db.location} has schema version {start}, but this groove knows versions up "
+            f"to {LATEST}; upgrade groove to open it (nothing was changed)",
+        )
+    target = LATEST if target is None else int(target)
+    if target not in _BY_VERSION:
+        raise MigrationError(f"unknown schema version {target} (known: 1..{LATEST})")
+    applied: list[int] = []
+    rolled: list[int] = []
+    if target == start:
+        return MigrationReport(start, start, applied, rolled, None)
+    for version in range(start, target, -1):
+        step = _BY_VERSION[version]
+        if step.CONTRACT or not hasattr(step, "down"):
+            raise MigrationError(
+                f"version {version} ({step.DESCRIPTION}) is part of the shared data contract "
+                "and cannot be rolled back"
+            )
+    written = _backup(db, start) if backup else None
+    version = start
+    while version < target:
+        step = _BY_VERSION[version + 1]
+        _run_step(db, step, step.up(db) + [_RECORD], up=True)
+        applied.append(step.VERSION)
+        version = step.VERSION
+    while version > target:
+        step = _BY_VERSION[version]
+        _run_step(db, step, step.down(db) + [_UNRECORD], up=False)
+        rolled.append(version)
+        version -= 1
+    return MigrationReport(start, version, applied, rolled, written)
+
+
+def _run_step(db: Engine, step: ModuleType, blocks: list[str], *, up: bool) -> None:
+    params = {
+        "version": step.VERSION,
+        "applied_at": int(time.time()),
+        "description": step.DESCRIPTION,
+    }
+    try:
+        db.run_chain(blocks, params)
+    except DatabaseError as err:
+        # Another process may have applied the same step a moment ago.
+        now_at = current_version(db)
+        if (up and now_at >= step.VERSION) or (not up and now_at < step.VERSION):
+            return
+        verb = "apply" if up else "roll back"
+        raise MigrationError(
+            f"could not {verb} schema version {step.VERSION} ({step.DESCRIPTION}) on tier "
+            f"'{db.tier}': {err}; the tier stays at version {now_at}"
+        ) from None
