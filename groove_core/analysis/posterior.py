@@ -152,8 +152,7 @@ def summarize(
     lvl = _check_level(level)
     if a < pa or b < pb:
         raise ValidationError(
-            f"posterior Beta({a}, {b}) holds fewer pseudo-counts than its prior "
-            f"Beta({pa}, {pb})"
+            f"posterior Beta({a}, {b}) holds fewer pseudo-counts than its prior Beta({pa}, {pb})"
         )
     thr: float | None = None
     if threshold is not None:

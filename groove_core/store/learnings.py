@@ -1,0 +1,815 @@
+"""Learnings, usage stats, relations, edit history and embeddings of one tier.
+
+Every multi-row write is one chained Cozo program, so it applies whole or not at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from groove_core.embed import DIM, Embedder, content_hash
+from groove_core.errors import EmbeddingError, NotFoundError, ValidationError
+from groove_core.model.learning import Learning, LearningCategory, LearningContent
+from groove_core.model.relations import LearningRelation, RelationType
+from groove_core.model.scope import Scope
+from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
+from groove_core.store.engine import Engine
+from groove_core.store.rows import (
+    LEARNING_COLS,
+    LEARNING_HEAD,
+    LEARNING_KEYED,
+    USAGE_HEAD,
+    USAGE_KEYED,
+    learning_to_row,
+    row_to_learning,
+    row_to_usage,
+    usage_to_row,
+)
+
+#: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
+SORTS = {
+    "recency": "-updated_at, id",
+    "created": "-created_at, id",
+    "confidence": "-confidence, id",
+    "usage": "-times_injected, -updated_at, id",
+    "description": "description, id",
+}
+_SOURCE_TYPES = ("transcript", "user_created", "promoted", "imported", "enterprise_curated")
+
+_LEARNING_ATOM = "*learning{" + LEARNING_HEAD + "}"
+_PUT_LEARNING = f"?[{LEARNING_HEAD}] <- $learnings :put learning {{{LEARNING_KEYED}}}"
+_PUT_USAGE = f"?[{USAGE_HEAD}] <- $usage :put usage_stats {{{USAGE_KEYED}}}"
+_PUT_EMBEDDING = (
+    "?[learning_id, embedding] <- $embeddings :put learning_embeddings {learning_id => embedding}"
+)
+_PUT_EDIT = (
+    "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
+    ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
+)
+
+
+def text_for_embedding(content: LearningContent) -> str:
+    """The text a learning is embedded by: description and insight."""
+    if content.insight.strip() and content.insight.strip() != content.description.strip():
+        return f"{content.description}\n{content.insight}"
+    return content.description
+
+
+def current_user() -> str:
+    """Who is editing, for the history (the OS login name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class LearningFilter:
+    """Filters for :meth:`LearningStore.list` and ``count``; ``None`` means any.
+
+    ``scope`` is a DB scope string, ``category`` a category DB string, ``source_type`` one
+    of the seed's source types, ``ids`` restricts to those ids.
+    """
+
+    scope: str | None = None
+    category: str | None = None
+    source_type: str | None = None
+    ids: Sequence[str] | None = None
+
+    def clauses(self) -> tuple[list[str], dict[str, Any]]:
+        """Datalog conditions (fixed text) and their bound parameters."""
+        conds: list[str] = []
+        params: dict[str, Any] = {}
+        if self.scope:
+            Scope.parse(self.scope)
+            conds.append("scope = $f_scope")
+            params["f_scope"] = self.scope
+        if self.category:
+            conds.append("category = $f_category")
+            params["f_category"] = LearningCategory.parse(self.category).value
+        if self.source_type:
+            if self.source_type not in _SOURCE_TYPES:
+                raise ValidationError(f"unknown source type {self.source_type!r}")
+            conds.append("source_type = $f_source")
+            params["f_source"] = self.source_type
+        if self.ids is not None:
+            conds.append("is_in(id, $f_ids)")
+            params["f_ids"] = [check_uuid(i) for i in self.ids]
+        return conds, params
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of learnings: ``items`` in order, ``total`` matching rows, the window."""
+
+    items: list[Learning]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One entry of a learning's history: who did what when, with the fields before and
+    after (``None`` for a creation's before or a deletion's after)."""
+
+    learning_id: str
+    edit_id: str
+    at: Any
+    who: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+@dataclass(frozen=True)
+class Related:
+    """A relation of a learning, seen from it: ``direction`` is ``out`` when the learning
+    is ``from_id`` and ``in`` otherwise; ``other`` is the learning at the far end (None
+    if it no longer exists)."""
+
+    relation: LearningRelation
+    direction: str
+    other: Learning | None
+
+
+class LearningStore:
+    """Typed access to the learnings of one tier (seed 001 ``LearningStore``).
+
+    Args:
+        db: the tier's open engine (already migrated).
+        embedder: embeds description + insight; ``None`` stores learnings without
+            embeddings (semantic search then skips them until :meth:`reembed`).
+    """
+
+    def __init__(self, db: Engine, embedder: Embedder | None = None):
+        self.db = db
+        self.embedder = embedder
+
+    @property
+    def tier(self) -> str:
+        return self.db.tier
+
+    # ------------------------------------------------------------ embeddings
+    def embed_texts(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
+        batch_size: int = 64,
+    ) -> np.ndarray:
+        """Embeddings of ``texts`` as float32 ``(n, 384)``, each distinct text embedded once:
+        the tier's ``embedding_cache`` (keyed by content hash) is read first and filled
+        with what had to be computed. ``progress(k)`` is called after each batch of ``k``.
+
+        Raises:
+            EmbeddingError: no embedder is configured or it returned the wrong shape.
+        """
+        if self.embedder is None:
+            raise EmbeddingError(f"tier '{self.tier}' has no embedder configured")
+        model = self.embedder.name
+        keys = [content_hash(t, model) for t in texts]
+        unique = list(dict.fromkeys(keys))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(unique), 2000):
+            chunk = unique[start : start + 2000]
+            res = self.db.run(
+                "?[content_hash, embedding] := *embedding_cache{content_hash, embedding}, "
+                "is_in(content_hash, $keys)",
+                {"keys": chunk},
+                read_only=True,
+            )
+            for key, vec in res.rows:
+                found[key] = np.asarray(vec, dtype=np.float32)
+        first_text = {}
+        for key, text in zip(keys, texts, strict=True):
+            first_text.setdefault(key, text)
+        missing = [k for k in unique if k not in found]
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start : start + batch_size]
+            vecs = np.asarray(self.embedder.embed([first_text[k] for k in batch]), np.float32)
+            if vecs.shape != (len(batch), DIM) or not np.isfinite(vecs).all():
+                raise EmbeddingError(
+                    f"embedder {model} returned shape {vecs.shape}, expected ({len(batch)}, {DIM})"
+                )
+            self.db.run(
+                "?[content_hash, embedding] <- $rows :put embedding_cache {content_hash => embedding}",
+                {"rows": [[k, v.tolist()] for k, v in zip(batch, vecs, strict=True)]},
+            )
+            found.update(zip(batch, vecs, strict=True))
+            if progress:
+                progress(len(batch))
+        if not keys:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.stack([found[k] for k in keys])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embedding of a search query (cached like any text)."""
+        return self.embed_texts([text])[0]
+
+    # ------------------------------------------------------------ writes
+    def store(self, learning: Learning, *, who: str | None = None) -> str:
+        """Store one learning (new or replacing the same id) with default usage stats, its
+        embedding and a ``created`` history entry. Returns its id."""
+        self.store_many([learning], who=who)
+        return learning.id
+
+    def store_many(
+        self,
+        learnings: Sequence[Learning],
+        *,
+        who: str | None = None,
+        action: str = "created",
+        usage: dict[str, UsageStats] | None = None,
+        embed_progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store many learnings in ONE transaction (rows, usage stats, embeddings, history).
+
+        Embeddings are computed first, in batches (cached by content), so a failure of the
+        model writes nothing. Large batches drop and rebuild the HNSW index around the
+        load, which is much faster than inserting into it row by row.
+
+        Returns: the number of learnings written.
+        """
+        if not learnings:
+            return 0
+        usage = usage or {}
+        vectors = None
+        if self.embedder is not None:
+            vectors = self.embed_texts(
+                [text_for_embedding(lr.content) for lr in learnings], embed_progress
+            )
+        who = who or current_user()
+        at = to_unix(now())
+        params: dict[str, Any] = {
+            "learnings": [learning_to_row(lr) for lr in learnings],
+            "usage": [usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings],
+            "edits": [
+                [lr.id, new_id(), at, who, action, None, json.dumps(lr.to_json())]
+                for lr in learnings
+            ],
+        }
+        blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT]
+        if vectors is not None:
+            params["embeddings"] = [
+                [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
+            ]
+            blocks.append(_PUT_EMBEDDING)
+        self.db.run_chain(blocks, params)
+        return len(learnings)
+
+    def update(
+        self,
+        learning_id: str,
+        *,
+        description: str | None = None,
+        insight: str | None = None,
+        category: str | LearningCategory | None = None,
+        scope: str | Scope | None = None,
+        who: str | None = None,
+    ) -> Learning:
+        """Edit fields of a learning in one transaction: the row (``updated_at`` bumped), its
+        embedding, and an ``edited`` history entry with the fields before and after.
+
+        Raises:
+            NotFoundError: no such learning. ValidationError: a field is invalid.
+        """
+        old = self.require(learning_id)
+        content = LearningContent(
+            description if description is not None else old.content.description,
+            insight if insight is not None else old.content.insight,
+            old.content.pattern,
+        )
+        new_scope = Scope.parse(scope) if isinstance(scope, str) else (scope or old.scope)
+        new = replace(
+            old,
+            content=content,
+            category=LearningCategory.parse(category) if category else old.category,
+            scope=new_scope,
+            updated_at=max(now(), old.updated_at),
+        )
+        before, after = _diff(old, new)
+        if not after:
+            return old
+        params: dict[str, Any] = {
+            "learnings": [learning_to_row(new)],
+            "edits": [[new.id, new_id(), to_unix(now()), who or current_user(), "edited",
+                       json.dumps(before), json.dumps(after)]],
+        }
+        blocks = [_PUT_LEARNING, _PUT_EDIT]
+        if self.embedder is not None and content != old.content:
+            vec = self.embed_texts([text_for_embedding(content)])[0]
+            params["embeddings"] = [[new.id, vec.tolist()]]
+            blocks.append(_PUT_EMBEDDING)
+        self.db.run_chain(blocks, params)
+        return new
+
+    def recategorize_many(
+        self, ids: Sequence[str], category: str | LearningCategory, *, who: str | None = None
+    ) -> int:
+        """Set the category of several learnings in one transaction (with history)."""
+        cat = LearningCategory.parse(category)
+        olds = [self.require(i) for i in ids]
+        changed = [o for o in olds if o.category != cat]
+        if not changed:
+            return 0
+        t = now()
+        at = to_unix(t)
+        who = who or current_user()
+        news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
+        self.db.run_chain(
+            [_PUT_LEARNING, _PUT_EDIT],
+            {
+                "learnings": [learning_to_row(n) for n in news],
+                "edits": [
+                    [o.id, new_id(), at, who, "edited",
+                     json.dumps({"category": o.category.value}),
+                     json.dumps({"category": cat.value})]
+                    for o in changed
+                ],
+            },
+        )
+        return len(changed)
+
+    def delete(self, learning_id: str, *, who: str | None = None) -> bool:
+        """Delete a learning with its usage stats, embedding and relations (both directions),
+        in one transaction; the history keeps a ``deleted`` entry with the whole learning,
+        its usage and relations so :meth:`restore` can undo it. Returns False if absent."""
+        return self.delete_many([learning_id], who=who) == 1
+
+    def delete_many(self, ids: Iterable[str], *, who: str | None = None) -> int:
+        """Delete several learnings in one transaction (see :meth:`delete`)."""
+        ids = [check_uuid(i) for i in ids]
+        existing = {lr.id: lr for lr in self.get_many(ids)}
+        if not existing:
+            return 0
+        keep = list(existing)
+        usages = self.usage_many(keep)
+        rels: dict[str, list[dict]] = {i: [] for i in keep}
+        for rel in self._relations_touching(keep):
+            for end in (rel.from_id, rel.to_id):
+                if end in rels:
+                    rels[end].append(rel.to_json())
+        at = to_unix(now())
+        who = who or current_user()
+        snapshot = {
+            i: {
+                "learning": existing[i].to_json(),
+                "usage": usage_to_row(i, usages.get(i, UsageStats())),
+                "relations": rels[i],
+            }
+            for i in keep
+        }
+        self.db.run_chain(
+            [
+                "?[id] <- $ids :rm learning {id}",
+                "?[learning_id] <- $ids :rm usage_stats {learning_id}",
+                "?[learning_id] <- $ids :rm learning_embeddings {learning_id}",
+                "?[from_id, relation_type, to_id] := *learning_relations{from_id, relation_type, "
+                "to_id}, is_in(from_id, $flat) :rm learning_relations {from_id, relation_type, to_id}",
+                "?[from_id, relation_type, to_id] := *learning_relations{from_id, relation_type, "
+                "to_id}, is_in(to_id, $flat) :rm learning_relations {from_id, relation_type, to_id}",
+                _PUT_EDIT,
+            ],
+            {
+                "ids": [[i] for i in keep],
+                "flat": keep,
+                "edits": [
+                    [i, new_id(), at, who, "deleted", json.dumps(snapshot[i]), None] for i in keep
+                ],
+            },
+        )
+        return len(keep)
+
+    def deleted(self, limit: int = 50) -> list[Edit]:
+        """The most recent deletions whose learning is still gone (newest first)."""
+        res = self.db.run(
+            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json}, "
+            "action = 'deleted', not *learning{id: learning_id} "
+            ":order -at :limit $limit",
+            {"limit": int(limit)},
+            read_only=True,
+        )
+        return [_edit(r) for r in res.dicts()]
+
+    def restore(self, learning_id: str, *, who: str | None = None) -> Learning:
+        """Undo the deletion of a learning: the row, usage stats, relations whose other end
+        still exists, and a re-computed embedding, in one transaction.
+
+        Raises:
+            NotFoundError: no deletion of that id is recorded, or it exists again.
+        """
+        learning_id = check_uuid(learning_id)
+        if self.get(learning_id) is not None:
+            raise NotFoundError(f"learning {learning_id} is not deleted")
+        edits = [e for e in self.history(learning_id) if e.action == "deleted"]
+        if not edits:
+            raise NotFoundError(f"no deletion of learning {learning_id} is recorded")
+        snap = edits[-1].before or {}
+        learning = Learning.from_json(snap["learning"])
+        stats = row_to_usage(dict(zip([c for c in (
+            "learning_id", "times_injected", "times_helpful", "times_ignored",
+            "times_contradicted", "last_used", "confidence_alpha", "confidence_beta")],
+            snap["usage"], strict=True)))
+        self.store_many([learning], who=who, action="restored", usage={learning.id: stats})
+        for rel in snap.get("relations", []):
+            relation = LearningRelation.from_json(rel)
+            other = relation.to_id if relation.from_id == learning.id else relation.from_id
+            if self.get(other) is not None:
+                self.store_relation(relation)
+        return self.require(learning.id)
+
+    # ------------------------------------------------------------ reads
+    def get(self, learning_id: str) -> Learning | None:
+        """The learning with that id, or None."""
+        found = self.get_many([learning_id])
+        return found[0] if found else None
+
+    def require(self, learning_id: str) -> Learning:
+        """Like :meth:`get` but raises NotFoundError naming the tier."""
+        found = self.get(learning_id)
+        if found is None:
+            raise NotFoundError(f"no learning {learning_id} in tier '{self.tier}'")
+        return found
+
+    def get_many(self, ids: Sequence[str]) -> list[Learning]:
+        """The learnings among ``ids`` that exist, in the order of ``ids``."""
+        ids = [check_uuid(i) for i in ids]
+        if not ids:
+            return []
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := {_LEARNING_ATOM}, is_in(id, $ids)",
+            {"ids": ids},
+            read_only=True,
+        )
+        by_id = {r["id"]: row_to_learning(r, self.tier) for r in res.dicts()}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def count(self, flt: LearningFilter | None = None) -> int:
+        """Number of learnings matching ``flt`` (all when None)."""
+        conds, params = (flt or LearningFilter()).clauses()
+        body = ", ".join([_LEARNING_ATOM, *conds])
+        return int(self.db.run(f"?[count(id)] := {body}", params, read_only=True).scalar(0))
+
+    def list(
+        self,
+        flt: LearningFilter | None = None,
+        *,
+        sort: str = "recency",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """One page of learnings matching ``flt``, sorted by ``sort`` (a key of
+        :data:`SORTS`). Sorting and paging happen inside Cozo: only the page's rows come
+        back to Python, whatever the size of the tier.
+
+        Raises:
+            ValidationError: unknown sort, negative limit/offset, or a bad filter value.
+        """
+        if sort not in SORTS:
+            raise ValidationError(f"unknown sort {sort!r} (use one of {', '.join(SORTS)})")
+        limit, offset = int(limit), int(offset)
+        if limit < 1 or offset < 0:
+            raise ValidationError("limit must be >= 1 and offset >= 0")
+        conds, params = (flt or LearningFilter()).clauses()
+        head = LEARNING_HEAD + ", times_injected"
+        body = ", ".join([_LEARNING_ATOM, *conds, "uses[id, times_injected]"]) if (
+            sort == "usage") else ", ".join([_LEARNING_ATOM, *conds])
+        rules = ""
+        if sort == "usage":
+            rules = (
+                "uses[id, n] := *usage_stats{learning_id: id, times_injected: n}\n"
+                "uses[id, n] := *learning{id}, not *usage_stats{learning_id: id}, n = 0\n"
+            )
+        else:
+            head = LEARNING_HEAD
+        script = (
+            f"{rules}?[{head}] := {body} :order {SORTS[sort]} :limit $limit :offset $offset"
+        )
+        res = self.db.run(script, {**params, "limit": limit, "offset": offset}, read_only=True)
+        items = [row_to_learning(r, self.tier) for r in res.dicts()]
+        return Page(items, self.count(flt), offset, limit)
+
+    def iter_all(self, batch: int = 1000) -> Iterable[Learning]:
+        """Every learning, in id order, read ``batch`` rows at a time."""
+        last = ""
+        while True:
+            res = self.db.run(
+                f"?[{LEARNING_HEAD}] := {_LEARNING_ATOM}, id > $last :order id :limit $n",
+                {"last": last, "n": batch},
+                read_only=True,
+            )
+            rows = res.dicts()
+            if not rows:
+                return
+            for r in rows:
+                yield row_to_learning(r, self.tier)
+            last = rows[-1]["id"]
+
+    def find_by_scope(self, scope: Scope | str) -> list[Learning]:
+        """All learnings in a scope (seed 001)."""
+        s = scope.to_db() if isinstance(scope, Scope) else Scope.parse(scope).to_db()
+        return self._all(LearningFilter(scope=s))
+
+    def find_by_category(self, category: LearningCategory | str) -> list[Learning]:
+        """All learnings of a category (seed 001)."""
+        return self._all(LearningFilter(category=LearningCategory.parse(category).value))
+
+    def _all(self, flt: LearningFilter) -> list[Learning]:
+        conds, params = flt.clauses()
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := " + ", ".join([_LEARNING_ATOM, *conds]) + " :order id",
+            params,
+            read_only=True,
+        )
+        return [row_to_learning(r, self.tier) for r in res.dicts()]
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        """Counts by category, scope and source type (for filters and the overview)."""
+        out: dict[str, dict[str, int]] = {}
+        for col in ("category", "scope", "source_type"):
+            res = self.db.run(
+                f"?[{col}, count(id)] := *learning{{id, {col}}}", read_only=True
+            )
+            out[col] = {k: int(n) for k, n in res.rows}
+        return out
+
+    def content_hashes(self) -> set[str]:
+        """sha256 of (category, description, insight, scope) of every learning: lets an
+        import skip what is already here."""
+        res = self.db.run(
+            "?[scope, category, description, insight] := "
+            "*learning{scope, category, description, insight}",
+            read_only=True,
+        )
+        return {learning_key(*row) for row in res.rows}
+
+    # ------------------------------------------------------------ usage
+    def usage(self, learning_id: str) -> UsageStats:
+        """Usage stats of a learning (defaults if none are stored).
+
+        Raises: NotFoundError when the learning does not exist.
+        """
+        self.require(learning_id)
+        return self.usage_many([learning_id]).get(check_uuid(learning_id), UsageStats())
+
+    def usage_many(self, ids: Sequence[str]) -> dict[str, UsageStats]:
+        """Usage stats by id for those of ``ids`` that have a stored row."""
+        res = self.db.run(
+            f"?[{USAGE_HEAD}] := *usage_stats{{{USAGE_HEAD}}}, is_in(learning_id, $ids)",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r["learning_id"]: row_to_usage(r) for r in res.dicts()}
+
+    def update_usage(self, learning_id: str, stats: UsageStats) -> None:
+        """Replace a learning's usage stats (seed 001) and keep ``learning.confidence`` equal
+        to the posterior mean, in one transaction."""
+        self.require(learning_id)
+        self.db.run_chain(
+            [
+                _PUT_USAGE,
+                "?[id, confidence] <- [[$id, $confidence]] :update learning {id => confidence}",
+            ],
+            {
+                "usage": [usage_to_row(check_uuid(learning_id), stats)],
+                "id": check_uuid(learning_id),
+                "confidence": stats.confidence(),
+            },
+        )
+
+    def record_outcome(
+        self,
+        learning_id: str,
+        outcome: Outcome | str,
+        *,
+        session_id: str | None = None,
+        at: Any = None,
+    ) -> UsageStats:
+        """Apply one injection outcome with the seed's Beta update and keep it as an
+        ``outcome_event``. The read-modify-write runs inside Cozo as one program, so
+        several processes recording outcomes for the same learning lose no update.
+
+        Raises:
+            NotFoundError: no such learning. ValidationError: unknown outcome.
+        """
+        try:
+            outcome = Outcome(outcome)
+        except ValueError:
+            raise ValidationError(
+                f"unknown outcome {outcome!r} (use helpful, ignored or contradicted)"
+            ) from None
+        lid = self.require(learning_id).id
+        da, dbeta = OUTCOME_INCREMENTS[outcome]
+        when = to_unix(at) if at is not None else to_unix(now())
+        counts = {
+            "dh": int(outcome is Outcome.HELPFUL),
+            "dg": int(outcome is Outcome.IGNORED),
+            "dc": int(outcome is Outcome.CONTRADICTED),
+        }
+        self.db.run_chain(
+            [
+                # make sure a usage row exists (rows written by others may lack one)
+                f"?[{USAGE_HEAD}] := *learning{{id: learning_id}}, learning_id = $id, "
+                "not *usage_stats{learning_id}, times_injected = 0, times_helpful = 0, "
+                "times_ignored = 0, times_contradicted = 0, last_used = null, "
+                f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
+                f"?[{USAGE_HEAD}] := *usage_stats{{learning_id, times_injected: ti, "
+                "times_helpful: th, times_ignored: tg, times_contradicted: tc, "
+                "confidence_alpha: a, confidence_beta: b}, learning_id = $id, "
+                "times_injected = ti + 1, times_helpful = th + $dh, times_ignored = tg + $dg, "
+                "times_contradicted = tc + $dc, last_used = $at, confidence_alpha = a + $da, "
+                f"confidence_beta = b + $db :put usage_stats {{{USAGE_KEYED}}}",
+                "?[id, confidence] := *usage_stats{learning_id: id, confidence_alpha: a, "
+                "confidence_beta: b}, id = $id, confidence = a / (a + b) "
+                ":update learning {id => confidence}",
+                "?[learning_id, event_id, at, outcome, session_id] <- "
+                "[[$id, $eid, $at, $outcome, $session]] "
+                ":put outcome_event {learning_id, event_id => at, outcome, session_id}",
+            ],
+            {
+                "id": lid, "at": when, "da": da, "db": dbeta, **counts,
+                "eid": new_id(), "outcome": outcome.value, "session": session_id,
+            },
+        )
+        return self.usage_many([lid])[lid]
+
+    def outcome_events(self, learning_id: str) -> list[dict]:
+        """Every recorded outcome of a learning, oldest first: dicts with ``timestamp``
+        (aware datetime), ``outcome`` and ``session_id``."""
+        res = self.db.run(
+            "?[at, event_id, outcome, session_id] := *outcome_event{learning_id, event_id, at, "
+            "outcome, session_id}, learning_id = $id :order at, event_id",
+            {"id": check_uuid(learning_id)},
+            read_only=True,
+        )
+        return [
+            {"timestamp": from_unix(at), "outcome": o, "session_id": s}
+            for at, _e, o, s in res.rows
+        ]
+
+    # ------------------------------------------------------------ relations
+    def store_relation(self, relation: LearningRelation) -> None:
+        """Store (or replace) a relation between two learnings of this tier.
+
+        Raises: NotFoundError when either end does not exist. ValidationError for a self-loop.
+        """
+        if relation.from_id == relation.to_id:
+            raise ValidationError("a learning cannot be related to itself")
+        for end in (relation.from_id, relation.to_id):
+            self.require(end)
+        self.db.run(
+            "?[from_id, relation_type, to_id, weight, created_at] <- "
+            "[[$from, $type, $to, $weight, $at]] :put learning_relations "
+            "{from_id, relation_type, to_id => weight, created_at}",
+            {
+                "from": relation.from_id, "type": relation.relation_type.value,
+                "to": relation.to_id, "weight": float(relation.weight),
+                "at": to_unix(relation.created_at),
+            },
+        )
+
+    def remove_relation(self, relation: LearningRelation) -> None:
+        """Remove one relation (no error if absent)."""
+        self.db.run(
+            "?[from_id, relation_type, to_id] <- [[$from, $type, $to]] "
+            ":rm learning_relations {from_id, relation_type, to_id}",
+            {"from": relation.from_id, "type": relation.relation_type.value,
+             "to": relation.to_id},
+        )
+
+    def _relations_touching(self, ids: Sequence[str]) -> list[LearningRelation]:
+        res = self.db.run(
+            "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
+            "from_id, relation_type, to_id, weight, created_at}, is_in(from_id, $ids) "
+            "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
+            "from_id, relation_type, to_id, weight, created_at}, is_in(to_id, $ids)",
+            {"ids": list(ids)},
+            read_only=True,
+        )
+        return [
+            LearningRelation(f, RelationType.parse(t), to, w, from_unix(c))
+            for f, t, to, w, c in res.rows
+        ]
+
+    def related(
+        self, learning_id: str, relation_type: RelationType | str | None = None
+    ) -> list[Related]:
+        """Relations of a learning in both directions, each with the learning at the other
+        end, optionally of one type only."""
+        lid = check_uuid(learning_id)
+        rtype = RelationType.parse(relation_type) if relation_type else None
+        rels = [
+            r for r in self._relations_touching([lid])
+            if rtype is None or r.relation_type == rtype
+        ]
+        others = {lr.id: lr for lr in self.get_many(
+            [r.to_id if r.from_id == lid else r.from_id for r in rels])}
+        return [
+            Related(r, "out" if r.from_id == lid else "in",
+                    others.get(r.to_id if r.from_id == lid else r.from_id))
+            for r in rels
+        ]
+
+    def find_related(
+        self, learning_id: str, relation_type: RelationType | str | None = None
+    ) -> list[Learning]:
+        """Learnings related to ``learning_id`` in either direction (seed 001)."""
+        return [r.other for r in self.related(learning_id, relation_type) if r.other]
+
+    # ------------------------------------------------------------ history
+    def history(self, learning_id: str) -> list[Edit]:
+        """Edit history of a learning, oldest first."""
+        res = self.db.run(
+            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json}, "
+            "learning_id = $id :order at, edit_id",
+            {"id": check_uuid(learning_id)},
+            read_only=True,
+        )
+        return [_edit(r) for r in res.dicts()]
+
+    def record_history(
+        self, learning_id: str, action: str, before: dict | None, after: dict | None,
+        *, who: str | None = None,
+    ) -> None:
+        """Add a history entry that is not an edit of the row itself (e.g. ``deprecated``)."""
+        self.db.run(
+            _PUT_EDIT,
+            {"edits": [[check_uuid(learning_id), new_id(), to_unix(now()),
+                        who or current_user(), action,
+                        None if before is None else json.dumps(before),
+                        None if after is None else json.dumps(after)]]},
+        )
+
+    def reembed(self, progress: Callable[[int], None] | None = None) -> int:
+        """Compute embeddings for learnings that have none (e.g. written by another program).
+        Returns how many were added."""
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := {_LEARNING_ATOM}, not *learning_embeddings{{learning_id: id}}",
+            read_only=True,
+        )
+        todo = [row_to_learning(r, self.tier) for r in res.dicts()]
+        if not todo:
+            return 0
+        vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
+        self.db.run(
+            _PUT_EMBEDDING,
+            {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
+        )
+        return len(todo)
+
+
+def learning_key(scope: str, category: str, description: str, insight: str) -> str:
+    """Identity of a learning's content, for idempotent imports."""
+    import hashlib
+
+    return hashlib.sha256(
+        json.dumps([scope, category, description, insight], ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    pairs = {
+        "description": (old.content.description, new.content.description),
+        "insight": (old.content.insight, new.content.insight),
+        "category": (old.category.value, new.category.value),
+        "scope": (old.scope.to_db(), new.scope.to_db()),
+    }
+    for name, (a, b) in pairs.items():
+        if a != b:
+            before[name] = a
+            after[name] = b
+    return before, after
+
+
+def _edit(row: dict) -> Edit:
+    return Edit(
+        learning_id=row["learning_id"],
+        edit_id=row["edit_id"],
+        at=from_unix(row["at"]),
+        who=row["who"],
+        action=row["action"],
+        before=json.loads(row["before_json"]) if row.get("before_json") else None,
+        after=json.loads(row["after_json"]) if row.get("after_json") else None,
+    )
+
+
+__all__ = [
+    "LEARNING_COLS",
+    "SORTS",
+    "Edit",
+    "LearningFilter",
+    "LearningStore",
+    "Page",
+    "Related",
+    "learning_key",
+    "text_for_embedding",
+]
