@@ -467,14 +467,18 @@ def project(
     id_list, arr = validate_embeddings(ids, embeddings)
     if not isinstance(n_neighbors, int | np.integer) or n_neighbors < 2:
         raise ValidationError(f"n_neighbors must be an integer >= 2; got {n_neighbors!r}")
-    if not (isinstance(min_dist, int | float) and 0.0 <= float(min_dist) and math.isfinite(min_dist)):
+    if not (
+        isinstance(min_dist, int | float) and 0.0 <= float(min_dist) and math.isfinite(min_dist)
+    ):
         raise ValidationError(f"min_dist must be a finite number >= 0; got {min_dist!r}")
     n = len(id_list)
     key = projection_key(id_list, arr)
 
     if n < 3:
         _report(progress, STAGE_DONE, 1.0)
-        return Projection(_frame(id_list, _trivial_layout(id_list, arr)), key, 0, 0, False, "trivial")
+        return Projection(
+            _frame(id_list, _trivial_layout(id_list, arr)), key, 0, 0, False, "trivial"
+        )
 
     params = {
         "n_neighbors": int(min(n_neighbors, n - 1)),
@@ -509,9 +513,13 @@ def project(
             xy[~new_mask] = old.loc[old_ids, ["x", "y"]].to_numpy(dtype=np.float64)
             xy[new_mask] = new_xy
             fitted = list(base.meta["fitted_ids"])
-            result = Projection(_frame(id_list, xy), key, len(fitted), n - len(fitted), False, "transform")
+            result = Projection(
+                _frame(id_list, xy), key, len(fitted), n - len(fitted), False, "transform"
+            )
             _report(progress, STAGE_SAVING, 0.9)
-            cache.put(key, result, base.model, params=params, fitted_ids=fitted, row_digests=digests)
+            cache.put(
+                key, result, base.model, params=params, fitted_ids=fitted, row_digests=digests
+            )
             _report(progress, STAGE_DONE, 1.0)
             return result
 
@@ -576,23 +584,22 @@ def sample_for_plot(
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError("sample_for_plot needs a pandas DataFrame")
-    if isinstance(max_points, bool) or not isinstance(max_points, int | np.integer) or max_points < 1:
+    if (
+        isinstance(max_points, bool)
+        or not isinstance(max_points, int | np.integer)
+        or max_points < 1
+    ):
         raise ValidationError(f"max_points must be a positive integer; got {max_points!r}")
     if stratify_by is not None and stratify_by not in frame.columns:
         raise ValidationError(f"no column {stratify_by!r} to stratify by")
     total = len(frame)
     if total <= max_points:
-        return frame.copy(), SampleInfo(
-            total, total, "all", f"Showing all {total:,} {noun}."
-        )
+        return frame.copy(), SampleInfo(total, total, "all", f"Showing all {total:,} {noun}.")
 
     rng = np.random.default_rng(random_state)
     if stratify_by is None:
         pos = np.sort(rng.choice(total, size=max_points, replace=False))
-        desc = (
-            f"Showing {max_points:,} of {total:,} {noun}, a random sample "
-            f"(seed {random_state})."
-        )
+        desc = f"Showing {max_points:,} of {total:,} {noun}, a random sample (seed {random_state})."
         return frame.iloc[pos].copy(), SampleInfo(total, max_points, "random", desc)
 
     codes, uniques = pd.factorize(frame[stratify_by], sort=True, use_na_sentinel=False)

@@ -542,7 +542,7 @@ class _Splitter:
         self.leadin: str | None = None  # context from a paragraph ending with ':'
         self.pending_leadin: str | None = None
         self.blank_since_item = False
-        self.table_header_pending = False
+        self.table_header: list[str] | None = None
 
     # ---- heading context
     def _heading(self, extra: list[str]) -> str:
@@ -653,7 +653,7 @@ class _Splitter:
                 self._flush_paragraph()
                 if self.items:
                     self.blank_since_item = True
-                self.table_header_pending = False
+                self.table_header = None
                 i += 1
                 continue
 
@@ -678,6 +678,13 @@ class _Splitter:
                 continue
 
             item = _ITEM.match(raw)
+            if item and _FENCE.match(item["rest"] or ""):
+                # "- ```lang": a list item that is only code; the code joins the last rule
+                indent = len(item["indent"]) + len(item["marker"]) + 1
+                item_fence = _FENCE.match(" " * indent + item["rest"])
+                assert item_fence is not None
+                i = self._code_block(i, item_fence)
+                continue
             if item and (item["rest"] or "").strip():
                 self._list_item(item, lineno)
                 i += 1
@@ -751,16 +758,22 @@ class _Splitter:
         self.blank_since_item = False
 
     def _table_row(self, row: str, lineno: int, index: int) -> None:
+        """A table row: header rows give labels, body rows become ``"H: cell | H: cell"``."""
         if self.paragraph or self.items:
             self._end_blocks()
         if _TABLE_SEP.match(row):
             return
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
         nxt = self.lines[index + 1].strip() if index + 1 < len(self.lines) else ""
         if _TABLE_SEP.match(nxt) and "-" in nxt:
-            return  # header row
-        cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        text = " | ".join(c for c in cells if c)
-        self._emit(text, lineno, self._heading([]))
+            self.table_header = cells
+            return
+        header = self.table_header
+        if header and len(header) == len(cells):
+            parts = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=True) if c]
+        else:
+            parts = [c for c in cells if c]
+        self._emit(" | ".join(parts), lineno, self._heading([]))
 
     def _code_block(self, start: int, fence: re.Match[str]) -> int:
         """Skip a fenced code block starting at ``start``; return the next index."""

@@ -1,0 +1,56 @@
+"""System parameters of one tier (seed 001 ``ParamStore``, relation ``adaptive_params``)."""
+
+from __future__ import annotations
+
+from groove_core.model.params import AdaptiveParam, SystemParam
+from groove_core.model.serde import from_unix, to_unix
+from groove_core.store.engine import Engine
+
+_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
+
+
+class ParamStore:
+    """Get, store and list :class:`SystemParam` rows."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+
+    def get_param(self, name: str) -> SystemParam | None:
+        """The parameter called ``name``, or None."""
+        res = self.db.run(
+            f"?[{_COLS}] := *adaptive_params{{{_COLS}}}, param_name = $name",
+            {"name": name},
+            read_only=True,
+        )
+        return _param(res.rows[0]) if res.rows else None
+
+    def store_param(self, param: SystemParam) -> None:
+        """Insert or replace a parameter."""
+        self.store_params([param])
+
+    def store_params(self, params: list[SystemParam]) -> None:
+        """Insert or replace several parameters in one transaction."""
+        if not params:
+            return
+        rows = [
+            [p.name, p.param.value, p.param.uncertainty, p.param.observations,
+             p.param.prior_alpha, p.param.prior_beta, to_unix(p.updated_at)]
+            for p in params
+        ]
+        self.db.run(
+            f"?[{_COLS}] <- $rows :put adaptive_params {{param_name => value, uncertainty, "
+            "observations, prior_alpha, prior_beta, updated_at}",
+            {"rows": rows},
+        )
+
+    def all_params(self) -> list[SystemParam]:
+        """Every parameter, by name."""
+        res = self.db.run(
+            f"?[{_COLS}] := *adaptive_params{{{_COLS}}} :order param_name", read_only=True
+        )
+        return [_param(r) for r in res.rows]
+
+
+def _param(row: list) -> SystemParam:
+    name, value, unc, obs, a, b, at = row
+    return SystemParam(name, AdaptiveParam(value, unc, obs, a, b), from_unix(at))

@@ -1,0 +1,332 @@
+"""Tests of groove_core.analysis.ablation: Welch test, Bayesian chance, confidence sequence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+from statsmodels.stats.power import TTestIndPower
+
+from groove_core.analysis.ablation import (
+    AblationAnalysis,
+    analyze,
+    confidence_sequence,
+    optimal_rho,
+    simulate_outcomes,
+    to_result,
+)
+from groove_core.errors import ValidationError
+
+TOL = 1e-9
+
+
+def _arms(seed: int, effect: float, n_with: int, n_without: int, sd: float = 0.25):
+    return simulate_outcomes(effect, n_with, n_without, sd=sd, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize(
+    ("seed", "effect", "n_with", "n_without", "level"),
+    [(1, 0.1, 30, 30, 0.95), (2, -0.05, 12, 40, 0.9), (3, 0.0, 5, 3, 0.99), (4, 0.3, 2, 2, 0.8)],
+)
+def test_welch_figures_match_scipy(seed, effect, n_with, n_without, level) -> None:
+    w, o = _arms(seed, effect, n_with, n_without, sd=0.2 + 0.1 * seed)
+    a = analyze(w, o, level=level)
+    ref = stats.ttest_ind(w, o, equal_var=False)
+    ci = ref.confidence_interval(confidence_level=level)
+    assert a.n_with == n_with and a.n_without == n_without
+    assert a.mean_with == pytest.approx(np.mean(w), abs=TOL)
+    assert a.mean_without == pytest.approx(np.mean(o), abs=TOL)
+    assert a.effect == pytest.approx(np.mean(w) - np.mean(o), abs=TOL)
+    assert a.t_statistic == pytest.approx(ref.statistic, abs=TOL)
+    assert a.df == pytest.approx(ref.df, abs=TOL)
+    assert a.p_value == pytest.approx(ref.pvalue, abs=TOL)
+    assert a.ci_low == pytest.approx(ci.low, abs=TOL)
+    assert a.ci_high == pytest.approx(ci.high, abs=TOL)
+    # Bayesian chance of helping = t cdf at Welch's t = 1 - one-sided p ("greater")
+    greater = stats.ttest_ind(w, o, equal_var=False, alternative="greater")
+    assert a.prob_helps == pytest.approx(1.0 - greater.pvalue, abs=TOL)
+    assert a.prob_helps == pytest.approx(stats.t.cdf(a.t_statistic, a.df), abs=TOL)
+    assert a.level == level
+
+
+def test_welch_worked_example() -> None:
+    """Welch's t-test, example 1 of the Wikipedia article "Welch's t-test".
+
+    Reported there: t = -2.46, df = 24.99 (~25.0), p = 0.021.
+    """
+    a1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
+    a2 = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4]
+    a = analyze(a1, a2)
+    assert round(a.t_statistic, 2) == -2.46
+    assert round(a.df, 1) == 25.0
+    assert round(a.p_value, 3) == 0.021
+    assert a.effect == pytest.approx(np.mean(a1) - np.mean(a2), abs=TOL)
+    assert a.prob_helps == pytest.approx(a.p_value / 2, abs=TOL)  # effect < 0, symmetric t
+    value, confidence, significant = to_result(a)
+    assert value == a.effect < 0
+    assert confidence == pytest.approx(1 - a.p_value / 2, abs=TOL)
+    assert significant is (a.status != "inconclusive")
+
+
+def _cs_by_hand(w, o, level, rho):
+    """The AsympCS formula of Waudby-Smith et al. (2024), written out independently."""
+    t = len(w) + len(o)
+    pi = len(w) / t
+    var = np.var(w, ddof=1) / pi + np.var(o, ddof=1) / (1 - pi)
+    a = 1 - level
+    r2 = rho**2
+    half = math.sqrt(var) * math.sqrt(
+        2 * (t * r2 + 1) / (t**2 * r2) * math.log(math.sqrt(t * r2 + 1) / a)
+    )
+    est = np.mean(w) - np.mean(o)
+    return est - half, est + half
+
+
+@pytest.mark.parametrize(("n_with", "n_without", "level"), [(25, 25, 0.95), (10, 37, 0.9)])
+def test_confidence_sequence_formula(n_with: int, n_without: int, level: float) -> None:
+    w, o = _arms(11, 0.1, n_with, n_without)
+    rho = optimal_rho(200, level)
+    lo, hi = confidence_sequence(w, o, level=level, t_opt=200)
+    elo, ehi = _cs_by_hand(w, o, level, rho)
+    assert lo == pytest.approx(elo, abs=TOL)
+    assert hi == pytest.approx(ehi, abs=TOL)
+    lo2, hi2 = confidence_sequence(w, o, level=level, rho=0.3)
+    elo2, ehi2 = _cs_by_hand(w, o, level, 0.3)
+    assert (lo2, hi2) == (pytest.approx(elo2, abs=TOL), pytest.approx(ehi2, abs=TOL))
+    a = analyze(w, o, level=level, cs_t_opt=200)
+    assert (a.cs_low, a.cs_high, a.cs_rho) == (lo, hi, rho)
+
+
+@pytest.mark.parametrize(("t_opt", "level"), [(200, 0.95), (50, 0.9), (1000, 0.99)])
+def test_optimal_rho_minimizes_width_at_t_opt(t_opt: float, level: float) -> None:
+    a = 1 - level
+
+    def width(rho: float) -> float:
+        r2 = rho**2
+        return 2 * (t_opt * r2 + 1) / (t_opt**2 * r2) * math.log(math.sqrt(t_opt * r2 + 1) / a)
+
+    best = optimize.minimize_scalar(lambda u: width(math.exp(u)), bracket=(-5, 0), tol=1e-12)
+    rho = optimal_rho(t_opt, level)
+    assert rho == pytest.approx(math.exp(best.x), rel=1e-6)
+    assert width(rho) <= width(rho * 1.01) and width(rho) <= width(rho * 0.99)
+    # stationarity condition log((x + 1) / alpha^2) = x with x = t_opt rho^2
+    x = t_opt * rho**2
+    assert math.log((x + 1) / a**2) == pytest.approx(x, rel=TOL)
+    if level == 0.95:
+        assert x == pytest.approx(8.21197, abs=1e-4)
+
+
+def test_welch_interval_covers_truth_in_1000_experiments() -> None:
+    rng = np.random.default_rng(20260109)
+    true_effect = 0.1
+    covered = 0
+    runs = 1000
+    for _ in range(runs):
+        w, o = simulate_outcomes(true_effect, 25, 35, base=0.4, sd=0.3, rng=rng)
+        a = analyze(w, o)
+        covered += a.ci_low <= true_effect <= a.ci_high
+    rate = covered / runs
+    assert 0.93 <= rate <= 0.97, rate
+
+
+def test_confidence_sequence_covers_truth_under_continuous_monitoring() -> None:
+    """Looking every 10 sessions per arm up to 200: the CS must hold at all 20 looks."""
+    rng = np.random.default_rng(7)
+    true_effect = 0.1
+    runs = 600
+    looks = list(range(10, 201, 10))
+    w_all = np.empty((runs, 200))
+    o_all = np.empty((runs, 200))
+    for r in range(runs):
+        w_all[r], o_all[r] = simulate_outcomes(true_effect, 200, 200, rng=rng)
+
+    cs_always = np.ones(runs, dtype=bool)
+    ci_always = np.ones(runs, dtype=bool)
+    for n in looks:
+        welch = stats.ttest_ind(w_all[:, :n], o_all[:, :n], axis=1, equal_var=False)
+        ci = welch.confidence_interval(confidence_level=0.95)
+        ci_always &= (ci.low <= true_effect) & (true_effect <= ci.high)
+        for r in range(runs):
+            lo, hi = confidence_sequence(w_all[r, :n], o_all[r, :n])
+            cs_always[r] &= lo <= true_effect <= hi
+            # an always-valid interval is wider than the fixed-n one
+            assert lo < ci.low[r] and hi > ci.high[r]
+    cs_rate = cs_always.mean()
+    ci_rate = ci_always.mean()
+    assert cs_rate >= 0.93, cs_rate
+    # repeated looks at the fixed-n interval miss the truth far more often: the point of a CS
+    assert ci_rate < 0.85, ci_rate
+    assert cs_rate > ci_rate + 0.1
+
+
+def test_status_positive_for_large_effect_with_enough_sessions() -> None:
+    w, o = _arms(5, 0.3, 60, 60)
+    few = analyze(w[:10], o[:10])
+    assert few.status == "inconclusive"  # below min_sessions_per_arm whatever the data
+    a = analyze(w, o)
+    assert a.status == "positive"
+    assert a.cs_low > 0
+    assert a.prob_helps > 0.999
+    assert to_result(a)[2] is True
+
+
+def test_status_negative_for_harmful_learning() -> None:
+    w, o = _arms(6, -0.3, 60, 60)
+    a = analyze(w, o)
+    assert a.status == "negative"
+    assert a.cs_high < 0
+    assert a.prob_helps < 0.001
+    value, confidence, significant = to_result(a)
+    assert value < 0 and significant is True
+    assert confidence == pytest.approx(1 - a.prob_helps, abs=TOL)
+
+
+def test_status_inconclusive_without_effect() -> None:
+    a = analyze(*_arms(8, 0.0, 100, 100))
+    assert a.status == "inconclusive"
+    assert a.cs_low < 0 < a.cs_high
+    assert to_result(a)[2] is False
+
+
+def test_status_flips_as_sessions_accumulate() -> None:
+    w, o = _arms(9, 0.2, 150, 150)
+    statuses = [analyze(w[:n], o[:n]).status for n in (5, 19, 150)]
+    assert statuses == ["inconclusive", "inconclusive", "positive"]
+
+
+def _fixed_sd_arms(n: int) -> tuple[np.ndarray, np.ndarray]:
+    base = np.tile([0.25, 0.75], n // 2)
+    return base + 0.05, base
+
+
+def test_sessions_needed_decreases_and_reaches_zero() -> None:
+    needed = []
+    for n in (10, 20, 40, 60):
+        w, o = _fixed_sd_arms(n)
+        needed.append(analyze(w, o, target_effect=0.1, power=0.8).sessions_needed_per_arm)
+    assert needed == sorted(needed, reverse=True)
+    assert needed[0] > needed[-1] > 0
+    w, o = _fixed_sd_arms(400)
+    assert analyze(w, o, target_effect=0.1).sessions_needed_per_arm == 0
+
+
+def test_sessions_needed_cohen_table() -> None:
+    """Cohen (1988), table 2.4.1: d = 0.5, two-sided alpha = 0.05, power 0.8 -> 64 per arm."""
+    w, o = _fixed_sd_arms(20)
+    pooled = math.sqrt((np.var(w, ddof=1) * 19 + np.var(o, ddof=1) * 19) / 38)
+    a = analyze(w, o, target_effect=0.5 * pooled, power=0.8, level=0.95)
+    assert a.sessions_needed_per_arm == 64 - 20
+    required = TTestIndPower().solve_power(effect_size=0.5, alpha=0.05, power=0.8, ratio=1.0)
+    assert math.ceil(required) == 64
+
+
+def test_unbalanced_arms_need_sessions_for_the_smaller_arm() -> None:
+    w, o = _fixed_sd_arms(20)
+    w_big = np.concatenate([w, w, w, w, w])
+    a = analyze(w_big, o, target_effect=0.1)
+    pooled = math.sqrt((np.var(w_big, ddof=1) * 99 + np.var(o, ddof=1) * 19) / 118)
+    required = TTestIndPower().solve_power(
+        effect_size=0.1 / pooled, alpha=0.05, power=0.8, ratio=1.0
+    )
+    assert a.sessions_needed_per_arm == math.ceil(required) - 20
+
+
+@pytest.mark.parametrize(("n_with", "n_without"), [(0, 0), (1, 30), (30, 1), (0, 5)])
+def test_too_few_sessions_give_an_inconclusive_analysis(n_with: int, n_without: int) -> None:
+    w, o = _arms(3, 0.5, n_with, n_without)
+    a = analyze(w, o)
+    assert isinstance(a, AblationAnalysis)
+    assert a.status == "inconclusive"
+    for field in ("ci_low", "ci_high", "t_statistic", "df", "p_value", "prob_helps"):
+        assert math.isnan(getattr(a, field)), field
+    assert math.isnan(a.cs_low) and math.isnan(a.cs_high)
+    assert (a.n_with, a.n_without) == (n_with, n_without)
+    if n_with and n_without:
+        assert a.effect == pytest.approx(np.mean(w) - np.mean(o), abs=TOL)
+    else:
+        assert math.isnan(a.effect)
+    if max(n_with, n_without) >= 2:
+        assert a.sessions_needed_per_arm is not None and a.sessions_needed_per_arm > 0
+    else:
+        assert a.sessions_needed_per_arm is None
+    with pytest.raises(ValidationError):
+        to_result(a)
+
+
+def test_zero_variance_arms() -> None:
+    a = analyze(np.ones(25), np.zeros(25))
+    assert a.effect == 1.0
+    assert a.prob_helps == 1.0
+    assert (a.cs_low, a.cs_high) == (1.0, 1.0)
+    assert a.status == "positive"
+    assert a.sessions_needed_per_arm == 0
+    assert to_result(a) == (1.0, 1.0, True)
+
+
+def test_to_result_confidence_definition() -> None:
+    a = analyze(*_arms(12, 0.05, 30, 30))
+    value, confidence, significant = to_result(a)
+    assert value == a.effect
+    expected = a.prob_helps if a.effect >= 0 else 1 - a.prob_helps
+    assert confidence == pytest.approx(expected, abs=TOL)
+    assert 0.5 <= confidence <= 1.0
+    assert significant is (a.status != "inconclusive")
+    with pytest.raises(ValidationError):
+        to_result((0.1, 0.9, True))  # type: ignore[arg-type]
+
+
+def test_analysis_is_frozen() -> None:
+    a = analyze(*_arms(1, 0.1, 5, 5))
+    with pytest.raises(AttributeError):
+        a.status = "positive"  # type: ignore[misc]
+
+
+def test_simulate_outcomes_is_deterministic_and_has_the_effect() -> None:
+    w1, o1 = simulate_outcomes(0.2, 4000, 3000, rng=np.random.default_rng(1))
+    w2, o2 = simulate_outcomes(0.2, 4000, 3000, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(o1, o2)
+    assert w1.shape == (4000,) and o1.shape == (3000,)
+    assert np.mean(w1) - np.mean(o1) == pytest.approx(0.2, abs=0.02)
+    assert np.std(o1) == pytest.approx(0.25, abs=0.02)
+    assert np.mean(o1) == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(ValidationError):
+        simulate_outcomes(0.1, 5, 5, rng=1)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        simulate_outcomes(0.1, -1, 5, rng=np.random.default_rng(1))
+    with pytest.raises(ValidationError):
+        simulate_outcomes(float("nan"), 5, 5, rng=np.random.default_rng(1))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (([0.1, float("nan"), 0.3], [0.2, 0.3]), {}),
+        (([0.1, 0.2], [0.2, float("inf")]), {}),
+        (([[0.1, 0.2]], [0.2, 0.3]), {}),
+        ((["a", "b"], [0.2, 0.3]), {}),
+        (([0.1, 0.2], [0.2, 0.3]), {"level": 1.0}),
+        (([0.1, 0.2], [0.2, 0.3]), {"level": 0}),
+        (([0.1, 0.2], [0.2, 0.3]), {"power": 1.2}),
+        (([0.1, 0.2], [0.2, 0.3]), {"target_effect": 0.0}),
+        (([0.1, 0.2], [0.2, 0.3]), {"target_effect": float("nan")}),
+        (([0.1, 0.2], [0.2, 0.3]), {"min_sessions_per_arm": 1}),
+        (([0.1, 0.2], [0.2, 0.3]), {"cs_t_opt": 0}),
+    ],
+)
+def test_analyze_rejects_bad_input(args: tuple, kwargs: dict) -> None:
+    with pytest.raises(ValidationError):
+        analyze(*args, **kwargs)
+
+
+def test_confidence_sequence_rejects_bad_input() -> None:
+    with pytest.raises(ValidationError):
+        confidence_sequence([0.1], [0.2, 0.3])
+    with pytest.raises(ValidationError):
+        confidence_sequence([0.1, 0.2], [0.2, 0.3], rho=0.0)
+    with pytest.raises(ValidationError):
+        optimal_rho(0)
+    with pytest.raises(ValidationError):
+        optimal_rho(100, level=1.5)
