@@ -1,0 +1,57 @@
+"""Shared dashboard state: the groove home opened once per server process, and small
+helpers every page uses to pick tiers and show errors as messages, not tracebacks."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from groove_core.errors import GrooveError
+from groove_core.tiers import Groove
+
+
+@st.cache_resource(show_spinner="Opening the groove store...")
+def _open(home: str | None) -> Groove:
+    return Groove(home)
+
+
+def groove() -> Groove:
+    """The process-wide :class:`Groove` for ``$GROOVE_HOME`` (or the default home).
+
+    On failure the page shows which tier could not be opened and why, then stops.
+    """
+    home = os.environ.get("GROOVE_HOME") or None
+    try:
+        return _open(home)
+    except GrooveError as err:
+        st.error(f"groove could not open its store: {err}")
+        st.info(
+            "Close the program named above or fix the tier in config.toml, then reload "
+            "this page."
+        )
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def tier_names(g: Groove) -> list[str]:
+    """Names of the tiers that opened, showing the ones that failed as warnings."""
+    tiers, problems = g.available()
+    for p in problems:
+        st.warning(f"Tier '{p.name}' is not available: {p.reason}")
+    return [t.name for t in tiers]
+
+
+def pick_tier(g: Groove, *, key: str, label: str = "Tier", sidebar: bool = True) -> str:
+    """A select box of open tiers (user first); returns the chosen tier name."""
+    names = tier_names(g)
+    where = st.sidebar if sidebar else st
+    return where.selectbox(label, names, key=key)
+
+
+def report(err: Exception) -> None:
+    """Show a groove error as a message (other exceptions propagate)."""
+    if isinstance(err, GrooveError):
+        st.error(str(err))
+    else:
+        raise err
