@@ -66,3 +66,109 @@ def make_learning(description="Use tabs", insight="Indent with tabs", category="
 
     return Learning.new(Scope.parse(scope), category, LearningContent(description, insight),
                         source or LearningSource.user_created())
+
+
+# ---------------------------------------------------------------- browser tests
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Dashboard:
+    """A real ``streamlit run dashboard/streamlit_app.py`` on a free port for one home."""
+
+    def __init__(self, home: Path):
+        import os
+        import subprocess
+        import time
+        import urllib.request
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+        self.log = open(home / "streamlit.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["python", "-m", "streamlit", "run", str(REPO / "dashboard" / "streamlit_app.py"),
+             "--server.port", str(self.port), "--server.headless", "true",
+             "--server.address", "127.0.0.1"],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start: " + (home / "streamlit.log").read_text())
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def dashboard_factory():
+    """``start(home) -> Dashboard``; every server started is stopped after the test."""
+    started = []
+
+    def start(home):
+        d = Dashboard(Path(home))
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (headless, no sandbox)."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run the README's test command (it installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
+
+
+def wait_idle(pg, timeout: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script after the last action."""
+    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                         timeout=timeout)
+    pg.wait_for_timeout(300)
+    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                         timeout=timeout)
