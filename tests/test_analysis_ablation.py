@@ -263,6 +263,10 @@ def test_zero_variance_arms() -> None:
     assert a.status == "positive"
     assert a.sessions_needed_per_arm == 0
     assert to_result(a) == (1.0, 1.0, True)
+    same = analyze(np.full(25, 0.5), np.full(25, 0.5))
+    assert same.effect == 0.0 and math.isnan(same.prob_helps)
+    assert same.status == "inconclusive"
+    assert to_result(same) == (0.0, 0.5, False)
 
 
 def test_to_result_confidence_definition() -> None:

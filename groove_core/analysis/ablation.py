@@ -22,6 +22,7 @@ All functions are pure: numbers and numpy arrays in, frozen dataclasses out.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -320,7 +321,7 @@ def analyze(
       alpha=1 - level, power=power, ratio=1) per arm (Cohen, *Statistical Power Analysis
       for the Behavioral Sciences*, 2nd ed., 1988), rounded up; the answer is
       max(0, n* - min(n_w, n_o)). Caveat: this is the size for a fixed-n test; the
-      confidence sequence, which sets ``status``, typically needs about twice as many.
+      confidence sequence, which sets ``status``, typically needs 2 to 2.5 times as many.
       A pooled sd of 0 gives n* = 2.
 
     Small samples: with fewer than 2 sessions in an arm no variance can be estimated, so
@@ -392,9 +393,12 @@ def analyze(
         )
 
     effect = mean_w - mean_o
-    res = stats.ttest_ind(w, o, equal_var=False)
-    ci = res.confidence_interval(confidence_level=lvl)
     se = math.sqrt(w.var(ddof=1) / w.size + o.var(ddof=1) / o.size)
+    with warnings.catch_warnings():
+        if se == 0:  # constant arms: scipy warns about precision loss; the result is exact
+            warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.ttest_ind(w, o, equal_var=False)
+        ci = res.confidence_interval(confidence_level=lvl)
     if se > 0:
         prob_helps = float(stats.t.cdf(effect / se, float(res.df)))
     else:
