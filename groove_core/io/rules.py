@@ -38,8 +38,8 @@ How a file is split into rules
   split into sentences; a sentence that is shorter than :data:`MIN_WORDS` or that
   starts with a back reference (``This``, ``It``, ``These``, ``For example``, ...) is
   glued to the sentence before it.
-- **Tables**: each body row is a rule (cells joined with `` | ``); the header row and the
-  separator row are skipped.
+- **Tables**: each body row is a rule, its cells labelled by the header row
+  (``"Do: use X | Don't: use Y"``); the header row and the separator row are not rules.
 - **Fenced code blocks** are never rules. A block that follows a rule in the same
   section (only blank lines or dropped fragments in between) is appended to that rule's
   ``insight`` (code capped at :data:`MAX_CODE_CHARS` characters per rule); otherwise it is
@@ -48,7 +48,10 @@ How a file is split into rules
   rules, HTML comments, link-only lines (links, images, bare URLs, link reference
   definitions), and fragments shorter than :data:`MIN_WORDS` words (a CJK ideograph or
   kana character counts as one word).
-- Blockquote markers (``>``) are removed and the quoted text is read as prose.
+- Blockquote markers (``>``) and ``//`` comment markers (``.cursorrules`` files written
+  as pseudo-JavaScript) are removed and the rest is read as prose. Lines that look like
+  code outside a fence (``const x = [``, ``import ... {``, lone closing brackets,
+  ``.method(...)`` chains) end the current block and are skipped.
 - ``text`` is whitespace-normalised but otherwise verbatim: Markdown emphasis, quotes,
   ``$param``, Datalog-like text and HTML tags are kept as they are (the store binds
   every value as a parameter). Non-English text is kept intact (no Unicode
@@ -68,7 +71,7 @@ match at all gives ``code_pattern``.
 ==================  ============================================================
 category            keywords
 ==================  ============================================================
-harness_knowledge   "you are", "you're", "as an AI", "the AI", assistant, "the
+harness_knowledge   "you are", "you're", "as an AI", "the AI", assistant, ask, "the
                     agent", respond, reply, "your response/answer/output", "ask the
                     user", "the user's request", "clarifying question", "step by
                     step", conversation, chat, Claude, Cursor, Copilot, Gemini, LLM,
@@ -80,8 +83,8 @@ solution            "how to", solution, workaround, solve, resolve, "instead of"
                     "the trick", "known issue", "if you see/get/encounter"
 tool_usage          tool, CLI, command, terminal, shell, script, git, commit, branch,
                     npm, npx, pnpm, yarn, bun, pip, uv, poetry, cargo, go (get, mod,
-                    test), make, docker, compose, kubectl, run, install, lint(er),
-                    formatter, pytest, jest, vitest, CI, deploy
+                    test, build, run), Makefile, docker, compose, kubectl, run,
+                    install, lint(er), formatter, pytest, jest, vitest, CI, deploy
 preference          prefer, always, never, avoid, style, naming, name, format,
                     convention, consistent, "do not", "don't", readable, concise,
                     indent, camelCase, snake_case, PascalCase, kebab-case
@@ -90,7 +93,11 @@ code_pattern        pattern, architecture, structure, component, hook, module,
                     dependency injection, state, API, schema, model, service
 ==================  ============================================================
 
-Non-English rules mostly match nothing and so default to ``code_pattern``.
+Assistant and file names (Claude, Cursor, Copilot, Gemini, LLM, prompt, assistant,
+"the AI") count in the text only, never in the heading: a front matter description
+such as "Cursor rules for Flutter" must not make every rule harness knowledge.
+Only the first 2,000 characters of a text or heading are read. Non-English rules
+mostly match nothing and so default to ``code_pattern``.
 
 Malformed and hostile input
 ===========================
@@ -115,6 +122,7 @@ is therefore read as raw text, as Cursor does.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import os
 import re
@@ -160,6 +168,7 @@ MIN_WORDS = 3
 MAX_DESCRIPTION_CHARS = 120
 MAX_CODE_CHARS = 2000
 MAX_CONTEXT_CHARS = 80
+_CATEGORY_SCAN_CHARS = 2000  # categories are read from the start of long rules
 
 CATEGORIES: tuple[str, ...] = (
     "harness_knowledge",
@@ -438,7 +447,7 @@ _CODE_LINE = re.compile(
 )
 _LINE_COMMENT = re.compile(r"^\s*//+\s?")
 _CHECKBOX = re.compile(r"^\[[ xX]\][ \t]+")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$")
+_TABLE_CELL_SEP = re.compile(r":?-+:?")
 _BLOCKQUOTE = re.compile(r"^[ \t]*(>[ \t]?)+")
 _LINKS = re.compile(
     r"!?\[[^\]]*\]\([^)]*\)|!?\[[^\]]*\]\[[^\]]*\]|<https?://[^>]*>|https?://\S+|www\.\S+"
@@ -459,6 +468,15 @@ _BACKREF = re.compile(
     re.IGNORECASE,
 )
 _NEW_UNIT_START = re.compile(r"^[\"'(*_`]*[A-Z0-9\u00c0-\u00de\u0370-\u1fff\u3000-\uffff]")
+
+
+def _is_table_separator(row: str) -> bool:
+    """``|---|:--:|`` (linear: no regex backtracking over long rows)."""
+    row = row.strip()
+    if "-" not in row:
+        return False
+    cells = row.strip("|").split("|")
+    return all(_TABLE_CELL_SEP.fullmatch(cell.strip()) for cell in cells)
 
 
 def _norm(text: str) -> str:
@@ -537,7 +555,9 @@ class _Splitter:
         self.candidates: list[_Candidate] = []
         self.attach_to: _Candidate | None = None
         self.paragraph: list[tuple[int, str]] = []
-        # open list items: (marker indent, content indent, candidate parts, line, label)
+        # open list items, outermost first: dicts with indent (of the marker), content
+        # (indent of the item's text), parts (text lines), line, label (context for
+        # children) and code (fenced blocks met inside the item)
         self.items: list[dict[str, Any]] = []
         self.leadin: str | None = None  # context from a paragraph ending with ':'
         self.pending_leadin: str | None = None
@@ -567,6 +587,7 @@ class _Splitter:
         self.attach_to = cand
 
     def _close_items(self, down_to: int = 0) -> None:
+        """Emit and close open list items until ``down_to`` remain."""
         while len(self.items) > down_to:
             item = self.items.pop()
             depth = len(self.items)
@@ -576,12 +597,13 @@ class _Splitter:
                 for fence, body in item["code"]:
                     self._attach(self.attach_to, fence, body)
 
-    def _flush_paragraph(self, followed_by_list: bool = False) -> None:
+    def _flush_paragraph(self) -> None:
+        """Emit the open paragraph; remember it as a lead-in when it ends with ':'."""
         if not self.paragraph:
             return
         para = self.paragraph
         self.paragraph = []
-        heading = self._heading([self.leadin] if self.leadin and self.items else [])
+        heading = self._heading([])
         for unit in self._units(para):
             self._emit_prose(unit, heading)
         last = para[-1][1].rstrip()
@@ -603,26 +625,31 @@ class _Splitter:
         return units
 
     def _emit_prose(self, unit: list[tuple[int, str]], heading: str) -> None:
+        """Split one prose unit into sentences (glued when short) and emit them."""
         starts: list[int] = []
         numbers: list[int] = []
-        text = ""
+        parts: list[str] = []
+        offset = 0
         for lineno, part in unit:
-            if text:
-                text += " "
-            starts.append(len(text))
+            part = part.strip()
+            starts.append(offset)
             numbers.append(lineno)
-            text += part.strip()
+            parts.append(part)
+            offset += len(part) + 1
+        text = " ".join(parts)
         merged: list[tuple[int, int]] = []
+        merged_words = 0
         for a, b in _sentences(text):
             sentence = text[a:b]
+            words = _word_count(sentence)
             if merged and (
-                _word_count(sentence) < MIN_WORDS
-                or _BACKREF.match(sentence)
-                or _word_count(text[merged[-1][0] : merged[-1][1]]) < MIN_WORDS
+                words < MIN_WORDS or merged_words < MIN_WORDS or _BACKREF.match(sentence)
             ):
                 merged[-1] = (merged[-1][0], b)
+                merged_words += words
             else:
                 merged.append((a, b))
+                merged_words = words
         for a, b in merged:
             line = numbers[bisect.bisect_right(starts, a) - 1]
             self._emit(text[a:b], line, heading)
@@ -761,11 +788,11 @@ class _Splitter:
         """A table row: header rows give labels, body rows become ``"H: cell | H: cell"``."""
         if self.paragraph or self.items:
             self._end_blocks()
-        if _TABLE_SEP.match(row):
+        if _is_table_separator(row):
             return
         cells = [c.strip() for c in row.strip().strip("|").split("|")]
         nxt = self.lines[index + 1].strip() if index + 1 < len(self.lines) else ""
-        if _TABLE_SEP.match(nxt) and "-" in nxt:
+        if nxt.startswith("|") and _is_table_separator(nxt):
             self.table_header = cells
             return
         header = self.table_header
@@ -811,8 +838,13 @@ class _Splitter:
 # ---------------------------------------------------------------------------- categories
 
 
+_BOUNDARY_BEFORE, _BOUNDARY_AFTER = r"(?<![\w-])", r"(?![\w-])"
+
+
 def _patterns(*words: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(rf"(?<![\w-]){w}(?![\w-])", re.IGNORECASE) for w in words)
+    return tuple(
+        re.compile(f"{_BOUNDARY_BEFORE}{w}{_BOUNDARY_AFTER}", re.IGNORECASE) for w in words
+    )
 
 
 # Words that describe rule files themselves ("Cursor rules for ...", "System prompt"):
@@ -968,20 +1000,50 @@ _CATEGORY_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
 _HEADING_EXCLUDED = frozenset(p.pattern for p in _patterns(*_TEXT_ONLY))
 
 
+def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
+    words = [p.pattern[len(_BOUNDARY_BEFORE) : -len(_BOUNDARY_AFTER)] for p in patterns]
+    inner = "|".join(f"(?:{w})" for w in words)
+    pattern = f"{_BOUNDARY_BEFORE}(?:{inner}){_BOUNDARY_AFTER}"
+    return re.compile(pattern, re.IGNORECASE) if words else None
+
+
+# one combined pattern per category: a quick "nothing here" before counting patterns
+_ANY_IN_TEXT = {c: _any_of(ps) for c, ps in _CATEGORY_PATTERNS.items()}
+_HEADING_PATTERNS = {
+    c: tuple(p for p in ps if p.pattern not in _HEADING_EXCLUDED)
+    for c, ps in _CATEGORY_PATTERNS.items()
+}
+_ANY_IN_HEADING = {c: _any_of(ps) for c, ps in _HEADING_PATTERNS.items()}
+
+
+def _scores(text: str, table: dict[str, tuple[re.Pattern[str], ...]], quick: dict) -> list[int]:
+    scores = []
+    for category in CATEGORIES:
+        combined = quick[category]
+        if not text or combined is None or not combined.search(text):
+            scores.append(0)
+        else:
+            scores.append(sum(1 for p in table[category] if p.search(text)))
+    return scores
+
+
+@functools.lru_cache(maxsize=1024)
+def _heading_scores(heading: str) -> tuple[int, ...]:
+    return tuple(_scores(heading, _HEADING_PATTERNS, _ANY_IN_HEADING))
+
+
 def categorize(text: str, heading: str = "") -> str:
     """Pick the category of a rule from its text and heading (rules in the module doc).
 
     >>> categorize("Retry the request when the API returns a 503 error")
     'error_recovery'
     """
+    text, heading = text[:_CATEGORY_SCAN_CHARS], heading[:_CATEGORY_SCAN_CHARS]
+    in_text = _scores(text, _CATEGORY_PATTERNS, _ANY_IN_TEXT)
+    in_heading = _heading_scores(heading)
     best, best_score = "code_pattern", 0
-    for category in CATEGORIES:
-        score = 0
-        for pattern in _CATEGORY_PATTERNS[category]:
-            if pattern.search(text):
-                score += 2
-            if heading and pattern.pattern not in _HEADING_EXCLUDED and pattern.search(heading):
-                score += 1
+    for category, t, h in zip(CATEGORIES, in_text, in_heading, strict=True):
+        score = 2 * t + h
         if score > best_score:
             best, best_score = category, score
     return best
