@@ -21,6 +21,7 @@ from groove_core.store.migrations import (
     m002_openworld,
     m003_attribution,
     m004_learning_extras,
+    m005_attribution_extras,
 )
 
 MIGRATIONS: list[ModuleType] = [
@@ -28,6 +29,7 @@ MIGRATIONS: list[ModuleType] = [
     m002_openworld,
     m003_attribution,
     m004_learning_extras,
+    m005_attribution_extras,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
