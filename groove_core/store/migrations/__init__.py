@@ -22,6 +22,7 @@ from groove_core.store.migrations import (
     m003_attribution,
     m004_learning_extras,
     m005_attribution_extras,
+    m006_openworld_extras,
 )
 
 MIGRATIONS: list[ModuleType] = [
@@ -30,6 +31,7 @@ MIGRATIONS: list[ModuleType] = [
     m003_attribution,
     m004_learning_extras,
     m005_attribution_extras,
+    m006_openworld_extras,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
