@@ -676,9 +676,10 @@ class AttributionStore:
         ``concluded`` (significant result) filters them."""
         conds = [_E_ATOM]
         if state == "concluded":
-            conds.append("is_significant == true")
+            # (mnestic 0.18 drops a `== true` filter when the query also has :order)
+            conds.append("coalesce(is_significant, false)")
         elif state == "running":
-            conds.append("or(is_null(is_significant), is_significant == false)")
+            conds.append("!coalesce(is_significant, false)")
         elif state is not None:
             raise ValidationError(f"unknown experiment state {state!r} (running, concluded)")
         res = self.db.run(

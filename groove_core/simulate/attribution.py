@@ -1,0 +1,409 @@
+"""Synthetic attribution data (``groove simulate``): sessions, injections, outcomes,
+attribution records, learning values and ablation experiments for the learnings of a tier,
+drawn from a seeded model in which every learning has a known true effect.
+
+Everything it writes is marked synthetic: session ids start with ``sim-<seed>-``, and the
+run is recorded in ``attribution_simulation`` with its parameters, the true effect of
+every learning (the ground truth) and a snapshot of what it changed, so that
+:func:`remove_attribution_simulation` restores the tier exactly.
+
+The model (all draws from ``numpy.random.default_rng(seed)``):
+
+* each learning gets a true effect ``delta`` on a session's outcome: with probability
+  0.2 a clear help (uniform 0.12..0.25), 0.15 a clear harm (uniform -0.25..-0.12), else
+  a small one (normal, sd 0.02); a popularity (lognormal) and an activation rate
+  (uniform 0.4..0.9);
+* sessions are spread evenly over the ``days`` before ``end``; each injects 1 + Poisson(2.5)
+  learnings drawn by popularity; a learning under an ablation experiment is, once the
+  experiment has started, also eligible in 45 % of sessions and then withheld with
+  probability 1/2 (a fair coin, independent of everything else);
+* a session's outcome is ``0.55 + sum(delta of injected learnings) + N(0, 0.1^2)``, not
+  clipped, so an experiment's difference of means estimates exactly ``delta``;
+* each injection gets an outcome (helpful / ignored / contradicted, more often helpful
+  when delta is larger; never helpful unless activated) recorded like a real one (usage
+  stats, confidence and an outcome event), and an attribution record whose temporal
+  signal and attributed value follow delta's sign with noise;
+* learning values aggregate those records; experiments carry their sessions with and
+  without the learning and the result of :func:`groove_core.analysis.ablation.analyze`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from groove_core.errors import GrooveError, ValidationError
+from groove_core.model.attribution import (
+    AblationExperiment,
+    AttributionRecord,
+    EmbeddingSimilarity,
+    ExplicitReference,
+    LearningStatus,
+    LearningValue,
+    SessionOutcome,
+)
+from groove_core.model.serde import new_id, now
+from groove_core.model.usage import Outcome
+from groove_core.store.attribution import (
+    SIM_PREFIX,
+    OutcomeEvent,
+    SimulationRun,
+    experiment_analysis,
+)
+
+__all__ = [
+    "AttributionSimulationReport",
+    "remove_attribution_simulation",
+    "simulate_attribution",
+]
+
+BASE_OUTCOME = 0.55
+NOISE_SD = 0.1
+P_HELP, P_HARM = 0.2, 0.15
+BIG_EFFECT = (0.12, 0.25)
+SMALL_SD = 0.02
+MEAN_EXTRA_INJECTIONS = 2.5
+P_ELIGIBLE = 0.45
+P_WITHHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class AttributionSimulationReport:
+    """What :func:`simulate_attribution` wrote (all of it synthetic).
+
+    ``truth`` maps learning id -> true effect on a session's outcome; ``experiments``
+    lists the learnings given an ablation experiment.
+    """
+
+    tier: str
+    run_id: str
+    seed: int
+    session_prefix: str
+    sessions: int
+    learnings: int
+    experiments: list[str]
+    truth: dict[str, float]
+    attributions: int
+    outcomes: int
+    values: int
+    start: datetime
+    end: datetime
+    synthetic: bool = field(default=True)
+
+    def summary(self) -> str:
+        """One paragraph for the CLI."""
+        return (
+            f"SYNTHETIC data written to tier '{self.tier}' (run {self.run_id}, seed "
+            f"{self.seed}): {self.sessions} sessions ({self.session_prefix}*) from "
+            f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, {self.learnings} learnings, "
+            f"{self.attributions} attribution records, {self.outcomes} outcomes, "
+            f"{len(self.experiments)} ablation experiments. Remove it with "
+            "remove_attribution_simulation (groove simulate --remove)."
+        )
+
+
+def _progress(cb: Callable[[float, str], None] | None, fraction: float, message: str) -> None:
+    if cb is not None:
+        cb(fraction, message)
+
+
+def simulate_attribution(
+    tier,
+    *,
+    seed: int = 0,
+    sessions: int = 300,
+    experiments: int = 8,
+    days: int = 60,
+    end: datetime | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> AttributionSimulationReport:
+    """Fill ``tier`` with synthetic attribution data for its learnings (see the module
+    docstring for the model), in ONE transaction.
+
+    Args:
+        tier: an open :class:`groove_core.tiers.Tier`.
+        seed: random seed; the same seed on the same learnings gives the same data.
+        sessions: number of synthetic sessions (>= 1).
+        experiments: number of learnings given an ablation experiment (capped at the
+            number of learnings).
+        days: the sessions span this many days before ``end``.
+        end: time of the last session (default: now, to the hour).
+        progress: optional ``progress(fraction, message)`` callback.
+
+    Raises:
+        GrooveError: the tier has no learnings, or already holds a run with this seed.
+        ValidationError: a bad argument.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError(f"seed must be an integer >= 0, got {seed!r}")
+    if int(sessions) < 1 or int(experiments) < 0 or int(days) < 1:
+        raise ValidationError("sessions and days must be >= 1 and experiments >= 0")
+    store = tier.attribution
+    prefix = f"{SIM_PREFIX}{seed}-"
+    if any(r.session_prefix == prefix for r in store.simulation_runs()):
+        raise GrooveError(
+            f"tier '{tier.name}' already holds simulated data with seed {seed}; remove it "
+            "first or use another seed"
+        )
+    _progress(progress, 0.0, "reading learnings")
+    learnings = sorted(tier.learnings.iter_all(), key=lambda lr: lr.id)
+    if not learnings:
+        raise GrooveError(f"tier '{tier.name}' has no learnings to simulate; import some first")
+    ids = [lr.id for lr in learnings]
+    n = len(ids)
+    rng = np.random.default_rng(seed)
+    run_id = new_id()
+    end = (end or now().replace(minute=0, second=0)).replace(microsecond=0)
+    start = end - timedelta(days=int(days))
+
+    # --- per-learning truth
+    kind = rng.random(n)
+    delta = np.where(
+        kind < P_HELP,
+        rng.uniform(*BIG_EFFECT, n),
+        np.where(
+            kind < P_HELP + P_HARM, -rng.uniform(*BIG_EFFECT, n), rng.normal(0.0, SMALL_SD, n)
+        ),
+    )
+    popularity = rng.lognormal(0.0, 0.8, n)
+    popularity = popularity / popularity.sum()
+    act_rate = rng.uniform(0.4, 0.9, n)
+    truth = {i: float(d) for i, d in zip(ids, delta, strict=True)}
+
+    # --- experiments: alternate clear helps, clear harms and small effects
+    n_exp = min(int(experiments), n)
+    order = rng.permutation(n)
+    groups = [
+        [k for k in order if delta[k] >= BIG_EFFECT[0]],
+        [k for k in order if delta[k] <= -BIG_EFFECT[0]],
+        [k for k in order if abs(delta[k]) < BIG_EFFECT[0]],
+    ]
+    exp_idx: list[int] = []
+    while len(exp_idx) < n_exp:
+        for g in groups:
+            if g and len(exp_idx) < n_exp:
+                exp_idx.append(g.pop(0))
+    n_sessions = int(sessions)
+    # the first half start with the first session, the others later (still running)
+    exp_start = {
+        k: 0 if j < (n_exp + 1) // 2 else int(rng.uniform(0.3, 0.8) * n_sessions)
+        for j, k in enumerate(exp_idx)
+    }
+
+    # --- sessions
+    step = (end - start) / n_sessions
+    records: list[AttributionRecord] = []
+    outcomes: list[OutcomeEvent] = []
+    arms: dict[int, tuple[list[SessionOutcome], list[SessionOutcome]]] = {
+        k: ([], []) for k in exp_idx
+    }
+    started_at: dict[int, datetime] = {}
+    for s in range(n_sessions):
+        if s % 50 == 0:
+            _progress(progress, 0.05 + 0.75 * s / n_sessions, f"session {s + 1}/{n_sessions}")
+        sid = f"{prefix}{s + 1:05d}"
+        t = start + step * (s + 1)
+        t = t.replace(microsecond=0)
+        k_inj = min(n, 1 + int(rng.poisson(MEAN_EXTRA_INJECTIONS)))
+        eligible = set(rng.choice(n, size=k_inj, replace=False, p=popularity).tolist())
+        withheld: set[int] = set()
+        for k in exp_idx:
+            if s < exp_start[k]:
+                continue
+            started_at.setdefault(k, t)
+            if rng.random() < P_ELIGIBLE:
+                eligible.add(k)
+            if k in eligible and rng.random() < P_WITHHOLD:
+                withheld.add(k)
+        injected = sorted(eligible - withheld)
+        y = BASE_OUTCOME + float(delta[injected].sum()) + float(rng.normal(0.0, NOISE_SD))
+        for k in exp_idx:
+            if k in eligible:
+                arms[k][1 if k in withheld else 0].append(SessionOutcome(sid, y, t))
+        for k in sorted(eligible):
+            records.append(
+                _record(
+                    rng, learnings[k], sid, t, y, float(delta[k]), float(act_rate[k]), k in withheld
+                )
+            )
+            rec = records[-1]
+            if k in withheld:
+                continue
+            outcomes.append(
+                OutcomeEvent(ids[k], _outcome(rng, float(delta[k]), rec.was_activated), t, sid)
+            )
+
+    # --- experiments with their analysed results
+    _progress(progress, 0.8, "analysing experiments")
+    exps = []
+    for k in exp_idx:
+        exp = AblationExperiment(
+            ids[k], started_at.get(k, end), tuple(arms[k][0]), tuple(arms[k][1])
+        )
+        exps.append(_with_result(exp))
+
+    # --- learning values
+    snapshot = store.snapshot(ids)
+    old_values = store.values_many(ids)
+    values = _values(records, exps, old_values, end)
+
+    _progress(progress, 0.9, "writing")
+    run = SimulationRun(
+        run_id=run_id,
+        created_at=now(),
+        seed=seed,
+        session_prefix=prefix,
+        params={
+            "sessions": n_sessions,
+            "experiments": n_exp,
+            "days": int(days),
+            "end": end.isoformat(),
+            "base_outcome": BASE_OUTCOME,
+            "noise_sd": NOISE_SD,
+            "synthetic": True,
+            "generator": "groove_core.simulate.attribution",
+        },
+        truth=truth,
+        snapshot=snapshot,
+        summary={
+            "attributions": len(records),
+            "outcomes": len(outcomes),
+            "values": len(values),
+            "experiments": [ids[k] for k in exp_idx],
+        },
+    )
+    store.save_simulation(
+        run, attributions=records, values=values, experiments=exps, outcomes=outcomes
+    )
+    _progress(progress, 1.0, "done")
+    return AttributionSimulationReport(
+        tier=tier.name,
+        run_id=run_id,
+        seed=seed,
+        session_prefix=prefix,
+        sessions=n_sessions,
+        learnings=n,
+        experiments=[ids[k] for k in exp_idx],
+        truth=truth,
+        attributions=len(records),
+        outcomes=len(outcomes),
+        values=len(values),
+        start=start,
+        end=end,
+    )
+
+
+def _with_result(exp: AblationExperiment) -> AblationExperiment:
+    done = experiment_analysis(exp)
+    return AblationExperiment(
+        exp.learning_id, exp.started_at, exp.sessions_with, exp.sessions_without, done.result
+    )
+
+
+def _record(rng, learning, sid, t, y, delta, act_rate, withheld) -> AttributionRecord:
+    activated = (not withheld) and bool(rng.random() < act_rate)
+    if activated:
+        conf = float(rng.uniform(0.55, 0.98))
+        signals: list = [EmbeddingSimilarity(round(conf, 3), int(rng.integers(0, 40)))]
+        if rng.random() < 0.3:
+            words = " ".join(learning.description.split()[:4])
+            signals.append(ExplicitReference(words, int(rng.integers(0, 40))))
+        net = float(np.clip(2.5 * delta + rng.normal(0.0, 0.15), -1.0, 1.0))
+        positive = max(net, 0.0) + abs(float(rng.normal(0.0, 0.05)))
+        negative = positive - net
+        attributed = conf * net * 0.4
+    else:
+        conf = 0.0 if withheld else float(rng.uniform(0.0, 0.35))
+        signals, positive, negative, net, attributed = [], 0.0, 0.0, 0.0, 0.0
+    return AttributionRecord(
+        learning_id=learning.id,
+        session_id=sid,
+        timestamp=t,
+        was_activated=activated,
+        activation_confidence=conf,
+        activation_signals=tuple(signals),
+        temporal_positive=positive,
+        temporal_negative=negative,
+        net_temporal=positive - negative,
+        was_withheld=withheld,
+        session_outcome=y,
+        attributed_value=attributed,
+    )
+
+
+def _outcome(rng, delta: float, activated: bool) -> Outcome:
+    u = rng.random()
+    if not activated:
+        return Outcome.IGNORED
+    p_help = float(np.clip(0.6 + 2.0 * delta, 0.05, 0.95))
+    p_contra = min(float(np.clip(0.12 - delta, 0.02, 0.4)), 1.0 - p_help)
+    if u < p_help:
+        return Outcome.HELPFUL
+    if u < p_help + p_contra:
+        return Outcome.CONTRADICTED
+    return Outcome.IGNORED
+
+
+def _values(records, exps, old_values, at) -> list[LearningValue]:
+    by_learning: dict[str, list[AttributionRecord]] = {}
+    for r in records:
+        by_learning.setdefault(r.learning_id, []).append(r)
+    exp_by = {e.learning_id: e for e in exps}
+    out = []
+    for lid, recs in by_learning.items():
+        inj = [r for r in recs if not r.was_withheld]
+        act = [r for r in inj if r.was_activated]
+        n_inj = len(inj)
+        temporal = float(np.mean([r.net_temporal for r in act])) if act else 0.0
+        t_conf = 1.0 - 1.0 / np.sqrt(1.0 + len(act))
+        exp = exp_by.get(lid)
+        result = exp.result if exp is not None else None
+        old = old_values.get(lid)
+        if old is not None and old.status.is_deprecated:
+            status = old.status
+        elif exp is not None and exp.state == "running":
+            status = LearningStatus.experimental()
+        else:
+            status = LearningStatus.active()
+        out.append(
+            LearningValue(
+                learning_id=lid,
+                estimated_value=float(np.mean([r.attributed_value for r in inj])) if inj else 0.0,
+                confidence=float(t_conf),
+                session_count=n_inj,
+                activation_rate=len(act) / n_inj if n_inj else 0.0,
+                temporal_value=temporal,
+                temporal_confidence=float(t_conf),
+                ablation_value=None if result is None else result.marginal_value,
+                ablation_confidence=None if result is None else result.confidence,
+                status=status,
+                updated_at=at,
+            )
+        )
+    return out
+
+
+def remove_attribution_simulation(tier, run_id: str | None = None) -> list[dict]:
+    """Remove simulated attribution data from ``tier`` exactly: one run, or every run
+    (latest first), restoring usage stats, confidences, learning values and experiments
+    to what they were before. Returns one dict of counts per run removed (empty when the
+    tier holds no simulation)."""
+    store = tier.attribution
+    runs = store.simulation_runs()
+    if run_id is not None:
+        at = [k for k, r in enumerate(runs) if r.run_id == run_id]
+        if not at:
+            raise GrooveError(f"no simulation run {run_id} in tier '{tier.name}'")
+        if at[0] != len(runs) - 1:
+            raise GrooveError(
+                f"simulation run {run_id} has later runs on top of it; remove those first"
+            )
+        runs = runs[at[0] :]
+    out = []
+    for run in reversed(runs):
+        done = store.remove_simulation(run.run_id)
+        out.append({"run_id": run.run_id, "seed": run.seed, **done})
+    return out
