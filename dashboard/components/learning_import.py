@@ -1,0 +1,120 @@
+"""The import offer: rule files found in the current project, or a folder the user names,
+imported into a tier with progress, and the result shown afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from groove_core.errors import GrooveError
+from groove_core.tiers import Groove
+
+_RESULT = "import_result"
+
+
+def show_result() -> None:
+    """The outcome of the last import of this session (once)."""
+    result = st.session_state.pop(_RESULT, None)
+    if not result:
+        return
+    tier, rep = result
+    files = len(rep.files)
+    msg = (
+        f"Imported {rep.learnings_added} learning{'s' if rep.learnings_added != 1 else ''} "
+        f"from {files} file{'s' if files != 1 else ''} into tier '{tier}'"
+    )
+    if rep.learnings_skipped:
+        msg += f" ({rep.learnings_skipped} already there, skipped)"
+    (st.success if rep.learnings_added or not rep.errors else st.warning)(msg + ".")
+    if rep.errors:
+        with st.expander(f"{len(rep.errors)} file(s) could not be imported", expanded=True):
+            for e in rep.errors:
+                st.text(e)
+
+
+def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
+    """Offer to import the project's rule files or a named folder into a tier."""
+    try:
+        from groove_core.io.importer import import_rule_files
+        from groove_core.io.rules import find_in_project
+    except ImportError as err:  # the importer is a separate piece of work
+        st.warning(
+            f"Importing rule files is not available in this version ({err}). "
+            "Use `groove import PATH` once it is."
+        )
+        return
+    if not tiers:
+        st.error("No tier is open, so there is nowhere to import to.")
+        return
+    target = st.selectbox("Import into tier", tiers, key=f"{key}_tier")
+    st.caption(
+        "Supported: CLAUDE.md, AGENTS.md, .cursorrules and .mdc files (YAML front "
+        "matter), or folders of them. Importing the same files again adds nothing."
+    )
+
+    left, right = st.columns(2, gap="large")
+    chosen: list[Path] | None = None
+    with left:
+        st.markdown(f"**This project** · `{g.project}`")
+        try:
+            found = find_in_project(g.project)
+        except GrooveError as err:
+            st.warning(str(err))
+            found = []
+        if found:
+            shown = "\n".join(f"- `{_rel(p, g.project)}`" for p in found[:12])
+            more = f"\n- … and {len(found) - 12} more" if len(found) > 12 else ""
+            st.markdown(shown + more)
+            if st.button(
+                f"Import {len(found)} rule file{'s' if len(found) != 1 else ''}",
+                key=f"{key}_project",
+                type="primary",
+                icon=":material/download:",
+            ):
+                chosen = found
+        else:
+            st.caption(
+                "No rule files found here (CLAUDE.md, AGENTS.md, .cursorrules, "
+                ".cursor/rules/*.mdc, .github/copilot-instructions.md)."
+            )
+    with right:
+        folder = st.text_input(
+            "Folder or rule file to import",
+            key=f"{key}_folder",
+            placeholder="/path/to/project or /path/to/rules",
+        )
+        if st.button("Import folder", key=f"{key}_folder_go", icon=":material/folder_open:"):
+            if not folder.strip():
+                st.error("Name a folder or a rule file first.")
+            else:
+                chosen = [Path(folder.strip()).expanduser()]
+    if chosen is None:
+        return
+
+    bar = st.progress(0.0, text="Reading rule files…")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        frac = done / total if total else 1.0
+        label = "Reading rule files" if stage == "reading" else "Embedding learnings"
+        bar.progress(min(frac, 1.0), text=f"{label}… {done}/{total}")
+
+    try:
+        rep = import_rule_files(g.tier(target), chosen, progress=progress, skip_bad=True)
+    except GrooveError as err:
+        bar.empty()
+        st.error(f"Nothing was imported: {err}")
+        return
+    bar.empty()
+    st.session_state[_RESULT] = (target, rep)
+    st.rerun()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["import_offer", "show_result"]

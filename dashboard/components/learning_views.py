@@ -1,0 +1,264 @@
+"""Widgets that lay out learnings: tables, the detail panel pieces (usage, Beta confidence,
+relations, history) and one-shot messages. Everything shown comes from groove_core; this
+module only arranges it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from groove_core.model.learning import Learning
+from groove_core.model.usage import UsageStats
+from groove_core.store.learnings import Edit, Related
+from groove_core.store.search import SearchHit
+
+#: Labels for the sort orders the learnings page offers (keys of ``SORTS``).
+SORT_LABELS = {
+    "recency": "Recently updated",
+    "created": "Newest first",
+    "confidence": "Confidence",
+    "usage": "Usage (times injected)",
+    "description": "Description (A-Z)",
+}
+#: Labels for the search modes of ``SearchStore.search``.
+MODE_LABELS = {"hybrid": "Hybrid", "semantic": "Semantic", "fulltext": "Full-text"}
+
+_FLASH = "learning_flash"
+
+
+# ---------------------------------------------------------------- messages
+def flash(kind: str, text: str) -> None:
+    """Queue a message (``success``, ``info``, ``warning`` or ``error``) for the next run,
+    e.g. from a callback that cannot draw on the page itself."""
+    st.session_state.setdefault(_FLASH, []).append((kind, text))
+
+
+def show_flash() -> None:
+    """Show and forget the queued messages."""
+    for kind, text in st.session_state.pop(_FLASH, []):
+        getattr(st, kind)(text)
+
+
+def when(dt: datetime | None) -> str:
+    """A timestamp for people (UTC, to the minute)."""
+    return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def short(text: str, n: int = 90) -> str:
+    """``text`` on one line, cut to ``n`` characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------- tables
+def learnings_frame(
+    items: Sequence[Learning],
+    usage: dict[str, UsageStats] | None = None,
+    hits: Sequence[SearchHit] | None = None,
+    *,
+    show_tier: bool = True,
+) -> pd.DataFrame:
+    """One row per learning, in the given order; with ``hits`` the score columns of each
+    search hit (overall score and each leg's rank and score)."""
+    usage = usage or {}
+    rows = []
+    for i, lr in enumerate(items):
+        row: dict[str, Any] = {}
+        if hits is not None:
+            h = hits[i]
+            row.update(
+                {
+                    "score": h.score,
+                    "semantic rank": h.semantic_rank,
+                    "semantic score": h.semantic_score,
+                    "text rank": h.text_rank,
+                    "text score": h.text_score,
+                }
+            )
+        row.update(
+            {
+                "description": lr.description,
+                "category": lr.category.value.replace("_", " "),
+                "confidence": lr.confidence,
+                "uses": usage[lr.id].times_injected if lr.id in usage else 0,
+                "scope": lr.scope.to_db(),
+                "source": lr.source.kind.replace("_", " "),
+                "updated": lr.updated_at.replace(tzinfo=None),
+            }
+        )
+        if show_tier:
+            row["tier"] = lr.tier
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if hits is not None and not frame.empty:
+        mode = hits[0].mode if hits else "hybrid"
+        drop = {
+            "semantic": ["text rank", "text score"],
+            "fulltext": ["semantic rank", "semantic score"],
+        }.get(mode, [])
+        frame = frame.drop(columns=drop)
+        for col in ("semantic rank", "text rank"):
+            if col in frame:
+                frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+TABLE_CONFIG = {
+    "description": st.column_config.TextColumn("Description", width="medium"),
+    "category": st.column_config.TextColumn("Category"),
+    "scope": st.column_config.TextColumn("Scope"),
+    "source": st.column_config.TextColumn("Source"),
+    "confidence": st.column_config.ProgressColumn(
+        "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
+    ),
+    "uses": st.column_config.NumberColumn("Uses", help="Times injected into a session"),
+    "updated": st.column_config.DatetimeColumn("Updated (UTC)", format="YYYY-MM-DD HH:mm"),
+    "tier": st.column_config.TextColumn("Tier"),
+    "score": st.column_config.NumberColumn(
+        "Score",
+        format="%.4f",
+        help="Cosine similarity (semantic), BM25 (full-text) or reciprocal-rank-fusion "
+        "sum (hybrid)",
+    ),
+    "semantic rank": st.column_config.NumberColumn("Sem. rank", help="Rank in the semantic leg"),
+    "semantic score": st.column_config.NumberColumn(
+        "Sem. score", format="%.3f", help="Cosine similarity to the query"
+    ),
+    "text rank": st.column_config.NumberColumn("Text rank", help="Rank in the full-text leg"),
+    "text score": st.column_config.NumberColumn(
+        "Text score", format="%.3f", help="BM25 score of the full-text leg"
+    ),
+}
+
+
+# ---------------------------------------------------------------- detail panel
+def usage_metrics(stats: UsageStats) -> None:
+    """The usage counters of a learning as a row of metrics."""
+    top, bottom = st.columns(2), st.columns(2)
+    top[0].metric("Injected", stats.times_injected)
+    top[1].metric("Helpful", stats.times_helpful)
+    bottom[0].metric("Ignored", stats.times_ignored)
+    bottom[1].metric("Contradicted", stats.times_contradicted)
+    st.caption(f"Last used: {when(stats.last_used)}")
+
+
+def confidence_chart(curve: pd.DataFrame, mean: float, low: float, high: float) -> go.Figure:
+    """Density of the Beta posterior (``curve`` with ``x`` and ``pdf``) with its 95 %
+    credible interval shaded and the mean marked."""
+    inside = curve[(curve["x"] >= low) & (curve["x"] <= high)]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=inside["x"],
+            y=inside["pdf"],
+            fill="tozeroy",
+            mode="none",
+            fillcolor="rgba(99, 110, 250, 0.25)",
+            name="95% credible interval",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=curve["x"],
+            y=curve["pdf"],
+            mode="lines",
+            line={"color": "#636efa"},
+            name="posterior density",
+            hovertemplate="confidence %{x:.2f}<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=mean,
+        line_dash="dash",
+        line_color="#ef553b",
+        annotation_text=f"mean {mean:.2f}",
+        annotation_position="top",
+    )
+    fig.update_layout(
+        height=190,
+        margin={"l": 10, "r": 10, "t": 25, "b": 10},
+        showlegend=False,
+        xaxis={"title": "confidence", "range": [0, 1]},
+        yaxis={"visible": False},
+    )
+    return fig
+
+
+def relation_links(related: Sequence[Related], on_pick: Callable[[str], None], *, key: str) -> None:
+    """Each relation as a button that selects the learning at its other end."""
+    if not related:
+        st.caption("No relations.")
+        return
+    for i, rel in enumerate(related):
+        kind = rel.relation.relation_type.value.replace("_", " ")
+        arrow = f"this {kind} →" if rel.direction == "out" else f"← {kind} this"
+        if rel.other is None:
+            st.caption(f"{arrow} a learning that no longer exists")
+            continue
+        st.button(
+            f"{arrow} {short(rel.other.description, 70)}",
+            key=f"{key}_{i}",
+            on_click=on_pick,
+            args=(rel.other.id,),
+            help=f"Show learning {rel.other.id}",
+            icon=":material/link:",
+            type="tertiary",
+        )
+
+
+def history_frame(edits: Sequence[Edit]) -> pd.DataFrame:
+    """Edit history, newest first, one row per changed field (who, when, before, after)."""
+    rows = []
+    for e in reversed(edits):
+        base = {"when": e.at.replace(tzinfo=None), "who": e.who, "action": e.action}
+        if e.action == "edited" and (e.before or e.after):
+            fields = list(dict.fromkeys([*(e.before or {}), *(e.after or {})]))
+            for name in fields:
+                rows.append(
+                    {
+                        **base,
+                        "field": name,
+                        "before": _text((e.before or {}).get(name)),
+                        "after": _text((e.after or {}).get(name)),
+                    }
+                )
+        else:
+            rows.append({**base, "field": "", "before": "", "after": ""})
+    return pd.DataFrame(rows, columns=["when", "who", "action", "field", "before", "after"])
+
+
+HISTORY_CONFIG = {
+    "when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "who": st.column_config.TextColumn("Who"),
+    "action": st.column_config.TextColumn("Action"),
+    "field": st.column_config.TextColumn("Field"),
+    "before": st.column_config.TextColumn("Before", width="medium"),
+    "after": st.column_config.TextColumn("After", width="medium"),
+}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+__all__ = [
+    "HISTORY_CONFIG",
+    "MODE_LABELS",
+    "SORT_LABELS",
+    "TABLE_CONFIG",
+    "confidence_chart",
+    "flash",
+    "history_frame",
+    "learnings_frame",
+    "relation_links",
+    "short",
+    "show_flash",
+    "usage_metrics",
+    "when",
+]
