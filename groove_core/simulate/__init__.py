@@ -5,8 +5,14 @@ from groove_core.simulate.attribution import (
     remove_attribution_simulation,
     simulate_attribution,
 )
+from groove_core.simulate.openworld import (
+    remove_openworld_simulation,
+    simulate_openworld,
+)
 
 __all__ = [
     "remove_attribution_simulation",
+    "remove_openworld_simulation",
     "simulate_attribution",
+    "simulate_openworld",
 ]
