@@ -275,9 +275,6 @@ class ProjectionCache:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and bool(_KEY_RE.match(key)) and self.metadata(key) is not None
 
-    def __len__(self) -> int:
-        return len(self.entries())
-
     def get(self, key: str) -> CachedProjection | None:
         """Load an entry (coordinates, model, metadata), or ``None`` when absent/unreadable."""
         model_path, meta_path = self._paths(key)
@@ -294,7 +291,7 @@ class ProjectionCache:
         with contextlib.suppress(OSError):
             _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta), encoding="utf-8"))
         return CachedProjection(
-            frame=bundle["frame"].copy(),
+            frame=_tidy(bundle["frame"]),
             model=bundle["model"],
             meta=meta,
             row_digests=dict(bundle.get("row_digests", {})),
@@ -321,8 +318,8 @@ class ProjectionCache:
         frame = result.frame if isinstance(result, Projection) else result
         if not {"id", "x", "y"} <= set(frame.columns):
             raise ValidationError("a projection frame needs the columns id, x, y")
-        frame = frame[["id", "x", "y"]].reset_index(drop=True).copy()
-        ids = [str(i) for i in frame["id"]]
+        frame = _tidy(frame)
+        ids = frame["id"].tolist()
         fitted = list(fitted_ids) if fitted_ids is not None else ids
         now = time.time()
         meta = {
@@ -381,13 +378,13 @@ def _report(progress: ProgressCallback | None, stage: str, fraction: float) -> N
 
 
 def _frame(ids: Sequence[str], xy: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "id": pd.Series(list(ids), dtype=object),
-            "x": np.asarray(xy[:, 0], dtype=np.float64),
-            "y": np.asarray(xy[:, 1], dtype=np.float64),
-        }
-    )
+    return _tidy(pd.DataFrame({"id": list(ids), "x": xy[:, 0], "y": xy[:, 1]}))
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns id (pandas' string dtype), x, y (float64), a fresh 0..n-1 index."""
+    out = frame[["id", "x", "y"]].reset_index(drop=True)
+    return out.astype({"id": str, "x": np.float64, "y": np.float64})
 
 
 def _trivial_layout(ids: list[str], arr: np.ndarray) -> np.ndarray:
@@ -468,7 +465,7 @@ def project(
     if not isinstance(n_neighbors, int | np.integer) or n_neighbors < 2:
         raise ValidationError(f"n_neighbors must be an integer >= 2; got {n_neighbors!r}")
     if not (
-        isinstance(min_dist, int | float) and 0.0 <= float(min_dist) and math.isfinite(min_dist)
+        isinstance(min_dist, int | float) and float(min_dist) >= 0.0 and math.isfinite(min_dist)
     ):
         raise ValidationError(f"min_dist must be a finite number >= 0; got {min_dist!r}")
     n = len(id_list)
@@ -495,10 +492,10 @@ def project(
         if meta is not None and meta.get("umap_params") == params:
             entry = cache.get(key)
             if entry is not None and set(entry.frame["id"]) == set(id_list):
-                frame = entry.frame.set_index("id").loc[id_list].reset_index()
+                frame = _tidy(entry.frame.set_index("id").loc[id_list].reset_index())
                 n_fit = int(entry.meta.get("n_fitted", n))
                 _report(progress, STAGE_DONE, 1.0)
-                return Projection(frame[["id", "x", "y"]], key, n_fit, n - n_fit, True, "cache")
+                return Projection(frame, key, n_fit, n - n_fit, True, "cache")
         digests = dict(zip(id_list, _row_digests(arr), strict=True))
         base = _find_base(cache, id_list, digests, params)
         if base is not None:
