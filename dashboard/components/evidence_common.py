@@ -1,0 +1,124 @@
+"""Shared widgets of the evidence pages (posterior, attribution, ablation, parameters):
+tier choice, the synthetic-data banner, a learning picker and number formatting."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard.state import pick_tier, report
+from groove_core.errors import GrooveError
+from groove_core.model.learning import Learning
+from groove_core.tiers import Groove, Tier
+
+
+def fmt(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
+    """A number for display: fixed ``digits`` decimals, ``—`` for None/NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def fmt_interval(low: float | None, high: float | None, digits: int = 3) -> str:
+    """``[low, high]`` with :func:`fmt`."""
+    return f"[{fmt(low, digits)}, {fmt(high, digits)}]"
+
+
+def short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def label(learning: Learning | None, learning_id: str = "", width: int = 60) -> str:
+    """``description (category)`` or the id when the learning is unknown."""
+    if learning is None:
+        return f"{learning_id[:8]}… (deleted)"
+    return f"{short(learning.description, width)} ({learning.category.value})"
+
+
+def choose_tier(g: Groove, key: str) -> Tier | None:
+    """The sidebar tier picker; None (with a message) when no tier is open."""
+    try:
+        name = pick_tier(g, key=key)
+    except GrooveError as err:
+        report(err)
+        return None
+    if not name:
+        st.warning("No tier is open.")
+        return None
+    return g.tier(name)
+
+
+def synthetic_banner(tier: Tier) -> None:
+    """Say so when the tier holds data made by ``groove simulate``."""
+    try:
+        runs = tier.attribution.simulation_runs()
+    except GrooveError as err:
+        report(err)
+        return
+    if runs:
+        seeds = ", ".join(str(r.seed) for r in runs)
+        st.info(
+            f"This tier holds **synthetic** data from `groove simulate` (seed {seeds}): "
+            "sessions whose id starts with `sim-` are simulated, with known true effects. "
+            "Remove them with `groove simulate --remove`.",
+            icon=":material/science:",
+        )
+
+
+def learning_names(tier: Tier, ids: Sequence[str]) -> dict[str, str]:
+    """Labels for ``ids`` (one query)."""
+    found = {lr.id: lr for lr in tier.learnings.get_many(list(ids))}
+    return {i: label(found.get(i), i) for i in ids}
+
+
+def pick_learning(
+    tier: Tier,
+    *,
+    key: str,
+    prefer: Sequence[str] = (),
+    default: str | None = None,
+    title: str = "Learning",
+) -> Learning | None:
+    """A search box and a select box of learnings: search by words (full text) or pick from
+    the learnings with the most evidence (``prefer`` first). Returns the choice or None."""
+    query = st.text_input(
+        "Search learnings", key=f"{key}_q", placeholder="words from the description or insight"
+    )
+    try:
+        if query.strip():
+            items = [h.learning for h in tier.search.search(query, mode="fulltext", limit=50)]
+            if not items:
+                st.caption("No learning matches those words.")
+                return None
+        else:
+            first = tier.learnings.get_many(list(prefer)) if prefer else []
+            order = {i: k for k, i in enumerate(prefer)}
+            first.sort(key=lambda lr: order.get(lr.id, 0))
+            rest = tier.learnings.list(sort="usage", limit=200).items
+            seen = {lr.id for lr in first}
+            items = first + [lr for lr in rest if lr.id not in seen]
+    except GrooveError as err:
+        report(err)
+        return None
+    if not items:
+        st.info("This tier has no learnings yet.")
+        return None
+    ids = [lr.id for lr in items]
+    if default in ids:
+        index = ids.index(default)
+    elif default is not None:
+        extra = tier.learnings.get(default)
+        if extra is not None:
+            items.insert(0, extra)
+            ids.insert(0, extra.id)
+        index = 0
+    else:
+        index = 0
+    by_id = {lr.id: lr for lr in items}
+    chosen = st.selectbox(
+        title, ids, index=index, key=f"{key}_pick", format_func=lambda i: label(by_id[i], i, 90)
+    )
+    return by_id.get(chosen)
