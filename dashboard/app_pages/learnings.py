@@ -276,7 +276,7 @@ with left:
                         ask={"what": "delete", "ids": rows}
                     ),
                 )
-                new_cat = b3.selectbox(
+                b3.selectbox(
                     "New category",
                     CATEGORIES,
                     key="bulk_cat",
@@ -286,8 +286,8 @@ with left:
                     "Re-categorise selected…",
                     key="bulk_recat",
                     icon=":material/label:",
-                    on_click=lambda rows=chosen_rows, cat=new_cat: ss.update(
-                        ask={"what": "recategorize", "ids": rows, "category": cat}
+                    on_click=lambda rows=chosen_rows: ss.update(
+                        ask={"what": "recategorize", "ids": rows, "category": ss["bulk_cat"]}
                     ),
                 )
         else:

@@ -1,0 +1,348 @@
+"""AppTest tests of the Overview and Learnings pages on temporary homes.
+
+The pages open ``Groove($GROOVE_HOME)``; here its default embedder is replaced by the
+test HashingEmbedder, so every search mode runs without loading the real model."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import HashingEmbedder, make_learning
+from streamlit.testing.v1 import AppTest
+
+from groove_core.model.learning import LearningSource
+from groove_core.model.relations import LearningRelation, RelationType
+from groove_core.tiers import Groove
+
+PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty groove home the pages will open; the current folder is a tmp project."""
+    import groove_core.tiers
+
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    h = tmp_path / "home"
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.setenv("GROOVE_HOME", str(h))
+    monkeypatch.chdir(project)
+    yield h
+    import dashboard.state
+
+    dashboard.state._open.clear()
+
+
+@pytest.fixture
+def seeded(home):
+    """Five learnings in the user tier: 3 preferences (one about tabs), 2 code patterns
+    (one imported), a relation, some outcomes. Returns {name: learning}."""
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        ls = {
+            "tabs": make_learning("Use tabs for indentation", "Indent code with tabs"),
+            "quotes": make_learning("Prefer double quotes", "Strings use double quotes"),
+            "short": make_learning("Keep functions short", "Split functions over 40 lines"),
+            "dataclass": make_learning(
+                "Prefer dataclasses for records", "Use frozen dataclasses", "code_pattern"
+            ),
+            "retry": make_learning(
+                "Retry when the database is locked",
+                "Back off exponentially",
+                "code_pattern",
+                scope="project:/work/app",
+                source=LearningSource.imported("/work/app/CLAUDE.md"),
+            ),
+        }
+        store = g.user.learnings
+        store.store_many(list(ls.values()))
+        store.store_relation(
+            LearningRelation(ls["dataclass"].id, RelationType.RELATED_TO, ls["retry"].id)
+        )
+        for outcome in ["helpful", "helpful", "ignored"]:
+            store.record_outcome(ls["short"].id, outcome)
+    return ls
+
+
+def run(page: str, **query) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def by_label(widgets, label):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r} in {[w.label for w in widgets]}"
+    return found[0]
+
+
+def texts(at: AppTest) -> str:
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "subheader", "text", "title")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def frame(at: AppTest, prefix: str):
+    """The table whose key starts with ``prefix`` (None when not shown); ``history`` is
+    the edit-history table."""
+    if prefix == "history":
+        found = [d for d in at.dataframe if "action" in d.value.columns]
+    else:
+        found = [d for d in at.dataframe if d.key and d.key.startswith(prefix)]
+    return found[0] if found else None
+
+
+def table(at: AppTest, prefix: str = "rows_"):
+    found = frame(at, prefix)
+    assert found is not None, [d.key for d in at.dataframe]
+    return found.value
+
+
+def chart_counts(at: AppTest, index: int) -> dict[str, int]:
+    """{bar label: count} of a plotly bar chart (plotly may send typed arrays)."""
+    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    out: dict[str, int] = {}
+    for trace in spec["data"]:
+        xs = trace["x"]
+        if isinstance(xs, dict):
+            xs = np.frombuffer(base64.b64decode(xs["bdata"]), dtype=np.dtype(xs["dtype"]))
+        for label, n in zip(trace["y"], xs, strict=True):
+            out[label] = out.get(label, 0) + int(n)
+    return out
+
+
+def fresh(home, learning_id):
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        return g.user.learnings.get(learning_id), g.user.learnings.history(learning_id)
+
+
+# ---------------------------------------------------------------- overview
+def test_overview_counts_match_what_was_written(seeded):
+    at = run("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Learnings"] == "5"
+    assert metrics["Tier user"] == "5"
+    assert chart_counts(at, 0) == {"preference": 3, "code pattern": 2}
+    assert chart_counts(at, 1) == {"user created": 4, "imported": 1}
+    newest = table(at, "newest")
+    assert len(newest) == 5
+    assert set(newest["description"]) == {lr.description for lr in seeded.values()}
+
+
+def test_empty_store_offers_import_and_imports_project_rules(home):
+    (Path.cwd() / "CLAUDE.md").write_text(
+        "# Style\n\n- Always run the linter before committing.\n"
+        "- Never commit secrets to the repository.\n"
+    )
+    at = run("overview")
+    assert "No learnings yet" in texts(at)
+    assert "CLAUDE.md" in texts(at)
+    by_label(at.text_input, "Folder or rule file to import")
+    by_label(at.button, "Import 1 rule file").click().run()
+    assert not at.exception, at.exception
+    assert any("Imported 2 learnings" in s.value for s in at.success), [s.value for s in at.success]
+    assert {m.label: m.value for m in at.metric}["Learnings"] == "2"
+
+
+def test_import_of_a_missing_folder_is_a_message(home):
+    at = run("overview")
+    by_label(at.text_input, "Folder or rule file to import").input("/no/such/folder")
+    by_label(at.button, "Import folder").click().run()
+    assert not at.exception
+    assert any("no such file or folder" in e.value for e in at.error)
+
+
+def test_tier_that_cannot_be_opened_is_named(seeded, home):
+    from groove_core.store.engine import Engine
+
+    db = Engine("enterprise:acme", "sqlite", home / "acme.db")
+    db.run(
+        "?[version, applied_at, description] <- [[999, 0, 'from the future']] "
+        ":create schema_version {version => applied_at, description}"
+    )
+    db.close()
+    with (home / "config.toml").open("a") as fh:
+        fh.write('\n[tiers."enterprise:acme"]\nengine = "sqlite"\npath = "acme.db"\n')
+    for page in ("overview", "learnings"):
+        at = run(page)
+        warnings = [w.value for w in at.warning]
+        assert any("enterprise:acme" in w for w in warnings), warnings
+        # the user tier still shows
+        assert len(table(at, "newest" if page == "overview" else "rows_")) == 5
+
+
+# ---------------------------------------------------------------- learnings
+def test_learnings_lists_rows_and_category_filter_narrows(seeded):
+    at = run("learnings")
+    assert len(table(at)) == 5
+    at.selectbox(key="f_category").set_value("code_pattern").run()
+    rows = table(at)
+    assert set(rows["description"]) == {
+        seeded["dataclass"].description,
+        seeded["retry"].description,
+    }
+    at.selectbox(key="f_source").set_value("imported").run()
+    assert list(table(at)["description"]) == [seeded["retry"].description]
+
+
+@pytest.mark.parametrize("mode", ["fulltext", "semantic", "hybrid"])
+def test_search_shows_scores_and_leg_ranks(seeded, mode):
+    at = run("learnings")
+    at.radio(key="mode").set_value(mode)
+    at.text_input(key="q").input("tabs indentation").run()
+    rows = table(at)
+    assert rows["description"].iloc[0] == seeded["tabs"].description
+    assert "score" in rows
+    if mode != "semantic":
+        assert rows["text rank"].iloc[0] == 1
+    if mode != "fulltext":
+        assert rows["semantic rank"].iloc[0] == 1
+
+
+def test_pagination_pages_through_the_store(home):
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.store_many(
+            [make_learning(f"Rule number {i:03d}", f"insight {i}") for i in range(60)]
+        )
+    at = run("learnings")
+    at.selectbox(key="sort").set_value("description").run()
+    at.selectbox(key="size").set_value(25).run()
+    assert list(table(at)["description"])[:2] == ["Rule number 000", "Rule number 001"]
+    assert "60 learnings" in texts(at)
+    at.get("pagination")[0].set_value(3).run()
+    assert list(table(at)["description"]) == [f"Rule number {i:03d}" for i in range(50, 60)]
+
+
+def test_edit_is_visible_after_rerun_in_history_and_search(seeded, home):
+    lr = seeded["tabs"]
+    at = run("learnings", id=lr.id)
+    by_label(at.text_input, "Description").input("Use spaces for indentation")
+    by_label(at.text_area, "Insight").input("Indent code with four spaces")
+    by_label(at.button, "Save changes").click().run()
+    assert not at.exception
+    assert any("Saved" in s.value for s in at.success)
+    assert "Use spaces for indentation" in list(table(at)["description"])
+    history = table(at, "history")
+    edited = history[history["action"] == "edited"]
+    assert set(edited["field"]) == {"description", "insight"}
+    assert "Use tabs for indentation" in set(edited["before"])
+    assert "Use spaces for indentation" in set(edited["after"])
+
+    stored, hist = fresh(home, lr.id)
+    assert stored.description == "Use spaces for indentation"
+    assert hist[-1].action == "edited"
+
+    at.radio(key="mode").set_value("fulltext")
+    at.text_input(key="q").input("spaces").run()
+    assert list(table(at)["description"]) == ["Use spaces for indentation"]
+    at.text_input(key="q").input("tabs").run()
+    rows = frame(at, "rows_")
+    assert rows is None or "Use spaces for indentation" not in list(rows.value["description"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("Description", "   ", "description must not be empty"),
+        ("Scope", "galaxy:far", "invalid scope"),
+        ("Scope", "project:", "needs a value"),
+    ],
+)
+def test_invalid_edit_shows_error_and_saves_nothing(seeded, home, field, value, message):
+    lr = seeded["quotes"]
+    at = run("learnings", id=lr.id)
+    by_label(at.text_area, "Insight").input("changed insight")
+    by_label(at.text_input, field).input(value)
+    by_label(at.button, "Save changes").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(message in e for e in errors), errors
+    stored, hist = fresh(home, lr.id)
+    assert stored == lr
+    assert [e.action for e in hist] == ["created"]
+
+
+def test_delete_asks_for_confirmation_and_can_be_undone(seeded, home):
+    lr = seeded["short"]
+    at = run("learnings", id=lr.id)
+    by_label(at.button, "Delete this learning…").click().run()
+    assert "Delete 1 learning?" in texts(at)
+    assert fresh(home, lr.id)[0] is not None  # nothing deleted yet
+    by_label(at.button, "Cancel").click().run()
+    assert "Delete 1 learning?" not in texts(at)
+    assert fresh(home, lr.id)[0] is not None
+
+    by_label(at.button, "Delete this learning…").click().run()
+    by_label(at.button, "Yes, delete").click().run()
+    assert not at.exception
+    assert fresh(home, lr.id)[0] is None
+    assert len(table(at)) == 4
+    by_label(at.button, "Undo delete").click().run()
+    assert any("Restored 1 learning" in s.value for s in at.success)
+    restored, _ = fresh(home, lr.id)
+    assert restored is not None and restored.description == lr.description
+    assert len(table(at)) == 5
+
+
+def test_bulk_recategorise_and_delete_selected_rows(seeded, home):
+    at = run("learnings")
+    at.selectbox(key="sort").set_value("description").run()
+    rows = list(table(at)["description"])
+    picked = [rows.index(seeded["quotes"].description), rows.index(seeded["tabs"].description)]
+    key = frame(at, "rows_").key
+    at.session_state[key] = {"selection": {"rows": picked, "columns": [], "cells": []}}
+    at.run()
+    assert "2 selected" in texts(at)
+    at.selectbox(key="bulk_cat").set_value("tool_usage")
+    by_label(at.button, "Re-categorise selected…").click().run()
+    assert "Set the category of 2 learnings to" in texts(at)
+    by_label(at.button, "Yes, re-categorise").click().run()
+    assert not at.exception
+    for name in ("quotes", "tabs"):
+        assert fresh(home, seeded[name].id)[0].category.value == "tool_usage"
+    assert fresh(home, seeded["short"].id)[0].category.value == "preference"
+
+    key = frame(at, "rows_").key
+    at.session_state[key] = {"selection": {"rows": picked, "columns": [], "cells": []}}
+    at.run()
+    by_label(at.button, "Delete selected…").click().run()
+    assert "Delete 2 learnings?" in texts(at)
+    by_label(at.button, "Yes, delete").click().run()
+    assert fresh(home, seeded["quotes"].id)[0] is None
+    assert fresh(home, seeded["tabs"].id)[0] is None
+    assert len(table(at)) == 3
+
+
+def test_detail_shows_confidence_usage_and_relation_links(seeded):
+    lr = seeded["dataclass"]
+    at = run("learnings", id=seeded["short"].id)
+    metrics = {m.label: m.value for m in at.metric}
+    # Beta(3, 1.1): mean 3 / 4.1
+    assert metrics["Confidence (posterior mean)"] == "0.73"
+    assert metrics["Injected"] == "3" and metrics["Helpful"] == "2"
+    assert "95% credible interval" in texts(at)
+
+    at = run("learnings", id=lr.id)
+    link = [b for b in at.button if seeded["retry"].description in b.label]
+    assert link, [b.label for b in at.button]
+    link[0].click().run()
+    assert at.query_params["id"] == [seeded["retry"].id] or at.query_params["id"] == (
+        seeded["retry"].id
+    )
+    assert seeded["retry"].description in [s.value for s in at.subheader]
+
+
+def test_unknown_id_in_address_is_a_message(seeded):
+    at = run("learnings", id="not-a-uuid")
+    assert any("not a learning id" in w.value for w in at.warning)
+    assert len(table(at)) == 5
