@@ -257,7 +257,11 @@ else:
     )
 
 
-@st.dialog("Deprecate a learning")
+def _dismiss() -> None:
+    st.session_state.pop("ablation_pending", None)
+
+
+@st.dialog("Deprecate a learning", on_dismiss=_dismiss)
 def confirm_deprecation(learning_id: str, reason: str) -> None:
     st.write(f"Deprecate **{all_names[learning_id]}**?")
     st.write(f"Reason: _{reason}_")
@@ -267,6 +271,7 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
     )
     yes, no = st.columns(2)
     if yes.button("Deprecate", type="primary", key="ablation_confirm"):
+        _dismiss()
         try:
             store.deprecate(learning_id, reason)
         except GrooveError as err:
@@ -275,6 +280,7 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
         st.session_state["ablation_flash"] = f"Deprecated: {all_names[learning_id]}"
         st.rerun()
     if no.button("Cancel", key="ablation_cancel"):
+        _dismiss()
         st.rerun()
 
 
@@ -300,7 +306,9 @@ with left:
             value=cands.set_index("id")["reason"].get(target_id, ""),
         )
         if st.button("Deprecate…", key="ablation_dep_button", disabled=not reason.strip()):
-            confirm_deprecation(target_id, reason.strip())
+            st.session_state["ablation_pending"] = (target_id, reason.strip())
+        if pending := st.session_state.get("ablation_pending"):
+            confirm_deprecation(*pending)
     deprecated = [i for i in all_ids if i in values and values[i].status.is_deprecated]
     if deprecated:
         st.caption(

@@ -1,0 +1,181 @@
+"""AppTest of the evidence pages on a simulated store: the numbers shown are the numbers
+of groove_core.analysis on the same data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import HashingEmbedder, make_learning
+from streamlit.testing.v1 import AppTest
+
+from groove_core.analysis import ablation, posterior
+from groove_core.model.params import AdaptiveParam, SystemParam
+from groove_core.simulate import simulate_attribution
+from groove_core.store.attribution import value_trend
+from groove_core.tiers import Groove
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")
+
+TEXTS = [
+    ("Use tabs for indentation in Makefiles", "Make requires tabs", "preference"),
+    ("Prefer pathlib over os.path", "pathlib is clearer", "code_pattern"),
+    ("Run pytest with -x when debugging", "stop at the first failure", "tool_usage"),
+    ("Retry flaky network calls with backoff", "use tenacity", "error_recovery"),
+    ("Use ruff for linting", "fast and complete", "tool_usage"),
+    ("Bind Cozo values as params", "never format values into queries", "code_pattern"),
+    ("Prefer dataclasses for plain records", "frozen when possible", "code_pattern"),
+    ("Write commit messages in imperative mood", "Add, Fix, Remove", "preference"),
+    ("Check git status before committing", "avoid stray files", "harness_knowledge"),
+    ("Pin torch to the CPU build", "avoid CUDA downloads", "solution"),
+    ("Explain the why in docstrings", "not only the what", "preference"),
+    ("Use UTC timestamps everywhere", "aware datetimes", "code_pattern"),
+    ("Read the error message before retrying", "fix the cause", "error_recovery"),
+    ("Prefer small pull requests", "easier review", "preference"),
+    ("Keep Datalog in the store package", "pages only lay out", "harness_knowledge"),
+    ("Rebuild the HNSW index after a bulk load", "faster than incremental", "solution"),
+]
+PARAMS = [
+    SystemParam("injection_threshold", AdaptiveParam(0.62, 1 / (1 + 40**0.5), 40, 25.0, 15.3)),
+    SystemParam("exploration_rate", AdaptiveParam(0.2, 0.25, 9, 2.5, 10.0)),
+]
+
+
+def seed_home(home: Path, seed: int = 0, sessions: int = 300, experiments: int = 6):
+    """A groove home whose user tier holds learnings, simulated attribution data and
+    adaptive parameters. Returns the simulation report."""
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        t = g.user
+        t.learnings.store_many([make_learning(d, i, c) for d, i, c in TEXTS])
+        t.params.store_params(PARAMS)
+        return simulate_attribution(t, seed=seed, sessions=sessions, experiments=experiments)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    h = tmp_path_factory.mktemp("evidence_home")
+    seed_home(h)
+    return h
+
+
+@pytest.fixture
+def groove_ro(home):
+    g = Groove(home, embedder=HashingEmbedder(), project=home)
+    yield g.user
+    g.close()
+
+
+def page(home, monkeypatch, name, **query) -> AppTest:
+    monkeypatch.setenv("GROOVE_HOME", str(home))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(f"app_pages/{name}.py")
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def test_posterior_page_numbers(home, groove_ro, monkeypatch):
+    lid = groove_ro.attribution.ranked_values(limit=3)[1].learning_id
+    at = page(home, monkeypatch, "posterior", learning=lid)
+    u = groove_ro.learnings.usage(lid)
+    s = posterior.summarize(u.confidence_alpha, u.confidence_beta, threshold=0.5)
+    assert metric(at, "Posterior mean") == f"{s.mean:.3f}"
+    assert metric(at, "95% credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
+    assert metric(at, "P(confidence < 0.50)") == f"{s.p_below_threshold:.3f}"
+    assert metric(at, "Helpful") == str(u.times_helpful)
+    assert metric(at, "Contradicted") == str(u.times_contradicted)
+    assert metric(at, "α") == f"{u.confidence_alpha:.2f}"
+    # a new threshold moves the tail probability
+    at.slider(key="posterior_threshold").set_value(0.95).run()
+    s2 = posterior.summarize(u.confidence_alpha, u.confidence_beta, threshold=0.95)
+    assert metric(at, "P(confidence < 0.95)") == f"{s2.p_below_threshold:.3f}"
+    # the compare table holds one row per chosen learning
+    assert len(at.dataframe[0].value) == len(at.multiselect(key="posterior_compare").value)
+
+
+def test_ablation_page_numbers(home, groove_ro, monkeypatch):
+    at = page(home, monkeypatch, "ablation")
+    exps = groove_ro.attribution.experiments()
+    assert metric(at, "Experiments") == str(len(exps))
+    tested, total = groove_ro.attribution.coverage()
+    assert metric(at, "Learnings tested") == f"{tested} of {total} ({tested / total:.0%})"
+    table = at.dataframe[0].value
+    first = exps[0]
+    a = ablation.analyze(first.with_outcomes(), first.without_outcomes())
+    row = table.iloc[0]
+    assert (row["with"], row["without"]) == (a.n_with, a.n_without)
+    assert row["effect"] == pytest.approx(a.effect, abs=1e-12)
+    assert row["p_value"] == pytest.approx(a.p_value, abs=1e-12)
+    assert row["cs_low"] == pytest.approx(a.cs_low, abs=1e-12)
+    assert row["status"] == a.status
+    # detail of the first experiment
+    assert metric(at, "Effect") == f"{a.effect:+.3f}"
+    assert metric(at, "p-value") == f"{a.p_value:.4f}"
+    assert metric(at, "Chance it helps") == f"{a.prob_helps:.3f}"
+    # the result was written back through the store
+    stored = groove_ro.attribution.get_experiment(first.learning_id).result
+    assert stored.marginal_value == pytest.approx(a.effect)
+    assert stored.is_significant == (a.status != "inconclusive")
+
+
+def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
+    rep = seed_home(tmp_path, seed=4, sessions=80, experiments=2)
+    at = page(tmp_path, monkeypatch, "ablation")
+    target = at.selectbox(key="ablation_dep_pick").value
+    at.text_input(key="ablation_dep_reason").set_value("superseded by the style guide").run()
+    at.button(key="ablation_dep_button").click().run()
+    at.button(key="ablation_confirm").click().run()
+    assert not at.exception
+    new = at.selectbox(key="ablation_new_pick").value
+    at.button(key="ablation_new_button").click().run()
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        t = g.user
+        assert (
+            t.attribution.get_learning_value(target).status.reason
+            == "superseded by the style guide"
+        )
+        dep = [e for e in t.learnings.history(target) if e.action == "deprecated"]
+        assert dep and dep[-1].after["reason"] == "superseded by the style guide"
+        assert t.attribution.get_experiment(new) is not None
+        assert new not in rep.experiments
+
+
+def test_attribution_page_numbers(home, groove_ro, monkeypatch):
+    at = page(home, monkeypatch, "attribution")
+    board = groove_ro.attribution.leaderboard()
+    top = at.dataframe[0].value
+    expected = board[board["total_value"] > 0].head(10)
+    assert list(top["total_value"]) == pytest.approx(list(expected["total_value"]))
+    neg = at.dataframe[1].value
+    assert (neg["total_value"] < 0).all()
+    lid = board.iloc[0]["learning_id"]
+    trend = value_trend(groove_ro.attribution.attribution_frame(learning_ids=[lid]), window=20)
+    assert metric(at, "Cumulative value") == f"{trend['cumulative'].iloc[-1]:+.3f}"
+    assert metric(at, "Rolling mean (last 20)") == f"{trend['rolling_mean'].iloc[-1]:+.4f}"
+    # a category filter narrows the leaderboard to that category
+    at.selectbox(key="attr_category").set_value("preference").run()
+    cats = {lr.id: lr.category.value for lr in groove_ro.learnings.iter_all()}
+    shown = groove_ro.attribution.leaderboard(category="preference")
+    assert set(shown["learning_id"]) <= {i for i, c in cats.items() if c == "preference"}
+    assert len(at.dataframe[0].value) == min(10, (shown["total_value"] > 0).sum())
+
+
+def test_parameters_page_numbers(home, monkeypatch):
+    at = page(home, monkeypatch, "parameters")
+    table = at.dataframe[0].value
+    assert list(table["parameter"]) == sorted(p.name for p in PARAMS)
+    p = next(x for x in PARAMS if x.name == table.iloc[0]["parameter"])
+    s = posterior.summarize(p.param.prior_alpha, p.param.prior_beta)
+    assert table.iloc[0]["ci_low"] == pytest.approx(s.ci_low)
+    assert metric(at, "Value") == f"{p.param.value:.3f}"
+    assert metric(at, "Observations") == str(p.param.observations)
+    assert metric(at, "95% credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
