@@ -64,3 +64,45 @@ class UsageStats:
         self.confidence_alpha += da
         self.confidence_beta += db
         self.last_used = at or datetime.now(UTC)
+
+
+def usage_to_json(stats: UsageStats) -> dict:
+    """serde form of seed 001's ``UsageStats`` (``last_used`` omitted when None)."""
+    from groove_core.model.serde import to_rfc3339
+
+    out: dict = {
+        "times_injected": stats.times_injected,
+        "times_helpful": stats.times_helpful,
+        "times_ignored": stats.times_ignored,
+        "times_contradicted": stats.times_contradicted,
+    }
+    if stats.last_used is not None:
+        out["last_used"] = to_rfc3339(stats.last_used)
+    out["confidence_alpha"] = stats.confidence_alpha
+    out["confidence_beta"] = stats.confidence_beta
+    return out
+
+
+def usage_from_json(data: object) -> UsageStats:
+    """Read the serde form; ValidationError naming the bad field otherwise."""
+    from groove_core.errors import ValidationError
+    from groove_core.model.serde import from_rfc3339, require
+
+    what = "usage_stats"
+    counts = {
+        k: require(data, k, int, what)
+        for k in ("times_injected", "times_helpful", "times_ignored", "times_contradicted")
+    }
+    if any(v < 0 for v in counts.values()):
+        raise ValidationError(f"{what}: counts must not be negative")
+    alpha = require(data, "confidence_alpha", float, what)
+    beta = require(data, "confidence_beta", float, what)
+    if not (alpha > 0 and beta > 0):
+        raise ValidationError(f"{what}: confidence_alpha and confidence_beta must be positive")
+    last = data.get("last_used") if isinstance(data, dict) else None
+    return UsageStats(
+        **counts,
+        last_used=from_rfc3339(last, "last_used") if last is not None else None,
+        confidence_alpha=alpha,
+        confidence_beta=beta,
+    )

@@ -16,11 +16,13 @@ import numpy as np
 from groove_core.embed import DIM, Embedder, content_hash
 from groove_core.errors import EmbeddingError, NotFoundError, ValidationError
 from groove_core.model.learning import Learning, LearningCategory, LearningContent
+from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
 from groove_core.store.engine import Engine
+from groove_core.store.params import PUT_PARAMS, param_to_row
 from groove_core.store.rows import (
     LEARNING_COLS,
     LEARNING_HEAD,
@@ -49,6 +51,10 @@ _PUT_USAGE = f"?[{USAGE_HEAD}] <- $usage :put usage_stats {{{USAGE_KEYED}}}"
 _PUT_EMBEDDING = (
     "?[learning_id, embedding] <- $embeddings :put learning_embeddings {learning_id => embedding}"
 )
+_PUT_RELATIONS = (
+    "?[from_id, relation_type, to_id, weight, created_at] <- $relations "
+    ":put learning_relations {from_id, relation_type, to_id => weight, created_at}"
+)
 _PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
@@ -56,10 +62,17 @@ _PUT_EDIT = (
 
 
 def text_for_embedding(content: LearningContent) -> str:
-    """The text a learning is embedded by: description and insight."""
-    if content.insight.strip() and content.insight.strip() != content.description.strip():
-        return f"{content.description}\n{content.insight}"
-    return content.description
+    """The text a learning is embedded by: its description and insight (the description
+    is left out when the insight starts with it), after the ``heading`` of its pattern
+    when it has one: imported rules keep their file's heading path there, the context a
+    single rule line lacks, like a title field in document retrieval."""
+    parts = []
+    if isinstance(content.pattern, dict) and isinstance(content.pattern.get("heading"), str):
+        parts.append(content.pattern["heading"])
+    if not content.insight.startswith(content.description.rstrip("…")):
+        parts.append(content.description)
+    parts.append(content.insight)
+    return "\n".join(p for p in parts if p.strip())
 
 
 def current_user() -> str:
@@ -225,9 +238,13 @@ class LearningStore:
         who: str | None = None,
         action: str = "created",
         usage: dict[str, UsageStats] | None = None,
+        relations: Sequence[LearningRelation] = (),
+        system_params: Sequence[SystemParam] = (),
         embed_progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Store many learnings in ONE transaction (rows, usage stats, embeddings, history).
+        """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
+        and optionally relations among them and system parameters: an import lands whole
+        or not at all).
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
         model writes nothing. Large batches drop and rebuild the HNSW index around the
@@ -235,7 +252,7 @@ class LearningStore:
 
         Returns: the number of learnings written.
         """
-        if not learnings:
+        if not learnings and not relations and not system_params:
             return 0
         usage = usage or {}
         vectors = None
@@ -253,8 +270,17 @@ class LearningStore:
                 for lr in learnings
             ],
         }
-        blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT]
-        if vectors is not None:
+        blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT] if learnings else []
+        if relations:
+            params["relations"] = [
+                [r.from_id, r.relation_type.value, r.to_id, float(r.weight),
+                 to_unix(r.created_at)] for r in relations
+            ]
+            blocks.append(_PUT_RELATIONS)
+        if system_params:
+            params["params"] = [param_to_row(p) for p in system_params]
+            blocks.append(PUT_PARAMS)
+        if vectors is not None and learnings:
             params["embeddings"] = [
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
             ]
@@ -539,15 +565,23 @@ class LearningStore:
             out[col] = {k: int(n) for k, n in res.rows}
         return out
 
-    def content_hashes(self) -> set[str]:
-        """sha256 of (category, description, insight, scope) of every learning: lets an
-        import skip what is already here."""
+    def import_keys(self) -> set[str]:
+        """The ``import_key`` of every imported learning (kept in its pattern): lets a
+        rule-file import skip what is already here."""
         res = self.db.run(
-            "?[scope, category, description, insight] := "
-            "*learning{scope, category, description, insight}",
+            "?[pattern_json] := *learning{source_type, pattern_json}, "
+            "source_type = 'imported', !is_null(pattern_json)",
             read_only=True,
         )
-        return {learning_key(*row) for row in res.rows}
+        keys = set()
+        for (text,) in res.rows:
+            try:
+                key = json.loads(text).get("import_key")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(key, str):
+                keys.add(key)
+        return keys
 
     # ------------------------------------------------------------ usage
     def usage(self, learning_id: str) -> UsageStats:
@@ -663,16 +697,7 @@ class LearningStore:
             raise ValidationError("a learning cannot be related to itself")
         for end in (relation.from_id, relation.to_id):
             self.require(end)
-        self.db.run(
-            "?[from_id, relation_type, to_id, weight, created_at] <- "
-            "[[$from, $type, $to, $weight, $at]] :put learning_relations "
-            "{from_id, relation_type, to_id => weight, created_at}",
-            {
-                "from": relation.from_id, "type": relation.relation_type.value,
-                "to": relation.to_id, "weight": float(relation.weight),
-                "at": to_unix(relation.created_at),
-            },
-        )
+        self.store_many([], relations=[relation])
 
     def remove_relation(self, relation: LearningRelation) -> None:
         """Remove one relation (no error if absent)."""
@@ -690,6 +715,18 @@ class LearningStore:
             "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
             "from_id, relation_type, to_id, weight, created_at}, is_in(to_id, $ids)",
             {"ids": list(ids)},
+            read_only=True,
+        )
+        return [
+            LearningRelation(f, RelationType.parse(t), to, w, from_unix(c))
+            for f, t, to, w, c in res.rows
+        ]
+
+    def all_relations(self) -> list[LearningRelation]:
+        """Every relation of the tier."""
+        res = self.db.run(
+            "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
+            "from_id, relation_type, to_id, weight, created_at}",
             read_only=True,
         )
         return [
@@ -765,15 +802,6 @@ class LearningStore:
         return len(todo)
 
 
-def learning_key(scope: str, category: str, description: str, insight: str) -> str:
-    """Identity of a learning's content, for idempotent imports."""
-    import hashlib
-
-    return hashlib.sha256(
-        json.dumps([scope, category, description, insight], ensure_ascii=False).encode()
-    ).hexdigest()
-
-
 def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -810,6 +838,5 @@ __all__ = [
     "LearningStore",
     "Page",
     "Related",
-    "learning_key",
     "text_for_embedding",
 ]

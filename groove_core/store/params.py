@@ -7,6 +7,16 @@ from groove_core.model.serde import from_unix, to_unix
 from groove_core.store.engine import Engine
 
 _COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
+PUT_PARAMS = (
+    f"?[{_COLS}] <- $params :put adaptive_params {{param_name => value, uncertainty, "
+    "observations, prior_alpha, prior_beta, updated_at}"
+)
+
+
+def param_to_row(p: SystemParam) -> list:
+    """Row for ``:put adaptive_params`` in column order."""
+    return [p.name, p.param.value, p.param.uncertainty, p.param.observations,
+            p.param.prior_alpha, p.param.prior_beta, to_unix(p.updated_at)]
 
 
 class ParamStore:
@@ -32,16 +42,7 @@ class ParamStore:
         """Insert or replace several parameters in one transaction."""
         if not params:
             return
-        rows = [
-            [p.name, p.param.value, p.param.uncertainty, p.param.observations,
-             p.param.prior_alpha, p.param.prior_beta, to_unix(p.updated_at)]
-            for p in params
-        ]
-        self.db.run(
-            f"?[{_COLS}] <- $rows :put adaptive_params {{param_name => value, uncertainty, "
-            "observations, prior_alpha, prior_beta, updated_at}",
-            {"rows": rows},
-        )
+        self.db.run(PUT_PARAMS, {"params": [param_to_row(p) for p in params]})
 
     def all_params(self) -> list[SystemParam]:
         """Every parameter, by name."""

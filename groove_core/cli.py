@@ -1,0 +1,445 @@
+"""The ``groove`` command line: setup, import, export, search, edit and the dashboard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from groove_core.errors import GrooveError
+
+app = typer.Typer(
+    help="groove: the memory of an AI coding assistant (learnings in Cozo tiers).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+HomeOpt = Annotated[Path | None, typer.Option(
+    "--home", help="groove home folder (default: $GROOVE_HOME or the platform data folder)")]
+TierOpt = Annotated[str, typer.Option(
+    "--tier", help="tier: user, project (this project), project:<path> or enterprise:<org>")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+class Mode(StrEnum):
+    semantic = "semantic"
+    fulltext = "fulltext"
+    hybrid = "hybrid"
+
+
+class Sort(StrEnum):
+    recency = "recency"
+    created = "created"
+    confidence = "confidence"
+    usage = "usage"
+
+
+_state: dict = {}
+
+
+@app.callback()
+def main(home: HomeOpt = None) -> None:
+    """Options that apply to every command."""
+    if home is not None:
+        os.environ["GROOVE_HOME"] = str(Path(home).expanduser().resolve())
+
+
+def _groove(open_user: bool = True):
+    from groove_core.tiers import Groove
+
+    if "groove" not in _state:
+        _state["groove"] = Groove(os.environ.get("GROOVE_HOME"), open_user=open_user)
+    return _state["groove"]
+
+
+def _fail(error: Exception) -> None:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _run(fn):
+    """Run a command body; groove errors become one red line and exit status 1."""
+    try:
+        return fn()
+    except GrooveError as error:
+        _fail(error)
+    finally:
+        g = _state.pop("groove", None)
+        if g is not None:
+            g.close()
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False, highlight=False)
+    for col in columns:
+        table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else (
+            f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])) for c in columns])
+    out.print(table)
+
+
+# ---------------------------------------------------------------- commands
+@app.command()
+def status(json_out: JsonOpt = False) -> None:
+    """Show the home, each tier's engine, schema version and number of learnings."""
+
+    def body():
+        from groove_core.store import migrations
+
+        g = _groove()
+        tiers, problems = g.available()
+        rows = []
+        for t in tiers:
+            rows.append({
+                "tier": t.name, "engine": t.db.kind, "location": t.db.location,
+                "schema_version": migrations.current_version(t.db),
+                "learnings": t.learnings.count(), "status": "ok",
+            })
+        for p in problems:
+            rows.append({"tier": p.name, "status": "unavailable", "reason": p.reason})
+        if json_out:
+            _print_json({"home": str(g.home), "tiers": rows})
+            return
+        out.print(f"home: {g.home}")
+        _table(rows, ["tier", "engine", "schema_version", "learnings", "status", "location"])
+        for p in problems:
+            err.print(f"[yellow]tier '{p.name}' is unavailable:[/] {p.reason}")
+
+    _run(body)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(
+        help="rule files (CLAUDE.md, AGENTS.md, .cursorrules, *.mdc, ...), folders of them, "
+             "or groove export .json files")],
+    tier: TierOpt = "user",
+    scope: Annotated[str | None, typer.Option(
+        help="scope of the new learnings (default: the tier's own)")] = None,
+    skip_bad: Annotated[bool, typer.Option(
+        "--skip-bad", help="import the good files and list the malformed ones")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import rule files or a groove export; importing the same files again adds nothing."""
+
+    def body():
+        from groove_core.io.importer import import_paths
+        from groove_core.model.scope import Scope
+
+        t = _groove().tier(tier)
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn()]
+        with Progress(*columns, console=err, transient=True, disable=json_out) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = import_paths(t, paths, scope=Scope.parse(scope) if scope else None,
+                                  skip_bad=skip_bad, progress=progress)
+        if json_out:
+            _print_json({"tier": t.name, **report.to_json()})
+            return
+        out.print(f"{report.learnings_added} learnings added, {report.learnings_skipped} "
+                  f"already present, from {len(report.files)} files into tier '{t.name}'")
+        for line in report.errors:
+            err.print(f"[yellow]skipped:[/] {line}")
+
+    _run(body)
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="where to write the GrooveExport JSON")],
+    tier: TierOpt = "user",
+) -> None:
+    """Export a tier (learnings with usage stats, params, relations) as GrooveExport JSON."""
+
+    def body():
+        from groove_core.io.export import export_file
+
+        t = _groove().tier(tier)
+        counts = export_file(t, file)
+        out.print(f"exported {counts['learnings']} learnings, {counts['relations']} relations "
+                  f"and {counts['params']} params from tier '{t.name}' to {file}")
+
+    _run(body)
+
+
+def _filter(scope, category, source):
+    from groove_core.store.learnings import LearningFilter
+
+    return LearningFilter(scope=scope, category=category, source_type=source)
+
+
+def _tiers_arg(g, tier: str) -> list[str] | None:
+    if tier == "all":
+        g.available()
+        return None
+    return [g.resolve(tier)]
+
+
+@app.command("list")
+def list_(
+    tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "user",
+    scope: Annotated[str | None, typer.Option(help="only this scope")] = None,
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    source: Annotated[str | None, typer.Option(help="only this source type")] = None,
+    sort: Annotated[Sort, typer.Option(help="order")] = Sort.recency,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """List learnings, one page at a time."""
+
+    def body():
+        g = _groove()
+        page = g.list(_tiers_arg(g, tier), _filter(scope, category, source), sort=sort.value,
+                      limit=limit, offset=offset)
+        rows = [lr.summary() for lr in page.items]
+        if json_out:
+            _print_json(rows)
+            return
+        _table(rows, ["id", "tier", "category", "confidence", "description"],
+               title=f"{offset + 1 if rows else 0}-{offset + len(rows)} of {page.total}")
+
+    _run(body)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="what to look for")],
+    mode: Annotated[Mode, typer.Option(help="semantic, fulltext or hybrid")] = Mode.hybrid,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "user",
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Search learnings by meaning, by words, or both (reciprocal rank fusion)."""
+
+    def body():
+        g = _groove()
+        hits = g.search(text, mode=mode.value, limit=limit, tiers=_tiers_arg(g, tier),
+                        flt=_filter(None, category, None) if category else None)
+        rows = [h.summary() for h in hits]
+        if json_out:
+            _print_json(rows)
+            return
+        _table(rows, ["score", "id", "tier", "category", "description"])
+
+    _run(body)
+
+
+@app.command()
+def show(
+    learning_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "all",
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one learning with its usage stats, relations and history."""
+
+    def body():
+        from groove_core.errors import NotFoundError
+        from groove_core.model.usage import usage_to_json
+
+        g = _groove()
+        tiers = _tiers_arg(g, tier)
+        found = g.get(learning_id, tiers)
+        if found is None:
+            raise NotFoundError(f"no learning {learning_id} in tier(s) {tier}")
+        t = g.tier(found.tier)
+        data = {
+            **found.summary(),
+            "pattern": found.content.pattern,
+            "source_detail": found.source.to_json(),
+            "usage_stats": usage_to_json(t.learnings.usage(found.id)),
+            "relations": [
+                {"type": r.relation.relation_type.value, "direction": r.direction,
+                 "other_id": r.relation.to_id if r.direction == "out" else r.relation.from_id,
+                 "other": r.other.description if r.other else None}
+                for r in t.learnings.related(found.id)
+            ],
+            "history": [
+                {"at": e.at.isoformat(), "who": e.who, "action": e.action,
+                 "before": e.before, "after": e.after}
+                for e in t.learnings.history(found.id)
+            ],
+        }
+        if json_out:
+            _print_json(data)
+            return
+        for key in ("id", "tier", "scope", "category", "source", "confidence", "created_at",
+                    "updated_at"):
+            out.print(f"[bold]{key}:[/] {data[key]}", highlight=False)
+        out.print(f"[bold]description:[/] {found.description}", highlight=False, markup=True)
+        out.print("[bold]insight:[/]", highlight=False)
+        out.print(found.insight, markup=False, highlight=False)
+        u = data["usage_stats"]
+        out.print(f"[bold]usage:[/] injected {u['times_injected']}, helpful {u['times_helpful']}"
+                  f", ignored {u['times_ignored']}, contradicted {u['times_contradicted']}"
+                  f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})")
+        for r in data["relations"]:
+            out.print(f"  {r['direction']} {r['type']} {r['other_id']} {r['other'] or ''}",
+                      markup=False)
+        for h in data["history"]:
+            out.print(f"  {h['at']} {h['who']} {h['action']}", markup=False)
+
+    _run(body)
+
+
+@app.command()
+def edit(
+    learning_id: Annotated[str, typer.Argument(metavar="ID")],
+    description: Annotated[str | None, typer.Option(help="new description")] = None,
+    insight: Annotated[str | None, typer.Option(help="new insight")] = None,
+    category: Annotated[str | None, typer.Option(help="new category")] = None,
+    scope: Annotated[str | None, typer.Option(help="new scope")] = None,
+    tier: TierOpt = "user",
+) -> None:
+    """Edit a learning (recorded in its history; visible to the next search)."""
+
+    def body():
+        if description is None and insight is None and category is None and scope is None:
+            raise typer.BadParameter("give at least one of --description, --insight, "
+                                     "--category, --scope")
+        t = _groove().tier(tier)
+        new = t.learnings.update(learning_id, description=description, insight=insight,
+                                 category=category, scope=scope)
+        out.print(f"updated {new.id} in tier '{t.name}'")
+
+    _run(body)
+
+
+@app.command()
+def delete(
+    learning_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: TierOpt = "user",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Delete a learning with its usage stats, embedding and relations (undo: restore)."""
+
+    def body():
+        t = _groove().tier(tier)
+        found = t.learnings.require(learning_id)
+        if not yes and not typer.confirm(f"Delete '{found.description[:60]}' from tier "
+                                         f"'{t.name}'?", err=True):
+            raise typer.Exit(1)
+        t.learnings.delete(learning_id)
+        out.print(f"deleted {learning_id}; undo with: groove restore {learning_id} "
+                  f"--tier {t.name}")
+
+    _run(body)
+
+
+@app.command()
+def restore(
+    learning_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: TierOpt = "user",
+) -> None:
+    """Undo the deletion of a learning."""
+
+    def body():
+        t = _groove().tier(tier)
+        lr = t.learnings.restore(learning_id)
+        out.print(f"restored {lr.id} in tier '{t.name}'")
+
+    _run(body)
+
+
+@app.command()
+def promote(
+    learning_id: Annotated[str, typer.Argument(metavar="ID")],
+    to: Annotated[str, typer.Option("--to", help="target tier")],
+) -> None:
+    """Copy a learning to another tier (its source becomes Promoted)."""
+
+    def body():
+        g = _groove()
+        g.available()
+        copy = g.promote(learning_id, to)
+        out.print(f"promoted to tier '{copy.tier}' as {copy.id}")
+
+    _run(body)
+
+
+@app.command()
+def migrate(
+    show_status: Annotated[bool, typer.Option("--status", help="list applied and pending")]
+    = False,
+    to: Annotated[int | None, typer.Option("--to", help="target schema version")] = None,
+    tier: TierOpt = "user",
+    json_out: JsonOpt = False,
+) -> None:
+    """Show or change a tier's schema version (down only for groove's own versions)."""
+
+    def body():
+        from groove_core.config import Config, home_dir
+        from groove_core.store import migrations
+        from groove_core.store.engine import Engine
+
+        g = _groove(open_user=False)
+        name = g.resolve(tier)
+        cfg = Config(home_dir(os.environ.get("GROOVE_HOME"))).tier(name)
+        with Engine(name, cfg.engine, cfg.path, cfg.options) as db:
+            if show_status or to is None:
+                rows = [
+                    {"version": s.version, "description": s.description,
+                     "state": "applied" if s.applied_at else "pending",
+                     "applied_at": s.applied_at, "reversible": s.reversible}
+                    for s in migrations.status(db)
+                ]
+                if json_out:
+                    _print_json(rows)
+                else:
+                    _table(rows, ["version", "state", "reversible", "description"],
+                           title=f"tier '{name}'")
+                return
+            report = migrations.migrate(db, to)
+            if json_out:
+                _print_json(report.__dict__)
+                return
+            out.print(f"tier '{name}': version {report.from_version} -> {report.to_version}")
+            if report.backup:
+                out.print(f"backup written to {report.backup}")
+
+    _run(body)
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+    address: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+) -> None:
+    """Open the dashboard (Streamlit) on the groove home."""
+    from groove_core.config import home_dir
+
+    home = home_dir(os.environ.get("GROOVE_HOME"))
+    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+    env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    out.print(f"groove dashboard on http://{address}:{port} (home: {home}); Ctrl+C stops it")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
+           str(port), "--server.address", address, "--server.headless", "true"]
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_file.parent.parent))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,155 @@
+"""``groove import``: rule files (CLAUDE.md, AGENTS.md, .cursorrules, .mdc, ...) and
+``GrooveExport`` JSON files into a tier.
+
+Rule-file import is idempotent: every imported learning carries, in its ``pattern``, an
+``import_key`` (sha256 of its scope and the rule text as first imported); rules whose key
+is already in the tier are skipped, even if the learning was edited since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from groove_core.errors import GrooveError, ImportFileError
+from groove_core.io import rules
+from groove_core.io.export import ImportStats, import_file
+from groove_core.model.learning import Learning, LearningContent, LearningSource
+from groove_core.model.scope import Scope
+from groove_core.model.serde import now
+
+#: progress(stage, done, total): stage is "reading" or "embedding".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: files read, learnings added and skipped (already present),
+    per-file counts, and the files refused (only with ``skip_bad``)."""
+
+    files: list[str] = field(default_factory=list)
+    learnings_added: int = 0
+    learnings_skipped: int = 0
+    per_file: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    exports: list[ImportStats] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "files": self.files,
+            "learnings_added": self.learnings_added,
+            "learnings_skipped": self.learnings_skipped,
+            "per_file": self.per_file,
+            "errors": self.errors,
+            "exports": [s.to_json() for s in self.exports],
+        }
+
+
+def import_key(scope: Scope, text: str) -> str:
+    """Identity of an imported rule: sha256 over its scope and text."""
+    return hashlib.sha256(json.dumps([scope.to_db(), text], ensure_ascii=False).encode()
+                          ).hexdigest()
+
+
+def is_export_file(path: Path) -> bool:
+    """A ``.json`` file is read as a ``GrooveExport``."""
+    return path.suffix.lower() == ".json"
+
+
+def import_paths(
+    tier: Any,
+    paths: Iterable[str | os.PathLike],
+    *,
+    scope: Scope | None = None,
+    skip_bad: bool = False,
+    who: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
+
+    Every rule file is parsed before anything is written; a malformed or hostile file
+    raises :class:`ImportFileError` naming the file and line and nothing is written
+    (unless ``skip_bad``, which imports the good files and lists the bad ones in
+    ``errors``). All new learnings of the rule files are written in ONE transaction,
+    embedded in batches first.
+
+    Raises:
+        ImportFileError: a path does not exist, is unsupported, or is malformed.
+    """
+    given = [Path(p).expanduser() for p in paths]
+    exports = [p for p in given if p.is_file() and is_export_file(p)]
+    rule_paths = rules.discover([p for p in given if p not in exports]) if (
+        len(exports) < len(given)) else []
+    report = ImportReport()
+    scope = scope or tier.default_scope()
+    parsed: list[rules.RuleFile] = []
+    for i, path in enumerate(rule_paths):
+        if progress:
+            progress("reading", i, len(rule_paths))
+        try:
+            parsed.append(rules.parse_file(path))
+        except ImportFileError as err:
+            if not skip_bad:
+                raise
+            report.errors.append(str(err))
+    if progress and rule_paths:
+        progress("reading", len(rule_paths), len(rule_paths))
+    known = tier.learnings.import_keys()
+    fresh: list[Learning] = []
+    at = now()
+    for rf in parsed:
+        report.files.append(str(rf.path))
+        added = 0
+        source = LearningSource.imported(str(Path(rf.path).resolve()), at)
+        for rule in rf.rules:
+            key = import_key(scope, rule.insight)
+            if key in known:
+                report.learnings_skipped += 1
+                continue
+            known.add(key)
+            pattern = {"import_key": key, "line": rule.line}
+            if rule.heading:
+                pattern["heading"] = rule.heading
+            fresh.append(
+                Learning.new(
+                    scope, rule.category,
+                    LearningContent(rule.description, rule.insight, pattern), source,
+                )
+            )
+            added += 1
+        report.per_file[str(rf.path)] = added
+    if fresh:
+        done = 0
+
+        def embedded(k: int) -> None:
+            nonlocal done
+            done += k
+            if progress:
+                progress("embedding", done, len(fresh))
+
+        tier.learnings.store_many(fresh, who=who, action="imported", embed_progress=embedded)
+    report.learnings_added = len(fresh)
+    for path in exports:
+        try:
+            stats = import_file(tier, path, who=who)
+        except GrooveError as err:
+            if not skip_bad:
+                raise
+            report.errors.append(str(err))
+            continue
+        report.files.append(str(path))
+        report.exports.append(stats)
+        report.learnings_added += stats.learnings_imported
+        report.learnings_skipped += stats.learnings_skipped
+    return report
+
+
+def import_rule_files(tier: Any, paths: Iterable[str | os.PathLike], progress=None,
+                      **kwargs: Any) -> ImportReport:
+    """Alias of :func:`import_paths` for the dashboard's import offer."""
+    return import_paths(tier, paths, progress=progress, **kwargs)
