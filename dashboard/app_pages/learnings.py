@@ -18,6 +18,7 @@ from groove_core.analysis.posterior import density, summarize
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning, LearningCategory
 from groove_core.model.serde import check_uuid
+from groove_core.model.usage import UsageStats
 from groove_core.store.learnings import LearningFilter
 
 ALL = "All tiers"
@@ -36,7 +37,7 @@ ss = st.session_state
 # ---------------------------------------------------------------- state helpers
 def _new_view() -> None:
     """Filters or search changed: back to page 1, nothing selected."""
-    ss["page"] = 1
+    ss.pop("page", None)  # the pager starts again at page 1
     ss["table_version"] = ss.get("table_version", 0) + 1
     st.query_params.pop("id", None)
 
@@ -189,12 +190,11 @@ try:
         total = len(items)
     else:
         size = int(size)
-        count = g.count(chosen, flt)
-        pages = max(1, math.ceil(count / size))
-        if ss.get("page", 1) > pages:
-            ss["page"] = pages
         offset = (ss.get("page", 1) - 1) * size
         result = g.list(chosen, flt, sort=sort, limit=size, offset=offset)
+        if not result.items and offset:  # the view shrank below this page: back to page 1
+            ss.pop("page", None)
+            result = g.list(chosen, flt, sort=sort, limit=size, offset=0)
         items, total = result.items, result.total
 except GrooveError as err:
     report(err)
@@ -361,8 +361,10 @@ def _confirm(ask: dict) -> None:
 
 
 if ss.get("ask"):
-    _title = "Delete learnings?" if ss["ask"]["what"] == "delete" else "Re-categorise learnings?"
-    st.dialog(_title, on_dismiss=_clear_ask)(_confirm)(ss["ask"])
+    _ask = ss["ask"]
+    _noun = "learning" if len(_ask["ids"]) == 1 else "learnings"
+    _verb = "Delete" if _ask["what"] == "delete" else "Re-categorise"
+    st.dialog(f"{_verb} {_noun}?", on_dismiss=_clear_ask)(_confirm)(_ask)
 
 # ---------------------------------------------------------------- detail panel
 with right:
@@ -466,7 +468,13 @@ with right:
 
         with tabs[2]:
             try:
-                stats = tier_store.usage(lr.id)
+                # the page's usage rows are already read; a learning without one has
+                # the prior's defaults
+                stats = (
+                    (usage.get(lr.id) or UsageStats())
+                    if lr.id in by_id
+                    else (tier_store.usage(lr.id))
+                )
             except GrooveError as err:
                 report(err)
             else:

@@ -73,7 +73,11 @@ def _bar(facet: str, title: str):
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=len(totals) > 1,
         legend={"orientation": "h", "y": -0.2},
-        xaxis={"tickformat": "d", "rangemode": "tozero"},
+        xaxis={
+            "tickformat": ",d",
+            "rangemode": "tozero",
+            "dtick": 1 if data["count"].max() <= 10 else None,
+        },
     )
     return fig
 
@@ -103,7 +107,10 @@ frame = lv.learnings_frame(newest, show_tier=len(names) > 1).drop(columns=["uses
 event = st.dataframe(
     frame,
     hide_index=True,
-    column_config=lv.TABLE_CONFIG,
+    column_config={
+        **lv.TABLE_CONFIG,
+        "description": st.column_config.TextColumn("Description", width="large"),
+    },
     key="newest",
     on_select="rerun",
     selection_mode="single-row",

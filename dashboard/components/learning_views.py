@@ -68,21 +68,18 @@ def learnings_frame(
     usage = usage or {}
     rows = []
     for i, lr in enumerate(items):
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {"description": lr.description}
         if hits is not None:
             h = hits[i]
-            row.update(
-                {
-                    "score": h.score,
-                    "semantic rank": h.semantic_rank,
-                    "semantic score": h.semantic_score,
-                    "text rank": h.text_rank,
-                    "text score": h.text_score,
-                }
-            )
+            row["score"] = h.score
+            if h.mode != "fulltext":
+                row["semantic rank"] = _rank(h.semantic_rank)
+                row["semantic score"] = _score(h.semantic_score)
+            if h.mode != "semantic":
+                row["text rank"] = _rank(h.text_rank)
+                row["text score"] = _score(h.text_score)
         row.update(
             {
-                "description": lr.description,
                 "category": lr.category.value.replace("_", " "),
                 "confidence": lr.confidence,
                 "uses": usage[lr.id].times_injected if lr.id in usage else 0,
@@ -94,18 +91,16 @@ def learnings_frame(
         if show_tier:
             row["tier"] = lr.tier
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    if hits is not None and not frame.empty:
-        mode = hits[0].mode if hits else "hybrid"
-        drop = {
-            "semantic": ["text rank", "text score"],
-            "fulltext": ["semantic rank", "semantic score"],
-        }.get(mode, [])
-        frame = frame.drop(columns=drop)
-        for col in ("semantic rank", "text rank"):
-            if col in frame:
-                frame[col] = frame[col].astype("Int64")
-    return frame
+    return pd.DataFrame(rows)
+
+
+def _rank(rank: int | None) -> str:
+    """A leg's rank as text: the leg may not have returned the learning at all."""
+    return "—" if rank is None else f"#{rank}"
+
+
+def _score(score: float | None) -> str:
+    return "—" if score is None else f"{score:.3f}"
 
 
 TABLE_CONFIG = {
