@@ -1,6 +1,217 @@
-"""Placeholder until the page lands."""
+"""Fingerprint map: where the contexts groove met lie (UMAP of their embeddings), which
+anomaly clusters group them, and HDBSCAN proposals for the ones no cluster holds yet.
+Select points (lasso or box) to make a cluster of them or add them to one."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-st.title("fingerprint_map")
-st.info("This page is being built.")
+from dashboard.components import openworld_common as oc
+from dashboard.components import openworld_map as om
+from dashboard.state import groove, pick_tier, report
+from groove_core.analysis.clustering import propose_clusters
+from groove_core.analysis.projection import sample_for_plot
+from groove_core.errors import GrooveError
+
+st.title("Fingerprint map")
+g = groove()
+tier_name = pick_tier(g, key="ow_map_tier")
+reviewer = oc.who()
+flash = st.session_state.pop("ow_map_flash", None)
+if flash:
+    st.success(flash)
+
+try:
+    tier = g.tier(tier_name)
+    ow = tier.openworld
+    frame, emb = oc.fingerprint_frame(ow)
+    clusters = ow.load_clusters()
+    dismissed = {d.proposal_id for d in ow.dismissed_proposals()}
+    gaps_by_cluster = ow.gaps_by_cluster()
+except GrooveError as err:
+    report(err)
+    st.stop()
+
+if frame.empty:
+    st.info(
+        f"Tier '{tier_name}' has no fingerprints yet. They appear as the assistant meets "
+        "new contexts. " + oc.SIMULATE_HINT
+    )
+    st.stop()
+
+st.caption(
+    f"{len(frame):,} fingerprints in tier '{tier_name}', {len(clusters)} anomaly "
+    "clusters. Each point is a context the assistant met, placed by UMAP (cosine) so that "
+    "similar contexts lie close together; hover for its summary."
+)
+
+proj = oc.projection(g, frame["id"].tolist(), emb)
+frame = frame.merge(proj.frame, on="id")
+
+labels = oc.cluster_labels(clusters)
+frame["cluster"] = frame["cluster_id"].map(labels).fillna(oc.UNCLUSTERED)
+
+# proposals for the fingerprints no stored cluster holds
+clustered = set(frame.loc[frame["cluster_id"].notna(), "id"])
+with st.sidebar:
+    min_size = st.number_input(
+        "Smallest proposed cluster",
+        3,
+        500,
+        max(5, round(0.03 * len(frame))),
+        key="ow_map_min_size",
+        help="HDBSCAN's min_cluster_size: the fewest close contexts that make a proposal.",
+    )
+try:
+    proposals = [
+        p
+        for p in propose_clusters(
+            frame["id"].tolist(), emb, min_cluster_size=int(min_size), existing_member_ids=clustered
+        )
+        if p.proposal_id not in dismissed
+    ]
+except GrooveError as err:
+    report(err)
+    proposals = []
+for p in proposals:
+    frame.loc[frame["id"].isin(p.member_ids), "cluster"] = f"proposed: {p.label}"
+
+learning_names = ow.learning_labels(frame["learning_id"].dropna().unique())
+frame["learning"] = frame["learning_id"].map(
+    lambda i: oc.short(learning_names.get(i, i), 40) if i else "none"
+)
+
+# ---------------------------------------------------------------- the map
+c1, c2 = st.columns([3, 2])
+color_by = c1.radio(
+    "Colour by", list(om.COLOR_BY), format_func=om.COLOR_BY.get, horizontal=True, key="ow_map_color"
+)
+shown, info = sample_for_plot(frame, om.MAX_POINTS, stratify_by="cluster")
+if info.method != "all":
+    st.warning(info.description + " Selections apply to the points shown.")
+else:
+    c2.caption(info.description)
+
+event = st.plotly_chart(
+    om.figure(shown, color_by),
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    key="ow_map_chart",
+    use_container_width=True,
+)
+picked_ids = om.selected_ids(event)
+picked = frame[frame["id"].isin(picked_ids)]
+
+# ---------------------------------------------------------------- selection
+st.subheader("Selection")
+if picked.empty:
+    st.caption("Draw a lasso or a box around points on the map to select them.")
+else:
+    st.dataframe(
+        picked[["summary", "cluster", "learning", "created_at"]].rename(
+            columns={"summary": "context", "created_at": "seen"}
+        ),
+        hide_index=True,
+        use_container_width=True,
+        height=min(38 + 35 * len(picked), 300),
+    )
+    hashes = [int(h) for h in picked["hash"]]
+    a1, a2, a3 = st.columns(3)
+    if a1.button(f"Create a cluster of these {len(hashes)}", key="ow_map_create", type="primary"):
+        try:
+            made = ow.create_cluster(hashes, who=reviewer)
+            st.session_state["ow_map_flash"] = f"Created a cluster of {made.size} fingerprints."
+            st.rerun()
+        except GrooveError as err:
+            report(err)
+    if clusters:
+        target = a2.selectbox(
+            "Cluster",
+            [c.id for c in clusters],
+            format_func=labels.get,
+            key="ow_map_target",
+            label_visibility="collapsed",
+        )
+        if a2.button("Add them to this cluster", key="ow_map_add"):
+            try:
+                made = ow.add_cluster_members(target, hashes, who=reviewer)
+                st.session_state["ow_map_flash"] = (
+                    f"{labels[target]} now has {made.size} fingerprints."
+                )
+                st.rerun()
+            except GrooveError as err:
+                report(err)
+        if a3.button("Remove them from their clusters", key="ow_map_remove"):
+            try:
+                for cid in picked["cluster_id"].dropna().unique():
+                    ow.remove_cluster_members(cid, hashes, who=reviewer)
+                st.session_state["ow_map_flash"] = "Removed the selection from its clusters."
+                st.rerun()
+            except GrooveError as err:
+                report(err)
+
+# ---------------------------------------------------------------- clusters
+st.subheader("Anomaly clusters")
+if not clusters:
+    st.caption("No anomaly clusters are stored in this tier.")
+else:
+    first = (
+        frame.sort_values("created_at")
+        .drop_duplicates("cluster_id")
+        .set_index("cluster_id")["summary"]
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "cluster": labels[c.id],
+                "members": c.size,
+                "example": oc.short(first.get(c.id, ""), 80),
+                "gaps": len(gaps_by_cluster.get(c.id, [])),
+                "created": c.created_at,
+                "last seen": c.last_seen,
+            }
+            for c in clusters
+        ]
+    )
+    when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+    st.dataframe(
+        table,
+        hide_index=True,
+        use_container_width=True,
+        column_config={"created": when, "last seen": when},
+    )
+
+st.subheader("Proposed clusters")
+st.caption(
+    f"HDBSCAN over the fingerprints that no stored cluster holds (at least "
+    f"{int(min_size)} close contexts; change it in the sidebar). Accept one to store it "
+    "as an anomaly cluster, or dismiss it."
+)
+if not proposals:
+    st.caption("No proposals: every dense group is already a cluster (or was dismissed).")
+summaries = frame.set_index("id")["summary"]
+for i, p in enumerate(proposals):
+    with st.container(border=True):
+        left, right = st.columns([4, 1])
+        left.markdown(
+            f"**{p.label}** · {p.size} fingerprints · membership {p.mean_probability:.2f}"
+        )
+        left.caption("e.g. " + oc.short(summaries.get(p.representative_id, ""), 120))
+        hashes = [int(frame.loc[frame["id"] == m, "hash"].iloc[0]) for m in p.member_ids]
+        if right.button("Accept", key=f"ow_prop_accept_{i}", type="primary"):
+            try:
+                made = ow.create_cluster(hashes, who=reviewer)
+                st.session_state["ow_map_flash"] = (
+                    f"{p.label} is now an anomaly cluster of {made.size} fingerprints."
+                )
+                st.rerun()
+            except GrooveError as err:
+                report(err)
+        if right.button("Dismiss", key=f"ow_prop_dismiss_{i}"):
+            try:
+                ow.dismiss_proposal(p.proposal_id, hashes, who=reviewer)
+                st.session_state["ow_map_flash"] = f"{p.label} dismissed."
+                st.rerun()
+            except GrooveError as err:
+                report(err)

@@ -1,6 +1,231 @@
-"""Placeholder until the page lands."""
+"""Capability gaps: what groove cannot handle yet, by severity, status and category; for
+one gap its failures over time, its contexts on the fingerprint map, its suggested
+solutions (editable) and its review workflow, every change recorded with who and when."""
 
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-st.title("gaps")
-st.info("This page is being built.")
+from dashboard.components import openworld_common as oc
+from dashboard.components import openworld_gaps as og
+from dashboard.components import openworld_map as om
+from dashboard.state import groove, pick_tier, report
+from groove_core.errors import GrooveError
+from groove_core.model.learning import LearningCategory
+from groove_core.model.openworld import GapCategory, GapSeverity, GapStatus, SolutionSource
+
+st.title("Capability gaps")
+g = groove()
+tier_name = pick_tier(g, key="ow_gap_tier")
+reviewer = oc.who()
+flash = st.session_state.pop("ow_gap_flash", None)
+if flash:
+    st.success(flash)
+
+try:
+    ow = g.tier(tier_name).openworld
+    all_gaps = ow.load_gaps()
+    clusters = ow.load_clusters()
+except GrooveError as err:
+    report(err)
+    st.stop()
+
+if not all_gaps:
+    st.info(
+        f"Tier '{tier_name}' has no capability gaps. Gaps are detected from repeated "
+        "failures in contexts groove does not know. " + oc.SIMULATE_HINT
+    )
+    st.stop()
+
+labels = oc.cluster_labels(clusters)
+by_cluster = ow.gaps_by_cluster()
+gap_cluster = {
+    gid: labels[cid] for cid, gids in by_cluster.items() for gid in gids if cid in labels
+}
+
+# ---------------------------------------------------------------- list
+f1, f2, f3 = st.columns(3)
+sev = f1.multiselect(
+    "Severity", [s.value for s in GapSeverity], format_func=str.title, key="ow_gap_sev"
+)
+stat = f2.multiselect(
+    "Status",
+    [s.value for s in GapStatus],
+    format_func=lambda v: GapStatus(v).label,
+    key="ow_gap_status",
+)
+cat = f3.multiselect(
+    "Category",
+    [c.value for c in GapCategory],
+    format_func=lambda v: GapCategory(v).label,
+    key="ow_gap_cat",
+)
+gaps = [
+    gp
+    for gp in all_gaps
+    if (not sev or gp.severity.value in sev)
+    and (not stat or gp.status.value in stat)
+    and (not cat or gp.category.value in cat)
+]
+open_n = sum(gp.status not in (GapStatus.RESOLVED, GapStatus.DISMISSED) for gp in all_gaps)
+st.caption(f"{len(gaps)} of {len(all_gaps)} gaps shown ({open_n} open), most severe first.")
+if not gaps:
+    st.warning("No gap matches these filters.")
+    st.stop()
+_when = "YYYY-MM-DD HH:mm"
+st.dataframe(
+    og.gap_table(gaps, gap_cluster),
+    hide_index=True,
+    use_container_width=True,
+    height=min(38 + 35 * len(gaps), 320),
+    key="ow_gap_table",
+    column_config={
+        "first seen": st.column_config.DatetimeColumn(format=_when),
+        "last seen": st.column_config.DatetimeColumn(format=_when),
+        "context": st.column_config.TextColumn(width="large"),
+    },
+)
+
+# ---------------------------------------------------------------- detail
+st.divider()
+ids = [gp.id for gp in gaps]
+by_id = {gp.id: gp for gp in gaps}
+gap_id = st.selectbox(
+    "Review gap", ids, format_func=lambda i: og.gap_label(by_id[i]), key="ow_gap_pick"
+)
+gap = by_id[gap_id]
+
+st.header(gap.context_pattern)
+m = st.columns(4)
+m[0].metric("Severity", gap.severity.label.title())
+m[1].metric("Status", gap.status.label.title())
+m[2].metric("Failures", gap.failure_count)
+m[3].metric("Cluster", gap_cluster.get(gap.id, "—").split(" · ")[0])
+st.caption(
+    f"Category: {gap.category.label} · first seen {gap.first_seen:%Y-%m-%d %H:%M} UTC · last seen "
+    f"{gap.last_seen:%Y-%m-%d %H:%M} UTC ({oc.ago(gap.last_seen)}) · id {gap.id}"
+)
+
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Review")
+    nxt = gap.status.next_statuses()
+    with st.form("ow_gap_status_form", border=True):
+        st.markdown(f"Currently **{gap.status.label}**. Move it to:")
+        target = st.radio(
+            "New status",
+            [s.value for s in nxt],
+            format_func=lambda v: GapStatus(v).label,
+            horizontal=True,
+            key="ow_gap_next",
+            label_visibility="collapsed",
+        )
+        note = st.text_input("Note (optional)", key="ow_gap_note")
+        if st.form_submit_button("Record status change", type="primary"):
+            try:
+                ch = ow.update_gap_status(gap.id, target, who=reviewer, note=note)
+                st.session_state["ow_gap_flash"] = (
+                    f"{ch.who} moved the gap from {ch.old_status.label} to {ch.new_status.label}."
+                )
+                st.rerun()
+            except GrooveError as err:
+                report(err)
+    st.markdown("**History**")
+    hist = og.history_frame(ow.gap_history(gap.id))
+    if hist.empty:
+        st.caption(
+            "No recorded changes (a gap written by vibes-groove before groove kept history)."
+        )
+    else:
+        hist["when"] = hist["when"].map(lambda t: f"{t:%Y-%m-%d %H:%M:%S} UTC")
+        st.table(hist.set_index("when"))
+
+with right:
+    st.subheader("Failures over time")
+    fails = ow.gap_failures(gap.id)
+    if not fails:
+        st.caption("No failures are linked to this gap's contexts.")
+    else:
+        fdf = pd.DataFrame(
+            {
+                "time": [f.timestamp for f in fails],
+                "type": [f.failure_type.label for f in fails],
+                "session": [f.session_id for f in fails],
+            }
+        )
+        fig = px.histogram(fdf, x="time", color="type", nbins=30, height=300)
+        fig.update_layout(
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            bargap=0.1,
+            legend={"title": None, "orientation": "h", "y": -0.25},
+            yaxis_title="failures",
+            xaxis_title=None,
+        )
+        st.plotly_chart(fig, use_container_width=True, key="ow_gap_failures")
+        st.caption(f"{len(fails)} failures in {fdf['session'].nunique()} sessions.")
+
+# ---------------------------------------------------------------- map
+st.subheader("Where its contexts lie")
+contexts = set(ow.gap_contexts(gap.id))
+if not contexts:
+    st.caption("This gap is not linked to any fingerprint.")
+else:
+    try:
+        frame, emb = oc.fingerprint_frame(ow)
+    except GrooveError as err:
+        report(err)
+        frame = pd.DataFrame()
+    if not frame.empty:
+        proj = oc.projection(g, frame["id"].tolist(), emb)
+        frame = frame.merge(proj.frame, on="id")
+        frame["cluster"] = frame["cluster_id"].map(labels).fillna(oc.UNCLUSTERED)
+        frame["learning"] = frame["learning_id"].fillna("none")
+        st.plotly_chart(
+            om.figure(frame, "cluster", highlight=contexts, height=420),
+            use_container_width=True,
+            key="ow_gap_map",
+        )
+        st.caption(
+            f"{len(contexts)} contexts of this gap, in red, among all {len(frame):,} fingerprints."
+        )
+
+# ---------------------------------------------------------------- solutions
+st.subheader("Suggested solutions")
+st.caption(
+    "Edit, add or delete rows, then save. The text is the learning's content, the "
+    "change to make, or the question to ask."
+)
+edited = st.data_editor(
+    og.solutions_frame(gap.suggested_solutions),
+    num_rows="dynamic",
+    use_container_width=True,
+    hide_index=True,
+    key=f"ow_sol_{gap.id}",
+    column_config={
+        "action": st.column_config.SelectboxColumn(
+            "action", options=list(og.ACTIONS.values()), required=True
+        ),
+        "text": st.column_config.TextColumn("text", width="medium"),
+        "category": st.column_config.SelectboxColumn(
+            "category", options=[c.value for c in LearningCategory]
+        ),
+        "learning id": st.column_config.TextColumn("learning id"),
+        "source": st.column_config.SelectboxColumn(
+            "source", options=[s.value for s in SolutionSource]
+        ),
+        "confidence": st.column_config.NumberColumn(
+            "confidence", min_value=0.0, max_value=1.0, step=0.05
+        ),
+        "applied": st.column_config.CheckboxColumn("applied"),
+    },
+)
+if st.button("Save solutions", key="ow_sol_save"):
+    try:
+        new = og.solutions_from_frame(edited, gap.suggested_solutions)
+        ow.update_gap_solutions(gap.id, new, who=reviewer)
+        st.session_state["ow_gap_flash"] = f"Saved {len(new)} suggested solutions."
+        st.rerun()
+    except GrooveError as err:
+        report(err)

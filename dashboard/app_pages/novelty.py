@@ -1,6 +1,115 @@
-"""Placeholder until the page lands."""
+"""Novelty events: the stream of what the open-world side noticed (novel contexts,
+cluster updates, new gaps, status changes, solutions, strategy feedback), newest first,
+filtered by type and time."""
 
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-st.title("novelty")
-st.info("This page is being built.")
+from dashboard.components import openworld_common as oc
+from dashboard.state import groove, pick_tier, report
+from groove_core.errors import GrooveError
+from groove_core.model.openworld import EVENT_TYPES
+
+WINDOWS = {
+    "24 h": timedelta(days=1),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+    "90 days": timedelta(days=90),
+    "all time": None,
+}
+
+st.title("Novelty events")
+g = groove()
+tier_name = pick_tier(g, key="ow_ev_tier")
+
+try:
+    ow = g.tier(tier_name).openworld
+    counts = ow.event_type_counts()
+except GrooveError as err:
+    report(err)
+    st.stop()
+
+if not counts:
+    st.info(f"Tier '{tier_name}' has no open-world events yet. " + oc.SIMULATE_HINT)
+    st.stop()
+
+types = list(EVENT_TYPES) + sorted(set(counts) - set(EVENT_TYPES))
+c1, c2, c3 = st.columns([3, 2, 1])
+chosen = c1.multiselect(
+    "Types",
+    types,
+    default=[t for t in types if counts.get(t)],
+    format_func=lambda t: f"{t.replace('_', ' ')} ({counts.get(t, 0):,})",
+    key="ow_ev_types",
+)
+window = c2.segmented_control("Time", list(WINDOWS), default="30 days", key="ow_ev_window")
+limit = c3.number_input("At most", 10, 5000, 200, step=50, key="ow_ev_limit")
+span = WINDOWS.get(window or "all time")
+since = datetime.now(UTC) - span if span else None
+
+if not chosen:
+    st.warning("Choose at least one event type.")
+    st.stop()
+try:
+    events = ow.load_novelty_events(since, int(limit), event_types=chosen)
+except GrooveError as err:
+    report(err)
+    st.stop()
+
+total = sum(counts.get(t, 0) for t in chosen)
+st.caption(
+    f"{len(events):,} events shown"
+    + (f" (the newest {int(limit):,})" if len(events) == int(limit) else "")
+    + f"; {total:,} of these types in the tier."
+)
+if not events:
+    st.info("No event of these types in this time window.")
+    st.stop()
+
+df = pd.DataFrame(
+    {
+        "time": [e.timestamp for e in events],
+        "type": [e.event_type.replace("_", " ") for e in events],
+        "what": [e.summary() for e in events],
+        "id": [e.id for e in events],
+    }
+)
+fig = px.histogram(df, x="time", color="type", nbins=40, height=220)
+fig.update_layout(
+    margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    bargap=0.1,
+    legend={"title": None},
+    yaxis_title="events",
+    xaxis_title=None,
+)
+st.plotly_chart(fig, use_container_width=True, key="ow_ev_timeline")
+
+sel = st.dataframe(
+    df[["time", "type", "what"]],
+    hide_index=True,
+    use_container_width=True,
+    height=420,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="ow_ev_table",
+    column_config={
+        "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm"),
+        "what": st.column_config.TextColumn("what", width="large"),
+    },
+)
+rows = getattr(getattr(sel, "selection", None), "rows", None) or []
+if rows:
+    ev = events[rows[0]]
+    with st.container(border=True):
+        st.markdown(
+            f"**{ev.event_type.replace('_', ' ')}** at {ev.timestamp:%Y-%m-%d %H:%M:%S} "
+            f"UTC ({oc.ago(ev.timestamp)}) · id `{ev.id}`"
+        )
+        st.json(ev.to_json(), expanded=2)
+else:
+    st.caption("Select a row to see the event as it is stored (serde JSON).")

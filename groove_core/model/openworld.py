@@ -736,29 +736,29 @@ class OpenWorldEvent:
         d = self.data
         if self.variant == "NoveltyDetected":
             fp = d.get("fingerprint") or {}
-            where = f" (cluster {str(d['cluster'])[:8]})" if d.get("cluster") else ""
+            where = f" (cluster {str(d['cluster'])[-8:]})" if d.get("cluster") else ""
             return f"Novel context: {fp.get('context_summary', '?')}{where}"
         if self.variant == "ClusterUpdated":
             c = d.get("cluster") or {}
             n = len(c.get("members") or [])
-            return f"Cluster {str(c.get('id', '?'))[:8]} updated ({n} members)"
+            return f"Cluster {str(c.get('id', '?'))[-8:]} updated ({n} members)"
         if self.variant == "GapCreated":
             g = d.get("gap") or {}
-            return f"Gap created: {g.get('context_pattern', '?')} ({g.get('category', '?')})"
+            cat = _snake(str(g.get("category", "?"))).replace("_", " ")
+            return f"Gap created: {g.get('context_pattern', '?')} ({cat})"
         if self.variant == "GapStatusChanged":
-            return (
-                f"Gap {str(d.get('gap_id', '?'))[:8]}: {_snake(str(d.get('old', '?')))} "
-                f"-> {_snake(str(d.get('new', '?')))}"
-            )
+            old = _snake(str(d.get("old", "?"))).replace("_", " ")
+            new = _snake(str(d.get("new", "?"))).replace("_", " ")
+            return f"Gap {str(d.get('gap_id', '?'))[-8:]}: {old} -> {new}"
         if self.variant == "SolutionGenerated":
             try:
                 text = SuggestedSolution.from_json(d.get("solution")).action.describe()
             except ValidationError:
                 text = "?"
-            return f"Solution for gap {str(d.get('gap_id', '?'))[:8]}: {text}"
+            return f"Solution for gap {str(d.get('gap_id', '?'))[-8:]}: {text}"
         if self.variant == "StrategyFeedback":
             return (
-                f"Strategy feedback for learning {str(d.get('learning_id', '?'))[:8]}: "
+                f"Strategy feedback for learning {str(d.get('learning_id', '?'))[-8:]}: "
                 f"{d.get('adjustment', 0):+g}"
             )
         return f"{self.variant}: {json.dumps(d)[:120]}"
