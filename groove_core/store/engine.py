@@ -78,7 +78,11 @@ def _message(err: QueryException | Exception) -> str:
 
 
 def _is_locked(err: BaseException) -> bool:
-    return isinstance(err, QueryException) and "database is locked" in _message(err)
+    return "database is locked" in _message(err)
+
+
+class _OpenFailed(Exception):
+    """The native engine failed (or panicked) while opening a database."""
 
 
 class Engine:
@@ -113,6 +117,7 @@ class Engine:
         self.kind = engine
         self.path = Path(path) if path and engine in ("sqlite", "rocksdb") else None
         self.busy_timeout = busy_timeout
+        self._host = (options or {}).get("host")
         self._holder_file: Path | None = None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,10 +128,11 @@ class Engine:
                     raise TierUnavailableError(tier, "an http tier needs a host")
                 self._client = Client("http", options=opts, dataframe=False)
             else:
-                self._client = Client(engine, str(self.path or ""), dataframe=False)
+                self._client = self._open_embedded(engine)
         except TierUnavailableError:
             raise
-        except Exception as err:  # the native engine raises plain Exceptions
+        except _OpenFailed as failed:
+            err = failed.__cause__ or failed
             reason = _message(err)
             if "lock" in reason.lower():
                 reason = f"it is locked by another process ({self.describe_holders()})"
@@ -138,10 +144,42 @@ class Engine:
                 raise TierUnavailableError(tier, f"{self.location}: {err}") from None
         self._register_holder()
 
+    def _open_embedded(self, engine: str) -> Client:
+        """Open the native database, retrying while another process holds the SQLite
+        write lock (the engine panics instead of waiting when it meets one at open)."""
+
+        def attempt() -> Client:
+            try:
+                return Client(engine, str(self.path or ""), dataframe=False)
+            except BaseException as err:  # pyo3 panics are BaseExceptions
+                if isinstance(err, KeyboardInterrupt | SystemExit):
+                    raise
+                raise _OpenFailed(_message(err)) from err
+
+        try:
+            for tried in Retrying(
+                retry=retry_if_exception(_is_locked),
+                stop=stop_after_delay(self.busy_timeout),
+                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
+                reraise=True,
+            ):
+                with tried:
+                    return attempt()
+        except _OpenFailed as err:
+            if _is_locked(err):
+                raise TierBusyError(
+                    self.tier, f"{self.location} stayed locked for {self.busy_timeout:g} s "
+                    f"while opening ({self.describe_holders()})"
+                ) from None
+            raise
+        raise AssertionError("unreachable")
+
     # ---------------------------------------------------------------- holders
     @property
     def location(self) -> str:
         """Where the database lives, for messages."""
+        if self.kind == "http":
+            return str(self._host)
         return str(self.path) if self.path else self.kind
 
     @property
@@ -211,7 +249,7 @@ class Engine:
             for tried in Retrying(
                 retry=retry_if_exception(_is_locked),
                 stop=stop_after_delay(self.busy_timeout),
-                wait=wait_exponential_jitter(initial=0.02, max=0.5),
+                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
                 reraise=False,
             ):
                 with tried:
@@ -224,6 +262,8 @@ class Engine:
             ) from None
         except QueryException as err:
             raise DatabaseError(f"tier '{self.tier}': {_message(err)}") from None
+        except OSError as err:  # http engine: requests' ConnectionError and friends
+            raise TierUnavailableError(self.tier, f"{self.location}: {err}") from None
         return Result(list(res.get("headers") or []), list(res.get("rows") or []))
 
     def run_chain(self, blocks: Sequence[str], params: dict | None = None) -> Result:

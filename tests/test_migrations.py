@@ -1,0 +1,112 @@
+"""Numbered migrations: applied in order, one transaction each, recorded, reversible for
+groove's own versions, refused for unknown newer versions."""
+
+import pytest
+
+from groove_core.errors import MigrationError, SchemaTooNewError
+from groove_core.store import migrations
+from groove_core.store.engine import Engine
+
+from conftest import make_learning
+
+
+def _versions(db):
+    return [r[0] for r in db.run("?[v] := *schema_version{version: v} :order v",
+                                 read_only=True).rows]
+
+
+def test_fresh_tier_gets_every_version_recorded(tmp_path):
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        report = migrations.migrate(db)
+        assert report.applied == list(range(1, migrations.LATEST + 1))
+        assert report.backup is None  # nothing to back up in an empty tier
+        assert _versions(db) == list(range(1, migrations.LATEST + 1))
+        rels = db.relations()
+        for name in ("learning", "usage_stats", "learning_embeddings", "learning_relations",
+                     "adaptive_params", "learning_embeddings:semantic_idx",
+                     "pattern_fingerprint", "capability_gap", "attribution",
+                     "learning_value", "ablation_experiment", "learning:text_idx"):
+            assert name in rels
+        assert migrations.migrate(db).applied == []  # idempotent
+
+
+def test_version_1_is_the_seed_schema_exactly(tmp_path):
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        migrations.migrate(db, 1)
+        assert db.columns("learning") == [
+            "id", "scope", "category", "description", "pattern_json", "insight", "confidence",
+            "created_at", "updated_at", "source_type", "source_json"]
+        assert db.columns("usage_stats") == [
+            "learning_id", "times_injected", "times_helpful", "times_ignored",
+            "times_contradicted", "last_used", "confidence_alpha", "confidence_beta"]
+        assert db.columns("learning_relations") == [
+            "from_id", "relation_type", "to_id", "weight", "created_at"]
+        assert db.columns("adaptive_params") == [
+            "param_name", "value", "uncertainty", "observations", "prior_alpha", "prior_beta",
+            "updated_at"]
+        assert db.columns("schema_version") == ["version", "applied_at", "description"]
+        assert _versions(db) == [1]
+
+
+def test_status_lists_applied_and_pending(tmp_path):
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        migrations.migrate(db, 3)
+        status = {s.version: s for s in migrations.status(db)}
+        assert status[3].applied_at is not None and status[3].contract
+        assert status[4].applied_at is None and status[4].reversible
+
+
+def test_groove_versions_go_down_and_up_keeping_data(store, embedder):
+    db = store.db
+    lr = make_learning("Use tabs", "Indent with tabs")
+    store.store(lr)
+    report = migrations.migrate(db, 3)
+    assert report.rolled_back == list(range(migrations.LATEST, 3, -1))
+    assert report.backup is not None and report.backup.exists()
+    assert "learning:text_idx" not in db.relations()
+    assert _versions(db) == [1, 2, 3]
+    migrations.migrate(db)
+    assert store.get(lr.id).description == "Use tabs"
+    from groove_core.store.search import SearchStore
+    hits = SearchStore(store).search("tabs", mode="fulltext")
+    assert [h.learning.id for h in hits] == [lr.id]  # the index was rebuilt over old rows
+
+
+def test_contract_versions_cannot_be_rolled_back(engine):
+    before = _versions(engine)
+    with pytest.raises(MigrationError, match="data contract"):
+        migrations.migrate(engine, 2)
+    assert _versions(engine) == before
+
+
+def test_newer_tier_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "u.db"
+    with Engine("user", "sqlite", path) as db:
+        migrations.migrate(db)
+        db.run("?[version, applied_at, description] <- [[99, 0, 'from the future']] "
+               ":put schema_version {version => applied_at, description}")
+    size = path.stat().st_size
+    with Engine("user", "sqlite", path) as db:
+        with pytest.raises(SchemaTooNewError, match="99"):
+            migrations.migrate(db)
+        assert max(_versions(db)) == 99
+    assert path.stat().st_size == size
+    assert not list(tmp_path.glob("*.backup"))
+
+
+def test_failed_step_leaves_the_previous_version(tmp_path, monkeypatch):
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        migrations.migrate(db, 3)
+        mod = migrations._BY_VERSION[4]
+        monkeypatch.setattr(mod, "up", lambda db: [*mod.UP, ":create learning {id: String}"])
+        with pytest.raises(MigrationError, match="stays at version 3"):
+            migrations.migrate(db)
+        assert _versions(db) == [1, 2, 3]
+        assert "learning_edit" not in db.relations()
+
+
+def test_foreign_database_is_refused(tmp_path):
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        db.run(":create something_else {a: Int}")
+        with pytest.raises(MigrationError, match="not a groove database"):
+            migrations.migrate(db)
