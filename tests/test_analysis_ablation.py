@@ -334,3 +334,13 @@ def test_confidence_sequence_rejects_bad_input() -> None:
         optimal_rho(0)
     with pytest.raises(ValidationError):
         optimal_rho(100, level=1.5)
+
+
+def test_sessions_needed_with_a_huge_standardised_effect_is_the_minimum():
+    """Low-variance arms: statsmodels' solver cannot converge; the answer is 2 per arm."""
+    rng = np.random.default_rng(3)
+    with_ = 0.6 + rng.uniform(-0.02, 0.02, 30)
+    without = 0.5 + rng.uniform(-0.02, 0.02, 30)
+    res = analyze(with_, without, target_effect=0.1)
+    assert res.sessions_needed_per_arm == 0
+    assert res.status == "positive"

@@ -277,7 +277,10 @@ def _sessions_needed(
             ratio=1.0,
             alternative="two-sided",
         )
-        required = max(2, math.ceil(float(np.squeeze(required_f))))
+        required_f = float(np.squeeze(required_f))
+        # statsmodels' root finder returns NaN when even 2 sessions per arm reach the
+        # power (very large standardised effects): then 2 is the answer.
+        required = max(2, math.ceil(required_f)) if math.isfinite(required_f) else 2
     return max(0, required - min(w.size, o.size))
 
 
