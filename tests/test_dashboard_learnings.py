@@ -93,12 +93,8 @@ def texts(at: AppTest) -> str:
 
 
 def frame(at: AppTest, prefix: str):
-    """The table whose key starts with ``prefix`` (None when not shown); ``history`` is
-    the edit-history table."""
-    if prefix == "history":
-        found = [d for d in at.dataframe if "action" in d.value.columns]
-    else:
-        found = [d for d in at.dataframe if d.key and d.key.startswith(prefix)]
+    """The table whose key starts with ``prefix`` (None when not shown)."""
+    found = [d for d in at.dataframe if d.key and d.key.startswith(prefix)]
     return found[0] if found else None
 
 
@@ -234,11 +230,13 @@ def test_edit_is_visible_after_rerun_in_history_and_search(seeded, home):
     assert not at.exception
     assert any("Saved" in s.value for s in at.success)
     assert "Use spaces for indentation" in list(table(at)["description"])
-    history = table(at, "history")
-    edited = history[history["action"] == "edited"]
-    assert set(edited["field"]) == {"description", "insight"}
-    assert "Use tabs for indentation" in set(edited["before"])
-    assert "Use spaces for indentation" in set(edited["after"])
+    changes = [t.value for t in at.table if "before" in t.value.columns]
+    assert len(changes) == 1  # one edit, newest first
+    edit = changes[0]
+    assert set(edit.index) == {"description", "insight"}
+    assert edit.loc["description", "before"] == "Use tabs for indentation"
+    assert edit.loc["description", "after"] == "Use spaces for indentation"
+    assert any(m.value.startswith("**edited**") for m in at.markdown)
 
     stored, hist = fresh(home, lr.id)
     assert stored.description == "Use spaces for indentation"

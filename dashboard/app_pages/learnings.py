@@ -266,26 +266,29 @@ with left:
         if chosen_rows:
             n = len(chosen_rows)
             with st.container(border=True):
-                st.write(f"**{n} selected**")
-                b1, b2, b3 = st.columns([2, 2, 3], vertical_alignment="bottom")
-                b1.button(
+                h1, h2 = st.columns([3, 2], vertical_alignment="center")
+                h1.write(f"**{n} selected**")
+                h2.button(
                     "Delete selected…",
                     key="bulk_delete",
                     icon=":material/delete:",
+                    width="stretch",
                     on_click=lambda rows=chosen_rows: ss.update(
                         ask={"what": "delete", "ids": rows}
                     ),
                 )
-                b3.selectbox(
+                c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+                c1.selectbox(
                     "New category",
                     CATEGORIES,
                     key="bulk_cat",
                     format_func=lambda c: c.replace("_", " "),
                 )
-                b2.button(
+                c2.button(
                     "Re-categorise selected…",
                     key="bulk_recat",
                     icon=":material/label:",
+                    width="stretch",
                     on_click=lambda rows=chosen_rows: ss.update(
                         ask={"what": "recategorize", "ids": rows, "category": ss["bulk_cat"]}
                     ),
@@ -505,9 +508,4 @@ with right:
             lv.relation_links(related, _select, key=f"rel_{lr.id}")
 
         with tabs[4]:
-            st.dataframe(
-                lv.history_frame(edits),
-                hide_index=True,
-                column_config=lv.HISTORY_CONFIG,
-                key=f"hist_{lr.id}",
-            )
+            lv.history_entries(edits)

@@ -207,35 +207,31 @@ def relation_links(related: Sequence[Related], on_pick: Callable[[str], None], *
         )
 
 
-def history_frame(edits: Sequence[Edit]) -> pd.DataFrame:
-    """Edit history, newest first, one row per changed field (who, when, before, after)."""
-    rows = []
+def history_entries(edits: Sequence[Edit]) -> None:
+    """Edit history, newest first: who did what when, and for edits a table of each
+    changed field before and after."""
+    if not edits:
+        st.caption("No history recorded.")
+        return
     for e in reversed(edits):
-        base = {"when": e.at.replace(tzinfo=None), "who": e.who, "action": e.action}
+        st.markdown(f"**{e.action}** · {escape(e.who)} · {when(e.at)}")
         if e.action == "edited" and (e.before or e.after):
-            fields = list(dict.fromkeys([*(e.before or {}), *(e.after or {})]))
-            for name in fields:
-                rows.append(
+            before, after = e.before or {}, e.after or {}
+            fields = list(dict.fromkeys([*before, *after]))
+            st.table(
+                pd.DataFrame(
                     {
-                        **base,
-                        "field": name,
-                        "before": _text((e.before or {}).get(name)),
-                        "after": _text((e.after or {}).get(name)),
-                    }
+                        "before": [_text(before.get(f)) for f in fields],
+                        "after": [_text(after.get(f)) for f in fields],
+                    },
+                    index=pd.Index(fields, name="field"),
                 )
-        else:
-            rows.append({**base, "field": "", "before": "", "after": ""})
-    return pd.DataFrame(rows, columns=["when", "who", "action", "field", "before", "after"])
+            )
 
 
-HISTORY_CONFIG = {
-    "when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "who": st.column_config.TextColumn("Who"),
-    "action": st.column_config.TextColumn("Action"),
-    "field": st.column_config.TextColumn("Field"),
-    "before": st.column_config.TextColumn("Before", width="medium"),
-    "after": st.column_config.TextColumn("After", width="medium"),
-}
+def escape(text: str) -> str:
+    """``text`` with Markdown's special characters escaped (names written by others)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
 
 
 def _text(value: Any) -> str:
@@ -243,13 +239,13 @@ def _text(value: Any) -> str:
 
 
 __all__ = [
-    "HISTORY_CONFIG",
     "MODE_LABELS",
     "SORT_LABELS",
     "TABLE_CONFIG",
     "confidence_chart",
     "flash",
-    "history_frame",
+    "escape",
+    "history_entries",
     "learnings_frame",
     "relation_links",
     "short",
