@@ -10,9 +10,9 @@ from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
 
 from groove_core.analysis import ablation, posterior
+from groove_core.analysis.evidence import value_trend
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.simulate import simulate_attribution
-from groove_core.store.attribution import value_trend
 from groove_core.tiers import Groove
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")

@@ -10,7 +10,9 @@ import pytest
 from conftest import make_learning
 
 from groove_core.analysis import ablation
+from groove_core.analysis.evidence import value_trend
 from groove_core.errors import DatabaseError, GrooveError, NotFoundError, ValidationError
+from groove_core.experiments import analyze_experiment
 from groove_core.model.attribution import (
     AblationExperiment,
     AblationResult,
@@ -22,12 +24,7 @@ from groove_core.model.attribution import (
     SessionOutcome,
 )
 from groove_core.model.serde import now
-from groove_core.store.attribution import (
-    AttributionStore,
-    OutcomeEvent,
-    analyze_experiment,
-    value_trend,
-)
+from groove_core.store.attribution import AttributionStore, OutcomeEvent
 
 T0 = now() - timedelta(days=10)
 

@@ -15,7 +15,7 @@ from dashboard.components.evidence_plots import forest_figure
 from dashboard.state import groove, report
 from groove_core.analysis import deprecation
 from groove_core.errors import GrooveError
-from groove_core.store.attribution import analyze_experiments
+from groove_core.experiments import analyze_experiments
 
 DEFAULT_MIN_SESSIONS = 20
 DEFAULT_TARGET = 0.1

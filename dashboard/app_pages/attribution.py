@@ -10,9 +10,9 @@ import streamlit as st
 from dashboard.components.evidence_common import fmt, label, short, synthetic_banner
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
 from dashboard.state import groove, report, tier_names
+from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
-from groove_core.store.attribution import value_trend
 
 st.title("Attribution")
 st.caption(

@@ -18,7 +18,8 @@ class Scope:
     or ``Scope("enterprise", "acme")``.
 
     DB strings: ``global``, ``user:<id>``, ``project:<path>``, ``enterprise:<org>``.
-    serde JSON: ``"Global"``, ``{"User": "alex"}``, ``{"Project": "/repo"}``, ``{"Enterprise": "acme"}``.
+    serde JSON: ``"Global"``, ``{"User": "alex"}``, ``{"Project": "/repo"}``,
+    ``{"Enterprise": "acme"}``.
     """
 
     kind: str

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from groove_core.analysis.evidence import experiment_analysis
 from groove_core.errors import GrooveError, ValidationError
 from groove_core.model.attribution import (
     AblationExperiment,
@@ -47,12 +48,7 @@ from groove_core.model.attribution import (
 )
 from groove_core.model.serde import new_id, now
 from groove_core.model.usage import Outcome
-from groove_core.store.attribution import (
-    SIM_PREFIX,
-    OutcomeEvent,
-    SimulationRun,
-    experiment_analysis,
-)
+from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRun
 
 __all__ = [
     "AttributionSimulationReport",

@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from groove_core.analysis import ablation as ablation_stats
 from groove_core.errors import DatabaseError, GrooveError, NotFoundError, ValidationError
 from groove_core.model.attribution import (
     AblationExperiment,
@@ -39,12 +37,8 @@ from groove_core.store.rows import USAGE_COLS, USAGE_HEAD, USAGE_KEYED, row_to_u
 __all__ = [
     "ATTRIBUTION_COLS",
     "AttributionStore",
-    "ExperimentAnalysis",
     "OutcomeEvent",
     "SimulationRun",
-    "analyze_experiment",
-    "analyze_experiments",
-    "value_trend",
 ]
 
 ATTRIBUTION_COLS = [
@@ -289,16 +283,6 @@ class SimulationRun:
     truth: dict[str, float]
     snapshot: dict
     summary: dict
-
-
-@dataclass(frozen=True)
-class ExperimentAnalysis:
-    """An experiment with the statistics of :func:`groove_core.analysis.ablation.analyze`
-    and the :class:`AblationResult` derived from them (None with < 2 sessions an arm)."""
-
-    experiment: AblationExperiment
-    analysis: ablation_stats.AblationAnalysis
-    result: AblationResult | None
 
 
 class AttributionStore:
@@ -998,101 +982,3 @@ def _outcome_blocks(outcomes: Sequence[OutcomeEvent]) -> tuple[list[str], dict[s
     ]
     params = {"events": events, "inc": list(inc.values()), "inc_ids": [[k] for k in inc]}
     return blocks, params
-
-
-# --------------------------------------------------------------------------- analysis
-def analyze_experiment(
-    store: AttributionStore,
-    learning_id: str,
-    *,
-    save: bool = True,
-    **options: Any,
-) -> ExperimentAnalysis:
-    """Analyse a learning's ablation experiment with
-    :func:`groove_core.analysis.ablation.analyze` (``options`` are passed on: level,
-    min_sessions_per_arm, target_effect, power) and, with ``save``, write the result back
-    through :meth:`AttributionStore.record_result` when it differs from the stored one.
-
-    Raises: NotFoundError when the learning has no experiment.
-    """
-    exp = store.get_experiment(learning_id)
-    if exp is None:
-        raise NotFoundError(f"learning {learning_id} has no ablation experiment")
-    done = experiment_analysis(exp, **options)
-    if save and done.result != exp.result and done.result is not None:
-        store.record_result(exp.learning_id, done.result)
-        done = ExperimentAnalysis(replace(exp, result=done.result), done.analysis, done.result)
-    return done
-
-
-def experiment_analysis(exp: AblationExperiment, **options: Any) -> ExperimentAnalysis:
-    """The statistics of one experiment (no database access)."""
-    analysis = ablation_stats.analyze(exp.with_outcomes(), exp.without_outcomes(), **options)
-    result = None
-    if analysis.n_with >= 2 and analysis.n_without >= 2:
-        result = AblationResult(*ablation_stats.to_result(analysis))
-    return ExperimentAnalysis(exp, analysis, result)
-
-
-def analyze_experiments(
-    store: AttributionStore, *, save: bool = True, **options: Any
-) -> list[ExperimentAnalysis]:
-    """:func:`analyze_experiment` for every experiment of the tier, oldest first."""
-    out = []
-    for exp in store.experiments():
-        done = experiment_analysis(exp, **options)
-        if save and done.result is not None and done.result != exp.result:
-            store.record_result(exp.learning_id, done.result)
-            done = ExperimentAnalysis(replace(exp, result=done.result), done.analysis, done.result)
-        out.append(done)
-    return out
-
-
-def value_trend(records: pd.DataFrame, *, window: int = 20, level: float = 0.95) -> pd.DataFrame:
-    """Cumulative attributed value of one learning and its rolling mean with a t interval.
-
-    Pure function. For the records where the learning was not withheld, in time order:
-    ``cumulative`` = running sum of ``attributed_value``; ``rolling_mean`` = mean of the
-    last ``window`` values (fewer at the start); ``rolling_low``/``rolling_high`` =
-    rolling_mean -/+ t_{(1+level)/2, k-1} * s_k / sqrt(k) over those k values
-    (scipy.stats.t; NaN while k < 2).
-
-    Args:
-        records: DataFrame with ``timestamp``, ``attributed_value`` and optionally
-            ``was_withheld`` (e.g. :meth:`AttributionStore.attribution_frame`).
-        window: rolling window in sessions, >= 2. level: interval level in (0, 1).
-
-    Returns:
-        DataFrame ``timestamp``, ``session_id`` (if given), ``attributed_value``,
-        ``cumulative``, ``rolling_mean``, ``rolling_low``, ``rolling_high``, ``n``.
-    """
-    if int(window) < 2:
-        raise ValidationError("window must be >= 2")
-    if not 0 < float(level) < 1:
-        raise ValidationError("level must be in (0, 1)")
-    frame = records
-    if "was_withheld" in frame.columns:
-        frame = frame[~frame["was_withheld"].astype(bool)]
-    frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    values = frame["attributed_value"].astype(float)
-    roll = values.rolling(int(window), min_periods=1)
-    n = roll.count()
-    mean = roll.mean()
-    sd = roll.std(ddof=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tq = stats.t.ppf((1 + float(level)) / 2, n - 1)
-        half = tq * sd / np.sqrt(n)
-    out = pd.DataFrame(
-        {
-            "timestamp": frame["timestamp"],
-            "attributed_value": values,
-            "cumulative": values.cumsum(),
-            "rolling_mean": mean,
-            "rolling_low": mean - half,
-            "rolling_high": mean + half,
-            "n": n.astype(int),
-        }
-    )
-    if "session_id" in frame.columns:
-        out.insert(1, "session_id", frame["session_id"])
-    return out

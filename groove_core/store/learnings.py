@@ -172,7 +172,9 @@ class LearningStore:
 
     # ------------------------------------------------------------ embeddings
     def embed_texts(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
         batch_size: int = 64,
     ) -> np.ndarray:
         """Embeddings of ``texts`` as float32 ``(n, 384)``, each distinct text embedded once:
@@ -210,7 +212,8 @@ class LearningStore:
                     f"embedder {model} returned shape {vecs.shape}, expected ({len(batch)}, {DIM})"
                 )
             self.db.run(
-                "?[content_hash, embedding] <- $rows :put embedding_cache {content_hash => embedding}",
+                "?[content_hash, embedding] <- $rows "
+                ":put embedding_cache {content_hash => embedding}",
                 {"rows": [[k, v.tolist()] for k, v in zip(batch, vecs, strict=True)]},
             )
             found.update(zip(batch, vecs, strict=True))
@@ -273,8 +276,8 @@ class LearningStore:
         blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT] if learnings else []
         if relations:
             params["relations"] = [
-                [r.from_id, r.relation_type.value, r.to_id, float(r.weight),
-                 to_unix(r.created_at)] for r in relations
+                [r.from_id, r.relation_type.value, r.to_id, float(r.weight), to_unix(r.created_at)]
+                for r in relations
             ]
             blocks.append(_PUT_RELATIONS)
         if system_params:
@@ -323,8 +326,17 @@ class LearningStore:
             return old
         params: dict[str, Any] = {
             "learnings": [learning_to_row(new)],
-            "edits": [[new.id, new_id(), to_unix(now()), who or current_user(), "edited",
-                       json.dumps(before), json.dumps(after)]],
+            "edits": [
+                [
+                    new.id,
+                    new_id(),
+                    to_unix(now()),
+                    who or current_user(),
+                    "edited",
+                    json.dumps(before),
+                    json.dumps(after),
+                ]
+            ],
         }
         blocks = [_PUT_LEARNING, _PUT_EDIT]
         if self.embedder is not None and content != old.content:
@@ -352,9 +364,15 @@ class LearningStore:
             {
                 "learnings": [learning_to_row(n) for n in news],
                 "edits": [
-                    [o.id, new_id(), at, who, "edited",
-                     json.dumps({"category": o.category.value}),
-                     json.dumps({"category": cat.value})]
+                    [
+                        o.id,
+                        new_id(),
+                        at,
+                        who,
+                        "edited",
+                        json.dumps({"category": o.category.value}),
+                        json.dumps({"category": cat.value}),
+                    ]
                     for o in changed
                 ],
             },
@@ -395,10 +413,12 @@ class LearningStore:
                 "?[id] <- $ids :rm learning {id}",
                 "?[learning_id] <- $ids :rm usage_stats {learning_id}",
                 "?[learning_id] <- $ids :rm learning_embeddings {learning_id}",
-                "?[from_id, relation_type, to_id] := *learning_relations{from_id, relation_type, "
-                "to_id}, is_in(from_id, $flat) :rm learning_relations {from_id, relation_type, to_id}",
-                "?[from_id, relation_type, to_id] := *learning_relations{from_id, relation_type, "
-                "to_id}, is_in(to_id, $flat) :rm learning_relations {from_id, relation_type, to_id}",
+                "?[from_id, relation_type, to_id] := *learning_relations{from_id, "
+                "relation_type, to_id}, is_in(from_id, $flat) "
+                ":rm learning_relations {from_id, relation_type, to_id}",
+                "?[from_id, relation_type, to_id] := *learning_relations{from_id, "
+                "relation_type, to_id}, is_in(to_id, $flat) "
+                ":rm learning_relations {from_id, relation_type, to_id}",
                 _PUT_EDIT,
             ],
             {
@@ -438,10 +458,27 @@ class LearningStore:
             raise NotFoundError(f"no deletion of learning {learning_id} is recorded")
         snap = edits[-1].before or {}
         learning = Learning.from_json(snap["learning"])
-        stats = row_to_usage(dict(zip([c for c in (
-            "learning_id", "times_injected", "times_helpful", "times_ignored",
-            "times_contradicted", "last_used", "confidence_alpha", "confidence_beta")],
-            snap["usage"], strict=True)))
+        stats = row_to_usage(
+            dict(
+                zip(
+                    [
+                        c
+                        for c in (
+                            "learning_id",
+                            "times_injected",
+                            "times_helpful",
+                            "times_ignored",
+                            "times_contradicted",
+                            "last_used",
+                            "confidence_alpha",
+                            "confidence_beta",
+                        )
+                    ],
+                    snap["usage"],
+                    strict=True,
+                )
+            )
+        )
         self.store_many([learning], who=who, action="restored", usage={learning.id: stats})
         for rel in snap.get("relations", []):
             relation = LearningRelation.from_json(rel)
@@ -504,8 +541,11 @@ class LearningStore:
             raise ValidationError("limit must be >= 1 and offset >= 0")
         conds, params = (flt or LearningFilter()).clauses()
         head = LEARNING_HEAD + ", times_injected"
-        body = ", ".join([_LEARNING_ATOM, *conds, "uses[id, times_injected]"]) if (
-            sort == "usage") else ", ".join([_LEARNING_ATOM, *conds])
+        body = (
+            ", ".join([_LEARNING_ATOM, *conds, "uses[id, times_injected]"])
+            if (sort == "usage")
+            else ", ".join([_LEARNING_ATOM, *conds])
+        )
         rules = ""
         if sort == "usage":
             rules = (
@@ -514,9 +554,7 @@ class LearningStore:
             )
         else:
             head = LEARNING_HEAD
-        script = (
-            f"{rules}?[{head}] := {body} :order {SORTS[sort]} :limit $limit :offset $offset"
-        )
+        script = f"{rules}?[{head}] := {body} :order {SORTS[sort]} :limit $limit :offset $offset"
         res = self.db.run(script, {**params, "limit": limit, "offset": offset}, read_only=True)
         items = [row_to_learning(r, self.tier) for r in res.dicts()]
         return Page(items, self.count(flt), offset, limit)
@@ -559,9 +597,7 @@ class LearningStore:
         """Counts by category, scope and source type (for filters and the overview)."""
         out: dict[str, dict[str, int]] = {}
         for col in ("category", "scope", "source_type"):
-            res = self.db.run(
-                f"?[{col}, count(id)] := *learning{{id, {col}}}", read_only=True
-            )
+            res = self.db.run(f"?[{col}, count(id)] := *learning{{id, {col}}}", read_only=True)
             out[col] = {k: int(n) for k, n in res.rows}
         return out
 
@@ -667,8 +703,14 @@ class LearningStore:
                 ":put outcome_event {learning_id, event_id => at, outcome, session_id}",
             ],
             {
-                "id": lid, "at": when, "da": da, "db": dbeta, **counts,
-                "eid": new_id(), "outcome": outcome.value, "session": session_id,
+                "id": lid,
+                "at": when,
+                "da": da,
+                "db": dbeta,
+                **counts,
+                "eid": new_id(),
+                "outcome": outcome.value,
+                "session": session_id,
             },
         )
         return self.usage_many([lid])[lid]
@@ -683,8 +725,7 @@ class LearningStore:
             read_only=True,
         )
         return [
-            {"timestamp": from_unix(at), "outcome": o, "session_id": s}
-            for at, _e, o, s in res.rows
+            {"timestamp": from_unix(at), "outcome": o, "session_id": s} for at, _e, o, s in res.rows
         ]
 
     # ------------------------------------------------------------ relations
@@ -704,8 +745,7 @@ class LearningStore:
         self.db.run(
             "?[from_id, relation_type, to_id] <- [[$from, $type, $to]] "
             ":rm learning_relations {from_id, relation_type, to_id}",
-            {"from": relation.from_id, "type": relation.relation_type.value,
-             "to": relation.to_id},
+            {"from": relation.from_id, "type": relation.relation_type.value, "to": relation.to_id},
         )
 
     def _relations_touching(self, ids: Sequence[str]) -> list[LearningRelation]:
@@ -742,14 +782,18 @@ class LearningStore:
         lid = check_uuid(learning_id)
         rtype = RelationType.parse(relation_type) if relation_type else None
         rels = [
-            r for r in self._relations_touching([lid])
-            if rtype is None or r.relation_type == rtype
+            r for r in self._relations_touching([lid]) if rtype is None or r.relation_type == rtype
         ]
-        others = {lr.id: lr for lr in self.get_many(
-            [r.to_id if r.from_id == lid else r.from_id for r in rels])}
+        others = {
+            lr.id: lr
+            for lr in self.get_many([r.to_id if r.from_id == lid else r.from_id for r in rels])
+        }
         return [
-            Related(r, "out" if r.from_id == lid else "in",
-                    others.get(r.to_id if r.from_id == lid else r.from_id))
+            Related(
+                r,
+                "out" if r.from_id == lid else "in",
+                others.get(r.to_id if r.from_id == lid else r.from_id),
+            )
             for r in rels
         ]
 
@@ -772,16 +816,30 @@ class LearningStore:
         return [_edit(r) for r in res.dicts()]
 
     def record_history(
-        self, learning_id: str, action: str, before: dict | None, after: dict | None,
-        *, who: str | None = None,
+        self,
+        learning_id: str,
+        action: str,
+        before: dict | None,
+        after: dict | None,
+        *,
+        who: str | None = None,
     ) -> None:
         """Add a history entry that is not an edit of the row itself (e.g. ``deprecated``)."""
         self.db.run(
             _PUT_EDIT,
-            {"edits": [[check_uuid(learning_id), new_id(), to_unix(now()),
-                        who or current_user(), action,
+            {
+                "edits": [
+                    [
+                        check_uuid(learning_id),
+                        new_id(),
+                        to_unix(now()),
+                        who or current_user(),
+                        action,
                         None if before is None else json.dumps(before),
-                        None if after is None else json.dumps(after)]]},
+                        None if after is None else json.dumps(after),
+                    ]
+                ]
+            },
         )
 
     def reembed(self, progress: Callable[[int], None] | None = None) -> int:
