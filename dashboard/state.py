@@ -27,8 +27,7 @@ def groove() -> Groove:
     except GrooveError as err:
         st.error(f"groove could not open its store: {err}")
         st.info(
-            "Close the program named above or fix the tier in config.toml, then reload "
-            "this page."
+            "Close the program named above or fix the tier in config.toml, then reload this page."
         )
         st.stop()
         raise  # unreachable: st.stop() raises

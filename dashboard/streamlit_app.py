@@ -15,20 +15,23 @@ st.set_page_config(page_title="groove", page_icon=":material/psychology:", layou
 nav = st.navigation(
     {
         "Memory": [
-            st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
-                    default=True),
+            st.Page(
+                PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True
+            ),
             st.Page(PAGES / "learnings.py", title="Learnings", icon=":material/list:"),
         ],
         "Evidence": [
             st.Page(PAGES / "posterior.py", title="Posterior", icon=":material/bar_chart:"),
-            st.Page(PAGES / "attribution.py", title="Attribution",
-                    icon=":material/timeline:"),
+            st.Page(PAGES / "attribution.py", title="Attribution", icon=":material/timeline:"),
             st.Page(PAGES / "ablation.py", title="Ablation", icon=":material/science:"),
             st.Page(PAGES / "parameters.py", title="Parameters", icon=":material/tune:"),
         ],
         "Open world": [
-            st.Page(PAGES / "fingerprint_map.py", title="Fingerprint map",
-                    icon=":material/scatter_plot:"),
+            st.Page(
+                PAGES / "fingerprint_map.py",
+                title="Fingerprint map",
+                icon=":material/scatter_plot:",
+            ),
             st.Page(PAGES / "gaps.py", title="Capability gaps", icon=":material/report:"),
             st.Page(PAGES / "novelty.py", title="Novelty events", icon=":material/bolt:"),
         ],

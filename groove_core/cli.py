@@ -26,10 +26,18 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-HomeOpt = Annotated[Path | None, typer.Option(
-    "--home", help="groove home folder (default: $GROOVE_HOME or the platform data folder)")]
-TierOpt = Annotated[str, typer.Option(
-    "--tier", help="tier: user, project (this project), project:<path> or enterprise:<org>")]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="groove home folder (default: $GROOVE_HOME or the platform data folder)"
+    ),
+]
+TierOpt = Annotated[
+    str,
+    typer.Option(
+        "--tier", help="tier: user, project (this project), project:<path> or enterprise:<org>"
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
@@ -90,8 +98,14 @@ def _table(rows: list[dict], columns: list[str], title: str | None = None) -> No
     for col in columns:
         table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else (
-            f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])) for c in columns])
+        table.add_row(
+            *[
+                ""
+                if row.get(c) is None
+                else (f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]))
+                for c in columns
+            ]
+        )
     out.print(table)
 
 
@@ -107,11 +121,16 @@ def status(json_out: JsonOpt = False) -> None:
         tiers, problems = g.available()
         rows = []
         for t in tiers:
-            rows.append({
-                "tier": t.name, "engine": t.db.kind, "location": t.db.location,
-                "schema_version": migrations.current_version(t.db),
-                "learnings": t.learnings.count(), "status": "ok",
-            })
+            rows.append(
+                {
+                    "tier": t.name,
+                    "engine": t.db.kind,
+                    "location": t.db.location,
+                    "schema_version": migrations.current_version(t.db),
+                    "learnings": t.learnings.count(),
+                    "status": "ok",
+                }
+            )
         for p in problems:
             rows.append({"tier": p.name, "status": "unavailable", "reason": p.reason})
         if json_out:
@@ -127,14 +146,20 @@ def status(json_out: JsonOpt = False) -> None:
 
 @app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(
-        help="rule files (CLAUDE.md, AGENTS.md, .cursorrules, *.mdc, ...), folders of them, "
-             "or groove export .json files")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="rule files (CLAUDE.md, AGENTS.md, .cursorrules, *.mdc, ...), folders of them, "
+            "or groove export .json files"
+        ),
+    ],
     tier: TierOpt = "user",
-    scope: Annotated[str | None, typer.Option(
-        help="scope of the new learnings (default: the tier's own)")] = None,
-    skip_bad: Annotated[bool, typer.Option(
-        "--skip-bad", help="import the good files and list the malformed ones")] = False,
+    scope: Annotated[
+        str | None, typer.Option(help="scope of the new learnings (default: the tier's own)")
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="import the good files and list the malformed ones")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Import rule files or a groove export; importing the same files again adds nothing."""
@@ -144,8 +169,12 @@ def import_(
         from groove_core.model.scope import Scope
 
         t = _groove().tier(tier)
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn()]
+        columns = [
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ]
         with Progress(*columns, console=err, transient=True, disable=json_out) as bar:
             tasks: dict[str, int] = {}
 
@@ -154,13 +183,20 @@ def import_(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            report = import_paths(t, paths, scope=Scope.parse(scope) if scope else None,
-                                  skip_bad=skip_bad, progress=progress)
+            report = import_paths(
+                t,
+                paths,
+                scope=Scope.parse(scope) if scope else None,
+                skip_bad=skip_bad,
+                progress=progress,
+            )
         if json_out:
             _print_json({"tier": t.name, **report.to_json()})
             return
-        out.print(f"{report.learnings_added} learnings added, {report.learnings_skipped} "
-                  f"already present, from {len(report.files)} files into tier '{t.name}'")
+        out.print(
+            f"{report.learnings_added} learnings added, {report.learnings_skipped} "
+            f"already present, from {len(report.files)} files into tier '{t.name}'"
+        )
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {line}")
 
@@ -179,8 +215,10 @@ def export(
 
         t = _groove().tier(tier)
         counts = export_file(t, file)
-        out.print(f"exported {counts['learnings']} learnings, {counts['relations']} relations "
-                  f"and {counts['params']} params from tier '{t.name}' to {file}")
+        out.print(
+            f"exported {counts['learnings']} learnings, {counts['relations']} relations "
+            f"and {counts['params']} params from tier '{t.name}' to {file}"
+        )
 
     _run(body)
 
@@ -213,14 +251,22 @@ def list_(
 
     def body():
         g = _groove()
-        page = g.list(_tiers_arg(g, tier), _filter(scope, category, source), sort=sort.value,
-                      limit=limit, offset=offset)
+        page = g.list(
+            _tiers_arg(g, tier),
+            _filter(scope, category, source),
+            sort=sort.value,
+            limit=limit,
+            offset=offset,
+        )
         rows = [lr.summary() for lr in page.items]
         if json_out:
             _print_json(rows)
             return
-        _table(rows, ["id", "tier", "category", "confidence", "description"],
-               title=f"{offset + 1 if rows else 0}-{offset + len(rows)} of {page.total}")
+        _table(
+            rows,
+            ["id", "tier", "category", "confidence", "description"],
+            title=f"{offset + 1 if rows else 0}-{offset + len(rows)} of {page.total}",
+        )
 
     _run(body)
 
@@ -238,8 +284,13 @@ def search(
 
     def body():
         g = _groove()
-        hits = g.search(text, mode=mode.value, limit=limit, tiers=_tiers_arg(g, tier),
-                        flt=_filter(None, category, None) if category else None)
+        hits = g.search(
+            text,
+            mode=mode.value,
+            limit=limit,
+            tiers=_tiers_arg(g, tier),
+            flt=_filter(None, category, None) if category else None,
+        )
         rows = [h.summary() for h in hits]
         if json_out:
             _print_json(rows)
@@ -273,33 +324,52 @@ def show(
             "source_detail": found.source.to_json(),
             "usage_stats": usage_to_json(t.learnings.usage(found.id)),
             "relations": [
-                {"type": r.relation.relation_type.value, "direction": r.direction,
-                 "other_id": r.relation.to_id if r.direction == "out" else r.relation.from_id,
-                 "other": r.other.description if r.other else None}
+                {
+                    "type": r.relation.relation_type.value,
+                    "direction": r.direction,
+                    "other_id": r.relation.to_id if r.direction == "out" else r.relation.from_id,
+                    "other": r.other.description if r.other else None,
+                }
                 for r in t.learnings.related(found.id)
             ],
             "history": [
-                {"at": e.at.isoformat(), "who": e.who, "action": e.action,
-                 "before": e.before, "after": e.after}
+                {
+                    "at": e.at.isoformat(),
+                    "who": e.who,
+                    "action": e.action,
+                    "before": e.before,
+                    "after": e.after,
+                }
                 for e in t.learnings.history(found.id)
             ],
         }
         if json_out:
             _print_json(data)
             return
-        for key in ("id", "tier", "scope", "category", "source", "confidence", "created_at",
-                    "updated_at"):
+        for key in (
+            "id",
+            "tier",
+            "scope",
+            "category",
+            "source",
+            "confidence",
+            "created_at",
+            "updated_at",
+        ):
             out.print(f"[bold]{key}:[/] {data[key]}", highlight=False)
         out.print(f"[bold]description:[/] {found.description}", highlight=False, markup=True)
         out.print("[bold]insight:[/]", highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
-        out.print(f"[bold]usage:[/] injected {u['times_injected']}, helpful {u['times_helpful']}"
-                  f", ignored {u['times_ignored']}, contradicted {u['times_contradicted']}"
-                  f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})")
+        out.print(
+            f"[bold]usage:[/] injected {u['times_injected']}, helpful {u['times_helpful']}"
+            f", ignored {u['times_ignored']}, contradicted {u['times_contradicted']}"
+            f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})"
+        )
         for r in data["relations"]:
-            out.print(f"  {r['direction']} {r['type']} {r['other_id']} {r['other'] or ''}",
-                      markup=False)
+            out.print(
+                f"  {r['direction']} {r['type']} {r['other_id']} {r['other'] or ''}", markup=False
+            )
         for h in data["history"]:
             out.print(f"  {h['at']} {h['who']} {h['action']}", markup=False)
 
@@ -319,11 +389,13 @@ def edit(
 
     def body():
         if description is None and insight is None and category is None and scope is None:
-            raise typer.BadParameter("give at least one of --description, --insight, "
-                                     "--category, --scope")
+            raise typer.BadParameter(
+                "give at least one of --description, --insight, --category, --scope"
+            )
         t = _groove().tier(tier)
-        new = t.learnings.update(learning_id, description=description, insight=insight,
-                                 category=category, scope=scope)
+        new = t.learnings.update(
+            learning_id, description=description, insight=insight, category=category, scope=scope
+        )
         out.print(f"updated {new.id} in tier '{t.name}'")
 
     _run(body)
@@ -340,12 +412,12 @@ def delete(
     def body():
         t = _groove().tier(tier)
         found = t.learnings.require(learning_id)
-        if not yes and not typer.confirm(f"Delete '{found.description[:60]}' from tier "
-                                         f"'{t.name}'?", err=True):
+        if not yes and not typer.confirm(
+            f"Delete '{found.description[:60]}' from tier '{t.name}'?", err=True
+        ):
             raise typer.Exit(1)
         t.learnings.delete(learning_id)
-        out.print(f"deleted {learning_id}; undo with: groove restore {learning_id} "
-                  f"--tier {t.name}")
+        out.print(f"deleted {learning_id}; undo with: groove restore {learning_id} --tier {t.name}")
 
     _run(body)
 
@@ -383,8 +455,7 @@ def promote(
 
 @app.command()
 def migrate(
-    show_status: Annotated[bool, typer.Option("--status", help="list applied and pending")]
-    = False,
+    show_status: Annotated[bool, typer.Option("--status", help="list applied and pending")] = False,
     to: Annotated[int | None, typer.Option("--to", help="target schema version")] = None,
     tier: TierOpt = "user",
     json_out: JsonOpt = False,
@@ -402,16 +473,23 @@ def migrate(
         with Engine(name, cfg.engine, cfg.path, cfg.options) as db:
             if show_status or to is None:
                 rows = [
-                    {"version": s.version, "description": s.description,
-                     "state": "applied" if s.applied_at else "pending",
-                     "applied_at": s.applied_at, "reversible": s.reversible}
+                    {
+                        "version": s.version,
+                        "description": s.description,
+                        "state": "applied" if s.applied_at else "pending",
+                        "applied_at": s.applied_at,
+                        "reversible": s.reversible,
+                    }
                     for s in migrations.status(db)
                 ]
                 if json_out:
                     _print_json(rows)
                 else:
-                    _table(rows, ["version", "state", "reversible", "description"],
-                           title=f"tier '{name}'")
+                    _table(
+                        rows,
+                        ["version", "state", "reversible", "description"],
+                        title=f"tier '{name}'",
+                    )
                 return
             report = migrations.migrate(db, to)
             if json_out:
@@ -438,11 +516,15 @@ def simulate(
     sessions: Annotated[int, typer.Option(min=1, help="synthetic sessions")] = 300,
     experiments: Annotated[int, typer.Option(min=0, help="ablation experiments")] = 8,
     contexts: Annotated[int, typer.Option(min=40, help="synthetic fingerprints")] = 400,
-    corpus: Annotated[Path | None, typer.Option(
-        help="folder of rule files whose lines become familiar contexts")] = None,
-    remove: Annotated[bool, typer.Option(
-        "--remove", help="remove the simulated data again (restores usage stats exactly)")]
-    = False,
+    corpus: Annotated[
+        Path | None, typer.Option(help="folder of rule files whose lines become familiar contexts")
+    ] = None,
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove", help="remove the simulated data again (restores usage stats exactly)"
+        ),
+    ] = False,
 ) -> None:
     """Fill a tier with SYNTHETIC data for the evidence and open-world pages.
 
@@ -467,20 +549,35 @@ def simulate(
                 counts = sim.remove_openworld_simulation(t)
                 out.print(f"removed open-world simulation rows from '{t.name}': {counts}")
             return
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("simulating", total=1.0)
             if do_attr:
                 report = sim.simulate_attribution(
-                    t, seed=seed, sessions=sessions, experiments=experiments,
-                    progress=lambda f, m: bar.update(task, completed=f, description=m))
+                    t,
+                    seed=seed,
+                    sessions=sessions,
+                    experiments=experiments,
+                    progress=lambda f, m: bar.update(task, completed=f, description=m),
+                )
                 out.print(report.summary())
             if do_ow:
                 report = sim.simulate_openworld(
-                    t, seed=seed, corpus_dir=corpus, n_contexts=contexts,
-                    progress=lambda m, f: bar.update(task, completed=f, description=m))
-                out.print(f"SYNTHETIC open-world data written to tier '{t.name}': "
-                          f"{report.summary()}. Remove it with: groove simulate --remove")
+                    t,
+                    seed=seed,
+                    corpus_dir=corpus,
+                    n_contexts=contexts,
+                    progress=lambda m, f: bar.update(task, completed=f, description=m),
+                )
+                out.print(
+                    f"SYNTHETIC open-world data written to tier '{t.name}': "
+                    f"{report.summary()}. Remove it with: groove simulate --remove"
+                )
 
     _run(body)
 
@@ -497,8 +594,19 @@ def dashboard(
     app_file = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     out.print(f"groove dashboard on http://{address}:{port} (home: {home}); Ctrl+C stops it")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
-           str(port), "--server.address", address, "--server.headless", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+    ]
     raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_file.parent.parent))
 
 

@@ -59,9 +59,7 @@ def tier_kind(name: str) -> str:
     kind, sep, rest = name.partition(":")
     if sep and rest and kind in ("project", "enterprise"):
         return kind
-    raise ConfigError(
-        f"invalid tier name {name!r}: use user, project:<path> or enterprise:<org>"
-    )
+    raise ConfigError(f"invalid tier name {name!r}: use user, project:<path> or enterprise:<org>")
 
 
 @dataclass(frozen=True)
@@ -118,7 +116,7 @@ class Config:
             raise ConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
         if engine == "http":
             if not isinstance(table.get("host"), str):
-                raise ConfigError(f"{where}: an http tier needs host = \"http://...\"")
+                raise ConfigError(f'{where}: an http tier needs host = "http://..."')
             return TierConfig(name, engine, None, table["host"], table.get("auth"))
         path = table.get("path")
         if engine in ("sqlite", "rocksdb"):
@@ -153,8 +151,10 @@ class Config:
         if self.path.exists():
             rel = cfg.path.relative_to(self.home).as_posix()
             with self.path.open("a") as fh:
-                fh.write(f'\n# added by groove when first opened\n[tiers.{_toml_key(name)}]\n'
-                         f'engine = "sqlite"\npath = {_toml_key(rel)}\n')
+                fh.write(
+                    f"\n# added by groove when first opened\n[tiers.{_toml_key(name)}]\n"
+                    f'engine = "sqlite"\npath = {_toml_key(rel)}\n'
+                )
         self.tiers[name] = cfg
         return cfg
 

@@ -145,8 +145,7 @@ class Groove:
         with self._lock:
             if name not in self._tiers:
                 cfg = self.config.tier(name)
-                db = Engine(name, cfg.engine, cfg.path, cfg.options,
-                            busy_timeout=self.busy_timeout)
+                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=self.busy_timeout)
                 try:
                     self._tiers[name] = Tier(name, db, self.embedder)
                 except BaseException:
@@ -243,13 +242,20 @@ class Groove:
         flt: LearningFilter | None = None,
     ) -> list[SearchHit]:
         """Search each chosen tier and merge by score (each hit's learning names its tier)."""
-        hits = [h for t in self._pick(tiers)
-                for h in t.search.search(text, mode=mode, limit=limit, flt=flt)]
+        hits = [
+            h
+            for t in self._pick(tiers)
+            for h in t.search.search(text, mode=mode, limit=limit, flt=flt)
+        ]
         return sorted(hits, key=lambda h: -h.score)[:limit]
 
     # ------------------------------------------------------------ promotion
     def promote(
-        self, learning_id: str, to_tier: str, *, scope: Scope | None = None,
+        self,
+        learning_id: str,
+        to_tier: str,
+        *,
+        scope: Scope | None = None,
         who: str | None = None,
     ) -> Learning:
         """Copy a learning to another tier as a new learning whose source is ``Promoted``

@@ -59,13 +59,22 @@ def store(engine, embedder):
     return LearningStore(engine, embedder)
 
 
-def make_learning(description="Use tabs", insight="Indent with tabs", category="preference",
-                  scope="global", source=None):
+def make_learning(
+    description="Use tabs",
+    insight="Indent with tabs",
+    category="preference",
+    scope="global",
+    source=None,
+):
     from groove_core.model.learning import Learning, LearningContent, LearningSource
     from groove_core.model.scope import Scope
 
-    return Learning.new(Scope.parse(scope), category, LearningContent(description, insight),
-                        source or LearningSource.user_created())
+    return Learning.new(
+        Scope.parse(scope),
+        category,
+        LearningContent(description, insight),
+        source or LearningSource.user_created(),
+    )
 
 
 # ---------------------------------------------------------------- browser tests
@@ -95,10 +104,23 @@ class Dashboard:
         env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
         self.log = open(home / "streamlit.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            ["python", "-m", "streamlit", "run", str(REPO / "dashboard" / "streamlit_app.py"),
-             "--server.port", str(self.port), "--server.headless", "true",
-             "--server.address", "127.0.0.1"],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                "python",
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "dashboard" / "streamlit_app.py"),
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -148,9 +170,15 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -167,8 +195,10 @@ def page(browser):
 
 def wait_idle(pg, timeout: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script after the last action."""
-    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                         timeout=timeout)
+    pg.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )
     pg.wait_for_timeout(300)
-    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                         timeout=timeout)
+    pg.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )

@@ -11,15 +11,24 @@ import pytest
 from groove_core.errors import DatabaseError, TierBusyError, TierUnavailableError
 from groove_core.store.engine import Engine
 
-HOSTILE = ["it's", 'say "hi"', "]] :rm learning {id} [[", "$param", "\\x00\\n", "{}",
-           "'; ::remove learning; '", "🙂 中文 ρ"]
+HOSTILE = [
+    "it's",
+    'say "hi"',
+    "]] :rm learning {id} [[",
+    "$param",
+    "\\x00\\n",
+    "{}",
+    "'; ::remove learning; '",
+    "🙂 中文 ρ",
+]
 
 
 def test_values_are_bound_not_formatted(tmp_path):
     with Engine("t", "sqlite", tmp_path / "t.db") as db:
         db.run(":create k {a: String => b: Int}")
-        db.run("?[a, b] <- $rows :put k {a => b}", {"rows": [[h, i] for i, h in
-                                                           enumerate(HOSTILE)]})
+        db.run(
+            "?[a, b] <- $rows :put k {a => b}", {"rows": [[h, i] for i, h in enumerate(HOSTILE)]}
+        )
         got = db.run("?[a, b] := *k{a, b} :order b", read_only=True).rows
         assert [a for a, _ in got] == HOSTILE
         assert set(db.relations()) == {"k"}
@@ -29,8 +38,12 @@ def test_chained_program_is_one_transaction(tmp_path):
     with Engine("t", "sqlite", tmp_path / "t.db") as db:
         db.run(":create k {a: Int => b: Int}")
         with pytest.raises(DatabaseError):
-            db.run_chain(["?[a, b] <- [[1, 1]] :put k {a => b}",
-                          "?[a, b] <- [[2, 'not an int']] :put k {a => b}"])
+            db.run_chain(
+                [
+                    "?[a, b] <- [[1, 1]] :put k {a => b}",
+                    "?[a, b] <- [[2, 'not an int']] :put k {a => b}",
+                ]
+            )
         assert db.run("?[a] := *k{a}", read_only=True).rows == []
 
 
@@ -51,19 +64,25 @@ def test_mnestic_reports_a_failed_multi_statement_commit(tmp_path):
     with Engine("t", "sqlite", tmp_path / "t.db") as db:
         db.run(":create k {a: Int => b: Int}")
         with pytest.raises(DatabaseError, match="coercion|expected"):
-            db.run_chain(["?[a, b] <- [[1, 1]] :put k {a => b}",
-                          "?[a, b] <- [[1, 'x']] :put k {a => b}"])
+            db.run_chain(
+                ["?[a, b] <- [[1, 1]] :put k {a => b}", "?[a, b] <- [[1, 'x']] :put k {a => b}"]
+            )
         assert db.run("?[count(a)] := *k{a}", read_only=True).scalar() == 0
 
 
 def test_mnestic_hnsw_on_nullable_vector_column_skips_nulls():
     with Engine("t", "mem") as db:
-        db.run_chain([":create p {h: Int => v: <F32; 3>? default null}",
-                      "::hnsw create p:i {dim: 3, m: 16, ef_construction: 50, fields: [v], "
-                      "distance: Cosine}"])
+        db.run_chain(
+            [
+                ":create p {h: Int => v: <F32; 3>? default null}",
+                "::hnsw create p:i {dim: 3, m: 16, ef_construction: 50, fields: [v], "
+                "distance: Cosine}",
+            ]
+        )
         db.run("?[h, v] <- [[1, null], [2, [1, 0, 0]]] :put p {h => v}")
-        rows = db.run("?[h] := ~p:i{h | query: vec($q), k: 5, ef: 20}",
-                      {"q": [1, 0, 0]}, read_only=True).rows
+        rows = db.run(
+            "?[h] := ~p:i{h | query: vec($q), k: 5, ef: 20}", {"q": [1, 0, 0]}, read_only=True
+        ).rows
         assert rows == [[2]]
 
 

@@ -35,22 +35,29 @@ def test_update_bumps_updated_at_and_keeps_history(store):
     lr = make_learning()
     store.store(lr)
     time.sleep(1.1)
-    new = store.update(lr.id, description="Use spaces", category="code_pattern",
-                       scope="project:/repo", who="dana")
+    new = store.update(
+        lr.id, description="Use spaces", category="code_pattern", scope="project:/repo", who="dana"
+    )
     assert new.updated_at > lr.updated_at and new.created_at == lr.created_at
     again = store.get(lr.id)
     assert (again.description, again.category.value, again.scope.to_db()) == (
-        "Use spaces", "code_pattern", "project:/repo")
+        "Use spaces",
+        "code_pattern",
+        "project:/repo",
+    )
     edit = store.history(lr.id)[-1]
     assert (edit.who, edit.action) == ("dana", "edited")
-    assert edit.before == {"description": "Use tabs", "category": "preference",
-                           "scope": "global"}
-    assert edit.after == {"description": "Use spaces", "category": "code_pattern",
-                          "scope": "project:/repo"}
+    assert edit.before == {"description": "Use tabs", "category": "preference", "scope": "global"}
+    assert edit.after == {
+        "description": "Use spaces",
+        "category": "code_pattern",
+        "scope": "project:/repo",
+    }
 
 
-@pytest.mark.parametrize("kwargs", [{"description": "  "}, {"category": "nonsense"},
-                                    {"scope": "galaxy:far"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"description": "  "}, {"category": "nonsense"}, {"scope": "galaxy:far"}]
+)
 def test_invalid_edit_changes_nothing(store, kwargs):
     lr = make_learning()
     store.store(lr)
@@ -70,8 +77,9 @@ def test_delete_cascades_and_restore_undoes_it(store):
     assert store.related(b.id) == []
     db = store.db
     for rel, col in [("usage_stats", "learning_id"), ("learning_embeddings", "learning_id")]:
-        assert db.run(f"?[x] := *{rel}{{{col}: x}}, x = $id", {"id": a.id},
-                      read_only=True).rows == []
+        assert (
+            db.run(f"?[x] := *{rel}{{{col}: x}}, x = $id", {"id": a.id}, read_only=True).rows == []
+        )
     assert store.delete(a.id) is False
     assert [e.learning_id for e in store.deleted()] == [a.id]
     restored = store.restore(a.id)
@@ -93,15 +101,18 @@ def test_bulk_delete_and_recategorize_are_one_transaction_each(store):
 
 
 def test_list_pages_filters_and_sorts(store):
-    items = [make_learning(f"L{i:02d}", category="solution" if i % 2 else "preference")
-             for i in range(25)]
+    items = [
+        make_learning(f"L{i:02d}", category="solution" if i % 2 else "preference")
+        for i in range(25)
+    ]
     store.store_many(items)
     for i, lr in enumerate(items[:5]):
         for _ in range(i + 1):
             store.record_outcome(lr.id, "helpful")
     page = store.list(limit=10, offset=0, sort="description")
     assert page.total == 25 and [x.description for x in page.items] == [
-        f"L{i:02d}" for i in range(10)]
+        f"L{i:02d}" for i in range(10)
+    ]
     page3 = store.list(limit=10, offset=20, sort="description")
     assert [x.description for x in page3.items] == [f"L{i:02d}" for i in range(20, 25)]
     sol = store.list(LearningFilter(category="solution"), limit=100)
@@ -123,7 +134,11 @@ def test_record_outcome_updates_the_posterior_and_keeps_events(store):
     assert stats.times_injected == 4
     assert store.get(lr.id).confidence == pytest.approx(3 / 5.6)
     assert [e["outcome"] for e in store.outcome_events(lr.id)] == [
-        "helpful", "ignored", "contradicted", "helpful"]
+        "helpful",
+        "ignored",
+        "contradicted",
+        "helpful",
+    ]
     with pytest.raises(ValidationError):
         store.record_outcome(lr.id, "meh")
     with pytest.raises(NotFoundError):

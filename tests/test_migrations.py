@@ -2,17 +2,17 @@
 groove's own versions, refused for unknown newer versions."""
 
 import pytest
+from conftest import make_learning
 
 from groove_core.errors import MigrationError, SchemaTooNewError
 from groove_core.store import migrations
 from groove_core.store.engine import Engine
 
-from conftest import make_learning
-
 
 def _versions(db):
-    return [r[0] for r in db.run("?[v] := *schema_version{version: v} :order v",
-                                 read_only=True).rows]
+    return [
+        r[0] for r in db.run("?[v] := *schema_version{version: v} :order v", read_only=True).rows
+    ]
 
 
 def test_fresh_tier_gets_every_version_recorded(tmp_path):
@@ -22,10 +22,20 @@ def test_fresh_tier_gets_every_version_recorded(tmp_path):
         assert report.backup is None  # nothing to back up in an empty tier
         assert _versions(db) == list(range(1, migrations.LATEST + 1))
         rels = db.relations()
-        for name in ("learning", "usage_stats", "learning_embeddings", "learning_relations",
-                     "adaptive_params", "learning_embeddings:semantic_idx",
-                     "pattern_fingerprint", "capability_gap", "attribution",
-                     "learning_value", "ablation_experiment", "learning:text_idx"):
+        for name in (
+            "learning",
+            "usage_stats",
+            "learning_embeddings",
+            "learning_relations",
+            "adaptive_params",
+            "learning_embeddings:semantic_idx",
+            "pattern_fingerprint",
+            "capability_gap",
+            "attribution",
+            "learning_value",
+            "ablation_experiment",
+            "learning:text_idx",
+        ):
             assert name in rels
         assert migrations.migrate(db).applied == []  # idempotent
 
@@ -34,16 +44,44 @@ def test_version_1_is_the_seed_schema_exactly(tmp_path):
     with Engine("user", "sqlite", tmp_path / "u.db") as db:
         migrations.migrate(db, 1)
         assert db.columns("learning") == [
-            "id", "scope", "category", "description", "pattern_json", "insight", "confidence",
-            "created_at", "updated_at", "source_type", "source_json"]
+            "id",
+            "scope",
+            "category",
+            "description",
+            "pattern_json",
+            "insight",
+            "confidence",
+            "created_at",
+            "updated_at",
+            "source_type",
+            "source_json",
+        ]
         assert db.columns("usage_stats") == [
-            "learning_id", "times_injected", "times_helpful", "times_ignored",
-            "times_contradicted", "last_used", "confidence_alpha", "confidence_beta"]
+            "learning_id",
+            "times_injected",
+            "times_helpful",
+            "times_ignored",
+            "times_contradicted",
+            "last_used",
+            "confidence_alpha",
+            "confidence_beta",
+        ]
         assert db.columns("learning_relations") == [
-            "from_id", "relation_type", "to_id", "weight", "created_at"]
+            "from_id",
+            "relation_type",
+            "to_id",
+            "weight",
+            "created_at",
+        ]
         assert db.columns("adaptive_params") == [
-            "param_name", "value", "uncertainty", "observations", "prior_alpha", "prior_beta",
-            "updated_at"]
+            "param_name",
+            "value",
+            "uncertainty",
+            "observations",
+            "prior_alpha",
+            "prior_beta",
+            "updated_at",
+        ]
         assert db.columns("schema_version") == ["version", "applied_at", "description"]
         assert _versions(db) == [1]
 
@@ -68,6 +106,7 @@ def test_groove_versions_go_down_and_up_keeping_data(store, embedder):
     migrations.migrate(db)
     assert store.get(lr.id).description == "Use tabs"
     from groove_core.store.search import SearchStore
+
     hits = SearchStore(store).search("tabs", mode="fulltext")
     assert [h.learning.id for h in hits] == [lr.id]  # the index was rebuilt over old rows
 
@@ -83,8 +122,10 @@ def test_newer_tier_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "u.db"
     with Engine("user", "sqlite", path) as db:
         migrations.migrate(db)
-        db.run("?[version, applied_at, description] <- [[99, 0, 'from the future']] "
-               ":put schema_version {version => applied_at, description}")
+        db.run(
+            "?[version, applied_at, description] <- [[99, 0, 'from the future']] "
+            ":put schema_version {version => applied_at, description}"
+        )
     size = path.stat().st_size
     with Engine("user", "sqlite", path) as db:
         with pytest.raises(SchemaTooNewError, match="99"):

@@ -51,10 +51,19 @@ def test_writes_serde_form_and_round_trips():
     ("source", "kind"),
     [
         ("UserCreated", "user_created"),
-        ({"Promoted": {"from_scope": {"User": "alex"},
-                       "original_id": "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b"}}, "promoted"),
-        ({"Imported": {"source_file": "CLAUDE.md", "imported_at": "2025-01-01T00:00:00Z"}},
-         "imported"),
+        (
+            {
+                "Promoted": {
+                    "from_scope": {"User": "alex"},
+                    "original_id": "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b",
+                }
+            },
+            "promoted",
+        ),
+        (
+            {"Imported": {"source_file": "CLAUDE.md", "imported_at": "2025-01-01T00:00:00Z"}},
+            "imported",
+        ),
         ({"EnterpriseCurated": {"curator": "dana"}}, "enterprise_curated"),
     ],
 )
@@ -65,9 +74,12 @@ def test_every_source_variant(source, kind):
 
 
 def test_scopes_db_strings_and_json():
-    for text, js in [("global", "Global"), ("user:alex", {"User": "alex"}),
-                     ("project:/a:b", {"Project": "/a:b"}),
-                     ("enterprise:acme", {"Enterprise": "acme"})]:
+    for text, js in [
+        ("global", "Global"),
+        ("user:alex", {"User": "alex"}),
+        ("project:/a:b", {"Project": "/a:b"}),
+        ("enterprise:acme", {"Enterprise": "acme"}),
+    ]:
         scope = Scope.parse(text)
         assert scope.to_db() == text
         assert scope.to_json() == js
@@ -100,10 +112,13 @@ def test_malformed_learning_json_is_refused(mutate):
 
 def test_timestamps_like_chrono():
     assert to_rfc3339(datetime(2025, 1, 1, tzinfo=UTC)) == "2025-01-01T00:00:00Z"
-    assert to_rfc3339(datetime(2025, 1, 1, 0, 0, 0, 120000, tzinfo=UTC)) == \
-        "2025-01-01T00:00:00.120Z"
-    assert to_rfc3339(datetime(2025, 1, 1, 0, 0, 0, 120001, tzinfo=UTC)) == \
-        "2025-01-01T00:00:00.120001Z"
+    assert (
+        to_rfc3339(datetime(2025, 1, 1, 0, 0, 0, 120000, tzinfo=UTC)) == "2025-01-01T00:00:00.120Z"
+    )
+    assert (
+        to_rfc3339(datetime(2025, 1, 1, 0, 0, 0, 120001, tzinfo=UTC))
+        == "2025-01-01T00:00:00.120001Z"
+    )
     assert from_rfc3339("2025-01-01T00:00:00.5Z").microsecond == 500000
 
 
@@ -114,12 +129,17 @@ def test_usage_stats_follow_the_seed():
     stats.record_outcome(Outcome.IGNORED)
     stats.record_outcome(Outcome.CONTRADICTED)
     assert (stats.confidence_alpha, stats.confidence_beta) == (2.0, pytest.approx(2.6))
-    assert (stats.times_injected, stats.times_helpful, stats.times_ignored,
-            stats.times_contradicted) == (3, 1, 1, 1)
+    assert (
+        stats.times_injected,
+        stats.times_helpful,
+        stats.times_ignored,
+        stats.times_contradicted,
+    ) == (3, 1, 1, 1)
     assert stats.last_used is not None
     js = usage_to_json(stats)
-    assert usage_from_json(js) == UsageStats(**{**stats.__dict__,
-                                                "last_used": from_rfc3339(js["last_used"])})
+    assert usage_from_json(js) == UsageStats(
+        **{**stats.__dict__, "last_used": from_rfc3339(js["last_used"])}
+    )
     assert "last_used" not in usage_to_json(UsageStats())
 
 
@@ -142,8 +162,12 @@ def test_adaptive_param_update_and_thompson_sample():
 
 
 def test_relation_json():
-    rel = LearningRelation("0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b", RelationType.SUPERSEDES,
-                           "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7c", 0.5)
+    rel = LearningRelation(
+        "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b",
+        RelationType.SUPERSEDES,
+        "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7c",
+        0.5,
+    )
     js = rel.to_json()
     assert js["relation_type"] == "Supersedes"
     assert LearningRelation.from_json(js) == rel

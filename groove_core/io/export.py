@@ -74,9 +74,9 @@ def export_file(tier: Any, path: str | os.PathLike) -> dict:
     return {k: len(doc[k]) for k in ("learnings", "params", "relations")}
 
 
-def parse_export(text: str, path: str = "<export>") -> tuple[
-    list[Learning], dict[str, UsageStats], list[LearningRelation], list[SystemParam]
-]:
+def parse_export(
+    text: str, path: str = "<export>"
+) -> tuple[list[Learning], dict[str, UsageStats], list[LearningRelation], list[SystemParam]]:
     """Validate a whole ``GrooveExport`` document before anything is written.
 
     Raises:
@@ -92,8 +92,10 @@ def parse_export(text: str, path: str = "<export>") -> tuple[
     version = doc.get("version")
     if version != EXPORT_VERSION:
         raise ImportFileError(
-            path, None, f"export version {version!r} is not supported (this groove reads "
-            f"version {EXPORT_VERSION})"
+            path,
+            None,
+            f"export version {version!r} is not supported (this groove reads "
+            f"version {EXPORT_VERSION})",
         )
     learnings: list[Learning] = []
     usage: dict[str, UsageStats] = {}
@@ -148,9 +150,7 @@ def import_file(
     new = [lr for lr in learnings if lr.id not in existing]
     new = list({lr.id: lr for lr in new}.values())
     ids_after = existing | {lr.id for lr in new}
-    missing = {
-        end for r in relations for end in (r.from_id, r.to_id) if end not in ids_after
-    }
+    missing = {end for r in relations for end in (r.from_id, r.to_id) if end not in ids_after}
     if missing:
         present = {lr.id for lr in tier.learnings.get_many(sorted(missing))}
         ids_after |= present

@@ -52,8 +52,9 @@ class ImportReport:
 
 def import_key(scope: Scope, text: str) -> str:
     """Identity of an imported rule: sha256 over its scope and text."""
-    return hashlib.sha256(json.dumps([scope.to_db(), text], ensure_ascii=False).encode()
-                          ).hexdigest()
+    return hashlib.sha256(
+        json.dumps([scope.to_db(), text], ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def is_export_file(path: Path) -> bool:
@@ -83,8 +84,11 @@ def import_paths(
     """
     given = [Path(p).expanduser() for p in paths]
     exports = [p for p in given if p.is_file() and is_export_file(p)]
-    rule_paths = rules.discover([p for p in given if p not in exports]) if (
-        len(exports) < len(given)) else []
+    rule_paths = (
+        rules.discover([p for p in given if p not in exports])
+        if (len(exports) < len(given))
+        else []
+    )
     report = ImportReport()
     scope = scope or tier.default_scope()
     parsed: list[rules.RuleFile] = []
@@ -117,8 +121,10 @@ def import_paths(
                 pattern["heading"] = rule.heading
             fresh.append(
                 Learning.new(
-                    scope, rule.category,
-                    LearningContent(rule.description, rule.insight, pattern), source,
+                    scope,
+                    rule.category,
+                    LearningContent(rule.description, rule.insight, pattern),
+                    source,
                 )
             )
             added += 1
@@ -149,7 +155,8 @@ def import_paths(
     return report
 
 
-def import_rule_files(tier: Any, paths: Iterable[str | os.PathLike], progress=None,
-                      **kwargs: Any) -> ImportReport:
+def import_rule_files(
+    tier: Any, paths: Iterable[str | os.PathLike], progress=None, **kwargs: Any
+) -> ImportReport:
     """Alias of :func:`import_paths` for the dashboard's import offer."""
     return import_paths(tier, paths, progress=progress, **kwargs)

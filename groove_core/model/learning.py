@@ -121,9 +121,7 @@ class LearningSource:
 
     @classmethod
     def imported(cls, source_file: str, at: datetime | None = None) -> LearningSource:
-        return cls(
-            "imported", {"source_file": source_file, "imported_at": to_rfc3339(at or now())}
-        )
+        return cls("imported", {"source_file": source_file, "imported_at": to_rfc3339(at or now())})
 
     @classmethod
     def promoted(cls, from_scope: Scope, original_id: str) -> LearningSource:
@@ -196,8 +194,7 @@ class Learning:
     ) -> Learning:
         """A new learning with a UUID v7 id, confidence 0.5 and both timestamps now."""
         t = now()
-        return cls(new_id(), scope, LearningCategory.parse(category), content, source,
-                   0.5, t, t)
+        return cls(new_id(), scope, LearningCategory.parse(category), content, source, 0.5, t, t)
 
     @property
     def description(self) -> str:

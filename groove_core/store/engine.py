@@ -168,8 +168,9 @@ class Engine:
         except _OpenFailed as err:
             if _is_locked(err):
                 raise TierBusyError(
-                    self.tier, f"{self.location} stayed locked for {self.busy_timeout:g} s "
-                    f"while opening ({self.describe_holders()})"
+                    self.tier,
+                    f"{self.location} stayed locked for {self.busy_timeout:g} s "
+                    f"while opening ({self.describe_holders()})",
                 ) from None
             raise
         raise AssertionError("unreachable")

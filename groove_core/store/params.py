@@ -15,8 +15,15 @@ PUT_PARAMS = (
 
 def param_to_row(p: SystemParam) -> list:
     """Row for ``:put adaptive_params`` in column order."""
-    return [p.name, p.param.value, p.param.uncertainty, p.param.observations,
-            p.param.prior_alpha, p.param.prior_beta, to_unix(p.updated_at)]
+    return [
+        p.name,
+        p.param.value,
+        p.param.uncertainty,
+        p.param.observations,
+        p.param.prior_alpha,
+        p.param.prior_beta,
+        to_unix(p.updated_at),
+    ]
 
 
 class ParamStore:

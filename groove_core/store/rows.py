@@ -18,12 +18,27 @@ from groove_core.model.serde import from_unix, to_unix
 from groove_core.model.usage import UsageStats
 
 LEARNING_COLS = [
-    "id", "scope", "category", "description", "pattern_json", "insight", "confidence",
-    "created_at", "updated_at", "source_type", "source_json",
+    "id",
+    "scope",
+    "category",
+    "description",
+    "pattern_json",
+    "insight",
+    "confidence",
+    "created_at",
+    "updated_at",
+    "source_type",
+    "source_json",
 ]
 USAGE_COLS = [
-    "learning_id", "times_injected", "times_helpful", "times_ignored", "times_contradicted",
-    "last_used", "confidence_alpha", "confidence_beta",
+    "learning_id",
+    "times_injected",
+    "times_helpful",
+    "times_ignored",
+    "times_contradicted",
+    "last_used",
+    "confidence_alpha",
+    "confidence_beta",
 ]
 LEARNING_HEAD = ", ".join(LEARNING_COLS)
 LEARNING_KEYED = "id => " + ", ".join(LEARNING_COLS[1:])

@@ -76,8 +76,10 @@ class SearchStore:
             return set()
         conds, params = (flt or LearningFilter()).clauses()
         res = self.db.run(
-            "?[id] := " + ", ".join(["*learning{id, scope, category, source_type}",
-                                     "is_in(id, $cand)", *conds]),
+            "?[id] := "
+            + ", ".join(
+                ["*learning{id, scope, category, source_type}", "is_in(id, $cand)", *conds]
+            ),
             {**params, "cand": ids},
             read_only=True,
         )
@@ -159,8 +161,7 @@ class SearchStore:
         elif mode == "fulltext":
             order = [(i, s) for i, s in txt]
         else:
-            fused = rrf({"semantic": [i for i, _ in sem], "fulltext": [i for i, _ in txt]},
-                        rrf_k)
+            fused = rrf({"semantic": [i for i, _ in sem], "fulltext": [i for i, _ in txt]}, rrf_k)
             order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         order = order[:limit]
         by_id = {lr.id: lr for lr in self.learnings.get_many([i for i, _ in order])}

@@ -81,8 +81,7 @@ def current_version(db: Engine) -> int:
                 f"(it has relations {names} but no schema_version)"
             )
         return 0
-    return int(db.run("?[max(version)] := *schema_version{version}", read_only=True).scalar(0)
-               or 0)
+    return int(db.run("?[max(version)] := *schema_version{version}", read_only=True).scalar(0) or 0)
 
 
 def status(db: Engine) -> list[MigrationStatus]:
