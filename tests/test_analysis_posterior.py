@@ -53,9 +53,19 @@ def test_mode_closed_form_and_numeric_maximum() -> None:
     assert x[np.argmax(stats.beta.pdf(x, 7.0, 3.5))] == pytest.approx(s.mode, abs=1e-5)
 
 
-@pytest.mark.parametrize(("a", "b"), [(1.0, 1.0), (1.0, 5.0), (5.0, 1.0), (3.0, 1.0)])
-def test_mode_is_none_at_boundary(a: float, b: float) -> None:
-    assert summarize(a, b).mode is None
+@pytest.mark.parametrize(
+    ("a", "b", "mode"), [(3.0, 1.0, 1.0), (1.0, 5.0, 0.0), (2.0, 0.6, 1.0), (1.0, 1.7, 0.0)]
+)
+def test_mode_at_a_boundary(a: float, b: float, mode: float) -> None:
+    """Only helpful outcomes so far (beta = 1): the density rises to its maximum at 1."""
+    assert summarize(a, b, prior_alpha=0.5, prior_beta=0.5).mode == mode
+    x = np.linspace(1e-6, 1 - 1e-6, 100_001)
+    assert x[np.argmax(stats.beta.pdf(x, a, b))] == pytest.approx(mode, abs=1e-5)
+
+
+@pytest.mark.parametrize(("a", "b"), [(1.0, 1.0), (0.5, 0.7)])
+def test_mode_is_none_without_a_single_maximum(a: float, b: float) -> None:
+    assert summarize(a, b, prior_alpha=0.5, prior_beta=0.5).mode is None
 
 
 def test_worked_example_placenta_previa_bda3() -> None:

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
-from statsmodels.stats.power import TTestIndPower
+from scipy import optimize, special, stats
 
 from groove_core.errors import ValidationError
 
@@ -37,6 +36,7 @@ __all__ = [
     "analyze",
     "confidence_sequence",
     "optimal_rho",
+    "sessions_per_arm",
     "simulate_outcomes",
     "to_result",
 ]
@@ -82,10 +82,10 @@ class AblationAnalysis:
         status: ``"positive"`` (cs_low > 0: the learning helps), ``"negative"``
             (cs_high < 0: it harms) or ``"inconclusive"`` (either arm below
             ``min_sessions_per_arm``, or the sequence still contains 0).
-        sessions_needed_per_arm: further sessions per arm needed before a two-sided Welch
-            test at ``level`` has the requested power against ``target_effect``
-            (0 when both arms already have enough); ``None`` when no variance can be
-            estimated.
+        sessions_needed_per_arm: further sessions per arm before the status can turn
+            conclusive for an effect of ``target_effect`` with the requested power (see
+            :func:`sessions_per_arm`; at least up to ``min_sessions_per_arm``); 0 once the
+            status is conclusive; ``None`` when no variance can be estimated.
         level: confidence level of the interval and the sequence, in (0, 1).
     """
 
@@ -258,30 +258,94 @@ def _cs(w: np.ndarray, o: np.ndarray, level: float, rho: float) -> tuple[float, 
 
 
 def _sessions_needed(
-    w: np.ndarray, o: np.ndarray, target_effect: float, level: float, power: float
+    w: np.ndarray,
+    o: np.ndarray,
+    target_effect: float,
+    level: float,
+    power: float,
+    rho: float,
+    min_sessions: int,
 ) -> int | None:
-    """Further sessions per arm for a Welch test to reach ``power`` against target_effect."""
+    """Further sessions per arm until the confidence sequence detects ``target_effect``."""
     arms = [a for a in (w, o) if a.size >= 2]
     if not arms:
         return None
     dof = sum(a.size - 1 for a in arms)
     pooled_sd = math.sqrt(sum((a.size - 1) * a.var(ddof=1) for a in arms) / dof)
-    if pooled_sd == 0.0:
-        required = 2
-    else:
-        required_f = TTestIndPower().solve_power(
-            effect_size=target_effect / pooled_sd,
-            nobs1=None,
-            alpha=1.0 - level,
-            power=power,
-            ratio=1.0,
-            alternative="two-sided",
-        )
-        required_f = float(np.squeeze(required_f))
-        # statsmodels' root finder returns NaN when even 2 sessions per arm reach the
-        # power (very large standardised effects): then 2 is the answer.
-        required = max(2, math.ceil(required_f)) if math.isfinite(required_f) else 2
+    required = max(min_sessions, _cs_sessions_per_arm(pooled_sd, target_effect, level, power, rho))
     return max(0, required - min(w.size, o.size))
+
+
+def _cs_sessions_per_arm(sd: float, effect: float, level: float, power: float, rho: float) -> int:
+    """Smallest n per arm at which the sequence excludes 0 with probability ``power``."""
+    if sd == 0.0:
+        return 2
+    z = float(stats.norm.ppf(power))
+    alpha = 1.0 - level
+
+    def slack(n: float) -> float:  # >= 0 once the power is reached at n sessions per arm
+        return effect - 2.0 * sd * _mixture_margin(2.0 * n, rho, alpha) - z * sd * math.sqrt(2 / n)
+
+    if slack(2.0) >= 0:
+        return 2
+    hi = 4.0
+    while slack(hi) < 0:
+        hi *= 2.0
+    return math.ceil(optimize.brentq(slack, hi / 2.0, hi, xtol=1e-6))
+
+
+def sessions_per_arm(
+    sd: float,
+    target_effect: float,
+    *,
+    level: float = 0.95,
+    power: float = 0.8,
+    t_opt: float = DEFAULT_CS_T_OPT,
+) -> int:
+    """Sessions per arm at which the always-valid confidence sequence detects an effect.
+
+    The experiment's status turns "positive" when the confidence sequence of
+    :func:`confidence_sequence` lies above 0, so this is the power analysis of that
+    decision (not of a fixed-n t-test, which needs about half as many sessions and would
+    promise a verdict the status does not give). With n sessions in each arm, outcome sd
+    ``sd`` in both and true effect d = ``target_effect``, the estimated effect is
+    approximately N(d, 2 sd^2 / n) (central limit theorem), and the sequence's half-width
+    at t = 2n is 2 sd * m(t), m being the normal-mixture boundary of
+    :func:`confidence_sequence` (sigma_t = sqrt(sd^2 / 0.5 + sd^2 / 0.5) = 2 sd). The
+    sequence excludes 0 at n with probability
+    Phi((d - 2 sd m(2n)) / (sd sqrt(2 / n))); the answer is the smallest integer n >= 2
+    at which that reaches ``power`` (root found by scipy.optimize.brentq; Phi and its
+    inverse are scipy.stats.norm). It is conservative: the sequence may already have
+    excluded 0 at an earlier look. Same logic as any power analysis (Cohen, *Statistical
+    Power Analysis for the Behavioral Sciences*, 2nd ed., 1988, ch. 2), applied to the
+    interval of Waudby-Smith et al. (2024).
+
+    Args:
+        sd: outcome standard deviation in each arm (outcome units), finite and >= 0;
+            0 gives 2.
+        target_effect: the smallest effect worth detecting (outcome units), > 0.
+        level: confidence level of the sequence, in (0, 1).
+        power: probability of detecting the effect, in (0, 1).
+        t_opt: total sessions at which the sequence is tightest (its tuning).
+
+    Returns:
+        n per arm, an int >= 2.
+
+    Raises:
+        ValidationError: sd not finite and >= 0, target_effect not finite and > 0, level
+            or power outside (0, 1), t_opt not finite and > 0.
+    """
+    try:
+        s, d = float(sd), float(target_effect)
+    except (TypeError, ValueError) as err:
+        raise ValidationError("sd and target_effect must be numbers") from err
+    if not math.isfinite(s) or s < 0:
+        raise ValidationError(f"sd must be a finite number >= 0, got {sd!r}")
+    if not math.isfinite(d) or d <= 0:
+        raise ValidationError(f"target_effect must be a finite number > 0, got {target_effect!r}")
+    lvl = _check_open_unit("level", level)
+    pw = _check_open_unit("power", power)
+    return _cs_sessions_per_arm(s, d, lvl, pw, optimal_rho(t_opt, lvl))
 
 
 def analyze(
@@ -318,14 +382,14 @@ def analyze(
       "positive" if cs_low > 0, "negative" if cs_high < 0, else "inconclusive". Because
       it uses the confidence sequence, checking the status after every session keeps the
       chance of a wrong "positive"/"negative" near 1 - level.
-    * sessions_needed_per_arm: with the pooled sample sd
-      s_p = sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) over arms with >= 2 sessions,
-      n* = statsmodels TTestIndPower().solve_power(effect_size=target_effect / s_p,
-      alpha=1 - level, power=power, ratio=1) per arm (Cohen, *Statistical Power Analysis
-      for the Behavioral Sciences*, 2nd ed., 1988), rounded up; the answer is
-      max(0, n* - min(n_w, n_o)). Caveat: this is the size for a fixed-n test; the
-      confidence sequence, which sets ``status``, typically needs 2 to 2.5 times as many.
-      A pooled sd of 0 gives n* = 2.
+    * sessions_needed_per_arm: 0 when the status is already conclusive; otherwise, with
+      the pooled sample sd s_p = sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) over arms with
+      >= 2 sessions, n* = max(min_sessions_per_arm, :func:`sessions_per_arm` (s_p,
+      target_effect, level, power)), the sessions per arm at which the confidence
+      sequence (which sets the status) excludes 0 with probability ``power`` when the
+      true effect is ``target_effect``; the answer is max(0, n* - min(n_w, n_o)). It is
+      about twice the size a fixed-n Welch test would need (statsmodels'
+      ``TTestIndPower``), the price of a verdict that stays valid under repeated looks.
 
     Small samples: with fewer than 2 sessions in an arm no variance can be estimated, so
     the function does not raise but returns ci_*, t_statistic, df, p_value, prob_helps,
@@ -372,7 +436,7 @@ def analyze(
     nan = float("nan")
     mean_w = float(w.mean()) if w.size else nan
     mean_o = float(o.mean()) if o.size else nan
-    needed = _sessions_needed(w, o, target, lvl, pw)
+    needed = _sessions_needed(w, o, target, lvl, pw, rho, int(min_sessions_per_arm))
 
     if w.size < 2 or o.size < 2:
         return AblationAnalysis(
@@ -414,6 +478,8 @@ def analyze(
             status = "positive"
         elif cs_high < 0:
             status = "negative"
+    if status != "inconclusive":
+        needed = 0  # the verdict is in
 
     return AblationAnalysis(
         n_with=int(w.size),

@@ -51,8 +51,11 @@ class PosteriorSummary:
         alpha: posterior shape alpha (> 0); prior alpha plus helpful pseudo-counts.
         beta: posterior shape beta (> 0); prior beta plus ignored/contradicted pseudo-counts.
         mean: posterior mean alpha / (alpha + beta): the confidence groove reports.
-        mode: posterior mode (alpha - 1) / (alpha + beta - 2), or ``None`` when
-            alpha <= 1 or beta <= 1 (the mode is then at a boundary or undefined).
+        mode: the confidence where the posterior density is highest:
+            (alpha - 1) / (alpha + beta - 2) when alpha > 1 and beta > 1; 1.0 when
+            alpha >= 1 >= beta (density rising to the right, e.g. Beta(3, 1) after only
+            helpful outcomes); 0.0 when alpha <= 1 <= beta; ``None`` when there is no
+            single mode (Beta(1, 1) is flat, alpha < 1 and beta < 1 is U-shaped).
         sd: posterior standard deviation
             sqrt(alpha * beta / ((alpha + beta)^2 (alpha + beta + 1))).
         ci_low: lower end of the equal-tailed credible interval at ``level``
@@ -125,7 +128,8 @@ def summarize(
     Mean, sd, credible interval and tail probability are scipy.stats.beta's ``mean``,
     ``std``, ``interval`` (equal-tailed) and ``cdf``; the mode is the closed form
     (alpha - 1) / (alpha + beta - 2) (Gelman et al., *Bayesian Data Analysis*, 3rd ed.,
-    appendix A), defined only for alpha > 1 and beta > 1.
+    appendix A) for alpha > 1 and beta > 1, and the boundary where the density is
+    monotone towards otherwise (see :class:`PosteriorSummary`).
 
     Args:
         alpha: posterior alpha, a finite number > 0.
@@ -165,7 +169,7 @@ def summarize(
 
     dist = stats.beta(a, b)
     ci_low, ci_high = dist.interval(lvl)
-    mode = (a - 1.0) / (a + b - 2.0) if a > 1.0 and b > 1.0 else None
+    mode = _mode(a, b)
     return PosteriorSummary(
         alpha=a,
         beta=b,
@@ -180,6 +184,15 @@ def summarize(
         threshold=thr,
         p_below_threshold=None if thr is None else float(dist.cdf(thr)),
     )
+
+
+def _mode(a: float, b: float) -> float | None:
+    """Mode of Beta(a, b); None when flat (a = b = 1) or U-shaped (a < 1 and b < 1)."""
+    if a > 1.0 and b > 1.0:
+        return (a - 1.0) / (a + b - 2.0)
+    if a == b == 1.0 or (a < 1.0 and b < 1.0):
+        return None
+    return 1.0 if a >= 1.0 >= b else 0.0
 
 
 def _grid(a: float, b: float, points: int) -> np.ndarray:

@@ -52,6 +52,7 @@ from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRu
 
 __all__ = [
     "AttributionSimulationReport",
+    "effect_prior",
     "remove_attribution_simulation",
     "simulate_attribution",
 ]
@@ -99,6 +100,20 @@ class AttributionSimulationReport:
             f"{len(self.experiments)} ablation experiments. Remove it with "
             "remove_attribution_simulation (groove simulate --remove)."
         )
+
+
+def effect_prior(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` true effects (outcome units) from the simulation's prior: with probability 0.2
+    a clear help (uniform 0.12..0.25), 0.15 a clear harm (uniform -0.25..-0.12), else a
+    small effect (normal, sd 0.02). Returns a float array of shape (n,)."""
+    kind = rng.random(n)
+    return np.where(
+        kind < P_HELP,
+        rng.uniform(*BIG_EFFECT, n),
+        np.where(
+            kind < P_HELP + P_HARM, -rng.uniform(*BIG_EFFECT, n), rng.normal(0.0, SMALL_SD, n)
+        ),
+    )
 
 
 def _progress(cb: Callable[[float, str], None] | None, fraction: float, message: str) -> None:
@@ -156,14 +171,7 @@ def simulate_attribution(
     start = end - timedelta(days=int(days))
 
     # --- per-learning truth
-    kind = rng.random(n)
-    delta = np.where(
-        kind < P_HELP,
-        rng.uniform(*BIG_EFFECT, n),
-        np.where(
-            kind < P_HELP + P_HARM, -rng.uniform(*BIG_EFFECT, n), rng.normal(0.0, SMALL_SD, n)
-        ),
-    )
+    delta = effect_prior(rng, n)
     popularity = rng.lognormal(0.0, 0.8, n)
     popularity = popularity / popularity.sum()
     act_rate = rng.uniform(0.4, 0.9, n)
