@@ -12,18 +12,21 @@ from groove_core.tiers import Groove
 
 
 @st.cache_resource(show_spinner="Opening the groove store...")
-def _open(home: str | None) -> Groove:
-    return Groove(home)
+def _open(home: str | None, project: str | None) -> Groove:
+    return Groove(home, project=project)
 
 
 def groove() -> Groove:
-    """The process-wide :class:`Groove` for ``$GROOVE_HOME`` (or the default home).
+    """The process-wide :class:`Groove` for ``$GROOVE_HOME`` (or the default home) and the
+    project ``$GROOVE_PROJECT`` (set by ``groove dashboard`` to the folder it was started
+    in; default: the git root of the server's working folder).
 
     On failure the page shows which tier could not be opened and why, then stops.
     """
     home = os.environ.get("GROOVE_HOME") or None
+    project = os.environ.get("GROOVE_PROJECT") or None
     try:
-        return _open(home)
+        return _open(home, project)
     except GrooveError as err:
         st.error(f"groove could not open its store: {err}")
         st.info(

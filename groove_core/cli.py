@@ -128,6 +128,7 @@ def status(json_out: JsonOpt = False) -> None:
                     "location": t.db.location,
                     "schema_version": migrations.current_version(t.db),
                     "learnings": t.learnings.count(),
+                    "unembedded": t.learnings.count_unembedded(),
                     "status": "ok",
                 }
             )
@@ -137,9 +138,19 @@ def status(json_out: JsonOpt = False) -> None:
             _print_json({"home": str(g.home), "tiers": rows})
             return
         out.print(f"home: {g.home}")
-        _table(rows, ["tier", "engine", "schema_version", "learnings", "status", "location"])
+        _table(
+            rows,
+            ["tier", "engine", "schema_version", "learnings", "unembedded", "status", "location"],
+        )
         for p in problems:
             err.print(f"[yellow]tier '{p.name}' is unavailable:[/] {p.reason}")
+        for row in rows:
+            if row.get("unembedded"):
+                err.print(
+                    f"[yellow]{row['unembedded']} learnings of tier '{row['tier']}' have no "
+                    f"embedding (written by another program?): semantic search misses them "
+                    f"until you run: groove reembed --tier {row['tier']}[/]"
+                )
 
     _run(body)
 
@@ -423,6 +434,32 @@ def delete(
 
 
 @app.command()
+def reembed(tier: TierOpt = "user") -> None:
+    """Embed the learnings that have no embedding (e.g. written by another program), so
+    semantic and hybrid search find them."""
+
+    def body():
+        t = _groove().tier(tier)
+        todo = t.learnings.count_unembedded()
+        if not todo:
+            out.print(f"every learning of tier '{t.name}' has an embedding")
+            return
+        with Progress(
+            TextColumn("embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("embedding", total=todo)
+            n = t.learnings.reembed(lambda k: bar.advance(task, k))
+        out.print(f"embedded {n} learnings of tier '{t.name}'")
+
+    _run(body)
+
+
+@app.command()
 def restore(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: TierOpt = "user",
@@ -587,13 +624,24 @@ def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
     address: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
 ) -> None:
-    """Open the dashboard (Streamlit) on the groove home."""
+    """Open the dashboard (Streamlit) on the groove home; its project tier and import offer
+    are those of the project you start it in."""
     from groove_core.config import home_dir
+    from groove_core.tiers import find_project_root
 
     home = home_dir(os.environ.get("GROOVE_HOME"))
+    project = find_project_root()
     app_file = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
-    env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    out.print(f"groove dashboard on http://{address}:{port} (home: {home}); Ctrl+C stops it")
+    env = {
+        **os.environ,
+        "GROOVE_HOME": str(home),
+        "GROOVE_PROJECT": str(project),
+        "HF_HUB_OFFLINE": "1",
+    }
+    out.print(
+        f"groove dashboard on http://{address}:{port} (home: {home}, project: {project}); "
+        "Ctrl+C stops it"
+    )
     cmd = [
         sys.executable,
         "-m",

@@ -230,6 +230,7 @@ class Groove:
         return Page(merged[offset : offset + limit], sum(p.total for p in pages), offset, limit)
 
     def count(self, tiers: list[str] | None = None, flt: LearningFilter | None = None) -> int:
+        """Number of learnings matching ``flt`` in the chosen tiers (default: open ones)."""
         return sum(t.learnings.count(flt) for t in self._pick(tiers))
 
     def search(

@@ -42,6 +42,10 @@ if total == 0:
         learning_import.import_offer(g, names, key="imp")
     st.stop()
 
+# ---------------------------------------------------------------- missing embeddings
+for name in totals:
+    learning_import.reembed_offer(g.tier(name))
+
 # ---------------------------------------------------------------- counts
 cols = st.columns(min(len(totals), 4) + 1)
 cols[0].metric("Learnings", f"{total:,}")

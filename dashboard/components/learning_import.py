@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from groove_core.errors import GrooveError
-from groove_core.tiers import Groove
+from groove_core.io.importer import import_paths
+from groove_core.io.rules import find_in_project
+from groove_core.tiers import Groove, Tier
 
 _RESULT = "import_result"
 
@@ -35,15 +37,6 @@ def show_result() -> None:
 
 def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
     """Offer to import the project's rule files or a named folder into a tier."""
-    try:
-        from groove_core.io.importer import import_rule_files
-        from groove_core.io.rules import find_in_project
-    except ImportError as err:  # the importer is a separate piece of work
-        st.warning(
-            f"Importing rule files is not available in this version ({err}). "
-            "Use `groove import PATH` once it is."
-        )
-        return
     if not tiers:
         st.error("No tier is open, so there is nowhere to import to.")
         return
@@ -100,13 +93,42 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
         bar.progress(min(frac, 1.0), text=f"{label}… {done}/{total}")
 
     try:
-        rep = import_rule_files(g.tier(target), chosen, progress=progress, skip_bad=True)
+        rep = import_paths(g.tier(target), chosen, progress=progress, skip_bad=True)
     except GrooveError as err:
         bar.empty()
         st.error(f"Nothing was imported: {err}")
         return
     bar.empty()
     st.session_state[_RESULT] = (target, rep)
+    st.rerun()
+
+
+def reembed_offer(tier: Tier) -> None:
+    """When learnings of ``tier`` have no embedding (another program wrote them), say so
+    and offer to embed them, with progress."""
+    missing = tier.learnings.count_unembedded()
+    if not missing:
+        return
+    with st.container(border=True):
+        st.warning(
+            f"{missing:,} learnings of tier '{tier.name}' have no embedding (written by "
+            "another program?): semantic search does not find them, full-text search does."
+        )
+        if not st.button(f"Embed {missing:,} learnings", key=f"reembed_{tier.name}"):
+            return
+        bar = st.progress(0.0, text="Embedding…")
+        done = 0
+
+        def advance(k: int) -> None:
+            nonlocal done
+            done += k
+            bar.progress(min(done / missing, 1.0), text=f"Embedding… {done}/{missing}")
+
+        try:
+            tier.learnings.reembed(advance)
+        except GrooveError as err:
+            st.error(str(err))
+            return
     st.rerun()
 
 
@@ -117,4 +139,4 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-__all__ = ["import_offer", "show_result"]
+__all__ = ["import_offer", "reembed_offer", "show_result"]

@@ -153,10 +153,3 @@ def import_paths(
         report.learnings_added += stats.learnings_imported
         report.learnings_skipped += stats.learnings_skipped
     return report
-
-
-def import_rule_files(
-    tier: Any, paths: Iterable[str | os.PathLike], progress=None, **kwargs: Any
-) -> ImportReport:
-    """Alias of :func:`import_paths` for the dashboard's import offer."""
-    return import_paths(tier, paths, progress=progress, **kwargs)

@@ -41,7 +41,9 @@ from groove_core.errors import (
     TierUnavailableError,
 )
 
-sys.modules.setdefault("cozo_embedded", mnestic)
+# Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
+# upstream package of that name (an older engine, see DESIGN.md) may be installed too.
+sys.modules["cozo_embedded"] = mnestic
 from pycozo.client import Client, QueryException  # noqa: E402
 
 ENGINES = ("sqlite", "rocksdb", "mem", "http")

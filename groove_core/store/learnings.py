@@ -22,6 +22,7 @@ from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
 from groove_core.store.engine import Engine
+from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
 from groove_core.store.rows import (
     LEARNING_COLS,
@@ -51,6 +52,11 @@ _PUT_USAGE = f"?[{USAGE_HEAD}] <- $usage :put usage_stats {{{USAGE_KEYED}}}"
 _PUT_EMBEDDING = (
     "?[learning_id, embedding] <- $embeddings :put learning_embeddings {learning_id => embedding}"
 )
+_DROP_SEMANTIC_INDEX = "::hnsw drop learning_embeddings:semantic_idx"
+#: Bulk writes of at least this many learnings may rebuild the HNSW index (see store_many).
+BULK_MIN_ROWS = 200
+#: Cost of one HNSW insert relative to one row of an index build (measured, see above).
+INSERT_TO_BUILD_COST = 20
 _PUT_RELATIONS = (
     "?[from_id, relation_type, to_id, weight, created_at] <- $relations "
     ":put learning_relations {from_id, relation_type, to_id => weight, created_at}"
@@ -175,11 +181,15 @@ class LearningStore:
         self,
         texts: Sequence[str],
         progress: Callable[[int], None] | None = None,
-        batch_size: int = 64,
+        batch_size: int = 512,
     ) -> np.ndarray:
         """Embeddings of ``texts`` as float32 ``(n, 384)``, each distinct text embedded once:
         the tier's ``embedding_cache`` (keyed by content hash) is read first and filled
         with what had to be computed. ``progress(k)`` is called after each batch of ``k``.
+
+        The texts to compute are sorted by length and passed to the model ``batch_size``
+        at a time, so its own mini-batches hold texts of similar length (little padding:
+        about 5x faster than unsorted batches of 64 with all-MiniLM-L6-v2 on 2 cores).
 
         Raises:
             EmbeddingError: no embedder is configured or it returned the wrong shape.
@@ -203,7 +213,7 @@ class LearningStore:
         first_text = {}
         for key, text in zip(keys, texts, strict=True):
             first_text.setdefault(key, text)
-        missing = [k for k in unique if k not in found]
+        missing = sorted((k for k in unique if k not in found), key=lambda k: len(first_text[k]))
         for start in range(0, len(missing), batch_size):
             batch = missing[start : start + batch_size]
             vecs = np.asarray(self.embedder.embed([first_text[k] for k in batch]), np.float32)
@@ -250,8 +260,9 @@ class LearningStore:
         or not at all).
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
-        model writes nothing. Large batches drop and rebuild the HNSW index around the
-        load, which is much faster than inserting into it row by row.
+        model writes nothing. A batch that is large next to the tier drops the HNSW index,
+        loads the vectors and builds the index again, inside the same transaction (a
+        failure leaves the old index in place): about 20x faster than inserting row by row.
 
         Returns: the number of learnings written.
         """
@@ -287,9 +298,22 @@ class LearningStore:
             params["embeddings"] = [
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
             ]
-            blocks.append(_PUT_EMBEDDING)
+            blocks += self._embedding_blocks(len(learnings))
         self.db.run_chain(blocks, params)
         return len(learnings)
+
+    def _embedding_blocks(self, n_new: int) -> list[str]:
+        """Statements that write ``$embeddings`` (``n_new`` rows). When building the HNSW
+        index once over all rows is cheaper than inserting the new vectors one by one
+        (measured on mnestic, 2 cores: about 20 ms per insert against about 1 ms per row
+        for a build), the index is dropped before the load and built again after it."""
+        if n_new >= BULK_MIN_ROWS:
+            existing = self.db.run(
+                "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
+            ).scalar(0)
+            if n_new * INSERT_TO_BUILD_COST >= existing + n_new:
+                return [_DROP_SEMANTIC_INDEX, _PUT_EMBEDDING, SEMANTIC_INDEX]
+        return [_PUT_EMBEDDING]
 
     def update(
         self,
@@ -842,6 +866,15 @@ class LearningStore:
             },
         )
 
+    def count_unembedded(self) -> int:
+        """Number of learnings without a stored embedding (semantic search misses them)."""
+        return int(
+            self.db.run(
+                "?[count(id)] := *learning{id}, not *learning_embeddings{learning_id: id}",
+                read_only=True,
+            ).scalar(0)
+        )
+
     def reembed(self, progress: Callable[[int], None] | None = None) -> int:
         """Compute embeddings for learnings that have none (e.g. written by another program).
         Returns how many were added."""
@@ -853,8 +886,8 @@ class LearningStore:
         if not todo:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
-        self.db.run(
-            _PUT_EMBEDDING,
+        self.db.run_chain(
+            self._embedding_blocks(len(todo)),
             {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
         )
         return len(todo)

@@ -4,6 +4,14 @@ VERSION = 1
 DESCRIPTION = "Initial schema"
 CONTRACT = True  # written by other programs too: never rolled back
 
+#: The HNSW index of seed 001 (also used to rebuild it after a bulk load).
+SEMANTIC_INDEX = """::hnsw create learning_embeddings:semantic_idx {
+    dim: 384,
+    m: 16,
+    ef_construction: 200,
+    fields: [embedding]
+}"""
+
 BLOCKS = [
     """:create schema_version {
     version: Int =>
@@ -57,12 +65,7 @@ BLOCKS = [
     "::index create learning:by_category { category }",
     "::index create learning_relations:by_from { from_id }",
     "::index create learning_relations:by_to { to_id }",
-    """::hnsw create learning_embeddings:semantic_idx {
-    dim: 384,
-    m: 16,
-    ef_construction: 200,
-    fields: [embedding]
-}""",
+    SEMANTIC_INDEX,
 ]
 
 

@@ -1,0 +1,189 @@
+"""Search over a tier: semantic (HNSW), full-text (BM25) and hybrid (RRF), with filters,
+score breakdowns, edits visible to the next search, hostile query strings, and the bulk
+load that rebuilds the HNSW index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import HashingEmbedder, make_learning
+
+from groove_core.errors import DatabaseError, ValidationError
+from groove_core.store import learnings as learnings_module
+from groove_core.store.learnings import LearningFilter, text_for_embedding
+from groove_core.store.search import RRF_K, SearchStore
+from groove_core.tiers import Groove
+
+
+@pytest.fixture
+def seeded(store):
+    items = {
+        "tabs": make_learning("Use tabs for indentation", "Indent code with tabs"),
+        "docker": make_learning(
+            "Cache docker layers", "Order the Dockerfile so dependencies cache", "tool_usage"
+        ),
+        "retry": make_learning(
+            "Retry when the database is locked", "Back off exponentially", "error_recovery"
+        ),
+        "quotes": make_learning("Prefer double quotes", "Strings use double quotes"),
+    }
+    store.store_many(list(items.values()))
+    return items
+
+
+@pytest.mark.parametrize("mode", ["semantic", "fulltext", "hybrid"])
+def test_each_mode_finds_the_learning_about_the_query(store, seeded, mode):
+    hits = SearchStore(store).search("docker layers cache", mode=mode, limit=3)
+    assert hits[0].learning.id == seeded["docker"].id
+    assert hits[0].mode == mode
+    assert hits[0].learning.tier == "user"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_hybrid_score_is_the_reciprocal_rank_fusion_of_both_legs(store, seeded):
+    search = SearchStore(store)
+    hits = search.search("retry locked database", mode="hybrid", limit=4)
+    sem = [i for i, _ in search.semantic_ranked("retry locked database", 50)]
+    txt = [i for i, _ in search.fulltext_ranked("retry locked database", 50)]
+    for hit in hits:
+        expected = 0.0
+        if hit.learning.id in sem:
+            assert hit.semantic_rank == sem.index(hit.learning.id) + 1
+            expected += 1 / (RRF_K + hit.semantic_rank)
+        else:
+            assert hit.semantic_rank is None
+        if hit.learning.id in txt:
+            assert hit.text_rank == txt.index(hit.learning.id) + 1
+            expected += 1 / (RRF_K + hit.text_rank)
+        else:
+            assert hit.text_rank is None and hit.text_score is None
+        assert hit.score == pytest.approx(expected, abs=1e-12)
+    top = hits[0]
+    assert top.learning.id == seeded["retry"].id
+    assert top.semantic_rank == 1 and top.text_rank == 1 and top.text_score > 0
+
+
+def test_an_edit_is_visible_to_the_next_search(store, seeded):
+    search = SearchStore(store)
+    lid = seeded["tabs"].id
+    assert [h.learning.id for h in search.search("tabs", mode="fulltext")] == [lid]
+    store.update(lid, description="Use spaces for indentation", insight="Indent with spaces")
+    assert search.search("tabs", mode="fulltext") == []
+    assert [h.learning.id for h in search.search("spaces", mode="fulltext")] == [lid]
+    hybrid = {h.learning.id: h for h in search.search("tabs", mode="hybrid")}
+    assert lid not in hybrid or hybrid[lid].text_rank is None
+    # the stored embedding is the one of the new text
+    new_text = text_for_embedding(store.require(lid).content)
+    (best_id, best_score), *_ = search.semantic_ranked(store.embed_query(new_text), 1)
+    assert best_id == lid and best_score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_filters_narrow_every_mode(store, seeded):
+    search = SearchStore(store)
+    flt = LearningFilter(category="preference")
+    for mode in ("semantic", "fulltext", "hybrid"):
+        hits = search.search("docker cache quotes tabs", mode=mode, limit=10, flt=flt)
+        assert hits, mode
+        assert {h.learning.category.value for h in hits} == {"preference"}, mode
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "' OR 1=1 --",
+        '"unbalanced',
+        "tabs AND NOT spaces NEAR/2 x*",
+        "?[id] := *learning{id} :rm learning {id}",
+        "$q $limit",
+        "{} [] () <> ::relations",
+        "tabs\u0000spaces",
+        "インデントにはタブ",
+        "x" * 5000,
+    ],
+)
+def test_hostile_queries_are_just_text(store, seeded, query):
+    search = SearchStore(store)
+    for mode in ("semantic", "fulltext", "hybrid"):
+        search.search(query, mode=mode, limit=5)
+    assert store.count() == len(seeded)
+
+
+def test_bad_arguments_are_refused(store, seeded):
+    search = SearchStore(store)
+    with pytest.raises(ValidationError, match="unknown search mode"):
+        search.search("tabs", mode="fuzzy")
+    with pytest.raises(ValidationError, match="limit"):
+        search.search("tabs", limit=0)
+    assert search.search("   ") == []
+
+
+def test_search_spans_tiers_and_each_hit_names_its_tier(tmp_path):
+    with Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path) as g:
+        g.user.learnings.store(make_learning("Docker cache in the user tier", "layers"))
+        g.tier("project").learnings.store(make_learning("Docker cache in the project", "x"))
+        g.tier("enterprise:acme").learnings.store(make_learning("Unrelated", "nothing"))
+        hits = g.search("docker cache", mode="fulltext", limit=10)
+        assert {h.learning.tier for h in hits} == {"user", f"project:{tmp_path.resolve()}"}
+        only_user = g.search("docker cache", mode="fulltext", tiers=["user"])
+        assert [h.learning.tier for h in only_user] == ["user"]
+
+
+class DenseEmbedder:
+    """Dense random unit vectors seeded by the text (HNSW needs dense data: the sparse,
+    mostly orthogonal vectors of the hashing embedder leave its greedy search stranded)."""
+
+    name = "test-dense"
+    dim = 384
+
+    def embed(self, texts):
+        out = np.stack(
+            [np.random.default_rng(list(t.encode())).standard_normal(self.dim) for t in texts]
+        ).astype(np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _vectors(store, learnings):
+    return store.embed_texts([text_for_embedding(lr.content) for lr in learnings])
+
+
+def test_bulk_load_rebuilds_the_index_and_every_vector_finds_itself(store, monkeypatch):
+    store.embedder = DenseEmbedder()
+    programs = []
+    real = store.db.run_chain
+    monkeypatch.setattr(store.db, "run_chain", lambda b, p=None: programs.append(b) or real(b, p))
+    many = [make_learning(f"rule {i} word{i}", f"insight {i} term{i * 7}") for i in range(260)]
+    assert len(many) >= learnings_module.BULK_MIN_ROWS
+    store.store_many(many)
+    assert programs[-1][-1] == learnings_module.SEMANTIC_INDEX  # dropped, loaded, rebuilt
+    assert "learning_embeddings:semantic_idx" in store.db.relations()
+    search = SearchStore(store)
+    vecs = _vectors(store, many)
+    for i in range(260):
+        assert search.semantic_ranked(vecs[i], 1)[0][0] == many[i].id
+    # a small batch afterwards takes the row-by-row path and is found too
+    few = [make_learning(f"late rule {i} late{i}", "late") for i in range(3)]
+    store.store_many(few)
+    assert learnings_module.SEMANTIC_INDEX not in programs[-1]  # inserted row by row
+    for lr, vec in zip(few, _vectors(store, few), strict=True):
+        assert search.semantic_ranked(vec, 1)[0][0] == lr.id
+
+
+def test_a_failed_bulk_load_keeps_the_old_index_and_writes_nothing(store, monkeypatch):
+    store.embedder = DenseEmbedder()
+    first = [make_learning(f"first {i} alpha{i}", "a") for i in range(5)]
+    store.store_many(first)
+    real = store.db.run_chain
+
+    def failing(blocks, params=None):
+        return real([*blocks, "?[a] <- [[1]] :put no_such_relation {a}"], params)
+
+    monkeypatch.setattr(store.db, "run_chain", failing)
+    with pytest.raises(DatabaseError):
+        store.store_many([make_learning(f"bulk {i} beta{i}", "b") for i in range(250)])
+    monkeypatch.setattr(store.db, "run_chain", real)
+    assert store.count() == 5
+    assert "learning_embeddings:semantic_idx" in store.db.relations()
+    search = SearchStore(store)
+    for lr, vec in zip(first, _vectors(store, first), strict=True):
+        assert search.semantic_ranked(vec, 1)[0][0] == lr.id
+    assert np.isfinite(_vectors(store, first)).all()
