@@ -562,15 +562,20 @@ def simulate(
             "--remove", help="remove the simulated data again (restores usage stats exactly)"
         ),
     ] = False,
+    home: HomeOpt = None,
 ) -> None:
     """Fill a tier with SYNTHETIC data for the evidence and open-world pages.
 
-    Attribution: sessions "sim-<seed>-*", outcomes, attribution records and ablation
-    experiments from a seeded model with a known true effect per learning. Open world:
-    fingerprints from the tier's learnings (and --corpus), novel contexts, clusters, gaps,
-    failures and events. Everything is marked synthetic; --remove deletes it again and
-    restores usage stats and confidences exactly.
+    Attribution: sessions "sim-<seed>-*", outcomes, attribution records,
+    ablation experiments and adaptive parameters from a seeded model with a
+    known true effect per learning. Open world: fingerprints from the tier's
+    learnings (and --corpus), novel contexts, clusters, gaps, failures and
+    events. Everything is marked synthetic, in the data and on the dashboard;
+    --remove deletes it again and restores usage stats, confidences and
+    parameters exactly.
     """
+    if home is not None:
+        main(home)
 
     def body():
         from groove_core import simulate as sim

@@ -10,6 +10,7 @@ from conftest import HashingEmbedder, make_learning
 from groove_core.analysis import ablation
 from groove_core.errors import GrooveError
 from groove_core.model.attribution import LearningStatus
+from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.simulate import remove_attribution_simulation, simulate_attribution
 from groove_core.tiers import Groove
 
@@ -51,6 +52,7 @@ def state(tier):
         "attr": db.run("?[count(session_id)] := *attribution{session_id}").scalar(0),
         "events": db.run("?[count(event_id)] := *outcome_event{event_id}").scalar(0),
         "history": {i: len(tier.learnings.history(i)) for i in ids},
+        "params": tier.params.all_params(),
     }
 
 
@@ -73,6 +75,16 @@ def test_simulation_writes_marked_synthetic_data(tier):
     assert tier.learnings.get(some).confidence == pytest.approx(usage[some].confidence())
     assert len(tier.attribution.ranked_values(limit=100)) == rep.values
     assert tier.attribution.coverage() == (6, 30)
+    # the adaptive parameters learned from the simulated sessions
+    params = {p.name: p.param for p in tier.params.all_params()}
+    assert sorted(params) == ["ablation_rate", "activation_threshold", "injection_budget"]
+    assert params["injection_budget"].observations == 200
+    records = tier.attribution.attributions_between()
+    assert params["activation_threshold"].observations == sum(r.was_activated for r in records)
+    exps = tier.attribution.experiments()
+    arm_sessions = sum(len(e.sessions_with) + len(e.sessions_without) for e in exps)
+    assert params["ablation_rate"].observations == arm_sessions
+    assert params["ablation_rate"].value == pytest.approx(0.5, abs=0.1)
 
 
 def test_ablation_recovers_the_sign_of_large_effects(tier):
@@ -124,6 +136,7 @@ def test_removal_restores_exactly(tier):
     tier.learnings.record_outcome(ids[1], "contradicted")
     tier.attribution.start_experiment(ids[2])
     tier.attribution.deprecate(ids[3], "obsolete", who="me")
+    tier.params.store_param(SystemParam("injection_budget", AdaptiveParam.with_prior(8.0, 2.0)))
     before = state(tier)
     rep = simulate_attribution(tier, seed=5, sessions=150, experiments=5, end=END)
     assert state(tier) != before

@@ -24,7 +24,12 @@ The model (all draws from ``numpy.random.default_rng(seed)``):
   stats, confidence and an outcome event), and an attribution record whose temporal
   signal and attributed value follow delta's sign with noise;
 * learning values aggregate those records; experiments carry their sessions with and
-  without the learning and the result of :func:`groove_core.analysis.ablation.analyze`.
+  without the learning and the result of :func:`groove_core.analysis.ablation.analyze`;
+* the adaptive parameters of :data:`SIM_PARAMS` learn from the sessions by seed 001's
+  Bayesian update (``AdaptiveParam.update``), starting from their stored value if any:
+  ``injection_budget`` from each session's outcome (clipped to [0, 1]),
+  ``activation_threshold`` from the activation confidence of each activated injection,
+  ``ablation_rate`` from each experiment session (1 when the learning was withheld).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from groove_core.model.attribution import (
     LearningValue,
     SessionOutcome,
 )
+from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import new_id, now
 from groove_core.model.usage import Outcome
 from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRun
@@ -65,6 +71,8 @@ SMALL_SD = 0.02
 MEAN_EXTRA_INJECTIONS = 2.5
 P_ELIGIBLE = 0.45
 P_WITHHOLD = 0.5
+#: Adaptive parameters the simulation teaches (see the module docstring).
+SIM_PARAMS = ("ablation_rate", "activation_threshold", "injection_budget")
 
 
 @dataclass(frozen=True)
@@ -97,8 +105,8 @@ class AttributionSimulationReport:
             f"{self.seed}): {self.sessions} sessions ({self.session_prefix}*) from "
             f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, {self.learnings} learnings, "
             f"{self.attributions} attribution records, {self.outcomes} outcomes, "
-            f"{len(self.experiments)} ablation experiments. Remove it with "
-            "remove_attribution_simulation (groove simulate --remove)."
+            f"{len(self.experiments)} ablation experiments, {len(SIM_PARAMS)} adaptive "
+            "parameters. Remove it with: groove simulate --remove --part attribution"
         )
 
 
@@ -249,8 +257,10 @@ def simulate_attribution(
         )
         exps.append(_with_result(exp))
 
+    params = _params(tier, records, arms, end)
+
     # --- learning values
-    snapshot = store.snapshot(ids)
+    snapshot = store.snapshot(ids, param_names=SIM_PARAMS)
     old_values = store.values_many(ids)
     values = _values(records, exps, old_values, end)
 
@@ -277,10 +287,16 @@ def simulate_attribution(
             "outcomes": len(outcomes),
             "values": len(values),
             "experiments": [ids[k] for k in exp_idx],
+            "params": list(SIM_PARAMS),
         },
     )
     store.save_simulation(
-        run, attributions=records, values=values, experiments=exps, outcomes=outcomes
+        run,
+        attributions=records,
+        values=values,
+        experiments=exps,
+        outcomes=outcomes,
+        params=params,
     )
     _progress(progress, 1.0, "done")
     return AttributionSimulationReport(
@@ -298,6 +314,26 @@ def simulate_attribution(
         start=start,
         end=end,
     )
+
+
+def _params(tier, records, arms, at) -> list[SystemParam]:
+    """The adaptive parameters of SIM_PARAMS after learning from the simulated sessions."""
+    stored = {p.name: p for p in tier.params.all_params()}
+    learned = {
+        name: (AdaptiveParam(**stored[name].param.to_json()) if name in stored else AdaptiveParam())
+        for name in SIM_PARAMS
+    }
+    outcomes = {r.session_id: r.session_outcome for r in records}
+    for y in outcomes.values():
+        learned["injection_budget"].update(min(1.0, max(0.0, y)))
+    for r in records:
+        if r.was_activated:
+            learned["activation_threshold"].update(r.activation_confidence)
+    for with_, without in arms.values():
+        looks = sorted([(x.timestamp, 0.0) for x in with_] + [(x.timestamp, 1.0) for x in without])
+        for _, withheld in looks:
+            learned["ablation_rate"].update(withheld)
+    return [SystemParam(name, learned[name], at) for name in SIM_PARAMS]
 
 
 def _with_result(exp: AblationExperiment) -> AblationExperiment:

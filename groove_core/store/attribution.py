@@ -28,10 +28,12 @@ from groove_core.model.attribution import (
     signal_from_json,
 )
 from groove_core.model.learning import LearningCategory
+from groove_core.model.params import SystemParam
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore, current_user
+from groove_core.store.params import PARAM_COLS, PUT_PARAMS, param_to_row
 from groove_core.store.rows import USAGE_COLS, USAGE_HEAD, USAGE_KEYED, row_to_usage
 
 __all__ = [
@@ -781,10 +783,16 @@ class AttributionStore:
             for r in res.dicts()
         ]
 
-    def snapshot(self, ids: Sequence[str]) -> dict:
+    def snapshot(self, ids: Sequence[str], param_names: Sequence[str] = ()) -> dict:
         """Everything a simulation may change about ``ids``, as it is now: usage rows,
-        confidences, learning values and experiments (raw rows; None where absent)."""
+        confidences, learning values and experiments, and the adaptive parameters named
+        ``param_names`` (raw rows, keyed by id or name; absent rows are left out)."""
         ids = [check_uuid(i) for i in ids]
+        params = self.db.run(
+            f"?[{PARAM_COLS}] := *adaptive_params{{{PARAM_COLS}}}, is_in(param_name, $names)",
+            {"names": [str(n) for n in param_names]},
+            read_only=True,
+        )
         usage = self.db.run(
             f"?[{USAGE_HEAD}] := *usage_stats{{{USAGE_HEAD}}}, is_in(learning_id, $ids)",
             {"ids": ids},
@@ -807,6 +815,8 @@ class AttributionStore:
             "confidence": {r[0]: r[1] for r in conf.rows},
             "values": {r[0]: r for r in vals.rows},
             "experiments": {r[0]: r for r in exps.rows},
+            "param_names": [str(n) for n in param_names],
+            "params": {r[0]: r for r in params.rows},
         }
 
     def save_simulation(
@@ -817,9 +827,12 @@ class AttributionStore:
         values: Sequence[LearningValue],
         experiments: Sequence[AblationExperiment],
         outcomes: Sequence[OutcomeEvent],
+        params: Sequence[SystemParam] = (),
     ) -> None:
-        """Write a simulation's data and its bookkeeping row in ONE transaction. Every
-        session id must start with the run's ``session_prefix`` (``sim-...``)."""
+        """Write a simulation's data (and the adaptive parameters it taught) and its
+        bookkeeping row in ONE transaction. Every session id must start with the run's
+        ``session_prefix`` (``sim-...``); every parameter must be in the snapshot's
+        ``param_names``, so that removing the run restores it."""
         if not run.session_prefix.startswith(SIM_PREFIX):
             raise ValidationError(f"simulated session ids must start with {SIM_PREFIX!r}")
         sids = [r.session_id for r in attributions] + [o.session_id or "" for o in outcomes]
@@ -827,9 +840,15 @@ class AttributionStore:
         bad = [s for s in sids if not s.startswith(run.session_prefix)]
         if bad:
             raise ValidationError(f"session {bad[0]!r} does not start with {run.session_prefix!r}")
-        blocks, params = self._bulk_blocks(attributions, values, experiments, outcomes)
+        unknown = {p.name for p in params} - set(run.snapshot.get("param_names", ()))
+        if unknown:
+            raise ValidationError(f"parameters {sorted(unknown)} are not in the run's snapshot")
+        blocks, args = self._bulk_blocks(attributions, values, experiments, outcomes)
+        if params:
+            blocks.append(PUT_PARAMS)
+            args["params"] = [param_to_row(p) for p in params]
         blocks.append(_PUT_SIM)
-        params["sim"] = [
+        args["sim"] = [
             [
                 run.run_id,
                 to_unix(run.created_at),
@@ -841,7 +860,7 @@ class AttributionStore:
                 json.dumps(run.summary),
             ]
         ]
-        self.db.run_chain(blocks, params)
+        self.db.run_chain(blocks, args)
 
     def remove_simulation(self, run_id: str) -> dict:
         """Remove one simulation run exactly, in ONE transaction: its synthetic attribution
@@ -921,6 +940,10 @@ class AttributionStore:
                 ":rm ablation_experiment {learning_id}",
                 f"x[{_E_HEAD}] <- $experiments\n?[{_E_HEAD}] := x[{_E_HEAD}] "
                 ":put ablation_experiment {learning_id => " + ", ".join(EXPERIMENT_COLS[1:]) + "}",
+                "?[param_name] := *adaptive_params{param_name}, is_in(param_name, $param_names) "
+                ":rm adaptive_params {param_name}",
+                f"p[{PARAM_COLS}] <- $params\n?[{PARAM_COLS}] := p[{PARAM_COLS}] "
+                ":put adaptive_params {param_name => " + PARAM_COLS.split(", ", 1)[1] + "}",
                 "?[run_id] <- [[$run]] :rm attribution_simulation {run_id}",
             ],
             {
@@ -932,6 +955,8 @@ class AttributionStore:
                 "conf": [[k, v] for k, v in confidence.items()],
                 "values": list(snap["values"].values()),
                 "experiments": list(snap["experiments"].values()),
+                "param_names": snap.get("param_names", []),
+                "params": list(snap.get("params", {}).values()),
             },
         )
         return {

@@ -6,9 +6,9 @@ from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import from_unix, to_unix
 from groove_core.store.engine import Engine
 
-_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
+PARAM_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
 PUT_PARAMS = (
-    f"?[{_COLS}] <- $params :put adaptive_params {{param_name => value, uncertainty, "
+    f"?[{PARAM_COLS}] <- $params :put adaptive_params {{param_name => value, uncertainty, "
     "observations, prior_alpha, prior_beta, updated_at}"
 )
 
@@ -35,7 +35,7 @@ class ParamStore:
     def get_param(self, name: str) -> SystemParam | None:
         """The parameter called ``name``, or None."""
         res = self.db.run(
-            f"?[{_COLS}] := *adaptive_params{{{_COLS}}}, param_name = $name",
+            f"?[{PARAM_COLS}] := *adaptive_params{{{PARAM_COLS}}}, param_name = $name",
             {"name": name},
             read_only=True,
         )
@@ -54,7 +54,7 @@ class ParamStore:
     def all_params(self) -> list[SystemParam]:
         """Every parameter, by name."""
         res = self.db.run(
-            f"?[{_COLS}] := *adaptive_params{{{_COLS}}} :order param_name", read_only=True
+            f"?[{PARAM_COLS}] := *adaptive_params{{{PARAM_COLS}}} :order param_name", read_only=True
         )
         return [_param(r) for r in res.rows]
 
