@@ -23,8 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # messages hold ids and commands: never break them
+err = Console(stderr=True, soft_wrap=True)
 
 HomeOpt = Annotated[
     Path | None,
@@ -96,7 +96,10 @@ def _print_json(data) -> None:
 def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
     table = Table(title=title, show_lines=False, highlight=False)
     for col in columns:
-        table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
+        if col == "id":  # ids are copied into the next command: never fold them
+            table.add_column(col, no_wrap=True, min_width=36)
+        else:
+            table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
     for row in rows:
         table.add_row(
             *[

@@ -105,7 +105,10 @@ class Config:
 
     def _parse(self, name: str, table: object) -> TierConfig:
         where = f"{self.path} [tiers.{name}]"
-        tier_kind(name) if name != "user" else None
+        try:
+            tier_kind(name)
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
         if not isinstance(table, dict):
             raise ConfigError(f"{where} must be a table")
         engine = table.get("engine", "sqlite")

@@ -1,0 +1,179 @@
+"""The ``groove`` command line, run in-process with typer's CliRunner on temporary homes
+(the test embedder stands in for the model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import HashingEmbedder
+from typer.testing import CliRunner
+
+from groove_core.cli import app
+
+FIELDS = {
+    "id",
+    "tier",
+    "scope",
+    "category",
+    "description",
+    "insight",
+    "confidence",
+    "source",
+    "created_at",
+    "updated_at",
+}
+RULES = (
+    "# Style\n\n- Use tabs for indentation in every Python file.\n"
+    "- Prefer dataclasses over dictionaries for records.\n"
+    "- Run pytest with -x so the first failure stops the run.\n"
+)
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    import groove_core.tiers
+
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args, ok=True, input=None):
+        result = runner.invoke(app, [str(a) for a in args], input=input)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+@pytest.fixture
+def imported(cli, tmp_path):
+    (tmp_path / "CLAUDE.md").write_text(RULES)
+    cli("import", tmp_path / "CLAUDE.md")
+    rows = json.loads(cli("list", "--json").stdout)
+    return {r["description"].split()[1]: r for r in rows}  # tabs / dataclasses / pytest
+
+
+def test_import_list_and_status(cli, tmp_path):
+    (tmp_path / "CLAUDE.md").write_text(RULES)
+    report = json.loads(cli("import", tmp_path / "CLAUDE.md", "--json").stdout)
+    assert report["learnings_added"] == 3 and report["tier"] == "user"
+    again = json.loads(cli("import", tmp_path, "--json").stdout)
+    assert (again["learnings_added"], again["learnings_skipped"]) == (0, 3)
+
+    rows = json.loads(cli("list", "--json").stdout)
+    assert len(rows) == 3
+    assert set(rows[0]) == FIELDS
+    assert {r["source"] for r in rows} == {"imported"}
+    assert json.loads(cli("list", "--json", "--limit", "2", "--offset", "2").stdout)[0]["id"] in {
+        r["id"] for r in rows
+    }
+    assert json.loads(cli("list", "--json", "--category", "tool_usage").stdout) == [
+        r for r in rows if r["category"] == "tool_usage"
+    ]
+
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["home"] == str((tmp_path / "home").resolve())
+    (user,) = status["tiers"]
+    assert (user["tier"], user["learnings"], user["unembedded"]) == ("user", 3, 0)
+    assert user["schema_version"] >= 6
+    assert "learnings" in cli("status").stdout
+
+
+@pytest.mark.parametrize("mode", ["semantic", "fulltext", "hybrid"])
+def test_search_json_has_the_fields_and_score(cli, imported, mode):
+    hits = json.loads(cli("search", "tabs indentation", "--mode", mode, "--json").stdout)
+    assert hits[0]["id"] == imported["tabs"]["id"]
+    assert set(hits[0]) >= FIELDS | {"score"}
+    assert len(json.loads(cli("search", "tabs", "--limit", "1", "--json").stdout)) == 1
+
+
+def test_show_edit_and_the_next_search(cli, imported):
+    lid = imported["tabs"]["id"]
+    shown = json.loads(cli("show", lid, "--json").stdout)
+    assert set(shown) >= FIELDS and shown["usage_stats"]["confidence_alpha"] == 1.0
+    cli("edit", lid, "--description", "Use spaces for indentation", "--insight", "Four spaces")
+    shown = json.loads(cli("show", lid, "--json").stdout)
+    assert shown["description"] == "Use spaces for indentation"
+    assert [h["action"] for h in shown["history"]] == ["imported", "edited"]
+    assert shown["history"][1]["before"]["description"].startswith("Use tabs")
+    assert json.loads(cli("search", "tabs", "--mode", "fulltext", "--json").stdout) == []
+    hits = json.loads(cli("search", "spaces", "--mode", "fulltext", "--json").stdout)
+    assert [h["id"] for h in hits] == [lid]
+    assert "Use spaces for indentation" in cli("show", lid).stdout
+
+
+def test_invalid_edit_is_refused_and_changes_nothing(cli, imported):
+    lid = imported["tabs"]["id"]
+    result = cli("edit", lid, "--category", "astrology", ok=False)
+    assert result.exit_code == 1
+    assert "astrology" in result.stderr and "Traceback" not in result.output
+    assert json.loads(cli("show", lid, "--json").stdout)["category"] == imported["tabs"]["category"]
+    assert cli("edit", lid, ok=False).exit_code == 2  # nothing to change: a usage error
+
+
+def test_delete_asks_then_restore_undoes_it(cli, imported):
+    lid = imported["pytest"]["id"]
+    assert cli("delete", lid, input="n\n", ok=False).exit_code == 1
+    assert len(json.loads(cli("list", "--json").stdout)) == 3
+    out = cli("delete", lid, "--yes").stdout
+    assert f"groove restore {lid}" in out
+    assert len(json.loads(cli("list", "--json").stdout)) == 2
+    cli("restore", lid)
+    assert json.loads(cli("show", lid, "--json").stdout)["id"] == lid
+
+
+def test_export_then_import_into_another_tier(cli, imported, tmp_path):
+    cli("export", tmp_path / "out.json")
+    doc = json.loads((tmp_path / "out.json").read_text())
+    assert len(doc["learnings"]) == 3
+    cli("import", tmp_path / "out.json", "--tier", "enterprise:acme")
+    rows = json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout)
+    assert {r["id"] for r in rows} == {r["id"] for r in imported.values()}
+    assert {r["tier"] for r in rows} == {"enterprise:acme"}
+    both = json.loads(cli("list", "--tier", "all", "--json").stdout)
+    assert len(both) == 6
+
+
+def test_promote_to_the_enterprise_tier(cli, imported):
+    lid = imported["dataclasses"]["id"]
+    cli("promote", lid, "--to", "enterprise:acme")
+    (row,) = json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout)
+    assert row["source"] == "promoted" and row["scope"] == "enterprise:acme"
+
+
+def test_migrate_status_down_and_up(cli, imported):
+    states = json.loads(cli("migrate", "--status", "--json").stdout)
+    assert {s["state"] for s in states} == {"applied"}
+    latest = max(s["version"] for s in states)
+    report = json.loads(cli("migrate", "--to", "3", "--json").stdout)
+    assert (report["from_version"], report["to_version"]) == (latest, 3)
+    assert report["backup"]
+    states = json.loads(cli("migrate", "--status", "--json").stdout)
+    assert [s["version"] for s in states if s["state"] == "pending"] == list(range(4, latest + 1))
+    refused = cli("migrate", "--to", "1", ok=False)
+    assert refused.exit_code == 1 and "data contract" in refused.stderr
+    cli("migrate")
+    assert len(json.loads(cli("list", "--json").stdout)) == 3
+
+
+def test_errors_are_one_line_without_a_traceback(cli, tmp_path):
+    missing = cli("show", "01900000-0000-7000-8000-000000000000", ok=False)
+    assert missing.exit_code == 1 and missing.stderr.startswith("error: no learning")
+    bad_id = cli("show", "'; :rm learning {id}", ok=False)
+    assert bad_id.exit_code == 1 and "Traceback" not in bad_id.output
+    nothing = cli("import", tmp_path / "nowhere", ok=False)
+    assert nothing.exit_code == 1 and "nowhere" in nothing.stderr
+    (tmp_path / "home" / "config.toml").write_text("[tiers.user\n")
+    broken = cli("status", ok=False)
+    assert broken.exit_code == 1 and "config.toml is not valid TOML" in broken.stderr
+
+
+def test_home_option_overrides_the_environment(cli, tmp_path):
+    (tmp_path / "AGENTS.md").write_text(RULES)
+    cli("--home", tmp_path / "other", "import", tmp_path / "AGENTS.md")
+    assert (tmp_path / "other" / "user.db").exists()
+    status = json.loads(cli("--home", tmp_path / "other", "status", "--json").stdout)
+    assert status["tiers"][0]["learnings"] == 3

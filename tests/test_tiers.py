@@ -1,0 +1,139 @@
+"""The home, its config.toml, and the three tiers: the user tier opened eagerly, project
+and enterprise tiers on first use, reads across tiers that name their tier, promotion."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HashingEmbedder, make_learning
+
+from groove_core.config import Config, home_dir
+from groove_core.errors import ConfigError, GrooveError, NotFoundError, TierUnavailableError
+from groove_core.model.scope import Scope
+from groove_core.tiers import Groove
+
+
+def test_home_is_argument_then_env_then_platform_data_dir(tmp_path, monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("GROOVE_HOME", raising=False)
+    assert home_dir() == platformdirs.user_data_path("groove").resolve()
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path / "env"))
+    assert home_dir() == (tmp_path / "env").resolve()
+    assert home_dir(tmp_path / "arg") == (tmp_path / "arg").resolve()
+
+
+def test_a_new_home_gets_a_config_and_a_user_tier(tmp_path):
+    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert [t.name for t in g.open_tiers()] == ["user"]  # only the user tier, eagerly
+        assert g.user.db.kind == "sqlite"
+        assert g.user.db.path == (tmp_path / "h" / "user.db").resolve()
+    text = (tmp_path / "h" / "config.toml").read_text()
+    assert "[tiers.user]" in text and 'engine = "sqlite"' in text
+
+
+def test_config_points_a_tier_at_any_database(tmp_path):
+    home = tmp_path / "h"
+    home.mkdir()
+    elsewhere = tmp_path / "written-by-another-program.db"
+    (home / "config.toml").write_text(
+        f'[tiers.user]\nengine = "mem"\n\n[tiers."enterprise:acme"]\nengine = "sqlite"\n'
+        f'path = "{elsewhere}"\n'
+    )
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert g.user.db.kind == "mem"
+        acme = g.tier("enterprise:acme")
+        acme.learnings.store(make_learning("Curated rule", "From the org"))
+        assert acme.db.path == elsewhere
+    assert elsewhere.exists()
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert g.user.learnings.count() == 0  # mem keeps nothing
+        assert g.tier("enterprise:acme").learnings.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[tiers.user\nengine = 1", "not valid TOML"),
+        ('[tiers.user]\nengine = "postgres"', "unknown engine 'postgres'"),
+        ('[tiers."team:x"]\nengine = "sqlite"', "invalid tier name"),
+        ('[tiers.user]\nengine = "http"', "needs host"),
+        ('[tiers.user]\nengine = "sqlite"\npaht = "x.db"', "unknown keys paht"),
+        ("tiers = 3", "must be a table"),
+    ],
+)
+def test_a_malformed_config_is_a_clear_error(tmp_path, text, message):
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        Config(tmp_path)
+    assert str(tmp_path / "config.toml") in str(info.value)
+
+
+def test_project_and_enterprise_tiers_open_on_first_use_and_are_remembered(tmp_path):
+    home = tmp_path / "h"
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path / "app") as g:
+        assert len(g.open_tiers()) == 1
+        project = g.tier("project")
+        assert project.name == f"project:{(tmp_path / 'app').resolve()}"
+        assert project.default_scope() == Scope("project", str((tmp_path / "app").resolve()))
+        g.tier("enterprise:acme")
+        assert [t.kind for t in g.open_tiers()] == ["project", "user", "enterprise"]
+    config = Config(home.resolve())
+    assert set(config.known_tiers()) == {"user", project.name, "enterprise:acme"}
+
+
+def test_reads_span_tiers_and_name_their_tier(tmp_path):
+    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path) as g:
+        u = make_learning("User rule", "u")
+        p = make_learning("Project rule", "p")
+        e = make_learning("Enterprise rule", "e")
+        g.user.learnings.store(u)
+        g.tier("project").learnings.store(p)
+        g.tier("enterprise:acme").learnings.store(e)
+        page = g.list(sort="created", limit=10)
+        assert page.total == 3
+        assert {lr.description: lr.tier for lr in page.items} == {
+            "User rule": "user",
+            "Project rule": f"project:{tmp_path.resolve()}",
+            "Enterprise rule": "enterprise:acme",
+        }
+        assert g.get(e.id).tier == "enterprise:acme"
+        assert g.count(tiers=["user"]) == 1
+        second = g.list(sort="created", limit=2, offset=1)
+        assert [lr.id for lr in second.items] == [lr.id for lr in page.items[1:3]]
+
+
+def test_promotion_copies_with_a_promoted_source(tmp_path):
+    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path) as g:
+        original = make_learning("Use ruff", "Lint with ruff", "tool_usage", scope="user:alex")
+        g.user.learnings.store(original)
+        copy = g.promote(original.id, "enterprise:acme", who="curator")
+        assert copy.id != original.id and copy.tier == "enterprise:acme"
+        stored = g.tier("enterprise:acme").learnings.require(copy.id)
+        assert stored.source.to_json() == {
+            "Promoted": {"from_scope": {"User": "alex"}, "original_id": original.id}
+        }
+        assert stored.scope.to_db() == "enterprise:acme"
+        assert stored.content == original.content
+        assert g.user.learnings.get(original.id) is not None  # a copy, not a move
+        history = g.tier("enterprise:acme").learnings.history(copy.id)
+        assert [(h.action, h.who) for h in history] == [("promoted", "curator")]
+        with pytest.raises(GrooveError, match="already in tier"):
+            g.promote(copy.id, "enterprise:acme")
+        with pytest.raises(NotFoundError):
+            g.promote("01900000-0000-7000-8000-000000000000", "enterprise:acme")
+
+
+def test_a_tier_that_cannot_open_is_reported_and_the_others_work(tmp_path):
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[tiers.user]\nengine = "sqlite"\npath = "user.db"\n\n'
+        '[tiers."enterprise:down"]\nengine = "http"\nhost = "http://127.0.0.1:9"\n'
+    )
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        tiers, problems = g.available()
+        assert [t.name for t in tiers] == ["user"]
+        assert [p.name for p in problems] == ["enterprise:down"]
+        assert "127.0.0.1:9" in problems[0].reason
+        with pytest.raises(TierUnavailableError):
+            g.tier("enterprise:down")
