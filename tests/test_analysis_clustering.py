@@ -86,17 +86,40 @@ def test_proposal_ids_are_stable_across_calls_and_row_order(data):
     assert again == props  # centroid is left out of equality; everything else matches
 
 
-def test_existing_members_are_ignored(data):
+def test_stored_members_leave_the_other_proposals_unchanged(data):
     ids, x, truth, props = data
     biggest = props[0]
     taken = set(biggest.member_ids)
     rest = propose_clusters(ids, x, min_cluster_size=10, existing_member_ids=taken)
     assert len(rest) == 2
     assert all(taken.isdisjoint(p.member_ids) for p in rest)
+    # accepting one proposal does not change the others (HDBSCAN's input is the same)
+    assert [p.member_ids for p in rest] == [p.member_ids for p in props[1:]]
     assert {p.proposal_id for p in rest} == {p.proposal_id for p in props[1:]}
     assert rest[0].label == "Proposal 1"
     every = propose_clusters(ids, x, min_cluster_size=10, existing_member_ids=set(ids))
     assert every == []
+
+
+def test_partly_stored_cluster_proposes_the_rest_or_nothing(data):
+    ids, x, _, props = data
+    members = props[0].member_ids
+    few = set(members[:5])
+    again = propose_clusters(ids, x, min_cluster_size=10, existing_member_ids=few)
+    assert again[0].member_ids == tuple(m for m in members if m not in few)
+    half = set(members[: (len(members) + 1) // 2])
+    again = propose_clusters(ids, x, min_cluster_size=10, existing_member_ids=half)
+    assert [p.member_ids for p in again] == [p.member_ids for p in props[1:]]
+
+
+def test_excluded_fingerprints_are_left_out_of_hdbscan(data):
+    ids, x, _, props = data
+    known = set(props[1].member_ids)
+    again = propose_clusters(ids, x, min_cluster_size=10, exclude_ids=known)
+    assert len(again) == 2 and all(known.isdisjoint(p.member_ids) for p in again)
+    for found, planted_blob in zip(again, (props[0], props[2]), strict=True):
+        assert set(planted_blob.member_ids) <= set(found.member_ids)
+        assert found.size <= planted_blob.size + 3  # a noise point may join a blob
 
 
 def test_too_few_points_give_no_proposals():

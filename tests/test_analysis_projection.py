@@ -78,6 +78,9 @@ def test_first_fit_reports_progress_stages_ending_in_done(base):
     names = [s for s, _ in stages]
     assert names[-1] == "done" and stages[-1][1] == 1.0
     assert any(s.startswith("fitting UMAP") for s in names)
+    # while UMAP optimises, its epochs are reported (not one jump from start to end)
+    epochs = [f for s, f in stages if s == "optimising the layout"]
+    assert len(epochs) >= 5 and epochs == sorted(epochs) and epochs[-1] == pytest.approx(0.9)
     assert all(0.0 <= f <= 1.0 for _, f in stages)
     assert [f for _, f in stages] == sorted(f for _, f in stages)
 

@@ -21,6 +21,7 @@ from groove_core.model.openworld import (
     SolutionSource,
     SuggestedSolution,
     context_hash,
+    f32_text,
     hash_from_db,
     hash_to_db,
 )
@@ -76,6 +77,30 @@ def test_fingerprint_round_trip_and_big_hashes(ow, store):
     assert ow.get_fingerprint(big.hash).associated_learning == learning
     assert ow.delete_fingerprints([big.hash]) == 1
     assert ow.get_fingerprint(big.hash) is None
+
+
+def test_embedding_json_is_written_as_serde_writes_vec_f32(ow):
+    """serde_json writes f32s with ryu: shortest digits, ``1.0``, ``1e-7``; compact."""
+    values = [0.1, -0.25, 1e-7, 1.0, 123456.7, 0.001234, 3.4e38, -0.0]
+    assert [f32_text(v) for v in values] == [
+        "0.1",
+        "-0.25",
+        "1e-7",
+        "1.0",
+        "123456.7",
+        "0.001234",
+        "3.4e38",
+        "-0.0",
+    ]
+    emb = np.array(values + [0.5] * (384 - len(values)), np.float32)
+    fp = PatternFingerprint(42, emb, "serde floats", None, T0)
+    ow.save_fingerprint(fp)
+    raw = ow.db.run("?[j] := *pattern_fingerprint{hash: 42, embedding_json: j}").scalar()
+    assert raw.startswith("[0.1,-0.25,1e-7,1.0,123456.7,0.001234,3.4e38,-0.0,0.5,")
+    assert np.array_equal(np.asarray(json.loads(raw), np.float32), emb)
+    assert json.dumps(fp.to_json()["embedding"][:2]) == "[0.1, -0.25]"
+    with pytest.raises(ValidationError):
+        f32_text(float("nan"))
 
 
 def make_learning_id(store):
@@ -215,6 +240,21 @@ def test_gap_round_trip_status_workflow_and_history(ow, store):
     ow.add_gap_solutions(gap.id, solutions()[1:2], who="alex")
     assert len(ow.get_gap(gap.id).suggested_solutions) == 2
     assert [h.action for h in ow.gap_history(gap.id)][-2:] == ["solutions", "solutions"]
+
+    added = ow.load_novelty_events(event_types=["solution_generated"])
+    assert len(added) == 1 and added[0].data["gap_id"] == gap.id
+    assert added[0].timestamp == ow.gap_history(gap.id)[-1].at  # one transaction
+
+    # a gap named the way vibes-groove's detector names it: its context, failures, cluster
+    named = CapabilityGap.new("context_mismatch", f"context:{fps[2].hash}")
+    ow.save_gap(named)
+    assert named.context_hash == fps[2].hash
+    assert ow.gap_contexts(named.id) == [fps[2].hash]
+    ow.save_failure(FailureRecord.new("s9", "low_confidence", fps[2].hash))
+    assert [f.session_id for f in ow.gap_failures(named.id)] == ["s9"]
+    assert ow.clusters_by_gap() == {gap.id: [(cluster.id, 2)], named.id: [(cluster.id, 1)]}
+    assert {c: set(g) for c, g in ow.gaps_by_cluster().items()} == {cluster.id: {gap.id, named.id}}
+    ow.delete_gap(named.id)
 
     other = CapabilityGap.new("missing_knowledge", "graphql federation")
     ow.save_gap(other)

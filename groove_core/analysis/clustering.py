@@ -107,10 +107,18 @@ def propose_clusters(
     min_cluster_size: int = 5,
     min_samples: int | None = None,
     existing_member_ids: set[str] | frozenset[str] = frozenset(),
+    exclude_ids: set[str] | frozenset[str] = frozenset(),
 ) -> list[ClusterProposal]:
-    """Run HDBSCAN over the fingerprints not yet in a stored cluster; largest first.
+    """HDBSCAN's clusters that no stored cluster holds yet, largest first.
 
-    Fingerprints whose id is in ``existing_member_ids`` are left out before clustering.
+    HDBSCAN runs over every fingerprint except ``exclude_ids`` (e.g. those linked to a
+    learning: known contexts, not anomalies). The members of stored clusters
+    (``existing_member_ids``) stay in that input, so accepting one proposal leaves the
+    clustering, and therefore the other proposals and their ids, unchanged. Afterwards a
+    found cluster whose members are at least half stored is dropped; from the others the
+    stored members are taken out, and what is left is proposed when it still has
+    ``min_cluster_size`` members.
+
     ``min_samples`` defaults to ``min_cluster_size`` (scikit-learn's default) and is
     clamped to the number of points. Fewer points than ``min_cluster_size`` -> ``[]``.
     Rows are clustered in sorted-id order and ties in size are ordered by
@@ -130,13 +138,13 @@ def propose_clusters(
     ):
         raise ValidationError(f"min_samples must be a positive integer; got {min_samples!r}")
 
-    existing = set(existing_member_ids)
+    existing, excluded = set(existing_member_ids), set(exclude_ids)
     # Canonical row order (sorted ids): HDBSCAN breaks distance ties by position, so
     # this makes the proposals independent of the order the caller loaded the rows in.
     rows = [
         k
         for k in sorted(range(len(id_list)), key=id_list.__getitem__)
-        if id_list[k] not in existing
+        if id_list[k] not in excluded
     ]
     id_arr = np.array([id_list[k] for k in rows], dtype=object)
     unit = _normalise(arr[rows]) if rows else np.zeros((0, arr.shape[1]))
@@ -160,6 +168,10 @@ def propose_clusters(
         if lab < 0:
             continue
         idx = np.flatnonzero(labels == lab)
+        stored = np.array([i in existing for i in id_arr[idx]], dtype=bool)
+        if 2 * stored.sum() >= len(idx) or len(idx) - stored.sum() < min_cluster_size:
+            continue
+        idx = idx[~stored]
         members = sorted(id_arr[idx].tolist())
         c = centroid(unit[idx])
         rep = str(id_arr[idx][int(np.argmax(unit[idx] @ c.astype(np.float64)))])

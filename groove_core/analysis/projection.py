@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -77,6 +78,7 @@ SPECTRAL_MIN_N = 10
 
 STAGE_LOADING = "loading cache"
 STAGE_FITTING = "fitting UMAP (first run compiles numba, ~30-60 s)"
+STAGE_EPOCHS = "optimising the layout"
 STAGE_PLACING = "placing new points"
 STAGE_SAVING = "saving cache"
 STAGE_DONE = "done"
@@ -398,9 +400,32 @@ def _trivial_layout(ids: list[str], arr: np.ndarray) -> np.ndarray:
     return xy
 
 
-def _make_umap(n: int, params: dict[str, Any]):
+class _EpochReport(io.TextIOBase):
+    """The file umap-learn's epoch bar (tqdm, ``bar_format="{n}/{total}"``) writes to:
+    each ``n/total`` becomes ``progress(STAGE_EPOCHS, 0.1 + 0.8 * n / total)``."""
+
+    def __init__(self, progress: ProgressCallback):
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        m = _EPOCH_RE.search(text)
+        if m and int(m.group(2)):
+            _report(self._progress, STAGE_EPOCHS, 0.1 + 0.8 * int(m.group(1)) / int(m.group(2)))
+        return len(text)
+
+
+_EPOCH_RE = re.compile(r"(\d+)/(\d+)")
+
+
+def _make_umap(n: int, params: dict[str, Any], progress: ProgressCallback | None = None):
     import umap  # heavy import (numba): only when a fit is needed
 
+    # umap-learn shows its epochs with tqdm when asked through ``tqdm_kwds``
+    tqdm_kwds = (
+        {"disable": False, "file": _EpochReport(progress), "bar_format": "{n}/{total}\n"}
+        if progress is not None
+        else {"disable": True}
+    )
     return umap.UMAP(
         n_components=2,
         n_neighbors=params["n_neighbors"],
@@ -410,6 +435,7 @@ def _make_umap(n: int, params: dict[str, Any]):
         # A fixed seed makes umap-learn single-threaded anyway; say so to avoid its warning.
         n_jobs=1 if params["random_state"] is not None else -1,
         init="spectral" if n >= SPECTRAL_MIN_N else "random",
+        tqdm_kwds=tqdm_kwds,
     )
 
 
@@ -521,11 +547,12 @@ def project(
             return result
 
     _report(progress, STAGE_FITTING, 0.05)
-    model = _make_umap(n, params)
+    model = _make_umap(n, params, progress)
     with warnings.catch_warnings():
         # umap-learn warns about disconnected graphs and tiny n; the layout is still valid.
         warnings.simplefilter("ignore", UserWarning)
         xy = np.asarray(model.fit_transform(arr), dtype=np.float64)
+    model.tqdm_kwds = {"disable": True}  # the progress file is not kept with the model
     result = Projection(_frame(id_list, xy), key, n, 0, False, "umap")
     if cache is not None:
         _report(progress, STAGE_SAVING, 0.9)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -40,6 +41,7 @@ from groove_core.model.serde import (
 
 U64 = 2**64
 I64_MAX = 2**63 - 1
+_CONTEXT_PATTERN = re.compile(r"^context:(\d{1,20})$")
 
 
 # ---------------------------------------------------------------- hashes
@@ -187,9 +189,46 @@ def _vector(value: Any, what: str) -> np.ndarray:
     return arr
 
 
+def f32_text(value: Any) -> str:
+    """One ``f32`` as serde_json writes it: the shortest digits that read back as the same
+    ``f32`` (numpy's Dragon4 in ``unique`` mode), laid out as the ``ryu`` crate's
+    ``format32`` does (``0.1``, ``1.0``, ``0.001234``, ``1e-7``, ``1.5e20``)."""
+    f = np.float32(value)
+    if not np.isfinite(f):
+        raise ValidationError(f"{value!r} is not a finite number")
+    if f == 0:
+        return "-0.0" if np.signbit(f) else "0.0"
+    mantissa, exp = np.format_float_scientific(abs(f), unique=True, trim="-").split("e")
+    digits = mantissa.replace(".", "")
+    length, kk = len(digits), int(exp) + 1  # 10^(kk-1) <= |f| < 10^kk
+    if kk - length >= 0 and kk <= 13:
+        text = digits + "0" * (kk - length) + ".0"
+    elif 0 < kk <= 13:
+        text = f"{digits[:kk]}.{digits[kk:]}"
+    elif -6 < kk <= 0:
+        text = "0." + "0" * -kk + digits
+    elif length == 1:
+        text = f"{digits}e{kk - 1}"
+    else:
+        text = f"{digits[0]}.{digits[1:]}e{kk - 1}"
+    return "-" + text if f < 0 else text
+
+
+def f32_values(vec: Any) -> list[float]:
+    """A float32 vector as Python floats that ``json.dumps`` writes with the f32's shortest
+    digits (``0.1``, not ``0.10000000149011612``): for serde JSON holding ``Vec<f32>``."""
+    return [float(f32_text(x)) for x in np.asarray(vec, dtype=np.float32).tolist()]
+
+
 def vector_json(vec: np.ndarray) -> str:
-    """A vector as serde writes ``Vec<f32>`` (shortest float repr of each f32)."""
-    return json.dumps([float(np.float32(x)) for x in vec.tolist()])
+    """A vector exactly as serde_json writes ``Vec<f32>``: compact, each value by
+    :func:`f32_text` (``[0.1,-0.25,1e-7]``)."""
+    return "[" + ",".join(f32_text(x) for x in np.asarray(vec).tolist()) + "]"
+
+
+def dumps(value: Any) -> str:
+    """JSON as serde_json's ``to_string`` lays it out (no spaces)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_vector_json(text: str, what: str = "embedding_json") -> np.ndarray:
@@ -251,7 +290,7 @@ class PatternFingerprint:
         """serde form; ``associated_learning`` only when set (vibes-groove has none)."""
         out: dict[str, Any] = {
             "hash": self.hash,
-            "embedding": [float(x) for x in self.embedding.tolist()],
+            "embedding": f32_values(self.embedding),
             "context_summary": self.context_summary,
         }
         if self.associated_learning is not None:
@@ -462,7 +501,8 @@ class SuggestedSolution:
 
 
 def solutions_to_json(solutions: Any) -> str:
-    return json.dumps([s.to_json() for s in solutions])
+    """``solutions_json``: the serde JSON of ``Vec<SuggestedSolution>``."""
+    return dumps([s.to_json() for s in solutions])
 
 
 def solutions_from_json(text: str) -> tuple[SuggestedSolution, ...]:
@@ -517,6 +557,16 @@ class CapabilityGap:
 
     def with_(self, **changes: Any) -> CapabilityGap:
         return replace(self, **changes)
+
+    @property
+    def context_hash(self) -> int | None:
+        """The fingerprint hash named by a ``context:<u64>`` pattern (the form vibes-groove's
+        gap detector writes, ``format!("context:{}", context_hash)``), else None."""
+        m = _CONTEXT_PATTERN.match(self.context_pattern.strip())
+        if m is None:
+            return None
+        value = int(m.group(1))
+        return value if value < U64 else None
 
     def to_json(self) -> dict:
         return {
@@ -783,6 +833,9 @@ __all__ = [
     "SuggestedSolution",
     "check_hash",
     "context_hash",
+    "dumps",
+    "f32_text",
+    "f32_values",
     "hash_from_db",
     "hash_to_db",
     "parse_vector_json",

@@ -43,6 +43,7 @@ from groove_core.model.openworld import (
     SolutionSource,
     SuggestedSolution,
     context_hash,
+    f32_values,
 )
 from groove_core.model.serde import now as _now
 from groove_core.model.serde import to_rfc3339
@@ -182,6 +183,17 @@ def _uuid7(at: datetime, rng: np.random.Generator) -> str:
     return str(uuid.UUID(int=value))
 
 
+def learning_context(description: str, insight: str) -> str:
+    """The context text of a learning: its description, then its insight when that says
+    more (rule imports often repeat the description as the insight), at most 300
+    characters, without markdown emphasis."""
+    desc = " ".join(description.replace("**", "").split()).rstrip(".")
+    ins = " ".join(insight.replace("**", "").split()).rstrip(".")
+    if ins.lower().startswith(desc.lower()):  # the insight repeats and extends it
+        return (ins or desc)[:300]
+    return (f"{desc}. {ins}" if ins else desc)[:300]
+
+
 _LINE_SKIP = re.compile(r"^(---|#|```|\||<|globs:|description:|alwaysApply:)")
 
 
@@ -264,8 +276,7 @@ def simulate_openworld(
         ]
         for i in order:
             lr = learnings[int(i)]
-            text = f"{lr.content.description}. {lr.content.insight}".strip()
-            familiar.append((text[:300], lr.id))
+            familiar.append((learning_context(lr.content.description, lr.content.insight), lr.id))
     report_.from_learnings = len(familiar)
     if corpus_dir is not None:
         lines = corpus_lines(corpus_dir)
@@ -369,7 +380,7 @@ def simulate_openworld(
                 {
                     "cluster": {
                         "id": c.id,
-                        "centroid": [float(x) for x in c.centroid.tolist()],
+                        "centroid": f32_values(c.centroid),
                         "members": [m.to_json() for m in members],
                         "created_at": to_rfc3339(c.created_at),
                         "last_seen": to_rfc3339(c.last_seen),

@@ -43,6 +43,8 @@ from groove_core.model.openworld import (
     PatternFingerprint,
     SuggestedSolution,
     check_hash,
+    dumps,
+    f32_values,
     hash_from_db,
     hash_to_db,
     parse_vector_json,
@@ -50,7 +52,7 @@ from groove_core.model.openworld import (
     solutions_to_json,
     vector_json,
 )
-from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_rfc3339, to_unix
 from groove_core.store.engine import Engine
 
 # ---------------------------------------------------------------- statements
@@ -182,13 +184,13 @@ def _fail_row(f: FailureRecord) -> list:
         f.session_id,
         f.failure_type.value,
         hash_to_db(f.context_hash),
-        json.dumps(list(f.learning_ids)),
+        dumps(list(f.learning_ids)),
         to_unix(f.timestamp),
     ]
 
 
 def _event_row(e: OpenWorldEvent) -> list:
-    return [e.id, e.event_type, json.dumps(e.to_json()), to_unix(e.timestamp)]
+    return [e.id, e.event_type, dumps(e.to_json()), to_unix(e.timestamp)]
 
 
 def _row_to_gap(r: dict) -> CapabilityGap:
@@ -571,10 +573,10 @@ class OpenWorldStore:
         data = {
             "cluster": {
                 "id": cluster.id,
-                "centroid": [float(x) for x in cluster.centroid.tolist()],
+                "centroid": f32_values(cluster.centroid),
                 "members": [f.to_json() for f in fps],
-                "created_at": _rfc(cluster.created_at),
-                "last_seen": _rfc(cluster.last_seen),
+                "created_at": to_rfc3339(cluster.created_at),
+                "last_seen": to_rfc3339(cluster.last_seen),
             }
         }
         if who:
@@ -821,11 +823,40 @@ class OpenWorldStore:
         who: str | None = None,
         note: str = "",
     ) -> CapabilityGap:
-        """Replace a gap's suggested solutions (recorded in its history)."""
+        """Replace a gap's suggested solutions (recorded in its history, one transaction).
+
+        Raises:
+            NotFoundError: no such gap.
+        """
+        return self._write_solutions(gap_id, tuple(solutions), who, note, added=())
+
+    def add_gap_solutions(
+        self, gap_id: str, solutions: Sequence[SuggestedSolution], *, who: str | None = None
+    ) -> CapabilityGap:
+        """Append suggested solutions (vibes-groove's ``add_gap_solutions``) with a
+        ``SolutionGenerated`` event each, in the same transaction as the history entry."""
+        gap = self.require_gap(gap_id)
+        return self._write_solutions(
+            gap_id,
+            (*gap.suggested_solutions, *solutions),
+            who,
+            f"{len(solutions)} solution(s) added",
+            added=tuple(solutions),
+        )
+
+    def _write_solutions(
+        self,
+        gap_id: str,
+        solutions: tuple[SuggestedSolution, ...],
+        who: str | None,
+        note: str,
+        *,
+        added: tuple[SuggestedSolution, ...],
+    ) -> CapabilityGap:
         self._writable()
         gap = self.require_gap(gap_id)
-        updated = gap.with_(suggested_solutions=tuple(solutions))
-        n_old, n_new = len(gap.suggested_solutions), len(updated.suggested_solutions)
+        updated = gap.with_(suggested_solutions=solutions)
+        n_old, n_new = len(gap.suggested_solutions), len(solutions)
         change = GapChange(
             gap.id,
             new_id(),
@@ -836,35 +867,22 @@ class OpenWorldStore:
             None,
             note or f"solutions edited ({n_old} -> {n_new})",
         )
-        self.db.run_chain(
-            [
-                "?[id, solutions_json] <- [[$id, $sol]] "
-                ":update capability_gap {id => solutions_json}",
-                _PUT_HIST,
-            ],
-            {
-                "id": gap.id,
-                "sol": solutions_to_json(updated.suggested_solutions),
-                "history": [_hist_row(change)],
-            },
-        )
-        return updated
-
-    def add_gap_solutions(
-        self, gap_id: str, solutions: Sequence[SuggestedSolution], *, who: str | None = None
-    ) -> CapabilityGap:
-        """Append suggested solutions (vibes-groove's ``add_gap_solutions``) with a
-        ``SolutionGenerated`` event each."""
-        gap = self.require_gap(gap_id)
-        updated = self.update_gap_solutions(
-            gap_id,
-            [*gap.suggested_solutions, *solutions],
-            who=who,
-            note=f"{len(solutions)} solution(s) added",
-        )
-        events = [_event_row(OpenWorldEvent.solution_generated(gap.id, s)) for s in solutions]
-        if events:
-            self.db.run(_PUT_EV, {"events": events})
+        blocks = [
+            "?[id, solutions_json] <- [[$id, $sol]] :update capability_gap {id => solutions_json}",
+            _PUT_HIST,
+        ]
+        params: dict[str, Any] = {
+            "id": gap.id,
+            "sol": solutions_to_json(solutions),
+            "history": [_hist_row(change)],
+        }
+        if added:
+            blocks.append(_PUT_EV)
+            params["events"] = [
+                _event_row(OpenWorldEvent.solution_generated(gap.id, sol, change.at))
+                for sol in added
+            ]
+        self.db.run_chain(blocks, params)
         return updated
 
     def gap_history(self, gap_id: str) -> list[GapChange]:
@@ -898,40 +916,55 @@ class OpenWorldStore:
             self.db.run(_PUT_CTX, {"contexts": rows})
 
     def gap_contexts(self, gap_id: str) -> list[int]:
-        """Hashes of the fingerprints a gap was found in."""
-        if not self._has("gap_context"):
+        """Hashes of the fingerprints a gap was found in: its ``gap_context`` rows and the
+        context its pattern names (``context:<u64>``, as vibes-groove writes it)."""
+        gap = self.get_gap(gap_id)
+        if gap is None:
             return []
-        res = self.db.run(
-            "?[context_hash] := *gap_context{gap_id, context_hash}, gap_id = $id",
-            {"id": check_uuid(gap_id, "gap id")},
-            read_only=True,
-        )
-        return sorted(hash_from_db(h) for (h,) in res.rows)
+        return sorted(self._contexts_by_gap([gap]).get(gap.id, set()))
+
+    def _contexts_by_gap(self, gaps: Sequence[CapabilityGap] | None = None) -> dict[str, set[int]]:
+        """Gap id -> context hashes, for ``gaps`` (default: every gap)."""
+        gaps = self.load_gaps() if gaps is None else gaps
+        out: dict[str, set[int]] = {g.id: set() for g in gaps}
+        for g in gaps:
+            if g.context_hash is not None:
+                out[g.id].add(g.context_hash)
+        if self._has("gap_context") and gaps:
+            res = self.db.run(
+                "?[gap_id, context_hash] := *gap_context{gap_id, context_hash}, "
+                "is_in(gap_id, $ids)",
+                {"ids": list(out)},
+                read_only=True,
+            )
+            for gid, h in res.rows:
+                out[gid].add(hash_from_db(h))
+        return out
+
+    def clusters_by_gap(self) -> dict[str, list[tuple[str, int]]]:
+        """Gap id -> the clusters holding its contexts, with how many of them, most first
+        (gaps whose contexts lie in no cluster are left out)."""
+        membership = self.cluster_membership()
+        out: dict[str, list[tuple[str, int]]] = {}
+        for gid, hashes in self._contexts_by_gap().items():
+            counts: dict[str, int] = {}
+            for h in hashes:
+                for cid in membership.get(h, ()):
+                    counts[cid] = counts.get(cid, 0) + 1
+            if counts:
+                out[gid] = sorted(counts.items(), key=lambda t: (-t[1], t[0]))
+        return out
 
     def gap_clusters(self, gap_id: str) -> list[tuple[str, int]]:
         """Clusters holding a gap's contexts, with how many of them, most first."""
-        if not self._has("gap_context") or self._readable() != "groove":
-            return []
-        res = self.db.run(
-            "?[cluster_id, count(h)] := *gap_context{gap_id, context_hash: h}, gap_id = $id, "
-            "*cluster_member{cluster_id, fingerprint_hash: h}",
-            {"id": check_uuid(gap_id, "gap id")},
-            read_only=True,
-        )
-        return sorted(((c, int(n)) for c, n in res.rows), key=lambda t: (-t[1], t[0]))
+        return self.clusters_by_gap().get(check_uuid(gap_id, "gap id"), [])
 
     def gaps_by_cluster(self) -> dict[str, list[str]]:
         """Cluster id -> ids of the gaps whose contexts lie in it."""
-        if not self._has("gap_context") or self._readable() != "groove":
-            return {}
-        res = self.db.run(
-            "?[cluster_id, gap_id] := *gap_context{gap_id, context_hash: h}, "
-            "*cluster_member{cluster_id, fingerprint_hash: h}",
-            read_only=True,
-        )
         out: dict[str, list[str]] = {}
-        for cid, gid in res.rows:
-            out.setdefault(cid, []).append(gid)
+        for gid, found in self.clusters_by_gap().items():
+            for cid, _n in found:
+                out.setdefault(cid, []).append(gid)
         return out
 
     def delete_gap(self, gap_id: str) -> None:
@@ -1177,12 +1210,6 @@ class OpenWorldStore:
         if not ids or self.learnings is None:
             return {}
         return {lr.id: lr.content.description for lr in self.learnings.get_many(ids)}
-
-
-def _rfc(dt: datetime) -> str:
-    from groove_core.model.serde import to_rfc3339
-
-    return to_rfc3339(dt)
 
 
 __all__ = [

@@ -25,6 +25,10 @@ transaction as the rest of the step:
 - each cluster row keeps its id, centroid and times, with ``member_count``; its original
   row (``members_json`` included) is kept verbatim in ``openworld_legacy``.
 
+In every tier, a gap whose ``context_pattern`` is ``context:<u64>`` (what vibes-groove's
+gap detector writes) gets that context as a ``gap_context`` row, so its failures and its
+cluster can be found.
+
 JSON hashes are u64 and Cozo's JSON numbers lose precision above 2**63, so the JSON is
 read here in Python and staged (bound as ``$rows``) in ``m006_stage_*`` relations before
 the step's transaction; the step reads the staged rows and removes them. A failed step
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from groove_core.errors import MigrationError
 
@@ -128,7 +133,14 @@ DOWN = [
     "::remove gap_history",
 ]
 
-STAGES = ("m006_stage_fp", "m006_stage_cluster", "m006_stage_member", "m006_stage_legacy")
+STAGES = (
+    "m006_stage_fp",
+    "m006_stage_cluster",
+    "m006_stage_member",
+    "m006_stage_legacy",
+    "m006_stage_gapctx",
+)
+CONTEXT_PATTERN = re.compile(r"^context:(\d{1,20})$")
 
 
 def _u64_to_db(value: int) -> int:
@@ -184,16 +196,53 @@ def _indices(db, relation: str) -> list[str]:
     return out
 
 
-def _stage(db) -> list[str]:
-    """Read vibes-groove's rows in Python, stage them, return the rewriting statements."""
+def _gap_contexts(db) -> list[list]:
+    """``gap_context`` rows for gaps named ``context:<u64>`` (vibes-groove's gap detector
+    writes ``format!("context:{}", context_hash)``): ``[gap_id, hash as Int, first_seen]``."""
+    if "capability_gap" not in db.relations():
+        return []
+    res = db.run(
+        "?[id, context_pattern, first_seen] := *capability_gap{id, context_pattern, first_seen}",
+        read_only=True,
+    )
+    rows = []
+    for gid, pattern, first_seen in res.rows:
+        m = CONTEXT_PATTERN.match(str(pattern).strip())
+        if m is None:
+            continue
+        try:
+            rows.append([gid, _u64_to_db(int(m.group(1))), int(first_seen)])
+        except ValueError:
+            continue
+    return rows
+
+
+def _needs_reshape(db, relations: dict | list) -> bool:
+    if "pattern_fingerprint" not in relations:
+        return False
+    return (
+        fingerprint_is_vibes(db.columns("pattern_fingerprint"))
+        or cluster_is_vibes(db.columns("anomaly_cluster"))
+        or "cluster_member" not in relations
+        or "pattern_fingerprint:embedding_idx" not in relations
+    )
+
+
+def _stage(db, *, reshape: bool, gap_contexts: list[list]) -> tuple[list[str], list[str]]:
+    """Read the rows to convert in Python and stage them in ``m006_stage_*`` relations.
+
+    Returns the statements that rewrite vibes-groove's relations (run before the extras
+    are created) and those that copy staged rows into the extras and drop the staging
+    relations (run after).
+    """
     import time
 
     now = int(time.time())
     relations = db.relations()
-    fp_cols = db.columns("pattern_fingerprint")
-    cl_cols = db.columns("anomaly_cluster")
-    fp_vibes = fingerprint_is_vibes(fp_cols)
-    cl_vibes = cluster_is_vibes(cl_cols)
+    fp_cols = db.columns("pattern_fingerprint") if reshape else []
+    cl_cols = db.columns("anomaly_cluster") if reshape else []
+    fp_vibes = reshape and fingerprint_is_vibes(fp_cols)
+    cl_vibes = reshape and cluster_is_vibes(cl_cols)
 
     fps: dict[int, list] = {}
     if fp_vibes or cl_vibes:
@@ -247,7 +296,7 @@ def _stage(db) -> list[str]:
                     emb = m.get("embedding")
                     fps[h] = [
                         h,
-                        json.dumps(emb if isinstance(emb, list) else []),
+                        json.dumps(emb if isinstance(emb, list) else [], separators=(",", ":")),
                         str(m.get("context_summary") or ""),
                         None,
                         created,
@@ -290,6 +339,11 @@ def _stage(db) -> list[str]:
             "relation, key, row_json, migrated_at",
             legacy,
         ),
+        "m006_stage_gapctx": (
+            "m006_stage_gapctx {gap_id: String, context_hash: Int => added_at: Int}",
+            "gap_id, context_hash, added_at",
+            gap_contexts,
+        ),
     }
     for name, (spec, cols, rows) in stage_specs.items():
         try:
@@ -303,69 +357,59 @@ def _stage(db) -> list[str]:
                 )
         except Exception as err:
             raise MigrationError(
-                f"could not stage the vibes-groove open-world rows of tier '{db.tier}' "
-                f"for version 6: {err}"
+                f"could not stage the open-world rows of tier '{db.tier}' for version 6: {err}"
             ) from None
 
-    out: list[str] = []
+    before: list[str] = []
     if fp_vibes:
-        out += _indices(db, "pattern_fingerprint")
-        out += ["::remove pattern_fingerprint", f":create {FINGERPRINT_SPEC}"]
+        before += _indices(db, "pattern_fingerprint")
+        before += ["::remove pattern_fingerprint", f":create {FINGERPRINT_SPEC}"]
     if fp_vibes or cl_vibes:
-        out.append(
+        before.append(
             f"?[{FP_COLS}] := *m006_stage_fp{{{FP_COLS}}} :put pattern_fingerprint {{{FP_KEYED}}}"
         )
     if cl_vibes:
-        out += _indices(db, "anomaly_cluster")
-        out += [
+        before += _indices(db, "anomaly_cluster")
+        before += [
             "::remove anomaly_cluster",
             f":create {CLUSTER_SPEC}",
             f"?[{CL_COLS}] := *m006_stage_cluster{{{CL_COLS}}} :put anomaly_cluster {{{CL_KEYED}}}",
         ]
-    if "cluster_member" not in relations:
-        out += [
+    if reshape and "cluster_member" not in relations:
+        before += [
             ":create cluster_member {cluster_id: String, fingerprint_hash: Int => added_at: Int}",
             "::index create cluster_member:by_hash { fingerprint_hash }",
         ]
     if cl_vibes:
-        out.append(
+        before.append(
             "?[cluster_id, fingerprint_hash, added_at] := "
             "*m006_stage_member{cluster_id, fingerprint_hash, added_at} "
             ":put cluster_member {cluster_id, fingerprint_hash => added_at}"
         )
-    if fp_vibes or "pattern_fingerprint:embedding_idx" not in relations:
-        out.append(HNSW)
-    out += [f"::remove {name}" for name in STAGES]
-    return out
+    if reshape and (fp_vibes or "pattern_fingerprint:embedding_idx" not in relations):
+        before.append(HNSW)
+    after = [
+        "?[relation, key, row_json, migrated_at] := "
+        "*m006_stage_legacy{relation, key, row_json, migrated_at} "
+        ":put openworld_legacy {relation, key => row_json, migrated_at}",
+        "?[gap_id, context_hash, added_at] := *m006_stage_gapctx{gap_id, context_hash, added_at} "
+        ":put gap_context {gap_id, context_hash => added_at}",
+        *(f"::remove {name}" for name in STAGES),
+    ]
+    return before, after
 
 
 def up(db):
-    """The extras, preceded (for a vibes-groove v2 tier) by its rewrite to groove's shape."""
+    """The extras, preceded (for a vibes-groove v2 tier) by its rewrite to groove's shape
+    and followed by the ``gap_context`` rows of gaps named ``context:<hash>``."""
     relations = db.relations()
     stale = [f"::remove {name}" for name in STAGES if name in relations]
-    pre: list[str] = []
-    if "pattern_fingerprint" in relations:
-        fp_cols = db.columns("pattern_fingerprint")
-        cl_cols = db.columns("anomaly_cluster")
-        if (
-            fingerprint_is_vibes(fp_cols)
-            or cluster_is_vibes(cl_cols)
-            or "cluster_member" not in relations
-            or "pattern_fingerprint:embedding_idx" not in relations
-        ):
-            pre = _stage(db)
-            stale = []
-    legacy_copy = []
-    if any(s.startswith("?[") and "m006_stage_cluster" in s for s in pre):
-        legacy_copy = [
-            "?[relation, key, row_json, migrated_at] := "
-            "*m006_stage_legacy{relation, key, row_json, migrated_at} "
-            ":put openworld_legacy {relation, key => row_json, migrated_at}"
-        ]
-    # the staging relations are removed last (after the legacy copy)
-    removes = [s for s in pre if s.startswith("::remove m006_stage")]
-    body = [s for s in pre if not s.startswith("::remove m006_stage")]
-    return stale + body + EXTRAS + legacy_copy + removes
+    reshape = _needs_reshape(db, relations)
+    gap_contexts = _gap_contexts(db)
+    if not reshape and not gap_contexts:
+        return stale + EXTRAS
+    before, after = _stage(db, reshape=reshape, gap_contexts=gap_contexts)
+    return before + EXTRAS + after
 
 
 def down(db):
