@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+import pandas as pd
+
+from groove_core.analysis import deprecation
 from groove_core.analysis.evidence import ExperimentAnalysis, experiment_analysis
 from groove_core.errors import NotFoundError
 from groove_core.store.attribution import AttributionStore
 
-__all__ = ["analyze_experiment", "analyze_experiments"]
+__all__ = ["analyze_experiment", "analyze_experiments", "deprecation_candidates"]
 
 
 def analyze_experiment(
@@ -48,3 +52,35 @@ def analyze_experiments(
             done = ExperimentAnalysis(replace(exp, result=done.result), done.analysis, done.result)
         out.append(done)
     return out
+
+
+def deprecation_candidates(
+    store: AttributionStore, analyses: Sequence[ExperimentAnalysis], **options: Any
+) -> pd.DataFrame:
+    """The tier's deprecation candidates: :func:`groove_core.analysis.deprecation.candidates`
+    over every learning's confidence posterior (its usage stats; Beta(1, 1) without any)
+    and the analysis of its experiment in ``analyses`` (e.g. from
+    :func:`analyze_experiments`), leaving out learnings already deprecated. ``options``
+    go to ``candidates`` (min_evidence, low_confidence, threshold_prob, ...).
+
+    Returns: the frame of ``candidates`` (columns ``deprecation.CANDIDATE_COLUMNS``).
+    """
+    ids = [lr.id for lr in store.learnings.iter_all()]
+    usage = store.learnings.usage_many(ids)
+    values = store.values_many(ids)
+    by_id = {d.experiment.learning_id: d.analysis for d in analyses}
+    nan = float("nan")
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "alpha": [usage[i].confidence_alpha if i in usage else 1.0 for i in ids],
+            "beta": [usage[i].confidence_beta if i in usage else 1.0 for i in ids],
+            "effect": [by_id[i].effect if i in by_id else nan for i in ids],
+            "cs_low": [by_id[i].cs_low if i in by_id else nan for i in ids],
+            "cs_high": [by_id[i].cs_high if i in by_id else nan for i in ids],
+            "status": [by_id[i].status if i in by_id else None for i in ids],
+        }
+    )
+    out = deprecation.candidates(frame, **options)
+    deprecated = {i for i, v in values.items() if v.status.is_deprecated}
+    return out[~out["id"].isin(deprecated)].reset_index(drop=True)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from groove_core.analysis import ablation, posterior
 from groove_core.analysis.evidence import value_trend
+from groove_core.experiments import analyze_experiments, deprecation_candidates
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.simulate import simulate_attribution
 from groove_core.tiers import Groove
@@ -83,8 +84,21 @@ def metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
+def detail_matches(at: AppTest, a) -> None:
+    """The experiment metrics shown are those of the analysis ``a``."""
+    assert metric(at, "Effect") == f"{a.effect:+.3f}"
+    assert metric(at, "p-value") == ("< 0.0001" if a.p_value < 1e-4 else f"{a.p_value:.4f}")
+    assert metric(at, "Chance it helps") == f"{a.prob_helps:.3f}"
+    assert metric(at, "Status") == a.status
+    assert metric(at, "95% CI") == f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
+    assert metric(at, "Sequential interval") == f"[{a.cs_low:+.3f}, {a.cs_high:+.3f}]"
+    assert metric(at, "Sessions with / without") == f"{a.n_with} / {a.n_without}"
+    assert metric(at, "Sessions still needed") == str(a.sessions_needed_per_arm)
+
+
 def test_posterior_page_numbers(home, groove_ro, monkeypatch):
-    lid = groove_ro.attribution.ranked_values(limit=3)[1].learning_id
+    exp = groove_ro.attribution.experiments()[1]
+    lid = exp.learning_id
     at = page(home, monkeypatch, "posterior", learning=lid)
     u = groove_ro.learnings.usage(lid)
     s = posterior.summarize(u.confidence_alpha, u.confidence_beta, threshold=0.5)
@@ -92,45 +106,72 @@ def test_posterior_page_numbers(home, groove_ro, monkeypatch):
     assert metric(at, "95% credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
     assert metric(at, "P(confidence < 0.50)") == f"{s.p_below_threshold:.3f}"
     assert metric(at, "Helpful") == str(u.times_helpful)
+    assert metric(at, "Ignored") == str(u.times_ignored)
     assert metric(at, "Contradicted") == str(u.times_contradicted)
     assert metric(at, "α") == f"{u.confidence_alpha:.2f}"
+    assert metric(at, "β") == f"{u.confidence_beta:.2f}"
+    # its ablation, as the ablation page analyses it
+    detail_matches(at, ablation.analyze(exp.with_outcomes(), exp.without_outcomes()))
     # a new threshold moves the tail probability
     at.slider(key="posterior_threshold").set_value(0.95).run()
     s2 = posterior.summarize(u.confidence_alpha, u.confidence_beta, threshold=0.95)
     assert metric(at, "P(confidence < 0.95)") == f"{s2.p_below_threshold:.3f}"
-    # the compare table holds one row per chosen learning
-    assert len(at.dataframe[0].value) == len(at.multiselect(key="posterior_compare").value)
+    # the compare table holds one row per chosen learning, with its posterior mean
+    chosen = at.multiselect(key="posterior_compare").value
+    shown = at.dataframe[0].value
+    assert len(shown) == len(chosen) >= 2
+    assert shown["mean"].iloc[0] == pytest.approx(s.mean, abs=1e-12)
+
+
+def test_posterior_page_without_experiment(home, groove_ro, monkeypatch):
+    tested = {e.learning_id for e in groove_ro.attribution.experiments()}
+    lid = next(lr.id for lr in groove_ro.learnings.iter_all() if lr.id not in tested)
+    at = page(home, monkeypatch, "posterior", learning=lid)
+    assert any("no ablation experiment" in i.value for i in at.info)
+    assert not [m for m in at.metric if m.label == "Sequential interval"]
 
 
 def test_ablation_page_numbers(home, groove_ro, monkeypatch):
-    at = page(home, monkeypatch, "ablation")
     exps = groove_ro.attribution.experiments()
+    at = page(home, monkeypatch, "ablation", learning=exps[2].learning_id)
     assert metric(at, "Experiments") == str(len(exps))
     tested, total = groove_ro.attribution.coverage()
     assert metric(at, "Learnings tested") == f"{tested} of {total} ({tested / total:.0%})"
     table = at.dataframe[0].value
-    first = exps[0]
-    a = ablation.analyze(first.with_outcomes(), first.without_outcomes())
-    row = table.iloc[0]
-    assert (row["with"], row["without"]) == (a.n_with, a.n_without)
-    assert row["effect"] == pytest.approx(a.effect, abs=1e-12)
-    assert row["p_value"] == pytest.approx(a.p_value, abs=1e-12)
-    assert row["cs_low"] == pytest.approx(a.cs_low, abs=1e-12)
-    assert row["status"] == a.status
-    # detail of the first experiment
-    assert metric(at, "Effect") == f"{a.effect:+.3f}"
-    assert metric(at, "p-value") == f"{a.p_value:.4f}"
-    assert metric(at, "Chance it helps") == f"{a.prob_helps:.3f}"
+    assert len(table) == len(exps)
+    analyses = [ablation.analyze(e.with_outcomes(), e.without_outcomes()) for e in exps]
+    for (_, row), a in zip(table.iterrows(), analyses, strict=True):
+        assert row["sessions"] == f"{a.n_with} / {a.n_without}"
+        assert row["effect"] == pytest.approx(a.effect, abs=1e-12)
+        assert row["ci"] == f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
+        assert row["cs"] == f"[{a.cs_low:+.3f}, {a.cs_high:+.3f}]"
+        assert row["prob_helps"] == pytest.approx(a.prob_helps, abs=1e-12)
+        assert row["status"] == a.status
+        assert row["needed"] == a.sessions_needed_per_arm
+    assert {a.status for a in analyses} >= {"positive", "inconclusive"}
+    # the link from the posterior page opens that experiment's detail
+    assert at.selectbox(key="ablation_detail").value == exps[2].learning_id
+    detail_matches(at, analyses[2])
     # the result was written back through the store
-    stored = groove_ro.attribution.get_experiment(first.learning_id).result
-    assert stored.marginal_value == pytest.approx(a.effect)
-    assert stored.is_significant == (a.status != "inconclusive")
+    for e, a in zip(exps, analyses, strict=True):
+        stored = groove_ro.attribution.get_experiment(e.learning_id).result
+        assert stored.marginal_value == pytest.approx(a.effect, abs=1e-12)
+        assert stored.is_significant == (a.status != "inconclusive")
+    # deprecation candidates are those of groove_core, with their numbers
+    cands = deprecation_candidates(
+        groove_ro.attribution, analyze_experiments(groove_ro.attribution, save=False)
+    )
+    shown = at.dataframe[1].value  # the candidates, after the table of experiments
+    assert list(shown["reason"]) == list(cands["reason"]) and len(cands) >= 1
+    assert list(shown["mean"]) == pytest.approx(list(cands["mean"]), abs=1e-12)
 
 
 def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
-    rep = seed_home(tmp_path, seed=4, sessions=80, experiments=2)
+    rep = seed_home(tmp_path, seed=6, sessions=150, experiments=2)
     at = page(tmp_path, monkeypatch, "ablation")
     target = at.selectbox(key="ablation_dep_pick").value
+    # the first learning offered is the first deprecation candidate
+    assert at.dataframe[1].value["reason"].iloc[0] == at.text_input(key="ablation_dep_reason").value
     at.text_input(key="ablation_dep_reason").set_value("superseded by the style guide").run()
     at.button(key="ablation_dep_button").click().run()
     at.button(key="ablation_confirm").click().run()
@@ -145,6 +186,9 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
         )
         dep = [e for e in t.learnings.history(target) if e.action == "deprecated"]
         assert dep and dep[-1].after["reason"] == "superseded by the style guide"
+        assert dep[-1].before["status"] != dep[-1].after["status"]
+        done = analyze_experiments(t.attribution, save=False)
+        assert target not in set(deprecation_candidates(t.attribution, done)["id"])
         assert t.attribution.get_experiment(new) is not None
         assert new not in rep.experiments
 
@@ -172,8 +216,14 @@ def test_attribution_page_numbers(home, groove_ro, monkeypatch):
 def test_parameters_page_numbers(home, monkeypatch):
     at = page(home, monkeypatch, "parameters")
     table = at.dataframe[0].value
-    assert list(table["parameter"]) == sorted(p.name for p in PARAMS)
-    p = next(x for x in PARAMS if x.name == table.iloc[0]["parameter"])
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        params = g.user.params.all_params()
+    # the tier's own parameters and those groove simulate taught
+    assert list(table["parameter"]) == sorted(
+        [p.name for p in PARAMS] + ["ablation_rate", "activation_threshold", "injection_budget"]
+    )
+    p = next(x for x in params if x.name == table.iloc[0]["parameter"])
+    assert table.iloc[0]["observations"] == p.param.observations > 0
     s = posterior.summarize(p.param.prior_alpha, p.param.prior_beta)
     assert table.iloc[0]["ci_low"] == pytest.approx(s.ci_low)
     assert metric(at, "Value") == f"{p.param.value:.3f}"

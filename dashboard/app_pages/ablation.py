@@ -7,15 +7,16 @@ import streamlit as st
 
 from dashboard.components.evidence_common import (
     choose_tier,
-    fmt,
+    experiment_metrics,
+    fmt_interval,
+    fmt_p,
     learning_names,
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import forest_figure
 from dashboard.state import groove, report
-from groove_core.analysis import deprecation
 from groove_core.errors import GrooveError
-from groove_core.experiments import analyze_experiments
+from groove_core.experiments import analyze_experiments, deprecation_candidates
 
 DEFAULT_MIN_SESSIONS = 20
 DEFAULT_TARGET = 0.1
@@ -50,8 +51,8 @@ with st.sidebar.expander("Analysis settings"):
         DEFAULT_TARGET,
         0.01,
         key="ablation_target",
-        help="Sessions still needed are counted for detecting an effect this large "
-        "(80% power, 5% level).",
+        help="Sessions still needed are counted until the sequential interval would "
+        "exclude zero for an effect this large (80% power, 95% level).",
     )
 defaults = min_sessions == DEFAULT_MIN_SESSIONS and abs(target - DEFAULT_TARGET) < 1e-12
 
@@ -81,6 +82,8 @@ c4.metric(
 )
 
 names = learning_names(tier, [d.experiment.learning_id for d in done])
+
+
 rows = []
 for d in done:
     a = d.analysis
@@ -88,18 +91,15 @@ for d in done:
         {
             "learning": names[d.experiment.learning_id],
             "id": d.experiment.learning_id,
-            "started": d.experiment.started_at,
-            "with": a.n_with,
-            "without": a.n_without,
-            "effect": a.effect,
-            "ci_low": a.ci_low,
-            "ci_high": a.ci_high,
-            "p_value": a.p_value,
-            "prob_helps": a.prob_helps,
-            "cs_low": a.cs_low,
-            "cs_high": a.cs_high,
             "status": a.status,
+            "effect": a.effect,
+            "ci": fmt_interval(a.ci_low, a.ci_high, signed=True),
+            "p_value": fmt_p(a.p_value),
+            "prob_helps": a.prob_helps,
+            "cs": fmt_interval(a.cs_low, a.cs_high, signed=True),
+            "sessions": f"{a.n_with} / {a.n_without}",
             "needed": a.sessions_needed_per_arm,
+            "started": d.experiment.started_at,
         }
     )
 table = pd.DataFrame(rows)
@@ -109,7 +109,20 @@ st.subheader("Effects at a glance")
 if table.empty:
     st.info("No ablation experiment yet: start one below.")
 else:
-    plotted = table.dropna(subset=["effect"]).assign(label=lambda f: f["learning"])
+    plotted = pd.DataFrame(
+        [
+            {
+                "label": names[d.experiment.learning_id],
+                "effect": d.analysis.effect,
+                "ci_low": d.analysis.ci_low,
+                "ci_high": d.analysis.ci_high,
+                "cs_low": d.analysis.cs_low,
+                "cs_high": d.analysis.cs_high,
+                "status": d.analysis.status,
+            }
+            for d in done
+        ]
+    ).dropna(subset=["effect"])
     if plotted.empty:
         st.caption("No experiment has sessions in both arms yet.")
     else:
@@ -131,24 +144,31 @@ if not table.empty:
         column_config={
             "learning": st.column_config.TextColumn("Learning", width="medium"),
             "started": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD"),
-            "with": st.column_config.NumberColumn("Sessions with", help="Learning injected."),
-            "without": st.column_config.NumberColumn("Sessions without", help="Learning withheld."),
-            "effect": st.column_config.NumberColumn("Effect", format="%+.3f"),
-            "ci_low": st.column_config.NumberColumn("95% CI low", format="%+.3f"),
-            "ci_high": st.column_config.NumberColumn("95% CI high", format="%+.3f"),
-            "p_value": st.column_config.NumberColumn(
-                "p-value", format="%.4f", help="Welch's t-test of 'no effect' (two-sided)."
+            "sessions": st.column_config.TextColumn(
+                "With / without", help="Sessions with the learning / with it withheld."
+            ),
+            "effect": st.column_config.NumberColumn(
+                "Effect", format="%+.3f", help="Mean outcome with it minus without it."
+            ),
+            "ci": st.column_config.TextColumn(
+                "95% CI", help="Welch's interval, valid for one look at a fixed sample."
+            ),
+            "p_value": st.column_config.TextColumn(
+                "p-value", help="Welch's t-test of 'no effect' (two-sided)."
             ),
             "prob_helps": st.column_config.NumberColumn(
                 "P(helps)", format="%.3f", help="Posterior probability that the effect is > 0."
             ),
-            "cs_low": st.column_config.NumberColumn("Sequential low", format="%+.3f"),
-            "cs_high": st.column_config.NumberColumn("Sequential high", format="%+.3f"),
+            "cs": st.column_config.TextColumn(
+                "Sequential interval",
+                help="95% always-valid interval: valid however often you look. "
+                "It decides the status.",
+            ),
             "status": st.column_config.TextColumn("Status"),
             "needed": st.column_config.NumberColumn(
-                "Sessions still needed",
-                help=f"Per arm, to detect an effect of {target:g} "
-                "with 80% power (fixed-n Welch test; the sequential interval needs more).",
+                "Needed",
+                help=f"Sessions per arm until the sequential interval would exclude zero "
+                f"for an effect of {target:g} (80% power); 0 once conclusive.",
             ),
         },
     )
@@ -162,31 +182,13 @@ if not table.empty:
 # ---------------------------------------------------------------- one experiment
 st.subheader("One experiment in detail")
 if not table.empty:
-    pick = st.selectbox(
-        "Experiment", list(table["id"]), key="ablation_detail", format_func=lambda i: names[i]
-    )
-    d = next(x for x in done if x.experiment.learning_id == pick)
-    a = d.analysis
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(
-        "Effect",
-        fmt(a.effect, signed=True),
-        help="Mean outcome with the learning minus without it.",
-    )
-    m2.metric("p-value", fmt(a.p_value, 4), help="Welch's t-test, two-sided.")
-    m3.metric("Chance it helps", fmt(a.prob_helps), help="P(effect > 0 | data).")
-    m4.metric("Status", a.status)
-    m5, m6, m7, m8 = st.columns([1.4, 1.4, 1, 1])
-    m5.metric("95% CI", f"[{fmt(a.ci_low, signed=True)}, {fmt(a.ci_high, signed=True)}]")
-    m6.metric(
-        "Sequential interval", f"[{fmt(a.cs_low, signed=True)}, {fmt(a.cs_high, signed=True)}]"
-    )
-    m7.metric("Sessions with / without", f"{a.n_with} / {a.n_without}")
-    m8.metric(
-        "Sessions still needed",
-        "—" if a.sessions_needed_per_arm is None else a.sessions_needed_per_arm,
-        help="Per arm.",
-    )
+    ids = list(table["id"])
+    if (
+        wanted := st.query_params.get("learning")
+    ) in ids and "ablation_detail" not in st.session_state:
+        st.session_state["ablation_detail"] = wanted
+    pick = st.selectbox("Experiment", ids, key="ablation_detail", format_func=lambda i: names[i])
+    experiment_metrics(next(x for x in done if x.experiment.learning_id == pick).analysis)
 
 # ---------------------------------------------------------------- curation
 st.subheader("Deprecation candidates")
@@ -197,62 +199,44 @@ st.caption(
 )
 try:
     all_ids = [lr.id for lr in tier.learnings.iter_all()]
-    usage = tier.learnings.usage_many(all_ids)
     values = store.values_many(all_ids)
+    cands = deprecation_candidates(store, done)
 except GrooveError as err:
     report(err)
     st.stop()
-by_exp = {d.experiment.learning_id: d.analysis for d in done}
-frame = pd.DataFrame(
-    {
-        "id": all_ids,
-        "alpha": [usage[i].confidence_alpha if i in usage else 1.0 for i in all_ids],
-        "beta": [usage[i].confidence_beta if i in usage else 1.0 for i in all_ids],
-        "effect": [by_exp[i].effect if i in by_exp else float("nan") for i in all_ids],
-        "cs_low": [by_exp[i].cs_low if i in by_exp else float("nan") for i in all_ids],
-        "cs_high": [by_exp[i].cs_high if i in by_exp else float("nan") for i in all_ids],
-        "status": [by_exp[i].status if i in by_exp else None for i in all_ids],
-    }
-)
-cands = deprecation.candidates(frame)
-cands = cands[
-    ~cands["id"].map(lambda i: i in values and values[i].status.is_deprecated).astype(bool)
-]
+by_exp = {d.experiment.learning_id for d in done}
 all_names = learning_names(tier, all_ids)
 if cands.empty:
     st.success("No learning is a deprecation candidate right now.")
 else:
-    shown = cands.assign(learning=[all_names[i] for i in cands["id"]])
-    st.dataframe(
-        shown[
-            [
-                "learning",
-                "reason",
-                "mean",
-                "ci_low",
-                "ci_high",
-                "evidence",
-                "p_below",
-                "effect",
-                "cs_low",
-                "cs_high",
-            ]
+    three = {"format": "%.3f"}
+    signed = {"format": "%+.3f"}
+    shown = cands.assign(
+        learning=[all_names[i] for i in cands["id"]],
+        cs=[
+            fmt_interval(lo, hi, signed=True)
+            for lo, hi in zip(cands["cs_low"], cands["cs_high"], strict=True)
         ],
+    )
+    st.dataframe(
+        shown[["learning", "reason", "mean", "evidence", "p_below", "effect", "cs"]],
         hide_index=True,
         width="stretch",
         key="ablation_candidates",
         column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in (
-                "mean",
-                "ci_low",
-                "ci_high",
-                "evidence",
-                "p_below",
-                "effect",
-                "cs_low",
-                "cs_high",
-            )
+            "learning": st.column_config.TextColumn("Learning", width="medium"),
+            "reason": st.column_config.TextColumn("Reason"),
+            "mean": st.column_config.NumberColumn(
+                "Posterior mean", help="Confidence that it helps (Posterior page).", format="%.3f"
+            ),
+            "evidence": st.column_config.NumberColumn(
+                "Evidence", help="Pseudo-counts from outcomes (α + β − 2).", format="%.1f"
+            ),
+            "p_below": st.column_config.NumberColumn(
+                "P(conf. < 0.3)", help="Posterior probability that it rarely helps.", format="%.3f"
+            ),
+            "effect": st.column_config.NumberColumn("Ablation effect", format="%+.3f"),
+            "cs": st.column_config.TextColumn("Sequential interval"),
         },
     )
 

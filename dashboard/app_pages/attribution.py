@@ -65,8 +65,11 @@ try:
     for t in tiers:
         b = t.attribution.leaderboard(since, until, category=cat)
         found = {lr.id: lr for lr in t.learnings.get_many(list(b["learning_id"]))}
-        b.insert(0, "learning", [label(found.get(i), i, 55) for i in b["learning_id"]])
+        b.insert(0, "learning", [label(found.get(i), i, 70) for i in b["learning_id"]])
         b.insert(1, "tier", t.name)
+        b["posterior_mean"] = [
+            found[i].confidence if i in found else float("nan") for i in b["learning_id"]
+        ]
         boards.append(b)
 except GrooveError as err:
     report(err)
@@ -78,16 +81,27 @@ st.subheader("Leaderboard")
 st.caption(
     f"{start_day} to {end_day}. Total value: sum of attributed values in the range; per "
     "session: its mean over the sessions where the learning was injected. Estimated value "
-    "and confidence are the stored lifetime estimates (learning_value)."
+    "and value confidence are the stored lifetime estimates (learning_value); posterior "
+    "mean is the confidence that it helps (as on the Posterior page)."
 )
 cols = {
     "learning": st.column_config.TextColumn("Learning", width="medium"),
+    "tier": st.column_config.TextColumn("Tier"),
     "total_value": st.column_config.NumberColumn("Total value", format="%+.3f"),
     "mean_value": st.column_config.NumberColumn("Per session", format="%+.4f"),
-    "sessions": st.column_config.NumberColumn("Sessions"),
+    "sessions": st.column_config.NumberColumn("Sessions", help="Sessions in the range."),
     "activated": st.column_config.NumberColumn("Activated"),
     "estimated_value": st.column_config.NumberColumn("Estimated value", format="%+.4f"),
-    "confidence": st.column_config.NumberColumn("Confidence", format="%.3f"),
+    "confidence": st.column_config.NumberColumn(
+        "Value confidence",
+        format="%.3f",
+        help="How sure groove is of the estimated value (learning_value.confidence).",
+    ),
+    "posterior_mean": st.column_config.NumberColumn(
+        "Posterior mean",
+        format="%.3f",
+        help="Confidence that injecting it helps: the mean of its Beta posterior.",
+    ),
     "status": st.column_config.TextColumn("Status"),
 }
 shown = [
@@ -99,23 +113,21 @@ shown = [
     "activated",
     "estimated_value",
     "confidence",
+    "posterior_mean",
     "status",
 ]
 top_n = st.slider("Rows", 3, 30, 10, key="attr_rows")
-left, right = st.columns(2)
-with left:
-    st.markdown("**Top contributors**")
-    top = board[board["total_value"] > 0].head(top_n)
-    st.dataframe(top[shown], hide_index=True, width="stretch", column_config=cols, key="attr_top")
-with right:
-    st.markdown("**Negative contributors**")
-    neg = board[board["total_value"] < 0].sort_values("total_value").head(top_n)
-    if neg.empty:
-        st.caption("No learning has a negative total value in this range.")
-    else:
-        st.dataframe(
-            neg[shown], hide_index=True, width="stretch", column_config=cols, key="attr_negative"
-        )
+st.markdown("**Top contributors**")
+top = board[board["total_value"] > 0].head(top_n)
+st.dataframe(top[shown], hide_index=True, width="stretch", column_config=cols, key="attr_top")
+st.markdown("**Negative contributors**")
+neg = board[board["total_value"] < 0].sort_values("total_value").head(top_n)
+if neg.empty:
+    st.caption("No learning has a negative total value in this range.")
+else:
+    st.dataframe(
+        neg[shown], hide_index=True, width="stretch", column_config=cols, key="attr_negative"
+    )
 
 # ---------------------------------------------------------------- timeline
 st.subheader("Session timeline")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.evidence_common import choose_tier, fmt, fmt_interval
+from dashboard.components.evidence_common import (
+    choose_tier,
+    fmt,
+    fmt_interval,
+    synthetic_banner,
+)
 from dashboard.components.evidence_plots import compare_figure, posterior_figure
 from dashboard.state import groove, report
 from groove_core.analysis import posterior
@@ -22,6 +27,7 @@ g = groove()
 tier = choose_tier(g, key="params_tier")
 if tier is None:
     st.stop()
+synthetic_banner(tier)
 try:
     params = tier.params.all_params()
 except GrooveError as err:
@@ -62,6 +68,7 @@ st.dataframe(
     width="stretch",
     key="params_table",
     column_config={
+        "parameter": st.column_config.TextColumn("Parameter"),
         "value": st.column_config.NumberColumn("Value", format="%.3f"),
         "uncertainty": st.column_config.NumberColumn("Uncertainty", format="%.3f"),
         "observations": st.column_config.NumberColumn("Observations"),

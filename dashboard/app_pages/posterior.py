@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.components.evidence_common import (
     choose_tier,
+    experiment_metrics,
     fmt,
     fmt_interval,
     label,
@@ -20,7 +21,8 @@ from dashboard.components.evidence_plots import (
 )
 from dashboard.state import groove, report
 from groove_core.analysis import posterior
-from groove_core.errors import GrooveError
+from groove_core.errors import GrooveError, NotFoundError
+from groove_core.experiments import analyze_experiment
 
 st.title("Posterior confidence")
 st.caption(
@@ -38,8 +40,8 @@ synthetic_banner(tier)
 # ---------------------------------------------------------------- choice
 st.subheader("Learning")
 default = st.query_params.get("learning")
-try:
-    prefer = [v.learning_id for v in tier.attribution.ranked_values(limit=20)]
+try:  # learnings under an ablation experiment first, then the most used
+    prefer = [e.learning_id for e in tier.attribution.experiments()]
 except GrooveError as err:
     report(err)
     prefer = []
@@ -135,6 +137,36 @@ else:
             "kept (or by another program)."
         )
 
+# ---------------------------------------------------------------- ablation
+st.subheader("What did its ablation show?")
+try:
+    done = analyze_experiment(tier.attribution, learning.id, save=False)
+except NotFoundError:
+    done = None
+except GrooveError as err:
+    report(err)
+    done = None
+if done is None:
+    st.info(
+        "This learning has no ablation experiment, so only its outcomes speak for it. "
+        "Start one on the Ablation page."
+    )
+else:
+    experiment_metrics(done.analysis)
+    verdict = {
+        "positive": "Conclusive: sessions go better with this learning.",
+        "negative": "Conclusive: sessions go worse with this learning.",
+        "inconclusive": "Not conclusive yet: the sequential interval still contains zero "
+        "or an arm has too few sessions.",
+    }[done.analysis.status]
+    st.caption(f"{verdict} Started {done.experiment.started_at:%Y-%m-%d}.")
+st.page_link(
+    "app_pages/ablation.py",
+    label="All experiments on the Ablation page",
+    icon=":material/science:",
+    query_params={"learning": learning.id},
+)
+
 # ---------------------------------------------------------------- compare
 st.subheader("Compare learnings")
 st.caption("Pick two or more learnings to draw their posteriors on one plot.")
@@ -182,8 +214,12 @@ if len(chosen) >= 2:
         hide_index=True,
         width="stretch",
         column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in ("mean", "ci_low", "ci_high", f"P(< {threshold:.2f})", "evidence")
+            "learning": st.column_config.TextColumn("Learning"),
+            "mean": st.column_config.NumberColumn("Posterior mean", format="%.3f"),
+            "ci_low": st.column_config.NumberColumn("95% low", format="%.3f"),
+            "ci_high": st.column_config.NumberColumn("95% high", format="%.3f"),
+            f"P(< {threshold:.2f})": st.column_config.NumberColumn(format="%.3f"),
+            "evidence": st.column_config.NumberColumn("Evidence", format="%.1f"),
         },
     )
 elif chosen:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.state import pick_tier, report
+from groove_core.analysis.ablation import AblationAnalysis
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.tiers import Groove, Tier
@@ -21,13 +22,23 @@ def fmt(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def fmt_interval(low: float | None, high: float | None, digits: int = 3) -> str:
+def fmt_interval(
+    low: float | None, high: float | None, digits: int = 3, *, signed: bool = False
+) -> str:
     """``[low, high]`` with :func:`fmt`."""
-    return f"[{fmt(low, digits)}, {fmt(high, digits)}]"
+    return f"[{fmt(low, digits, signed=signed)}, {fmt(high, digits, signed=signed)}]"
+
+
+def fmt_p(value: float | None) -> str:
+    """A p-value: 4 decimals, ``< 0.0001`` below that, ``—`` for None/NaN."""
+    if value is not None and not math.isnan(value) and value < 1e-4:
+        return "< 0.0001"
+    return fmt(value, 4)
 
 
 def short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line, without markdown emphasis marks, cut to ``width``."""
+    text = " ".join(text.replace("**", "").replace("__", "").replace("`", "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -62,10 +73,52 @@ def synthetic_banner(tier: Tier) -> None:
         seeds = ", ".join(str(r.seed) for r in runs)
         st.info(
             f"This tier holds **synthetic** data from `groove simulate` (seed {seeds}): "
-            "sessions whose id starts with `sim-` are simulated, with known true effects. "
+            "sessions whose id starts with `sim-`, their outcomes, experiments and the "
+            "adaptive parameters they taught are simulated, with known true effects. "
             "Remove them with `groove simulate --remove`.",
             icon=":material/science:",
         )
+
+
+def experiment_metrics(a: AblationAnalysis) -> None:
+    """The numbers of one ablation experiment (an analysis of ``analysis.ablation``)."""
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        "Effect",
+        fmt(a.effect, signed=True),
+        help="Mean outcome with the learning minus without it.",
+    )
+    m2.metric("p-value", fmt_p(a.p_value), help="Welch's t-test of 'no effect', two-sided.")
+    m3.metric(
+        "Chance it helps",
+        fmt(a.prob_helps),
+        help="Posterior probability that the effect is > 0 (Bayesian, flat prior).",
+    )
+    m4.metric(
+        "Status",
+        a.status,
+        help="Inconclusive until both arms have the minimum number of sessions; then "
+        "positive or negative once the sequential interval excludes zero.",
+    )
+    m5, m6, m7, m8 = st.columns([1.4, 1.4, 1, 1])
+    m5.metric(
+        "95% CI",
+        fmt_interval(a.ci_low, a.ci_high, signed=True),
+        help="Welch's interval: valid for one look at a fixed number of sessions.",
+    )
+    m6.metric(
+        "Sequential interval",
+        fmt_interval(a.cs_low, a.cs_high, signed=True),
+        help="95% always-valid interval (Waudby-Smith et al. 2024): valid however often "
+        "the experiment is looked at. It decides the status.",
+    )
+    m7.metric("Sessions with / without", f"{a.n_with} / {a.n_without}")
+    m8.metric(
+        "Sessions still needed",
+        "—" if a.sessions_needed_per_arm is None else a.sessions_needed_per_arm,
+        help="Per arm, until the sequential interval would exclude zero for the effect "
+        "size to detect (80% power); 0 once the status is conclusive.",
+    )
 
 
 def learning_names(tier: Tier, ids: Sequence[str]) -> dict[str, str]:

@@ -41,6 +41,7 @@ def posterior_figure(
             y=inside["pdf"],
             fill="tozeroy",
             fillcolor=BAND,
+            mode="lines",
             line={"width": 0},
             name=f"{s.level:.0%} credible interval",
             hoverinfo="skip",
@@ -50,6 +51,7 @@ def posterior_figure(
         go.Scatter(
             x=dens["x"],
             y=dens["pdf"],
+            mode="lines",
             line={"color": LINE, "width": 2},
             name=f"Beta({s.alpha:g}, {s.beta:g})",
             hovertemplate="confidence %{x:.3f}<br>density %{y:.2f}",
@@ -81,6 +83,7 @@ def trajectory_figure(traj: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=t,
             y=traj["ci_high"],
+            mode="lines",
             line={"width": 0},
             showlegend=False,
             hoverinfo="skip",
@@ -91,6 +94,7 @@ def trajectory_figure(traj: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=t,
             y=traj["ci_low"],
+            mode="lines",
             line={"width": 0},
             fill="tonexty",
             fillcolor=BAND,
@@ -103,6 +107,7 @@ def trajectory_figure(traj: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=t,
             y=traj["mean"],
+            mode="lines",
             line={"color": LINE, "width": 2},
             name="posterior mean",
             line_shape="hv",
@@ -146,9 +151,9 @@ def compare_figure(long: pd.DataFrame, x_title: str = "confidence") -> go.Figure
 
 
 def forest_figure(rows: pd.DataFrame) -> go.Figure:
-    """Forest plot: per experiment (``label``) the ``effect`` with its fixed-n interval
-    (``ci_low``..``ci_high``, thick) and always-valid interval (``cs_low``..``cs_high``,
-    thin), coloured by ``status``; zero marked."""
+    """Forest plot: per experiment (``label``, top to bottom in the rows' order) the
+    ``effect`` with its fixed-n interval (``ci_low``..``ci_high``, thick) and always-valid
+    interval (``cs_low``..``cs_high``, thin), coloured by ``status``; zero marked."""
     fig = go.Figure()
     for status, color in STATUS_COLORS.items():
         sel = rows[rows["status"] == status]
@@ -193,7 +198,7 @@ def forest_figure(rows: pd.DataFrame) -> go.Figure:
             )
         )
     fig.add_vline(x=0, line={"color": "#424242", "width": 1})
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=list(rows["label"]))
     return _layout(
         fig,
         x="effect on session outcome (with − without)",
@@ -232,6 +237,7 @@ def trend_figures(trend: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
         go.Scatter(
             x=trend["timestamp"],
             y=trend["cumulative"],
+            mode="lines",
             line={"color": LINE, "width": 2},
             name="cumulative value",
             line_shape="hv",
@@ -243,6 +249,7 @@ def trend_figures(trend: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
         go.Scatter(
             x=trend["timestamp"],
             y=trend["rolling_high"],
+            mode="lines",
             line={"width": 0},
             showlegend=False,
             hoverinfo="skip",
@@ -252,6 +259,7 @@ def trend_figures(trend: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
         go.Scatter(
             x=trend["timestamp"],
             y=trend["rolling_low"],
+            mode="lines",
             line={"width": 0},
             fill="tonexty",
             fillcolor=BAND,
@@ -263,6 +271,7 @@ def trend_figures(trend: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
         go.Scatter(
             x=trend["timestamp"],
             y=trend["rolling_mean"],
+            mode="lines",
             line={"color": LINE, "width": 2},
             name="rolling mean",
         )
