@@ -3,6 +3,7 @@ of groove_core.analysis on the same data."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -195,20 +196,53 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
 
 def test_attribution_page_numbers(home, groove_ro, monkeypatch):
     at = page(home, monkeypatch, "attribution")
-    board = groove_ro.attribution.leaderboard()
+    store = groove_ro.attribution
+    board = store.leaderboard()
     top = at.dataframe[0].value
     expected = board[board["total_value"] > 0].head(10)
     assert list(top["total_value"]) == pytest.approx(list(expected["total_value"]))
+    assert list(top["sessions"]) == list(expected["sessions"])
+    assert list(top["confidence"]) == pytest.approx(list(expected["confidence"]))
+    confidences = {lr.id: lr.confidence for lr in groove_ro.learnings.iter_all()}
+    assert list(top["posterior_mean"]) == pytest.approx(
+        [confidences[i] for i in expected["learning_id"]]
+    )
     neg = at.dataframe[1].value
-    assert (neg["total_value"] < 0).all()
+    worst = board[board["total_value"] < 0].sort_values("total_value").head(10)
+    assert list(neg["total_value"]) == pytest.approx(list(worst["total_value"]))
+    # the latest session and the learnings in it, with their attributed values
+    timeline = store.session_timeline(limit=1000)
+    last = timeline.iloc[-1]["session_id"]
+    assert at.selectbox(key="attr_session").value == len(timeline) - 1
+    in_session = store.get_attributions_for_session(last)
+    detail = at.dataframe[2].value
+    assert list(detail["attributed_value"]) == pytest.approx(
+        [r.attributed_value for r in in_session]
+    )
+    assert list(detail["was_activated"]) == [r.was_activated for r in in_session]
+    # one learning's value over time
     lid = board.iloc[0]["learning_id"]
-    trend = value_trend(groove_ro.attribution.attribution_frame(learning_ids=[lid]), window=20)
+    trend = value_trend(store.attribution_frame(learning_ids=[lid]), window=20)
     assert metric(at, "Cumulative value") == f"{trend['cumulative'].iloc[-1]:+.3f}"
     assert metric(at, "Rolling mean (last 20)") == f"{trend['rolling_mean'].iloc[-1]:+.4f}"
+    assert metric(at, "95% interval of that mean") == (
+        f"[{trend['rolling_low'].iloc[-1]:+.4f}, {trend['rolling_high'].iloc[-1]:+.4f}]"
+    )
+    # a time range narrows it: the first half of the sessions
+    first, end = store.time_bounds()
+    middle = first + (end - first) / 2
+    at.date_input(key="attr_range").set_value((first.date(), middle.date())).run()
+    since = datetime.combine(first.date(), time.min, UTC)
+    until = datetime.combine(middle.date(), time.min, UTC) + timedelta(days=1)
+    half = store.leaderboard(since, until)
+    assert list(at.dataframe[0].value["sessions"]) == list(
+        half[half["total_value"] > 0].head(10)["sessions"]
+    )
+    assert half["sessions"].sum() < board["sessions"].sum()
     # a category filter narrows the leaderboard to that category
     at.selectbox(key="attr_category").set_value("preference").run()
     cats = {lr.id: lr.category.value for lr in groove_ro.learnings.iter_all()}
-    shown = groove_ro.attribution.leaderboard(category="preference")
+    shown = store.leaderboard(since, until, category="preference")
     assert set(shown["learning_id"]) <= {i for i, c in cats.items() if c == "preference"}
     assert len(at.dataframe[0].value) == min(10, (shown["total_value"] > 0).sum())
 

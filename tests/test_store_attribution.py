@@ -333,6 +333,13 @@ def test_experiments_by_state_and_write_back(attr, store, two):
     ) == ablation.to_result(expected)
     stored = attr.get_experiment(a.id)
     assert stored.result == done.result and stored.state == "concluded"
+    # written back in the seed's columns of ablation_experiment
+    raw = attr.db.run(
+        "?[marginal_value, confidence, is_significant] := *ablation_experiment{learning_id, "
+        "marginal_value, confidence, is_significant}, learning_id = $id",
+        {"id": a.id},
+    ).rows
+    assert raw == [[done.result.marginal_value, done.result.confidence, True]]
     assert attr.get_learning_value(a.id).ablation_value == done.result.marginal_value
     assert [e.learning_id for e in attr.experiments("concluded")] == [a.id]
     assert attr.coverage() == (2, 2)
