@@ -192,6 +192,11 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
         assert target not in set(deprecation_candidates(t.attribution, done)["id"])
         assert t.attribution.get_experiment(new) is not None
         assert new not in rep.experiments
+    # the learning's history on the Learnings page says so, with the reason
+    at = page(tmp_path, monkeypatch, "learnings", id=target)
+    assert any(
+        "Active → Deprecated: superseded by the style guide" in c.value for c in at.caption
+    ), [c.value for c in at.caption]
 
 
 def test_attribution_page_numbers(home, groove_ro, monkeypatch):

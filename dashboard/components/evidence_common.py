@@ -25,8 +25,9 @@ def fmt(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
 def fmt_interval(
     low: float | None, high: float | None, digits: int = 3, *, signed: bool = False
 ) -> str:
-    """``[low, high]`` with :func:`fmt`."""
-    return f"[{fmt(low, digits, signed=signed)}, {fmt(high, digits, signed=signed)}]"
+    """``[low, high]`` with :func:`fmt`; ``—`` when neither end is known."""
+    lo, hi = fmt(low, digits, signed=signed), fmt(high, digits, signed=signed)
+    return "—" if lo == hi == "—" else f"[{lo}, {hi}]"
 
 
 def fmt_p(value: float | None) -> str:

@@ -227,11 +227,23 @@ def history_entries(edits: Sequence[Edit]) -> None:
                     index=pd.Index(fields, name="field"),
                 )
             )
+        elif e.action in ("deprecated", "status_changed") and e.after:
+            before = _status((e.before or {}).get("status"))
+            reason = (e.after or {}).get("reason")
+            st.caption(
+                f"status {before} → {_status(e.after.get('status'))}"
+                + (f": {escape(reason)}" if reason else "")
+            )
 
 
 def escape(text: str) -> str:
     """``text`` with Markdown's special characters escaped (names written by others)."""
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
+
+
+def _status(value: Any) -> str:
+    """A LearningStatus as serde writes it (``"Active"``, ``{"Deprecated": {...}}``)."""
+    return next(iter(value)) if isinstance(value, dict) and value else str(value or "—")
 
 
 def _text(value: Any) -> str:
