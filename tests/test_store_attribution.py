@@ -370,3 +370,10 @@ def test_value_trend():
     assert tr["rolling_mean"].iloc[-1] == pytest.approx(last.mean())
     assert tr["rolling_high"].iloc[-1] == pytest.approx(last.mean() + half)
     assert np.isnan(tr["rolling_low"].iloc[0])
+    frame.loc[1, "was_withheld"] = True  # withheld sessions say nothing of its value
+    assert list(value_trend(frame, window=3)["attributed_value"]) == [0.1, -0.1, 0.2, 0.4]
+    for bad in [{"window": 1}, {"window": 2.5}, {"level": 1.0}]:
+        with pytest.raises(ValidationError):
+            value_trend(frame, **bad)
+    with pytest.raises(ValidationError):
+        value_trend(frame.drop(columns=["attributed_value"]))

@@ -27,7 +27,14 @@ class ExperimentAnalysis:
 
 
 def experiment_analysis(exp: AblationExperiment, **options) -> ExperimentAnalysis:
-    """The statistics of one experiment (no database access)."""
+    """The statistics of one experiment (no database access): its arms' outcomes through
+    :func:`groove_core.analysis.ablation.analyze` (``options``: level,
+    min_sessions_per_arm, target_effect, power, cs_t_opt) and, when both arms have at
+    least 2 sessions, the seed's ``AblationResult`` (marginal_value, confidence,
+    is_significant) from :func:`groove_core.analysis.ablation.to_result`.
+
+    Raises: ValidationError for a bad option (see ``analyze``).
+    """
     analysis = ablation_stats.analyze(exp.with_outcomes(), exp.without_outcomes(), **options)
     result = None
     if analysis.n_with >= 2 and analysis.n_without >= 2:
@@ -51,12 +58,21 @@ def value_trend(records: pd.DataFrame, *, window: int = 20, level: float = 0.95)
 
     Returns:
         DataFrame ``timestamp``, ``session_id`` (if given), ``attributed_value``,
-        ``cumulative``, ``rolling_mean``, ``rolling_low``, ``rolling_high``, ``n``.
+        ``cumulative``, ``rolling_mean``, ``rolling_low``, ``rolling_high``, ``n``: one
+        row per record that was not withheld, oldest first (empty when there is none).
+
+    Raises:
+        ValidationError: window not an integer >= 2, level outside (0, 1), or records
+            not a DataFrame with ``timestamp`` and ``attributed_value``.
     """
-    if int(window) < 2:
-        raise ValidationError("window must be >= 2")
-    if not 0 < float(level) < 1:
-        raise ValidationError("level must be in (0, 1)")
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
+        raise ValidationError(f"window must be an integer >= 2, got {window!r}")
+    if not isinstance(level, int | float) or not 0 < float(level) < 1:
+        raise ValidationError(f"level must be in (0, 1), got {level!r}")
+    if not isinstance(records, pd.DataFrame) or not {"timestamp", "attributed_value"} <= set(
+        records.columns
+    ):
+        raise ValidationError("records must be a DataFrame with timestamp and attributed_value")
     frame = records
     if "was_withheld" in frame.columns:
         frame = frame[~frame["was_withheld"].astype(bool)]
