@@ -82,8 +82,6 @@ c4.metric(
 )
 
 names = learning_names(tier, [d.experiment.learning_id for d in done])
-
-
 rows = []
 for d in done:
     a = d.analysis
@@ -209,8 +207,6 @@ all_names = learning_names(tier, all_ids)
 if cands.empty:
     st.success("No learning is a deprecation candidate right now.")
 else:
-    three = {"format": "%.3f"}
-    signed = {"format": "%+.3f"}
     shown = cands.assign(
         learning=[all_names[i] for i in cands["id"]],
         cs=[
