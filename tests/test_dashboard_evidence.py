@@ -193,6 +193,8 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
         assert t.attribution.get_experiment(new) is not None
         assert new not in rep.experiments
     # the learning's history on the Learnings page says so, with the reason
+    at = page(tmp_path, monkeypatch, "posterior", learning=target)
+    assert [w.value for w in at.warning] == ["Deprecated: superseded by the style guide"]
     at = page(tmp_path, monkeypatch, "learnings", id=target)
     assert any(
         "Active → Deprecated: superseded by the style guide" in c.value for c in at.caption

@@ -52,9 +52,12 @@ if learning is None:
 try:
     usage = tier.learnings.usage(learning.id)
     events = tier.learnings.outcome_events(learning.id)
+    value = tier.attribution.get_learning_value(learning.id)
 except GrooveError as err:
     report(err)
     st.stop()
+if value is not None and value.status.is_deprecated:
+    st.warning(f"Deprecated: {value.status.reason}", icon=":material/block:")
 
 threshold = st.slider(
     "Threshold",
