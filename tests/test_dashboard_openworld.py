@@ -9,8 +9,9 @@ import pytest
 from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
 
-from groove_core.model.openworld import GapStatus
+from groove_core.model.openworld import CapabilityGap, GapStatus
 from groove_core.simulate import simulate_openworld
+from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
 
 PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
@@ -48,7 +49,7 @@ _OPEN: dict[str, Groove] = {}
 
 
 def _opener(home):
-    def open_(_home):
+    def open_(*_args):
         key = str(home)
         if key not in _OPEN:
             _OPEN[key] = Groove(home, embedder=HashingEmbedder(), project=home)
@@ -58,32 +59,63 @@ def _opener(home):
 
 
 def _ow(home):
-    return _opener(home)(None).user.openworld
+    return _opener(home)().user.openworld
 
 
-def test_fingerprint_map_page(app, home):
+def _texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_fingerprint_map_page(app, home, monkeypatch):
     at = app("fingerprint_map.py")
     assert at.title[0].value == "Fingerprint map"
-    assert any("80 fingerprints" in c.value for c in at.caption)
+    assert any("80 fingerprints" in c for c in _texts(at.caption))
+    assert "Showing all 80 fingerprints." in _texts(at.caption)
     assert at.radio(key="ow_map_color").value == "cluster"
     assert [s.value for s in at.subheader][:3] == [
         "Selection",
         "Anomaly clusters",
         "Proposed clusters",
     ]
-    assert len(at.dataframe) >= 1  # the stored clusters
-    for colour in ("learning", "time"):
-        at.radio(key="ow_map_color").set_value(colour).run()
-        assert not at.exception
-    # accept the first proposal, if HDBSCAN made one; else dismissal is not offered
+    clusters = at.dataframe[0].value
+    assert sorted(clusters["members"]) == sorted(rep for rep in _theme_sizes(home)[:3])
+    at.radio(key="ow_map_color").set_value("learning").run()
+    assert not at.exception
+    assert any(c.startswith("10 learnings linked to fingerprints") for c in _texts(at.caption))
+    at.radio(key="ow_map_color").set_value("time").run()
+    assert not at.exception
+
+    # the unclustered themes are proposed; accepting one stores exactly its members and
+    # leaves the other proposal as it was
     ow = _ow(home)
     n = len(ow.load_clusters())
     accept = [b for b in at.button if b.key and b.key.startswith("ow_prop_accept_")]
-    if accept:
-        accept[0].click().run()
-        assert not at.exception
-        assert len(ow.load_clusters()) == n + 1
-        assert any("is now an anomaly cluster" in s.value for s in at.success)
+    assert len(accept) >= 2
+    before = [m.value for m in at.markdown if m.value.startswith("**Proposal")]
+    accept[0].click().run()
+    assert not at.exception
+    clusters = ow.load_clusters()
+    assert len(clusters) == n + 1
+    assert any("is now an anomaly cluster" in s for s in _texts(at.success))
+    after = [m.value for m in at.markdown if m.value.startswith("**Proposal")]
+    assert [a.split(" · ", 1)[1] for a in after] == [b.split(" · ", 1)[1] for b in before[1:]]
+    # dismissing one records it and takes it off the page
+    at.button(key="ow_prop_dismiss_0").click().run()
+    assert not at.exception
+    assert len(ow.dismissed_proposals()) == 1
+    assert [m.value for m in at.markdown if m.value.startswith("**Proposal")] == after[1:]
+
+    # above the plot's limit the map shows a sample and says so
+    import dashboard.components.openworld_map as om
+
+    monkeypatch.setattr(om, "MAX_POINTS", 30)
+    at = app("fingerprint_map.py")
+    assert any(w.startswith("Showing 30 of 80 fingerprints") for w in _texts(at.warning))
+
+
+def _theme_sizes(home) -> list[int]:
+    fps = _ow(home).load_fingerprints()
+    return [sum(f.context_summary.startswith(tuple(t[4])) for f in fps) for t in THEMES]
 
 
 def test_gaps_page_status_change_is_recorded(app, home):
@@ -92,6 +124,10 @@ def test_gaps_page_status_change_is_recorded(app, home):
     ow = _ow(home)
     gaps = ow.load_gaps()
     assert at.selectbox(key="ow_gap_pick").value == gaps[0].id
+    table = at.dataframe[0].value
+    assert table["context"].tolist() == [g.context_pattern for g in gaps]
+    helm = table[table["context"] == "Helm release rollback"].iloc[0]
+    assert helm["cluster"].startswith("Cluster ") and helm["failures"] == 14
     target = next(gp for gp in gaps if gp.status == GapStatus.DETECTED)
     at.selectbox(key="ow_gap_pick").set_value(target.id).run()
     assert at.header[0].value == target.context_pattern
@@ -107,11 +143,48 @@ def test_gaps_page_status_change_is_recorded(app, home):
         "checked by hand",
         GapStatus.CONFIRMED,
     )
-    assert any("reviewer-x moved the gap" in s.value for s in at.success)
+    assert any("reviewer-x moved the gap" in s for s in _texts(at.success))
     assert "reviewer-x" in at.table[0].value["who"].tolist()
     # filters
     at.multiselect(key="ow_gap_status").set_value(["resolved"]).run()
     assert all("resolved" in o for o in at.selectbox(key="ow_gap_pick").options)
+
+
+def test_gap_detail_shows_its_cluster_failures_and_contexts(app, home, monkeypatch):
+    ow = _ow(home)
+    helm = next(g for g in ow.load_gaps() if g.context_pattern == "Helm release rollback")
+    at = app("gaps.py")
+    at.selectbox(key="ow_gap_pick").set_value(helm.id).run()
+    metrics = {m.label: m.value for m in at.metric}
+    (cid, n), *_ = ow.gap_clusters(helm.id)
+    assert metrics["Failures"] == "14" and metrics["Cluster"].startswith("Cluster ")
+    assert f"{len(ow.gap_failures(helm.id))} failures in" in " ".join(_texts(at.caption))
+    assert any(
+        c.startswith(f"{n} contexts of this gap, in red ({n} in ") for c in _texts(at.caption)
+    )
+
+    import dashboard.components.openworld_map as om
+
+    monkeypatch.setattr(om, "MAX_POINTS", 20)
+    at = app("gaps.py")
+    at.selectbox(key="ow_gap_pick").set_value(helm.id).run()
+    assert any("showing 20 of" in w for w in _texts(at.warning))
+
+
+def test_gap_named_by_vibes_groove_shows_its_context(app, home):
+    """vibes-groove names a gap ``context:<hash>``: the page shows that context instead."""
+    ow = _ow(home)
+    fp = next(f for f in ow.load_fingerprints() if f.context_summary.startswith("roll back"))
+    gap = CapabilityGap.new("missing_knowledge", f"context:{fp.hash}")
+    ow.save_gap(gap)
+    try:
+        at = app("gaps.py")
+        assert fp.context_summary in at.dataframe[0].value["context"].tolist()
+        at.selectbox(key="ow_gap_pick").set_value(gap.id).run()
+        assert at.header[0].value == fp.context_summary
+        assert any(f"context:{fp.hash}" in c for c in _texts(at.caption))
+    finally:
+        ow.delete_gap(gap.id)
 
 
 def test_gaps_page_solutions_edit(app, home):
@@ -133,12 +206,22 @@ def test_gaps_page_solutions_edit(app, home):
 
 
 def test_novelty_page_filters(app, home):
+    from datetime import UTC, datetime, timedelta
+
+    events = _ow(home).load_novelty_events(limit=1000)
     at = app("novelty.py")
     assert at.title[0].value == "Novelty events"
-    assert at.dataframe  # the stream
+    assert len(at.dataframe[0].value) == len(events) > 20  # the last 30 days: all of them
+    at.segmented_control(key="ow_ev_window").set_value("24 h").run()
+    day = datetime.now(UTC) - timedelta(days=1)
+    recent = [e for e in events if e.timestamp >= day]
+    assert len(at.dataframe[0].value) == len(recent) if recent else not at.dataframe
+    at.segmented_control(key="ow_ev_window").set_value("all time").run()
     at.multiselect(key="ow_ev_types").set_value(["gap_created"]).run()
     assert not at.exception
-    assert any("events shown" in c.value for c in at.caption)
+    created = sum(e.event_type == "gap_created" for e in events)
+    assert created >= 4  # one per simulated gap
+    assert at.dataframe[0].value["type"].tolist() == ["gap created"] * created
     at.multiselect(key="ow_ev_types").set_value([]).run()
     assert at.warning[0].value == "Choose at least one event type."
 
@@ -153,4 +236,22 @@ def test_pages_on_an_empty_tier(tmp_path, monkeypatch):
         at = AppTest.from_file(str(PAGES / page), default_timeout=60)
         at.run()
         assert not at.exception
-        assert "groove simulate openworld" in at.info[0].value
+        assert "groove simulate --part openworld" in at.info[0].value
+
+
+def test_learning_colour_groups():
+    """Colour by learning: the most linked learnings by name, the rest together, and
+    fingerprints without a learning (None or NaN after a merge) as "no learning"."""
+    import pandas as pd
+
+    from dashboard.components import openworld_map as om
+
+    ids = pd.Series(["a"] * 3 + ["b"] * 2 + [f"x{i}" for i in range(12)] + [None, float("nan")])
+    groups, note = om.learning_groups(ids, {"a": "**Use** pathlib"})
+    assert groups.iloc[0] == "Use pathlib (3)" and groups.iloc[3] == "b (2)"
+    assert groups.tolist()[-2:] == [om.NO_LEARNING, om.NO_LEARNING]
+    assert (groups == om.OTHER_LEARNINGS).sum() == 4  # 14 learnings, 10 named
+    assert note == (
+        "14 learnings linked to fingerprints; the 10 with the most have a colour, "
+        "the other 4 share one."
+    )

@@ -1,7 +1,10 @@
-"""End to end in Chromium: the fingerprint map renders, and a gap's status change in the
-review is recorded with who and when, still shown after a reload."""
+"""End to end in Chromium: the fingerprint map shows every fingerprint, a lasso around a
+proposed group makes it an anomaly cluster; the gap review shows a gap's cluster and
+failures, and a status change is recorded with who and when, still shown after a reload."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from conftest import HashingEmbedder, make_learning, wait_idle
@@ -11,6 +14,19 @@ from groove_core.simulate import simulate_openworld
 from groove_core.tiers import Groove
 
 pytestmark = pytest.mark.browser
+
+# pixel box of a trace's points and their fingerprint ids (customdata[0])
+_TRACE = """(prefix) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[0];
+  const fl = gd._fullLayout, r = gd.getBoundingClientRect();
+  const total = gd._fullData.reduce((n, t) => n + t.x.length, 0);
+  const tr = gd._fullData.find(t => (t.name || '').startsWith(prefix));
+  const xs = tr.x.map(v => fl.xaxis.d2p(v) + fl._size.l + r.left);
+  const ys = tr.y.map(v => fl.yaxis.d2p(v) + fl._size.t + r.top);
+  return {ids: tr.customdata.map(c => String(c[0])), total: total,
+          box: [Math.min(...xs) - 8, Math.min(...ys) - 8,
+                Math.max(...xs) + 8, Math.max(...ys) + 8]};
+}"""
 
 
 @pytest.fixture
@@ -25,23 +41,67 @@ def home(tmp_path):
     return home
 
 
-def test_map_and_gap_review_in_chromium(home, dashboard_factory, page):
-    dash = dashboard_factory(home)
+def _ow(home):
+    return Groove(home, embedder=HashingEmbedder(), project=home)
 
-    page.goto(dash.url + "/fingerprint_map")
+
+def test_map_and_gap_review_in_chromium(home, dashboard_factory, page):
+    """One server (UMAP compiles numba once per process): the map, then the review."""
+    dash = dashboard_factory(home)
+    select_points_into_a_cluster(page, dash.url, home)
+    review_a_gap(page, dash.url, home)
+
+
+def select_points_into_a_cluster(page, url, home):
+    page.goto(url + "/fingerprint_map")
     wait_idle(page, 240_000)  # the first UMAP fit compiles numba
     page.get_by_role("heading", name="Fingerprint map").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     assert page.get_by_text("Showing all 80 fingerprints.").is_visible()
-    assert page.get_by_text("Anomaly clusters").first.is_visible()
+    trace = page.evaluate(_TRACE, "proposed:")
+    assert trace["total"] == 80 and len(trace["ids"]) >= 5  # every point is drawn
 
-    page.goto(dash.url + "/gaps")
+    # lasso around the proposed group (dragmode is lasso)
+    x0, y0, x1, y1 = trace["box"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)):
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
     wait_idle(page)
+    create = page.get_by_role("button", name="Create a cluster of these")
+    n = int(create.inner_text().rsplit(" ", 1)[1])
+    assert n >= len(trace["ids"])
+    with _ow(home) as g:
+        before = {c.id for c in g.user.openworld.load_clusters()}
+    create.click()
+    wait_idle(page)
+    page.get_by_text(f"Created a cluster of {n} fingerprints.").wait_for()
+    with _ow(home) as g:
+        (made,) = [c for c in g.user.openworld.load_clusters() if c.id not in before]
+    assert made.size == n and {str(h) for h in made.members} >= set(trace["ids"])
+    assert page.get_by_text(f"Cluster {len(before) + 1} · {made.id[-8:]}").first.is_visible()
+
+
+def review_a_gap(page, url, home):
+    page.goto(url + "/gaps")
+    wait_idle(page, 240_000)
     page.get_by_role("heading", name="Capability gaps").wait_for()
-    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        gap = g.user.openworld.load_gaps()[0]  # the one the review opens with
+    with _ow(home) as g:
+        ow = g.user.openworld
+        gap = ow.load_gaps()[0]  # the one the review opens with
+        fails = ow.gap_failures(gap.id)
+        (cid, n), *_ = ow.gap_clusters(gap.id)
+        number = [c.id for c in ow.load_clusters()].index(cid) + 1
     assert gap.status == GapStatus.CONFIRMED
     page.get_by_role("heading", name=gap.context_pattern).wait_for()
+    # which cluster it came from, its failures and where its contexts lie
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Cluster")
+    assert metric.inner_text().split("\n")[-1] == f"Cluster {number}"
+    sessions = len({f.session_id for f in fails})
+    page.get_by_text(f"{len(fails)} failures in {sessions} sessions.").wait_for()
+    page.get_by_text(f"{n} contexts of this gap, in red ({n} in Cluster {number})").wait_for()
+    assert page.locator(".js-plotly-plot").count() == 2  # failures over time, the map
 
     name = page.get_by_label("Your name (recorded with changes)")
     name.fill("e2e-reviewer")
@@ -62,7 +122,9 @@ def test_map_and_gap_review_in_chromium(home, dashboard_factory, page):
     text = table.inner_text()
     assert "e2e-reviewer" in text and "confirmed → in progress" in text
     assert "taken up in the sprint" in text
-    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+    assert datetime.now(UTC).strftime("%Y-%m-%d") in text  # when
+    with _ow(home) as g:
         ow = g.user.openworld
         assert ow.get_gap(gap.id).status == GapStatus.IN_PROGRESS
-        assert ow.gap_history(gap.id)[-1].who == "e2e-reviewer"
+        last = ow.gap_history(gap.id)[-1]
+        assert (last.who, last.new_status) == ("e2e-reviewer", GapStatus.IN_PROGRESS)

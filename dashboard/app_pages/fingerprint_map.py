@@ -23,10 +23,10 @@ if flash:
     st.success(flash)
 
 try:
-    tier = g.tier(tier_name)
-    ow = tier.openworld
-    frame, emb = oc.fingerprint_frame(ow)
+    ow = g.tier(tier_name).openworld
     clusters = ow.load_clusters()
+    labels = oc.cluster_labels(clusters)
+    frame, emb = oc.map_frame(g, ow, labels)
     dismissed = {d.proposal_id for d in ow.dismissed_proposals()}
     gaps_by_cluster = ow.gaps_by_cluster()
 except GrooveError as err:
@@ -46,14 +46,11 @@ st.caption(
     "similar contexts lie close together; hover for its summary."
 )
 
-proj = oc.projection(g, frame["id"].tolist(), emb)
-frame = frame.merge(proj.frame, on="id")
-
-labels = oc.cluster_labels(clusters)
-frame["cluster"] = frame["cluster_id"].map(labels).fillna(oc.UNCLUSTERED)
-
-# proposals for the fingerprints no stored cluster holds
-clustered = set(frame.loc[frame["cluster_id"].notna(), "id"])
+# proposals: HDBSCAN over the fingerprints not linked to a learning (known contexts);
+# the dense groups a stored cluster does not already hold are proposed
+membership = ow.cluster_membership()
+clustered = {str(h) for h in membership}
+known = set(frame.loc[frame["learning_id"].notna(), "id"])
 with st.sidebar:
     min_size = st.number_input(
         "Smallest proposed cluster",
@@ -67,7 +64,11 @@ try:
     proposals = [
         p
         for p in propose_clusters(
-            frame["id"].tolist(), emb, min_cluster_size=int(min_size), existing_member_ids=clustered
+            frame["id"].tolist(),
+            emb,
+            min_cluster_size=int(min_size),
+            existing_member_ids=clustered,
+            exclude_ids=known,
         )
         if p.proposal_id not in dismissed
     ]
@@ -77,9 +78,8 @@ except GrooveError as err:
 for p in proposals:
     frame.loc[frame["id"].isin(p.member_ids), "cluster"] = f"proposed: {p.label}"
 
-learning_names = ow.learning_labels(frame["learning_id"].dropna().unique())
-frame["learning"] = frame["learning_id"].map(
-    lambda i: oc.short(learning_names.get(i, i), 40) if i else "none"
+frame["learning group"], learning_note = om.learning_groups(
+    frame["learning_id"], frame.attrs["learning_names"]
 )
 
 # ---------------------------------------------------------------- the map
@@ -92,13 +92,15 @@ if info.method != "all":
     st.warning(info.description + " Selections apply to the points shown.")
 else:
     c2.caption(info.description)
+if color_by == "learning":
+    c2.caption(learning_note)
 
 event = st.plotly_chart(
     om.figure(shown, color_by),
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     key="ow_map_chart",
-    use_container_width=True,
+    width="stretch",
 )
 picked_ids = om.selected_ids(event)
 picked = frame[frame["id"].isin(picked_ids)]
@@ -113,10 +115,15 @@ else:
             columns={"summary": "context", "created_at": "seen"}
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         height=min(38 + 35 * len(picked), 300),
+        column_config={
+            "context": st.column_config.TextColumn(width="large"),
+            "seen": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
     )
     hashes = [int(h) for h in picked["hash"]]
+    in_clusters = sorted({c for h in hashes for c in membership.get(h, [])})
     a1, a2, a3 = st.columns(3)
     if a1.button(f"Create a cluster of these {len(hashes)}", key="ow_map_create", type="primary"):
         try:
@@ -142,9 +149,9 @@ else:
                 st.rerun()
             except GrooveError as err:
                 report(err)
-        if a3.button("Remove them from their clusters", key="ow_map_remove"):
+        if in_clusters and a3.button("Remove them from their clusters", key="ow_map_remove"):
             try:
-                for cid in picked["cluster_id"].dropna().unique():
+                for cid in in_clusters:
                     ow.remove_cluster_members(cid, hashes, who=reviewer)
                 st.session_state["ow_map_flash"] = "Removed the selection from its clusters."
                 st.rerun()
@@ -178,15 +185,16 @@ else:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={"created": when, "last seen": when},
     )
 
 st.subheader("Proposed clusters")
 st.caption(
-    f"HDBSCAN over the fingerprints that no stored cluster holds (at least "
-    f"{int(min_size)} close contexts; change it in the sidebar). Accept one to store it "
-    "as an anomaly cluster, or dismiss it."
+    f"HDBSCAN over the {len(frame) - len(known):,} fingerprints not linked to a learning: "
+    f"dense groups of at least {int(min_size)} close contexts (change it in the sidebar) "
+    "that no stored cluster holds yet. Accept one to store it as an anomaly cluster, or "
+    "dismiss it."
 )
 if not proposals:
     st.caption("No proposals: every dense group is already a cluster (or was dismissed).")
@@ -198,7 +206,7 @@ for i, p in enumerate(proposals):
             f"**{p.label}** · {p.size} fingerprints · membership {p.mean_probability:.2f}"
         )
         left.caption("e.g. " + oc.short(summaries.get(p.representative_id, ""), 120))
-        hashes = [int(frame.loc[frame["id"] == m, "hash"].iloc[0]) for m in p.member_ids]
+        hashes = [int(m) for m in p.member_ids]  # a fingerprint's id is its hash
         if right.button("Accept", key=f"ow_prop_accept_{i}", type="primary"):
             try:
                 made = ow.create_cluster(hashes, who=reviewer)

@@ -12,6 +12,7 @@ from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
 from dashboard.state import groove, pick_tier, report
+from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
 from groove_core.model.openworld import GapCategory, GapSeverity, GapStatus, SolutionSource
@@ -40,10 +41,13 @@ if not all_gaps:
     st.stop()
 
 labels = oc.cluster_labels(clusters)
-by_cluster = ow.gaps_by_cluster()
 gap_cluster = {
-    gid: labels[cid] for cid, gids in by_cluster.items() for gid in gids if cid in labels
+    gid: " + ".join(labels[cid].split(" · ")[0] for cid, _n in found if cid in labels)
+    for gid, found in ow.clusters_by_gap().items()
 }
+# gaps vibes-groove wrote are named "context:<hash>": show that context's summary
+named = {gp.context_hash for gp in all_gaps if gp.context_hash is not None}
+summaries = {f.hash: f.context_summary for f in ow.get_fingerprints(named)}
 
 # ---------------------------------------------------------------- list
 f1, f2, f3 = st.columns(3)
@@ -76,9 +80,9 @@ if not gaps:
     st.stop()
 _when = "YYYY-MM-DD HH:mm"
 st.dataframe(
-    og.gap_table(gaps, gap_cluster),
+    og.gap_table(gaps, gap_cluster, summaries),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     height=min(38 + 35 * len(gaps), 320),
     key="ow_gap_table",
     column_config={
@@ -93,19 +97,20 @@ st.divider()
 ids = [gp.id for gp in gaps]
 by_id = {gp.id: gp for gp in gaps}
 gap_id = st.selectbox(
-    "Review gap", ids, format_func=lambda i: og.gap_label(by_id[i]), key="ow_gap_pick"
+    "Review gap", ids, format_func=lambda i: og.gap_label(by_id[i], summaries), key="ow_gap_pick"
 )
 gap = by_id[gap_id]
 
-st.header(gap.context_pattern)
+st.header(og.gap_title(gap, summaries))
 m = st.columns(4)
 m[0].metric("Severity", gap.severity.label.title())
 m[1].metric("Status", gap.status.label.title())
 m[2].metric("Failures", gap.failure_count)
-m[3].metric("Cluster", gap_cluster.get(gap.id, "—").split(" · ")[0])
+m[3].metric("Cluster", gap_cluster.get(gap.id, "—"))
 st.caption(
-    f"Category: {gap.category.label} · first seen {gap.first_seen:%Y-%m-%d %H:%M} UTC · last seen "
-    f"{gap.last_seen:%Y-%m-%d %H:%M} UTC ({oc.ago(gap.last_seen)}) · id {gap.id}"
+    f"Category: {gap.category.label} · pattern `{gap.context_pattern}` · first seen "
+    f"{gap.first_seen:%Y-%m-%d %H:%M} UTC · last seen {gap.last_seen:%Y-%m-%d %H:%M} UTC "
+    f"({oc.ago(gap.last_seen)}) · id {gap.id}"
 )
 
 left, right = st.columns([1, 1])
@@ -163,7 +168,7 @@ with right:
             yaxis_title="failures",
             xaxis_title=None,
         )
-        st.plotly_chart(fig, use_container_width=True, key="ow_gap_failures")
+        st.plotly_chart(fig, width="stretch", key="ow_gap_failures")
         st.caption(f"{len(fails)} failures in {fdf['session'].nunique()} sessions.")
 
 # ---------------------------------------------------------------- map
@@ -173,23 +178,30 @@ if not contexts:
     st.caption("This gap is not linked to any fingerprint.")
 else:
     try:
-        frame, emb = oc.fingerprint_frame(ow)
+        frame, _emb = oc.map_frame(g, ow, labels)
     except GrooveError as err:
         report(err)
         frame = pd.DataFrame()
     if not frame.empty:
-        proj = oc.projection(g, frame["id"].tolist(), emb)
-        frame = frame.merge(proj.frame, on="id")
-        frame["cluster"] = frame["cluster_id"].map(labels).fillna(oc.UNCLUSTERED)
-        frame["learning"] = frame["learning_id"].fillna("none")
+        mine = frame["hash"].isin(contexts)
+        others, info = sample_for_plot(frame[~mine], om.MAX_POINTS, stratify_by="cluster")
         st.plotly_chart(
-            om.figure(frame, "cluster", highlight=contexts, height=420),
-            use_container_width=True,
+            om.figure(pd.concat([others, frame[mine]]), "cluster", highlight=contexts, height=420),
+            width="stretch",
             key="ow_gap_map",
         )
-        st.caption(
-            f"{len(contexts)} contexts of this gap, in red, among all {len(frame):,} fingerprints."
+        where = ", ".join(
+            f"{n} in {labels[cid].split(' · ')[0]}"
+            for cid, n in ow.gap_clusters(gap.id)
+            if cid in labels
         )
+        text = (
+            f"{int(mine.sum())} contexts of this gap, in red"
+            + (f" ({where})" if where else ", in no stored cluster")
+            + f", among the other fingerprints: {info.description[0].lower()}"
+            + info.description[1:]
+        )
+        (st.warning if info.method != "all" else st.caption)(text)
 
 # ---------------------------------------------------------------- solutions
 st.subheader("Suggested solutions")
@@ -200,7 +212,7 @@ st.caption(
 edited = st.data_editor(
     og.solutions_frame(gap.suggested_solutions),
     num_rows="dynamic",
-    use_container_width=True,
+    width="stretch",
     hide_index=True,
     key=f"ow_sol_{gap.id}",
     column_config={

@@ -39,7 +39,7 @@ if not counts:
     st.stop()
 
 types = list(EVENT_TYPES) + sorted(set(counts) - set(EVENT_TYPES))
-c1, c2, c3 = st.columns([3, 2, 1])
+c1, c2, c3 = st.columns([2, 3, 1])
 chosen = c1.multiselect(
     "Types",
     types,
@@ -87,12 +87,12 @@ fig.update_layout(
     yaxis_title="events",
     xaxis_title=None,
 )
-st.plotly_chart(fig, use_container_width=True, key="ow_ev_timeline")
+st.plotly_chart(fig, width="stretch", key="ow_ev_timeline")
 
 sel = st.dataframe(
     df[["time", "type", "what"]],
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     height=420,
     on_select="rerun",
     selection_mode="single-row",

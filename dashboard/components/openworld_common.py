@@ -5,7 +5,10 @@ and in memory, with progress while it runs) and the cluster labels."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from datetime import UTC, datetime
 
 import numpy as np
@@ -17,8 +20,9 @@ from groove_core.embed import DIM
 from groove_core.store.learnings import current_user
 
 SIMULATE_HINT = (
-    "From a terminal: `groove simulate openworld` fills a tier with synthetic open-world "
-    "data (marked synthetic, removable with `--remove`)."
+    "From a terminal: `groove simulate --part openworld --corpus <folder of rule files>` "
+    "fills a tier with synthetic open-world data (marked synthetic; "
+    "`groove simulate --part openworld --remove` takes it out again)."
 )
 UNCLUSTERED = "unclustered"
 
@@ -59,7 +63,8 @@ def fingerprint_frame(ow) -> tuple[pd.DataFrame, np.ndarray]:
 
 def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
     """The 2-D UMAP projection of these fingerprints: from memory, from the disk cache, or
-    computed with a progress bar (the first run compiles numba, about 30-60 s)."""
+    computed while a progress bar shows the stage, UMAP's epochs and the time taken (the
+    first run compiles numba, about 30-60 s)."""
     key = projection_key(ids, emb)
     with _LOCK:
         if key in _PROJ:
@@ -77,11 +82,21 @@ def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
                 "The result is kept, so this happens once per set of fingerprints."
             )
             bar = st.progress(0.0, text="starting")
-
-            def step(stage: str, fraction: float) -> None:
-                bar.progress(fraction, text=stage)
-
-            proj = project(ids, emb, cache=cache, progress=step)
+            seen = {"stage": "starting", "fraction": 0.0}  # written by the worker thread
+            start = time.monotonic()
+            with ThreadPoolExecutor(1) as pool:
+                job = pool.submit(
+                    project,
+                    ids,
+                    emb,
+                    cache=cache,
+                    progress=lambda stage, fraction: seen.update(stage=stage, fraction=fraction),
+                )
+                while not job.done():
+                    took = time.monotonic() - start
+                    bar.progress(seen["fraction"], text=f"{seen['stage']} · {took:.0f} s")
+                    wait_for([job], timeout=0.5)
+                proj = job.result()
             how = {
                 "umap": "fitted",
                 "transform": "new points placed into the earlier map",
@@ -89,7 +104,8 @@ def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
                 "trivial": "too few points for UMAP",
             }
             status.update(
-                label=f"Projected {len(ids):,} fingerprints ({how.get(proj.method, proj.method)})",
+                label=f"Projected {len(ids):,} fingerprints ({how.get(proj.method, proj.method)}) "
+                f"in {time.monotonic() - start:.0f} s",
                 state="complete",
                 expanded=False,
             )
@@ -98,6 +114,22 @@ def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
         while len(_PROJ) > 4:
             _PROJ.popitem(last=False)
     return proj
+
+
+def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`fingerprint_frame` with each fingerprint's place on the map (``x``, ``y``),
+    its cluster label (``cluster``) and the name of its learning (``learning``)."""
+    frame, emb = fingerprint_frame(ow)
+    if frame.empty:
+        return frame, emb
+    frame = frame.merge(projection(g, frame["id"].tolist(), emb).frame, on="id")
+    frame["cluster"] = frame["cluster_id"].map(labels).fillna(UNCLUSTERED)
+    names = ow.learning_labels(frame["learning_id"].dropna().unique())
+    frame["learning"] = frame["learning_id"].map(
+        lambda i: short(names.get(i, i).replace("**", ""), 60) if pd.notna(i) else "none"
+    )
+    frame.attrs["learning_names"] = names
+    return frame, emb
 
 
 def cluster_labels(clusters) -> dict[str, str]:

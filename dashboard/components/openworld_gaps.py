@@ -25,21 +25,28 @@ _BY_LABEL = {v: k for k, v in ACTIONS.items()}
 SOLUTION_COLUMNS = ["action", "text", "category", "learning id", "source", "confidence", "applied"]
 
 
-def gap_label(gap) -> str:
+def gap_title(gap, summaries: dict[int, str]) -> str:
+    """What a gap is about: its context pattern, or for a ``context:<hash>`` pattern (as
+    vibes-groove names gaps) the summary of that context when it is a known fingerprint."""
+    h = gap.context_hash
+    return summaries.get(h, gap.context_pattern) if h is not None else gap.context_pattern
+
+
+def gap_label(gap, summaries: dict[int, str]) -> str:
     return (
-        f"[{gap.severity.label}] {short(gap.context_pattern, 60)} · {gap.status.label} "
+        f"[{gap.severity.label}] {short(gap_title(gap, summaries), 60)} · {gap.status.label} "
         f"· {gap.id[-8:]}"
     )
 
 
-def gap_table(gaps, clusters_of: dict[str, str]) -> pd.DataFrame:
+def gap_table(gaps, clusters_of: dict[str, str], summaries: dict[int, str]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "severity": g.severity.label,
                 "status": g.status.label,
                 "category": g.category.label,
-                "context": g.context_pattern,
+                "context": gap_title(g, summaries),
                 "failures": g.failure_count,
                 "cluster": clusters_of.get(g.id, "—"),
                 "first seen": g.first_seen,
