@@ -73,11 +73,11 @@ def learnings_frame(
             h = hits[i]
             row["score"] = h.score
             if h.mode != "fulltext":
-                row["semantic rank"] = _rank(h.semantic_rank)
-                row["semantic score"] = _score(h.semantic_score)
+                row["semantic rank"] = h.semantic_rank
+                row["semantic score"] = h.semantic_score
             if h.mode != "semantic":
-                row["text rank"] = _rank(h.text_rank)
-                row["text score"] = _score(h.text_score)
+                row["text rank"] = h.text_rank
+                row["text score"] = h.text_score
         row.update(
             {
                 "category": lr.category.value.replace("_", " "),
@@ -92,15 +92,6 @@ def learnings_frame(
             row["tier"] = lr.tier
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _rank(rank: int | None) -> str:
-    """A leg's rank as text: the leg may not have returned the learning at all."""
-    return "—" if rank is None else f"#{rank}"
-
-
-def _score(score: float | None) -> str:
-    return "—" if score is None else f"{score:.3f}"
 
 
 TABLE_CONFIG = {
@@ -120,11 +111,15 @@ TABLE_CONFIG = {
         help="Cosine similarity (semantic), BM25 (full-text) or reciprocal-rank-fusion "
         "sum (hybrid)",
     ),
-    "semantic rank": st.column_config.NumberColumn("Sem. rank", help="Rank in the semantic leg"),
+    "semantic rank": st.column_config.NumberColumn(
+        "Sem. rank", format="#%d", help="Rank in the semantic leg (blank: not returned by it)"
+    ),
     "semantic score": st.column_config.NumberColumn(
         "Sem. score", format="%.3f", help="Cosine similarity to the query"
     ),
-    "text rank": st.column_config.NumberColumn("Text rank", help="Rank in the full-text leg"),
+    "text rank": st.column_config.NumberColumn(
+        "Text rank", format="#%d", help="Rank in the full-text leg (blank: not returned by it)"
+    ),
     "text score": st.column_config.NumberColumn(
         "Text score", format="%.3f", help="BM25 score of the full-text leg"
     ),

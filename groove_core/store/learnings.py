@@ -28,6 +28,7 @@ from groove_core.store.rows import (
     LEARNING_COLS,
     LEARNING_HEAD,
     LEARNING_KEYED,
+    USAGE_COLS,
     USAGE_HEAD,
     USAGE_KEYED,
     learning_to_row,
@@ -482,27 +483,7 @@ class LearningStore:
             raise NotFoundError(f"no deletion of learning {learning_id} is recorded")
         snap = edits[-1].before or {}
         learning = Learning.from_json(snap["learning"])
-        stats = row_to_usage(
-            dict(
-                zip(
-                    [
-                        c
-                        for c in (
-                            "learning_id",
-                            "times_injected",
-                            "times_helpful",
-                            "times_ignored",
-                            "times_contradicted",
-                            "last_used",
-                            "confidence_alpha",
-                            "confidence_beta",
-                        )
-                    ],
-                    snap["usage"],
-                    strict=True,
-                )
-            )
-        )
+        stats = row_to_usage(dict(zip(USAGE_COLS, snap["usage"], strict=True)))
         self.store_many([learning], who=who, action="restored", usage={learning.id: stats})
         for rel in snap.get("relations", []):
             relation = LearningRelation.from_json(rel)
