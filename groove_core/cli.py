@@ -59,7 +59,12 @@ _state: dict = {}
 
 @app.callback()
 def main(home: HomeOpt = None) -> None:
-    """Options that apply to every command."""
+    """Options that apply to every command (``--home`` may also follow the command)."""
+    _use_home(home)
+
+
+def _use_home(home: Path | None) -> None:
+    """Make ``home`` the groove home of this run (``--home`` before or after a command)."""
     if home is not None:
         os.environ["GROOVE_HOME"] = str(Path(home).expanduser().resolve())
 
@@ -114,8 +119,9 @@ def _table(rows: list[dict], columns: list[str], title: str | None = None) -> No
 
 # ---------------------------------------------------------------- commands
 @app.command()
-def status(json_out: JsonOpt = False) -> None:
+def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
     """Show the home, each tier's engine, schema version and number of learnings."""
+    _use_home(home)
 
     def body():
         from groove_core.store import migrations
@@ -175,8 +181,10 @@ def import_(
         bool, typer.Option("--skip-bad", help="import the good files and list the malformed ones")
     ] = False,
     json_out: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """Import rule files or a groove export; importing the same files again adds nothing."""
+    _use_home(home)
 
     def body():
         from groove_core.io.importer import import_paths
@@ -221,8 +229,10 @@ def import_(
 def export(
     file: Annotated[Path, typer.Argument(help="where to write the GrooveExport JSON")],
     tier: TierOpt = "user",
+    home: HomeOpt = None,
 ) -> None:
     """Export a tier (learnings with usage stats, params, relations) as GrooveExport JSON."""
+    _use_home(home)
 
     def body():
         from groove_core.io.export import export_file
@@ -260,8 +270,10 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     json_out: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """List learnings, one page at a time."""
+    _use_home(home)
 
     def body():
         g = _groove()
@@ -293,8 +305,10 @@ def search(
     tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "user",
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
     json_out: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """Search learnings by meaning, by words, or both (reciprocal rank fusion)."""
+    _use_home(home)
 
     def body():
         g = _groove()
@@ -319,8 +333,10 @@ def show(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "all",
     json_out: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """Show one learning with its usage stats, relations and history."""
+    _use_home(home)
 
     def body():
         from groove_core.errors import NotFoundError
@@ -398,8 +414,10 @@ def edit(
     category: Annotated[str | None, typer.Option(help="new category")] = None,
     scope: Annotated[str | None, typer.Option(help="new scope")] = None,
     tier: TierOpt = "user",
+    home: HomeOpt = None,
 ) -> None:
     """Edit a learning (recorded in its history; visible to the next search)."""
+    _use_home(home)
 
     def body():
         if description is None and insight is None and category is None and scope is None:
@@ -420,8 +438,10 @@ def delete(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: TierOpt = "user",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    home: HomeOpt = None,
 ) -> None:
     """Delete a learning with its usage stats, embedding and relations (undo: restore)."""
+    _use_home(home)
 
     def body():
         t = _groove().tier(tier)
@@ -437,9 +457,10 @@ def delete(
 
 
 @app.command()
-def reembed(tier: TierOpt = "user") -> None:
+def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
     """Embed the learnings that have no embedding (e.g. written by another program), so
     semantic and hybrid search find them."""
+    _use_home(home)
 
     def body():
         t = _groove().tier(tier)
@@ -466,8 +487,10 @@ def reembed(tier: TierOpt = "user") -> None:
 def restore(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: TierOpt = "user",
+    home: HomeOpt = None,
 ) -> None:
     """Undo the deletion of a learning."""
+    _use_home(home)
 
     def body():
         t = _groove().tier(tier)
@@ -481,8 +504,10 @@ def restore(
 def promote(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     to: Annotated[str, typer.Option("--to", help="target tier")],
+    home: HomeOpt = None,
 ) -> None:
     """Copy a learning to another tier (its source becomes Promoted)."""
+    _use_home(home)
 
     def body():
         g = _groove()
@@ -499,8 +524,10 @@ def migrate(
     to: Annotated[int | None, typer.Option("--to", help="target schema version")] = None,
     tier: TierOpt = "user",
     json_out: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """Show or change a tier's schema version (down only for groove's own versions)."""
+    _use_home(home)
 
     def body():
         from groove_core.config import Config, home_dir
@@ -577,8 +604,7 @@ def simulate(
     --remove deletes it again and restores usage stats, confidences and
     parameters exactly.
     """
-    if home is not None:
-        main(home)
+    _use_home(home)
 
     def body():
         from groove_core import simulate as sim
@@ -631,23 +657,25 @@ def simulate(
 def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
     address: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    home: HomeOpt = None,
 ) -> None:
     """Open the dashboard (Streamlit) on the groove home; its project tier and import offer
     are those of the project you start it in."""
+    _use_home(home)
     from groove_core.config import home_dir
     from groove_core.tiers import find_project_root
 
-    home = home_dir(os.environ.get("GROOVE_HOME"))
+    chosen = home_dir(os.environ.get("GROOVE_HOME"))
     project = find_project_root()
     app_file = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     env = {
         **os.environ,
-        "GROOVE_HOME": str(home),
+        "GROOVE_HOME": str(chosen),
         "GROOVE_PROJECT": str(project),
         "HF_HUB_OFFLINE": "1",
     }
     out.print(
-        f"groove dashboard on http://{address}:{port} (home: {home}, project: {project}); "
+        f"groove dashboard on http://{address}:{port} (home: {chosen}, project: {project}); "
         "Ctrl+C stops it"
     )
     cmd = [

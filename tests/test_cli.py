@@ -177,3 +177,6 @@ def test_home_option_overrides_the_environment(cli, tmp_path):
     assert (tmp_path / "other" / "user.db").exists()
     status = json.loads(cli("--home", tmp_path / "other", "status", "--json").stdout)
     assert status["tiers"][0]["learnings"] == 3
+    after = json.loads(cli("list", "--json", "--home", tmp_path / "other").stdout)
+    assert len(after) == 3  # --home may follow the command too
+    assert json.loads(cli("list", "--json", "--home", tmp_path / "third").stdout) == []
