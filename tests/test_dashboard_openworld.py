@@ -188,21 +188,43 @@ def test_gap_named_by_vibes_groove_shows_its_context(app, home):
 
 
 def test_gaps_page_solutions_edit(app, home):
-    from groove_core.model.openworld import SolutionAction, SuggestedSolution
-
+    """Edit one solution's text, add a row and delete one in the editor, then save: the
+    gap holds exactly the edited list, and the change is in its history."""
     ow = _ow(home)
-    gap = ow.load_gaps()[0]
+    gap = next(g for g in ow.load_gaps() if len(g.suggested_solutions) == 2)
     at = app("gaps.py")
     at.selectbox(key="ow_gap_pick").set_value(gap.id).run()
-    at.button(key="ow_sol_save").click().run()  # saving unchanged rows keeps them
+    at.session_state[f"ow_sol_{gap.id}"] = {
+        "edited_rows": {0: {"text": "Roll back with helm rollback --wait", "confidence": 0.9}},
+        "added_rows": [{"action": "ask a person", "text": "Who owns the chart?"}],
+        "deleted_rows": [1],
+    }
+    at.sidebar.text_input(key="ow_who").input("editor-y")
+    at.button(key="ow_sol_save").click().run()
     assert not at.exception
-    assert ow.get_gap(gap.id).suggested_solutions == gap.suggested_solutions
-    assert ow.gap_history(gap.id)[-1].action == "solutions"
-    # the editor's rows convert both ways
-    from dashboard.components import openworld_gaps as og
+    saved = ow.get_gap(gap.id).suggested_solutions
+    assert [(s.action.kind, s.action.text, s.confidence) for s in saved] == [
+        ("CreateLearning", "Roll back with helm rollback --wait", 0.9),
+        ("RequestHumanInput", "Who owns the chart?", 0.5),
+    ]
+    assert saved[0].action.data["category"] == gap.suggested_solutions[0].action.data["category"]
+    last = ow.gap_history(gap.id)[-1]
+    assert (last.action, last.who, last.note) == (
+        "solutions",
+        "editor-y",
+        "solutions edited (2 -> 2)",
+    )
+    assert any("Saved 2 suggested solutions." in s for s in _texts(at.success))
 
-    sols = (SuggestedSolution(SolutionAction.request_human_input("why?")),)
-    assert og.solutions_from_frame(og.solutions_frame(sols)) == list(sols)
+    # a row the model cannot take is refused with its row number, and nothing changes
+    at.session_state[f"ow_sol_{gap.id}"] = {
+        "edited_rows": {},
+        "added_rows": [{"action": "modify learning", "text": "x", "learning id": "nope"}],
+        "deleted_rows": [],
+    }
+    at.button(key="ow_sol_save").click().run()
+    assert any(e.value.startswith("solution row 3:") for e in at.error)
+    assert ow.get_gap(gap.id).suggested_solutions == saved
 
 
 def test_novelty_page_filters(app, home):

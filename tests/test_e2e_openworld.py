@@ -1,5 +1,6 @@
 """End to end in Chromium: the fingerprint map shows every fingerprint, a lasso around a
-proposed group makes it an anomaly cluster; the gap review shows a gap's cluster and
+proposed group makes it an anomaly cluster and one around another adds it to that
+cluster; the gap review shows a gap's cluster and
 failures, and a status change is recorded with who and when, still shown after a reload."""
 
 from __future__ import annotations
@@ -61,14 +62,7 @@ def select_points_into_a_cluster(page, url, home):
     trace = page.evaluate(_TRACE, "proposed:")
     assert trace["total"] == 80 and len(trace["ids"]) >= 5  # every point is drawn
 
-    # lasso around the proposed group (dragmode is lasso)
-    x0, y0, x1, y1 = trace["box"]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)):
-        page.mouse.move(x, y, steps=6)
-    page.mouse.up()
-    wait_idle(page)
+    lasso(page, trace["box"])
     create = page.get_by_role("button", name="Create a cluster of these")
     n = int(create.inner_text().rsplit(" ", 1)[1])
     assert n >= len(trace["ids"])
@@ -80,7 +74,38 @@ def select_points_into_a_cluster(page, url, home):
     with _ow(home) as g:
         (made,) = [c for c in g.user.openworld.load_clusters() if c.id not in before]
     assert made.size == n and {str(h) for h in made.members} >= set(trace["ids"])
-    assert page.get_by_text(f"Cluster {len(before) + 1} · {made.id[-8:]}").first.is_visible()
+    label = f"Cluster {len(before) + 1} · {made.id[-8:]}"
+    page.locator(".legendtext", has_text=label).wait_for()  # a colour of its own on the map
+
+    # the other proposed group: added to that cluster
+    trace = page.evaluate(_TRACE, "proposed:")
+    lasso(page, trace["box"])
+    add = page.get_by_role("button", name="Add them to this cluster")
+    add.wait_for()
+    combo = page.get_by_role("combobox", name="Add to cluster")
+    combo.click()
+    if not page.get_by_role("option").count():
+        combo.press("ArrowDown")  # open the list if the click only focused it
+    page.get_by_role("option", name=label).click()
+    wait_idle(page)
+    add.click()
+    wait_idle(page)
+    with _ow(home) as g:
+        grown = g.user.openworld.get_cluster(made.id)
+    assert set(made.members) < set(grown.members)
+    assert {str(h) for h in grown.members} >= set(trace["ids"])
+    page.get_by_text(f"{label} now has {grown.size} fingerprints.").wait_for()
+
+
+def lasso(page, box) -> None:
+    """Draw a lasso around a box on the map (its drag mode is lasso)."""
+    x0, y0, x1, y1 = box
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)):
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    wait_idle(page)
 
 
 def review_a_gap(page, url, home):

@@ -134,7 +134,7 @@ else:
             report(err)
     if clusters:
         target = a2.selectbox(
-            "Cluster",
+            "Add to cluster",
             [c.id for c in clusters],
             format_func=labels.get,
             key="ow_map_target",
