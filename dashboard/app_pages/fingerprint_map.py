@@ -10,7 +10,6 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_map as om
 from dashboard.state import groove, pick_tier, report
-from groove_core.analysis.clustering import propose_clusters
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 
@@ -56,20 +55,15 @@ with st.sidebar:
         "Smallest proposed cluster",
         3,
         500,
-        max(5, round(0.03 * len(frame))),
+        min(50, max(5, round(0.03 * len(frame)))),
         key="ow_map_min_size",
-        help="HDBSCAN's min_cluster_size: the fewest close contexts that make a proposal.",
+        help="HDBSCAN's min_cluster_size: the fewest close contexts that make a proposal "
+        "(default: 3 % of the fingerprints, from 5 to 50). Smaller finds tighter groups.",
     )
 try:
     proposals = [
         p
-        for p in propose_clusters(
-            frame["id"].tolist(),
-            emb,
-            min_cluster_size=int(min_size),
-            existing_member_ids=clustered,
-            exclude_ids=known,
-        )
+        for p in oc.proposals(frame, emb, int(min_size), clustered, known)
         if p.proposal_id not in dismissed
     ]
 except GrooveError as err:

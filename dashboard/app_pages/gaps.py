@@ -15,7 +15,13 @@ from dashboard.state import groove, pick_tier, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
-from groove_core.model.openworld import GapCategory, GapSeverity, GapStatus, SolutionSource
+from groove_core.model.openworld import (
+    FailureType,
+    GapCategory,
+    GapSeverity,
+    GapStatus,
+    SolutionSource,
+)
 
 st.title("Capability gaps")
 g = groove()
@@ -160,7 +166,16 @@ with right:
                 "session": [f.session_id for f in fails],
             }
         )
-        fig = px.histogram(fdf, x="time", color="type", nbins=30, height=300)
+        kinds = [t.label for t in FailureType]  # the same colour for a type on every gap
+        fig = px.histogram(
+            fdf,
+            x="time",
+            color="type",
+            nbins=30,
+            height=300,
+            category_orders={"type": kinds},
+            color_discrete_map=dict(zip(kinds, px.colors.qualitative.Bold, strict=False)),
+        )
         fig.update_layout(
             margin={"l": 10, "r": 10, "t": 10, "b": 10},
             bargap=0.1,

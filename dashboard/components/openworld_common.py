@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from groove_core.analysis.clustering import ClusterProposal, propose_clusters
 from groove_core.analysis.projection import Projection, ProjectionCache, project, projection_key
 from groove_core.embed import DIM
 from groove_core.store.learnings import current_user
@@ -27,6 +28,7 @@ SIMULATE_HINT = (
 UNCLUSTERED = "unclustered"
 
 _PROJ: OrderedDict[str, Projection] = OrderedDict()
+_PROPOSALS: OrderedDict[tuple, list[ClusterProposal]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -122,7 +124,9 @@ def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
     frame, emb = fingerprint_frame(ow)
     if frame.empty:
         return frame, emb
-    frame = frame.merge(projection(g, frame["id"].tolist(), emb).frame, on="id")
+    proj = projection(g, frame["id"].tolist(), emb)
+    frame = frame.merge(proj.frame, on="id")
+    frame.attrs["projection_key"] = proj.key
     frame["cluster"] = frame["cluster_id"].map(labels).fillna(UNCLUSTERED)
     names = ow.learning_labels(frame["learning_id"].dropna().unique())
     frame["learning"] = frame["learning_id"].map(
@@ -130,6 +134,39 @@ def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
     )
     frame.attrs["learning_names"] = names
     return frame, emb
+
+
+def proposals(
+    frame: pd.DataFrame,
+    emb: np.ndarray,
+    min_size: int,
+    existing: set[str],
+    exclude: set[str],
+) -> list[ClusterProposal]:
+    """HDBSCAN proposals (:func:`propose_clusters`) for a :func:`map_frame`, kept in memory
+    for the same fingerprints and arguments: the map page reruns on every click."""
+    key = (
+        frame.attrs["projection_key"],
+        int(min_size),
+        frozenset(existing),
+        frozenset(exclude),
+    )
+    with _LOCK:
+        if key in _PROPOSALS:
+            _PROPOSALS.move_to_end(key)
+            return _PROPOSALS[key]
+    found = propose_clusters(
+        frame["id"].tolist(),
+        emb,
+        min_cluster_size=int(min_size),
+        existing_member_ids=existing,
+        exclude_ids=exclude,
+    )
+    with _LOCK:
+        _PROPOSALS[key] = found
+        while len(_PROPOSALS) > 8:
+            _PROPOSALS.popitem(last=False)
+    return found
 
 
 def cluster_labels(clusters) -> dict[str, str]:

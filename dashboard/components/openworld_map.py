@@ -75,13 +75,16 @@ def figure(
     data["hover"] = data["summary"].map(_hover_text)
     data["when"] = data["created_at"].dt.strftime("%Y-%m-%d %H:%M UTC")
     data["learning_text"] = data["learning"].map(lambda s: html.escape(str(s)))
+    webgl = len(data) > 2000
+    mask = data["hash"].isin(highlight or ())
+    sel, data = data[mask], data[~mask]  # highlighted points are drawn once, on top
     custom = ["id", "hover", "cluster", "learning_text", "when"]
     common = dict(
         x="x",
         y="y",
         custom_data=custom,
         height=height,
-        render_mode="webgl" if len(data) > 2000 else "auto",
+        render_mode="webgl" if webgl else "auto",
     )
     if color_by == "time":
         data["days ago"] = (
@@ -95,18 +98,18 @@ def figure(
             data[col].unique(),
             key=lambda v: (v in muted, str(v).startswith("proposed"), str(v)),
         )
-        palette = px.colors.qualitative.Bold + px.colors.qualitative.Pastel
+        palette = px.colors.qualitative.Bold[:-1] + px.colors.qualitative.Vivid[:-1]  # no greys
         cmap = {v: muted.get(v, palette[i % len(palette)]) for i, v in enumerate(order)}
         fig = px.scatter(
             data, color=col, category_orders={col: order}, color_discrete_map=cmap, **common
         )
     fig.update_traces(marker={"size": 7, "opacity": 0.85}, hovertemplate=_HOVER)
     if highlight:
-        mask = data["hash"].isin(highlight)
         fig.update_traces(marker={"opacity": 0.25})
-        sel = data[mask]
+        # the same renderer as the points below it (WebGL above 2,000 points)
+        scatter = go.Scattergl if webgl else go.Scatter
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=sel["x"],
                 y=sel["y"],
                 mode="markers",
