@@ -33,8 +33,14 @@ def test_every_public_class_and_function_has_a_docstring():
 
 def test_the_public_methods_of_the_stores_are_documented():
     missing = []
-    for name in ("Groove", "LearningStore", "SearchStore", "ParamStore", "AttributionStore",
-                 "OpenWorldStore"):
+    for name in (
+        "Groove",
+        "LearningStore",
+        "SearchStore",
+        "ParamStore",
+        "AttributionStore",
+        "OpenWorldStore",
+    ):
         cls = getattr(groove_core, name)
         for attr, member in vars(cls).items():
             if attr.startswith("_") or not callable(member):

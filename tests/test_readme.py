@@ -37,4 +37,4 @@ def test_the_console_script_and_the_dashboard_entry_exist():
     pyproject = (REPO / "pyproject.toml").read_text()
     assert 'groove = "groove_core.cli:app"' in pyproject
     assert (REPO / "dashboard" / "streamlit_app.py").is_file()
-    assert 'torch==2.13.0' in pyproject, "an unpinned torch pulls gigabytes of CUDA packages"
+    assert "torch==2.13.0" in pyproject, "an unpinned torch pulls gigabytes of CUDA packages"
