@@ -144,6 +144,7 @@ def test_gaps_page_status_change_is_recorded(app, home):
         GapStatus.CONFIRMED,
     )
     assert any("reviewer-x moved the gap" in s for s in _texts(at.success))
+    assert at.text_input(key="ow_gap_note").value == ""  # not carried to the next change
     assert "reviewer-x" in at.table[0].value["who"].tolist()
     # filters
     at.multiselect(key="ow_gap_status").set_value(["resolved"]).run()

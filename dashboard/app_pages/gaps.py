@@ -123,6 +123,8 @@ left, right = st.columns([1, 1])
 with left:
     st.subheader("Review")
     nxt = gap.status.next_statuses()
+    if st.session_state.pop("ow_gap_recorded", False):
+        st.session_state["ow_gap_note"] = ""  # a note belongs to the change it was made with
     with st.form("ow_gap_status_form", border=True):
         st.markdown(f"Currently **{gap.status.label}**. Move it to:")
         target = st.radio(
@@ -140,6 +142,7 @@ with left:
                 st.session_state["ow_gap_flash"] = (
                     f"{ch.who} moved the gap from {ch.old_status.label} to {ch.new_status.label}."
                 )
+                st.session_state["ow_gap_recorded"] = True
                 st.rerun()
             except GrooveError as err:
                 report(err)
