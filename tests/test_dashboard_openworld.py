@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
@@ -64,6 +67,13 @@ def _ow(home):
 
 def _texts(elements) -> list[str]:
     return [e.value for e in elements]
+
+
+def _values(array) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array ``{"dtype", "bdata"}`` (base64)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
 
 
 def test_fingerprint_map_page(app, home, monkeypatch):
@@ -235,6 +245,18 @@ def test_novelty_page_filters(app, home):
     at = app("novelty.py")
     assert at.title[0].value == "Novelty events"
     assert len(at.dataframe[0].value) == len(events) > 20  # the last 30 days: all of them
+    assert f"{len(events)} events of these types in this window; the list shows all of them." in (
+        _texts(at.caption)
+    )
+    # the list is limited, the timeline still counts every event in the window
+    at.number_input(key="ow_ev_limit").set_value(10).run()
+    assert len(at.dataframe[0].value) == 10
+    assert f"{len(events)} events of these types in this window; the list shows the newest 10." in (
+        _texts(at.caption)
+    )
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert sum(_values(trace["y"]).sum() for trace in spec["data"]) == len(events)
+    at.number_input(key="ow_ev_limit").set_value(200).run()
     at.segmented_control(key="ow_ev_window").set_value("24 h").run()
     day = datetime.now(UTC) - timedelta(days=1)
     recent = [e for e in events if e.timestamp >= day]

@@ -335,6 +335,15 @@ def test_events_since_limit_and_types(ow, store):
         "GapStatusChanged": {"gap_id": gap.id, "old": "Detected", "new": "Confirmed"}
     }
     assert ow.event_type_counts() == {"novelty_detected": 4, "gap_status_changed": 1}
+    # counted per bucket over every event, not over a page of them
+    assert ow.event_timeline(T0, bucket_seconds=7200) == [
+        (T0, "novelty_detected", 2),
+        (T0 + timedelta(hours=2), "novelty_detected", 2),
+        (T0 + timedelta(hours=10), "gap_status_changed", 1),
+    ]
+    assert ow.event_timeline(T0 + timedelta(hours=1), event_types=["novelty_detected"]) == [
+        (T0.replace(hour=0), "novelty_detected", 3)  # the UTC day
+    ]
 
 
 def test_dismissed_proposals(ow):

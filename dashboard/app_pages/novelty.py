@@ -55,21 +55,35 @@ since = datetime.now(UTC) - span if span else None
 if not chosen:
     st.warning("Choose at least one event type.")
     st.stop()
+bucket = 3600 if span is not None and span <= timedelta(days=1) else 86400
 try:
     events = ow.load_novelty_events(since, int(limit), event_types=chosen)
+    timeline = ow.event_timeline(since, event_types=chosen, bucket_seconds=bucket)
 except GrooveError as err:
     report(err)
     st.stop()
 
-total = sum(counts.get(t, 0) for t in chosen)
+in_window = sum(n for _, _, n in timeline)
 st.caption(
-    f"{len(events):,} events shown"
-    + (f" (the newest {int(limit):,})" if len(events) == int(limit) else "")
-    + f"; {total:,} of these types in the tier."
+    f"{in_window:,} events of these types in this window; the list shows "
+    + (f"the newest {len(events):,}." if len(events) < in_window else "all of them.")
 )
 if not events:
     st.info("No event of these types in this time window.")
     st.stop()
+
+per = pd.DataFrame(timeline, columns=["time", "type", "events"])
+per["type"] = per["type"].str.replace("_", " ")
+fig = px.bar(per, x="time", y="events", color="type", height=220)
+fig.update_traces(xperiod=bucket * 1000, xperiodalignment="start")
+fig.update_layout(
+    margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    bargap=0.1,
+    legend={"title": None},
+    yaxis_title=f"events per {'hour' if bucket == 3600 else 'day'}",
+    xaxis_title=None,
+)
+st.plotly_chart(fig, width="stretch", key="ow_ev_timeline")
 
 df = pd.DataFrame(
     {
@@ -79,16 +93,6 @@ df = pd.DataFrame(
         "id": [e.id for e in events],
     }
 )
-fig = px.histogram(df, x="time", color="type", nbins=40, height=220)
-fig.update_layout(
-    margin={"l": 10, "r": 10, "t": 10, "b": 10},
-    bargap=0.1,
-    legend={"title": None},
-    yaxis_title="events",
-    xaxis_title=None,
-)
-st.plotly_chart(fig, width="stretch", key="ow_ev_timeline")
-
 sel = st.dataframe(
     df[["time", "type", "what"]],
     hide_index=True,

@@ -1072,6 +1072,37 @@ class OpenWorldStore:
         )
         return [_row_to_event(r) for r in res.dicts()]
 
+    def event_timeline(
+        self,
+        since: datetime | None = None,
+        *,
+        until: datetime | None = None,
+        event_types: Iterable[str] | None = None,
+        bucket_seconds: int = 86400,
+    ) -> list[tuple[datetime, str, int]]:
+        """How many events of each type fell in each ``bucket_seconds`` window (UTC,
+        aligned to the Unix epoch) at or after ``since``: ``(bucket start, event_type,
+        count)``, oldest first. Counted in Cozo over every matching event, not a page."""
+        self._readable()
+        bucket = int(bucket_seconds)
+        if bucket < 1:
+            raise ValidationError("bucket_seconds must be >= 1")
+        conds = ["timestamp >= $since"]
+        params: dict[str, Any] = {"since": to_unix(since) if since else -(2**62), "b": bucket}
+        if until is not None:
+            conds.append("timestamp < $until")
+            params["until"] = to_unix(until)
+        if event_types is not None:
+            conds.append("is_in(event_type, $types)")
+            params["types"] = [str(t) for t in event_types]
+        res = self.db.run(
+            f"?[start, event_type, count(id)] := *novelty_event{{{_EV_COLS}}}, "
+            f"{', '.join(conds)}, start = $b * floor(timestamp / $b) :order start, event_type",
+            params,
+            read_only=True,
+        )
+        return [(from_unix(int(t)), k, int(n)) for t, k, n in res.rows]
+
     def event_type_counts(self) -> dict[str, int]:
         self._readable()
         res = self.db.run(
