@@ -374,8 +374,10 @@ def test_migration_6_rolls_back_to_5_and_forward_again(vibes_tier, tmp_path, emb
         db = g.user.db
         migrations.migrate(db, 5)
         assert "gap_history" not in db.relations() and "gap_context" not in db.relations()
-        migrations.migrate(db, 6)
+        migrations.migrate(db, 6)  # now from groove's own shape: only the gap contexts
         assert "gap_history" in db.relations()
+        assert len(db.run("?[g, h] := *gap_context{gap_id: g, context_hash: h}").rows) == 2
+        assert not [r for r in db.relations() if r.startswith("m006_stage")]
         g.user.openworld.refresh()
         check_every_row(g.user.openworld)
 
