@@ -32,6 +32,24 @@ _PROPOSALS: OrderedDict[tuple, list[ClusterProposal]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
+def _recall(memory: OrderedDict, key):
+    """A value kept in this server's memory (most recently used last), or None."""
+    with _LOCK:
+        if key in memory:
+            memory.move_to_end(key)
+            return memory[key]
+    return None
+
+
+def _keep(memory: OrderedDict, key, value, size: int):
+    """Keep ``value`` under ``key``, dropping the least recently used beyond ``size``."""
+    with _LOCK:
+        memory[key] = value
+        while len(memory) > size:
+            memory.popitem(last=False)
+    return value
+
+
 def who() -> str:
     """The reviewer's name (sidebar), recorded with every change."""
     if "ow_who" not in st.session_state:
@@ -68,10 +86,8 @@ def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
     computed while a progress bar shows the stage, UMAP's epochs and the time taken (the
     first run compiles numba, about 30-60 s)."""
     key = projection_key(ids, emb)
-    with _LOCK:
-        if key in _PROJ:
-            _PROJ.move_to_end(key)
-            return _PROJ[key]
+    if (kept := _recall(_PROJ, key)) is not None:
+        return kept
     cache = cache_dir(g)
     if key in cache:
         proj = project(ids, emb, cache=cache)
@@ -111,11 +127,7 @@ def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
                 state="complete",
                 expanded=False,
             )
-    with _LOCK:
-        _PROJ[key] = proj
-        while len(_PROJ) > 4:
-            _PROJ.popitem(last=False)
-    return proj
+    return _keep(_PROJ, key, proj, 4)
 
 
 def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -151,10 +163,8 @@ def proposals(
         frozenset(existing),
         frozenset(exclude),
     )
-    with _LOCK:
-        if key in _PROPOSALS:
-            _PROPOSALS.move_to_end(key)
-            return _PROPOSALS[key]
+    if (kept := _recall(_PROPOSALS, key)) is not None:
+        return kept
     found = propose_clusters(
         frame["id"].tolist(),
         emb,
@@ -162,11 +172,7 @@ def proposals(
         existing_member_ids=existing,
         exclude_ids=exclude,
     )
-    with _LOCK:
-        _PROPOSALS[key] = found
-        while len(_PROPOSALS) > 8:
-            _PROPOSALS.popitem(last=False)
-    return found
+    return _keep(_PROPOSALS, key, found, 8)
 
 
 def cluster_labels(clusters) -> dict[str, str]:

@@ -222,6 +222,21 @@ def _row_to_failure(r: dict) -> FailureRecord:
     )
 
 
+def _event_filter(
+    since: datetime | None, until: datetime | None, event_types: Iterable[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """Conditions on ``novelty_event`` rows (time window, types) and their parameters."""
+    conds = ["timestamp >= $since"]
+    params: dict[str, Any] = {"since": to_unix(since) if since else -(2**62)}
+    if until is not None:
+        conds.append("timestamp < $until")
+        params["until"] = to_unix(until)
+    if event_types is not None:
+        conds.append("is_in(event_type, $types)")
+        params["types"] = [str(t) for t in event_types]
+    return ", ".join(conds), params
+
+
 def _row_to_event(r: dict) -> OpenWorldEvent:
     try:
         data = json.loads(r["event_data_json"])
@@ -1056,18 +1071,11 @@ class OpenWorldStore:
         limit = int(limit)
         if limit < 1:
             raise ValidationError("limit must be >= 1")
-        conds = ["timestamp >= $since"]
-        params: dict[str, Any] = {"since": to_unix(since) if since else -(2**62), "limit": limit}
-        if until is not None:
-            conds.append("timestamp < $until")
-            params["until"] = to_unix(until)
-        if event_types is not None:
-            conds.append("is_in(event_type, $types)")
-            params["types"] = [str(t) for t in event_types]
+        conds, params = _event_filter(since, until, event_types)
         res = self.db.run(
-            f"?[{_EV_COLS}] := *novelty_event{{{_EV_COLS}}}, {', '.join(conds)} "
+            f"?[{_EV_COLS}] := *novelty_event{{{_EV_COLS}}}, {conds} "
             ":order -timestamp, -id :limit $limit",
-            params,
+            {**params, "limit": limit},
             read_only=True,
         )
         return [_row_to_event(r) for r in res.dicts()]
@@ -1087,18 +1095,11 @@ class OpenWorldStore:
         bucket = int(bucket_seconds)
         if bucket < 1:
             raise ValidationError("bucket_seconds must be >= 1")
-        conds = ["timestamp >= $since"]
-        params: dict[str, Any] = {"since": to_unix(since) if since else -(2**62), "b": bucket}
-        if until is not None:
-            conds.append("timestamp < $until")
-            params["until"] = to_unix(until)
-        if event_types is not None:
-            conds.append("is_in(event_type, $types)")
-            params["types"] = [str(t) for t in event_types]
+        conds, params = _event_filter(since, until, event_types)
         res = self.db.run(
-            f"?[start, event_type, count(id)] := *novelty_event{{{_EV_COLS}}}, "
-            f"{', '.join(conds)}, start = $b * floor(timestamp / $b) :order start, event_type",
-            params,
+            f"?[start, event_type, count(id)] := *novelty_event{{{_EV_COLS}}}, {conds}, "
+            "start = $b * floor(timestamp / $b) :order start, event_type",
+            {**params, "b": bucket},
             read_only=True,
         )
         return [(from_unix(int(t)), k, int(n)) for t, k, n in res.rows]
