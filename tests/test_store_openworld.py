@@ -149,8 +149,15 @@ def test_cluster_round_trip_and_member_management(ow, store):
     assert set(after.members) == {hashes[2], hashes[5]}
     made = ow.create_cluster(hashes[6:10], who="alex")
     assert ow.get_cluster(made.id).size == 4
+    # out of every cluster at once (one transaction, an event per changed cluster)
+    ow.add_cluster_members(made.id, [hashes[5]])
+    changed = ow.remove_from_clusters([hashes[5], hashes[11]], who="sam")
+    assert {x.id for x in changed} == {c.id, made.id}
+    assert hashes[5] not in ow.cluster_membership()
+    assert ow.get_cluster(made.id).members == tuple(sorted(hashes[6:10]))
+    assert ow.remove_from_clusters([hashes[11]]) == []
     assert ow.cluster_membership()[hashes[7]] == [made.id]
-    assert ow.counts()["cluster_member"] == 6
+    assert ow.counts()["cluster_member"] == 5
     with pytest.raises(ValidationError):
         ow.create_cluster([])
     with pytest.raises(ValidationError):

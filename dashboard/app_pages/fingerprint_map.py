@@ -145,9 +145,10 @@ else:
                 report(err)
         if in_clusters and a3.button("Remove them from their clusters", key="ow_map_remove"):
             try:
-                for cid in in_clusters:
-                    ow.remove_cluster_members(cid, hashes, who=reviewer)
-                st.session_state["ow_map_flash"] = "Removed the selection from its clusters."
+                changed = ow.remove_from_clusters(hashes, who=reviewer)
+                st.session_state["ow_map_flash"] = (
+                    f"Removed the selection from {len(changed)} cluster(s)."
+                )
                 st.rerun()
             except GrooveError as err:
                 report(err)

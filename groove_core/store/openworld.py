@@ -573,15 +573,27 @@ class OpenWorldStore:
     def _changed_cluster(
         self, cluster: AnomalyCluster, members: set[int], who: str | None
     ) -> AnomalyCluster:
-        members = set(members)
-        centroid = self._centroid_of(sorted(members)) if members else cluster.centroid
-        updated = AnomalyCluster(cluster.id, centroid, tuple(members), cluster.created_at, now())
-        params: dict[str, Any] = {}
-        blocks = self._cluster_blocks(updated, params, 0)
-        event = self._cluster_event(updated, who)
-        params["events"] = [_event_row(event)]
+        return self._changed_clusters([(cluster, members)], who)[0]
+
+    def _changed_clusters(
+        self, changes: Sequence[tuple[AnomalyCluster, set[int]]], who: str | None
+    ) -> list[AnomalyCluster]:
+        """Give clusters new member sets (centroid and last_seen follow), with a
+        ``ClusterUpdated`` event each: one transaction."""
+        params: dict[str, Any] = {"events": []}
+        blocks: list[str] = []
+        out = []
+        for n, (cluster, members) in enumerate(changes):
+            members = set(members)
+            centroid = self._centroid_of(sorted(members)) if members else cluster.centroid
+            updated = AnomalyCluster(
+                cluster.id, centroid, tuple(members), cluster.created_at, now()
+            )
+            blocks += self._cluster_blocks(updated, params, n)
+            params["events"].append(_event_row(self._cluster_event(updated, who)))
+            out.append(updated)
         self.db.run_chain([*blocks, _PUT_EV], params)
-        return updated
+        return out
 
     def _cluster_event(self, cluster: AnomalyCluster, who: str | None) -> OpenWorldEvent:
         fps = self.get_fingerprints(cluster.members)
@@ -642,6 +654,18 @@ class OpenWorldStore:
         cluster = self.require_cluster(cluster_id)
         gone = {check_hash(h) for h in hashes}
         return self._changed_cluster(cluster, set(cluster.members) - gone, who or _current_user())
+
+    def remove_from_clusters(
+        self, hashes: Iterable[int], *, who: str | None = None
+    ) -> list[AnomalyCluster]:
+        """Take fingerprints out of every cluster that holds them, in one transaction;
+        returns the changed clusters (each stays, even when empty)."""
+        self._writable()
+        gone = {check_hash(h) for h in hashes}
+        changes = [
+            (c, set(c.members) - gone) for c in self.load_clusters() if gone & set(c.members)
+        ]
+        return self._changed_clusters(changes, who or _current_user()) if changes else []
 
     def delete_cluster(self, cluster_id: str) -> bool:
         """Remove a cluster and its member rows (the fingerprints stay)."""
