@@ -47,9 +47,10 @@ if not all_gaps:
     st.stop()
 
 labels = oc.cluster_labels(clusters)
+clusters_of = ow.clusters_by_gap()  # gap id -> [(cluster id, contexts in it)], most first
 gap_cluster = {
     gid: " + ".join(labels[cid].split(" · ")[0] for cid, _n in found if cid in labels)
-    for gid, found in ow.clusters_by_gap().items()
+    for gid, found in clusters_of.items()
 }
 # gaps vibes-groove wrote are named "context:<hash>": show that context's summary
 named = {gp.context_hash for gp in all_gaps if gp.context_hash is not None}
@@ -210,7 +211,7 @@ else:
         )
         where = ", ".join(
             f"{n} in {labels[cid].split(' · ')[0]}"
-            for cid, n in ow.gap_clusters(gap.id)
+            for cid, n in clusters_of.get(gap.id, [])
             if cid in labels
         )
         text = (
