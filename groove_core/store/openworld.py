@@ -344,6 +344,7 @@ class OpenWorldStore:
         return self._fp_query()
 
     def get_fingerprint(self, hash_: int) -> PatternFingerprint | None:
+        """The fingerprint with this u64 hash, or None."""
         found = self.get_fingerprints([hash_])
         return found[0] if found else None
 
@@ -355,6 +356,7 @@ class OpenWorldStore:
         return self._fp_query("is_in(hash, $keys)", {"keys": keys})
 
     def count_fingerprints(self) -> int:
+        """Number of stored fingerprints."""
         self._readable()
         return int(
             self.db.run("?[count(hash)] := *pattern_fingerprint{hash}", read_only=True).scalar(0)
@@ -439,10 +441,12 @@ class OpenWorldStore:
         return self._clusters()
 
     def get_cluster(self, cluster_id: str) -> AnomalyCluster | None:
+        """One anomaly cluster with its members, or None. ValidationError: not a UUID."""
         found = self._clusters(check_uuid(cluster_id, "cluster id"))
         return found[0] if found else None
 
     def require_cluster(self, cluster_id: str) -> AnomalyCluster:
+        """One anomaly cluster; NotFoundError when there is none with this id."""
         found = self.get_cluster(cluster_id)
         if found is None:
             raise NotFoundError(f"no anomaly cluster {cluster_id} in tier '{self.tier}'")
@@ -554,6 +558,7 @@ class OpenWorldStore:
         self.save_clusters([cluster])
 
     def save_clusters(self, clusters: Sequence[AnomalyCluster]) -> None:
+        """Store clusters and exactly their members, all in one transaction."""
         self._writable()
         params: dict[str, Any] = {}
         blocks: list[str] = []
@@ -702,6 +707,7 @@ class OpenWorldStore:
         )
 
     def dismissed_proposals(self) -> list[DismissedProposal]:
+        """HDBSCAN proposals a person dismissed (who, when, members), newest first."""
         if not self._has("cluster_proposal_dismissed"):
             return []
         res = self.db.run(
@@ -720,6 +726,7 @@ class OpenWorldStore:
         ]
 
     def undismiss_proposal(self, proposal_id: str) -> None:
+        """Forget a dismissal: the proposal is offered again."""
         self._writable()
         self.db.run(
             "?[proposal_id] <- [[$pid]] :rm cluster_proposal_dismissed {proposal_id}",
@@ -792,6 +799,7 @@ class OpenWorldStore:
     load_gap = get_gap
 
     def require_gap(self, gap_id: str) -> CapabilityGap:
+        """One capability gap; NotFoundError when there is none with this id."""
         gap = self.get_gap(gap_id)
         if gap is None:
             raise NotFoundError(f"no capability gap {gap_id} in tier '{self.tier}'")
@@ -948,6 +956,7 @@ class OpenWorldStore:
         ]
 
     def link_gap_contexts(self, gap_id: str, hashes: Iterable[int]) -> None:
+        """Record fingerprints (u64 hashes) a gap was found in. NotFoundError: no gap."""
         self._writable()
         gid = self.require_gap(gap_id).id
         rows = [[gid, hash_to_db(h), to_unix(now())] for h in hashes]
@@ -1023,9 +1032,11 @@ class OpenWorldStore:
 
     # ------------------------------------------------------------ failures
     def save_failure(self, failure: FailureRecord) -> None:
+        """Store one failure record (replacing the same id)."""
         self.save_failures([failure])
 
     def save_failures(self, failures: Sequence[FailureRecord]) -> int:
+        """Store failure records in one transaction; returns how many."""
         self._writable()
         rows = [_fail_row(f) for f in failures]
         if rows:
@@ -1060,6 +1071,7 @@ class OpenWorldStore:
         return self._failures("session_id = $s", {"s": str(session_id)})
 
     def load_failures_by_contexts(self, hashes: Iterable[int]) -> list[FailureRecord]:
+        """Failures in any of these contexts (u64 hashes), newest first."""
         keys = [hash_to_db(h) for h in hashes]
         return self._failures("is_in(context_hash, $keys)", {"keys": keys}) if keys else []
 
@@ -1068,13 +1080,16 @@ class OpenWorldStore:
         return self.load_failures_by_contexts(self.gap_contexts(gap_id))
 
     def recent_failures(self, limit: int = 100) -> list[FailureRecord]:
+        """The ``limit`` newest failures, newest first."""
         return self._failures("", {}, limit)
 
     # ------------------------------------------------------------ events
     def save_novelty_event(self, event: OpenWorldEvent) -> None:
+        """Store one open-world event (seed 000's ``save_novelty_event``)."""
         self.save_novelty_events([event])
 
     def save_novelty_events(self, events: Sequence[OpenWorldEvent]) -> int:
+        """Store events in one transaction; returns how many."""
         self._writable()
         rows = [_event_row(e) for e in events]
         if rows:
@@ -1129,6 +1144,7 @@ class OpenWorldStore:
         return [(from_unix(int(t)), k, int(n)) for t, k, n in res.rows]
 
     def event_type_counts(self) -> dict[str, int]:
+        """``event_type`` -> number of stored events of that type."""
         self._readable()
         res = self.db.run(
             "?[event_type, count(id)] := *novelty_event{id, event_type}", read_only=True
