@@ -114,12 +114,14 @@ def review_a_gap(page, url, home):
     page.get_by_role("heading", name="Capability gaps").wait_for()
     with _ow(home) as g:
         ow = g.user.openworld
-        gap = ow.load_gaps()[0]  # the one the review opens with
+        first = ow.load_gaps()[0]  # the one the review opens with
+        gap = next(x for x in ow.load_gaps() if x.context_pattern == "Helm release rollback")
         fails = ow.gap_failures(gap.id)
         (cid, n), *_ = ow.gap_clusters(gap.id)
         number = [c.id for c in ow.load_clusters()].index(cid) + 1
-    assert gap.status == GapStatus.CONFIRMED
-    page.get_by_role("heading", name=gap.context_pattern).wait_for()
+        first_history = len(ow.gap_history(first.id))
+    assert first.id != gap.id and gap.status == GapStatus.IN_PROGRESS
+    pick(page, gap.context_pattern)
     # which cluster it came from, its failures and where its contexts lie
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Cluster")
     assert metric.inner_text().split("\n")[-1] == f"Cluster {number}"
@@ -132,24 +134,45 @@ def review_a_gap(page, url, home):
     name.fill("e2e-reviewer")
     name.press("Enter")
     wait_idle(page)
-    page.locator("[data-testid='stForm'] [data-testid='stRadio']").get_by_text(
-        "in progress", exact=True
-    ).click()
-    page.get_by_label("Note (optional)").fill("taken up in the sprint")
-    page.get_by_role("button", name="Record status change").click()
-    wait_idle(page)
-    page.get_by_text("e2e-reviewer moved the gap from confirmed to in progress").wait_for()
+    # two changes in a row: both are made to this gap (the review stays on it)
+    for old, new, note in (
+        ("in progress", "resolved", "rollback documented"),
+        ("resolved", "confirmed", "seen again"),
+    ):
+        page.locator("[data-testid='stForm'] [data-testid='stRadio']").get_by_text(
+            new, exact=True
+        ).click()
+        page.get_by_label("Note (optional)").fill(note)
+        page.get_by_role("button", name="Record status change").click()
+        wait_idle(page)
+        page.get_by_text(f"e2e-reviewer moved the gap from {old} to {new}").wait_for()
+        page.get_by_role("heading", name=gap.context_pattern).wait_for()
+        assert page.get_by_label("Note (optional)").input_value() == ""
 
     page.reload()
     wait_idle(page)
+    pick(page, gap.context_pattern)
     table = page.locator("[data-testid='stTable']").first
     table.wait_for()
     text = table.inner_text()
-    assert "e2e-reviewer" in text and "confirmed → in progress" in text
-    assert "taken up in the sprint" in text
+    assert "in progress → resolved" in text and "resolved → confirmed" in text
+    assert text.count("e2e-reviewer") == 2 and "rollback documented" in text
     assert datetime.now(UTC).strftime("%Y-%m-%d") in text  # when
     with _ow(home) as g:
         ow = g.user.openworld
-        assert ow.get_gap(gap.id).status == GapStatus.IN_PROGRESS
-        last = ow.gap_history(gap.id)[-1]
-        assert (last.who, last.new_status) == ("e2e-reviewer", GapStatus.IN_PROGRESS)
+        assert ow.get_gap(gap.id).status == GapStatus.CONFIRMED
+        changes = [(h.who, h.old_status, h.new_status) for h in ow.gap_history(gap.id)[-2:]]
+        assert changes == [
+            ("e2e-reviewer", GapStatus.IN_PROGRESS, GapStatus.RESOLVED),
+            ("e2e-reviewer", GapStatus.RESOLVED, GapStatus.CONFIRMED),
+        ]
+        assert ow.get_gap(first.id).status == first.status  # no other gap was changed
+        assert len(ow.gap_history(first.id)) == first_history
+
+
+def pick(page, context: str) -> None:
+    """Open a gap in the review by its context."""
+    page.get_by_role("combobox", name="Review gap").click()
+    page.get_by_role("option").filter(has_text=context).click()
+    wait_idle(page)
+    page.get_by_role("heading", name=context).wait_for()

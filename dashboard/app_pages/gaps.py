@@ -103,9 +103,18 @@ st.dataframe(
 st.divider()
 ids = [gp.id for gp in gaps]
 by_id = {gp.id: gp for gp in gaps}
+# The picker's labels hold the status, so a recorded change makes Streamlit build it
+# anew (back at its first option): the gap under review is remembered separately, so the
+# next change is made to the same gap.
+reviewed = st.session_state.get("ow_gap_reviewed")
 gap_id = st.selectbox(
-    "Review gap", ids, format_func=lambda i: og.gap_label(by_id[i], summaries), key="ow_gap_pick"
+    "Review gap",
+    ids,
+    index=ids.index(reviewed) if reviewed in ids else 0,
+    format_func=lambda i: og.gap_label(by_id[i], summaries),
+    key="ow_gap_pick",
 )
+st.session_state["ow_gap_reviewed"] = gap_id
 gap = by_id[gap_id]
 
 st.header(og.gap_title(gap, summaries))
