@@ -194,7 +194,7 @@ st.caption(
 if not proposals:
     st.caption("No proposals: every dense group is already a cluster (or was dismissed).")
 summaries = frame.set_index("id")["summary"]
-for i, p in enumerate(proposals):
+for p in proposals:  # buttons keyed by the proposal, not its place in the list
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.markdown(
@@ -202,7 +202,7 @@ for i, p in enumerate(proposals):
         )
         left.caption("e.g. " + oc.short(summaries.get(p.representative_id, ""), 120))
         hashes = [int(m) for m in p.member_ids]  # a fingerprint's id is its hash
-        if right.button("Accept", key=f"ow_prop_accept_{i}", type="primary"):
+        if right.button("Accept", key=f"ow_prop_accept_{p.proposal_id}", type="primary"):
             try:
                 made = ow.create_cluster(hashes, who=reviewer)
                 st.session_state["ow_map_flash"] = (
@@ -211,7 +211,7 @@ for i, p in enumerate(proposals):
                 st.rerun()
             except GrooveError as err:
                 report(err)
-        if right.button("Dismiss", key=f"ow_prop_dismiss_{i}"):
+        if right.button("Dismiss", key=f"ow_prop_dismiss_{p.proposal_id}"):
             try:
                 ow.dismiss_proposal(p.proposal_id, hashes, who=reviewer)
                 st.session_state["ow_map_flash"] = f"{p.label} dismissed."
