@@ -151,3 +151,23 @@ def test_foreign_database_is_refused(tmp_path):
         db.run(":create something_else {a: Int}")
         with pytest.raises(MigrationError, match="not a groove database"):
             migrations.migrate(db)
+
+
+def test_version_7_gives_every_learning_a_usage_row(tmp_path, embedder):
+    from groove_core.store.learnings import LearningStore
+
+    with Engine("user", "sqlite", tmp_path / "u.db") as db:
+        migrations.migrate(db, 6)
+        store = LearningStore(db, embedder)
+        used, bare = make_learning("Used", "u"), make_learning("Bare", "b")
+        store.store_many([used, bare])
+        store.record_outcome(used.id, "helpful")
+        # a writer outside the contract left one learning without its usage row
+        db.run("?[learning_id] <- [[$id]] :rm usage_stats {learning_id}", {"id": bare.id})
+        report = migrations.migrate(db)
+        assert report.applied == [7] and report.backup is not None
+        assert store.usage_many([bare.id])[bare.id].times_injected == 0
+        assert [lr.id for lr in store.list(sort="usage").items] == [used.id, bare.id]
+        assert store.usage(used.id).times_helpful == 1  # existing rows are untouched
+        migrations.migrate(db, 6)
+        assert bare.id in store.usage_many([bare.id])  # rolling back keeps valid rows

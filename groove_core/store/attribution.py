@@ -355,7 +355,7 @@ class AttributionStore:
     def get_attributions_for_learning(self, learning_id: str) -> list[AttributionRecord]:
         """Records of one learning, oldest first."""
         res = self.db.run(
-            f"?[{_A_HEAD}] := {_A_ATOM}, learning_id = $id :order timestamp, session_id",
+            f"?[{_A_HEAD}] := learning_id = $id, {_A_ATOM} :order timestamp, session_id",
             {"id": check_uuid(learning_id)},
             read_only=True,
         )
@@ -364,7 +364,7 @@ class AttributionStore:
     def get_attributions_for_session(self, session_id: str) -> list[AttributionRecord]:
         """Records of one session (every learning injected or withheld in it)."""
         res = self.db.run(
-            f"?[{_A_HEAD}] := {_A_ATOM}, session_id = $sid :order -attributed_value, learning_id",
+            f"?[{_A_HEAD}] := session_id = $sid, {_A_ATOM} :order -attributed_value, learning_id",
             {"sid": str(session_id)},
             read_only=True,
         )
@@ -394,7 +394,7 @@ class AttributionStore:
         conds = [_A_ATOM, "timestamp >= $lo", "timestamp < $hi"]
         params: dict[str, Any] = {"lo": lo, "hi": hi}
         if learning_ids is not None:
-            conds.append("is_in(learning_id, $ids)")
+            conds.insert(0, "learning_id in $ids")
             params["ids"] = [check_uuid(i) for i in learning_ids]
         if category:
             conds.append("*learning{id: learning_id, category}, category = $cat")
@@ -452,7 +452,7 @@ class AttributionStore:
         ]
         params: dict[str, Any] = {"lo": lo, "hi": hi}
         if learning_ids is not None:
-            conds.append("is_in(learning_id, $ids)")
+            conds.insert(0, "learning_id in $ids")
             params["ids"] = [check_uuid(i) for i in learning_ids]
         if category:
             conds.append("*learning{id: learning_id, category}, category = $cat")
@@ -557,7 +557,7 @@ class AttributionStore:
     def values_many(self, ids: Sequence[str]) -> dict[str, LearningValue]:
         """Stored values by learning id, for those of ``ids`` that have one."""
         res = self.db.run(
-            f"?[{_V_HEAD}] := {_V_ATOM}, is_in(learning_id, $ids)",
+            f"?[{_V_HEAD}] := learning_id in $ids, {_V_ATOM}",
             {"ids": [check_uuid(i) for i in ids]},
             read_only=True,
         )
@@ -587,7 +587,7 @@ class AttributionStore:
         if negative:
             conds.append("estimated_value < 0")
         if learning_ids is not None:
-            conds.append("is_in(learning_id, $ids)")
+            conds.insert(0, "learning_id in $ids")
             params["ids"] = [check_uuid(i) for i in learning_ids]
         order = "estimated_value, learning_id" if negative else "-estimated_value, learning_id"
         res = self.db.run(
@@ -646,7 +646,7 @@ class AttributionStore:
     def get_experiment(self, learning_id: str) -> AblationExperiment | None:
         """The ablation experiment of a learning, or None (seed 003)."""
         res = self.db.run(
-            f"?[{_E_HEAD}] := {_E_ATOM}, learning_id = $id",
+            f"?[{_E_HEAD}] := learning_id = $id, {_E_ATOM}",
             {"id": check_uuid(learning_id)},
             read_only=True,
         )
@@ -745,7 +745,7 @@ class AttributionStore:
                 "[[$id, $mv, $conf, $sig]] :update ablation_experiment "
                 "{learning_id => marginal_value, confidence, is_significant}",
                 "?[learning_id, ablation_value, ablation_confidence, updated_at] := "
-                "*learning_value{learning_id}, learning_id = $id, ablation_value = $mv, "
+                "learning_id = $id, *learning_value{learning_id}, ablation_value = $mv, "
                 "ablation_confidence = $conf, updated_at = $at :update learning_value "
                 "{learning_id => ablation_value, ablation_confidence, updated_at}",
             ],
@@ -789,25 +789,25 @@ class AttributionStore:
         ``param_names`` (raw rows, keyed by id or name; absent rows are left out)."""
         ids = [check_uuid(i) for i in ids]
         params = self.db.run(
-            f"?[{PARAM_COLS}] := *adaptive_params{{{PARAM_COLS}}}, is_in(param_name, $names)",
+            f"?[{PARAM_COLS}] := param_name in $names, *adaptive_params{{{PARAM_COLS}}}",
             {"names": [str(n) for n in param_names]},
             read_only=True,
         )
         usage = self.db.run(
-            f"?[{USAGE_HEAD}] := *usage_stats{{{USAGE_HEAD}}}, is_in(learning_id, $ids)",
+            f"?[{USAGE_HEAD}] := learning_id in $ids, *usage_stats{{{USAGE_HEAD}}}",
             {"ids": ids},
             read_only=True,
         )
         conf = self.db.run(
-            "?[id, confidence] := *learning{id, confidence}, is_in(id, $ids)",
+            "?[id, confidence] := id in $ids, *learning{id, confidence}",
             {"ids": ids},
             read_only=True,
         )
         vals = self.db.run(
-            f"?[{_V_HEAD}] := {_V_ATOM}, is_in(learning_id, $ids)", {"ids": ids}, read_only=True
+            f"?[{_V_HEAD}] := learning_id in $ids, {_V_ATOM}", {"ids": ids}, read_only=True
         )
         exps = self.db.run(
-            f"?[{_E_HEAD}] := {_E_ATOM}, is_in(learning_id, $ids)", {"ids": ids}, read_only=True
+            f"?[{_E_HEAD}] := learning_id in $ids, {_E_ATOM}", {"ids": ids}, read_only=True
         )
         return {
             "ids": ids,
@@ -891,8 +891,8 @@ class AttributionStore:
         ).scalar(0)
         # real outcomes recorded since the run started (uuid v7 event ids are time-ordered)
         later = self.db.run(
-            "?[learning_id, event_id, at, outcome, session_id] := *outcome_event{learning_id, "
-            "event_id, at, outcome, session_id}, is_in(learning_id, $ids), event_id > $run, "
+            "?[learning_id, event_id, at, outcome, session_id] := learning_id in $ids, "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id}, event_id > $run, "
             "or(is_null(session_id), !starts_with(session_id, $p)) :order event_id",
             {"ids": ids, "run": run_id, "p": prefix},
             read_only=True,
@@ -924,7 +924,7 @@ class AttributionStore:
                 "!is_null(session_id), starts_with(session_id, $p) "
                 ":rm outcome_event {learning_id, event_id}",
                 # usage: rows that existed come back, rows the run created go
-                "?[learning_id] := *usage_stats{learning_id}, is_in(learning_id, $ids), "
+                "?[learning_id] := learning_id in $ids, *usage_stats{learning_id}, "
                 "not is_in(learning_id, $usage_ids) :rm usage_stats {learning_id}",
                 f"u[{USAGE_HEAD}] <- $usage\n"
                 f"?[{USAGE_HEAD}] := u[{USAGE_HEAD}], *learning{{id: learning_id}} "
@@ -932,15 +932,15 @@ class AttributionStore:
                 "c[id, confidence] <- $conf\n"
                 "?[id, confidence] := c[id, confidence], *learning{id} "
                 ":update learning {id => confidence}",
-                "?[learning_id] := *learning_value{learning_id}, is_in(learning_id, $ids) "
+                "?[learning_id] := learning_id in $ids, *learning_value{learning_id} "
                 ":rm learning_value {learning_id}",
                 f"v[{_V_HEAD}] <- $values\n?[{_V_HEAD}] := v[{_V_HEAD}] "
                 ":put learning_value {learning_id => " + ", ".join(VALUE_COLS[1:]) + "}",
-                "?[learning_id] := *ablation_experiment{learning_id}, is_in(learning_id, $ids) "
+                "?[learning_id] := learning_id in $ids, *ablation_experiment{learning_id} "
                 ":rm ablation_experiment {learning_id}",
                 f"x[{_E_HEAD}] <- $experiments\n?[{_E_HEAD}] := x[{_E_HEAD}] "
                 ":put ablation_experiment {learning_id => " + ", ".join(EXPERIMENT_COLS[1:]) + "}",
-                "?[param_name] := *adaptive_params{param_name}, is_in(param_name, $param_names) "
+                "?[param_name] := param_name in $param_names, *adaptive_params{param_name} "
                 ":rm adaptive_params {param_name}",
                 f"p[{PARAM_COLS}] <- $params\n?[{PARAM_COLS}] := p[{PARAM_COLS}] "
                 ":put adaptive_params {param_name => " + PARAM_COLS.split(", ", 1)[1] + "}",

@@ -45,6 +45,8 @@ SORTS = {
     "usage": "-times_injected, -updated_at, id",
     "description": "description, id",
 }
+#: Sort orders that an index of ``learning`` keeps (migration 4): sort name -> index.
+_SORT_INDEX = {"recency": "by_updated", "created": "by_created", "usage": "by_updated"}
 _SOURCE_TYPES = ("transcript", "user_created", "promoted", "imported", "enterprise_curated")
 
 _LEARNING_ATOM = "*learning{" + LEARNING_HEAD + "}"
@@ -103,26 +105,36 @@ class LearningFilter:
     source_type: str | None = None
     ids: Sequence[str] | None = None
 
-    def clauses(self) -> tuple[list[str], dict[str, Any]]:
-        """Datalog conditions (fixed text) and their bound parameters."""
-        conds: list[str] = []
-        params: dict[str, Any] = {}
-        if self.scope:
-            Scope.parse(self.scope)
-            conds.append("scope = $f_scope")
-            params["f_scope"] = self.scope
+    def body(self, atom: str) -> tuple[str, dict[str, Any]]:
+        """The rule body that reads ``atom`` (a ``*learning{...}`` atom binding ``id``,
+        ``scope``, ``category`` and ``source_type``) through this filter, and its bound
+        parameters.
+
+        Cozo plans a body in the order it is written, so the one condition that can
+        select rows by key or index is bound BEFORE the atom (ids by key, else category
+        or scope by their index) and the others filter AFTER it: a value bound before the
+        atom that is neither key nor index prefix makes Cozo load the whole relation.
+
+        Raises:
+            ValidationError: an unknown category, scope form or source type, or a bad id.
+        """
+        conds: list[tuple[str, str, Any]] = []  # (parameter, condition, value)
+        if self.ids is not None:
+            conds.append(("f_ids", "id in $f_ids", [check_uuid(i) for i in self.ids]))
         if self.category:
-            conds.append("category = $f_category")
-            params["f_category"] = LearningCategory.parse(self.category).value
+            value = LearningCategory.parse(self.category).value
+            conds.append(("f_category", "category = $f_category", value))
+        if self.scope:
+            conds.append(("f_scope", "scope = $f_scope", Scope.parse(self.scope).to_db()))
         if self.source_type:
             if self.source_type not in _SOURCE_TYPES:
                 raise ValidationError(f"unknown source type {self.source_type!r}")
-            conds.append("source_type = $f_source")
-            params["f_source"] = self.source_type
-        if self.ids is not None:
-            conds.append("is_in(id, $f_ids)")
-            params["f_ids"] = [check_uuid(i) for i in self.ids]
-        return conds, params
+            conds.append(("f_source", "source_type = $f_source", self.source_type))
+        params = {name: value for name, _, value in conds}
+        if not conds or conds[0][0] == "f_source":  # no key or index to use
+            return ", ".join([atom] + [c for _, c, _ in conds]), params
+        first, *rest = (c for _, c, _ in conds)
+        return ", ".join([first, atom, *rest]), params
 
 
 @dataclass(frozen=True)
@@ -204,8 +216,8 @@ class LearningStore:
         for start in range(0, len(unique), 2000):
             chunk = unique[start : start + 2000]
             res = self.db.run(
-                "?[content_hash, embedding] := *embedding_cache{content_hash, embedding}, "
-                "is_in(content_hash, $keys)",
+                "?[content_hash, embedding] := content_hash in $keys, "
+                "*embedding_cache{content_hash, embedding}",
                 {"keys": chunk},
                 read_only=True,
             )
@@ -438,11 +450,11 @@ class LearningStore:
                 "?[id] <- $ids :rm learning {id}",
                 "?[learning_id] <- $ids :rm usage_stats {learning_id}",
                 "?[learning_id] <- $ids :rm learning_embeddings {learning_id}",
-                "?[from_id, relation_type, to_id] := *learning_relations{from_id, "
-                "relation_type, to_id}, is_in(from_id, $flat) "
+                "?[from_id, relation_type, to_id] := from_id in $flat, "
+                "*learning_relations{from_id, relation_type, to_id} "
                 ":rm learning_relations {from_id, relation_type, to_id}",
-                "?[from_id, relation_type, to_id] := *learning_relations{from_id, "
-                "relation_type, to_id}, is_in(to_id, $flat) "
+                "?[from_id, relation_type, to_id] := to_id in $flat, "
+                "*learning_relations{from_id, relation_type, to_id} "
                 ":rm learning_relations {from_id, relation_type, to_id}",
                 _PUT_EDIT,
             ],
@@ -511,7 +523,7 @@ class LearningStore:
         if not ids:
             return []
         res = self.db.run(
-            f"?[{LEARNING_HEAD}] := {_LEARNING_ATOM}, is_in(id, $ids)",
+            f"?[{LEARNING_HEAD}] := id in $ids, {_LEARNING_ATOM}",
             {"ids": ids},
             read_only=True,
         )
@@ -520,8 +532,10 @@ class LearningStore:
 
     def count(self, flt: LearningFilter | None = None) -> int:
         """Number of learnings matching ``flt`` (all when None)."""
-        conds, params = (flt or LearningFilter()).clauses()
-        body = ", ".join([_LEARNING_ATOM, *conds])
+        if flt is None or flt == LearningFilter():  # the narrow index counts twice as fast
+            body, params = "*learning:by_updated{id}", {}
+        else:
+            body, params = flt.body("*learning{id, scope, category, source_type}")
         return int(self.db.run(f"?[count(id)] := {body}", params, read_only=True).scalar(0))
 
     def list(
@@ -544,21 +558,26 @@ class LearningStore:
         limit, offset = int(limit), int(offset)
         if limit < 1 or offset < 0:
             raise ValidationError("limit must be >= 1 and offset >= 0")
-        conds, params = (flt or LearningFilter()).clauses()
-        atoms = ", ".join([_LEARNING_ATOM, *conds])
-        tail = f":order {SORTS[sort]} :limit $limit :offset $offset"
-        if sort == "usage":
-            # two rules, not a derived relation with a negation: 3x faster in Cozo
-            head = LEARNING_HEAD + ", times_injected"
-            script = (
-                f"?[{head}] := {atoms}, *usage_stats{{learning_id: id, times_injected}}\n"
-                f"?[{head}] := {atoms}, not *usage_stats{{learning_id: id}}, "
-                f"times_injected = 0 {tail}"
-            )
+        flt = flt or LearningFilter()
+        # Sort (sort columns, id) only, then fetch the page's rows by key: narrower tuples
+        # sort faster, and with no filter the recency and creation orders read their
+        # index, a much narrower relation (at 100,000 learnings: 217 ms against 418 ms).
+        order = [c.strip().lstrip("-") for c in SORTS[sort].split(",")]
+        cols = [c for c in order if c != "times_injected"]
+        if flt == LearningFilter() and sort in _SORT_INDEX:
+            atoms, params = f"*learning:{_SORT_INDEX[sort]}{{{', '.join(cols)}}}", {}
         else:
-            script = f"?[{LEARNING_HEAD}] := {atoms} {tail}"
+            needed = dict.fromkeys(["id", "scope", "category", "source_type", *cols])
+            atoms, params = flt.body("*learning{" + ", ".join(needed) + "}")
+        head = ", ".join(order)
+        tail = f":order {SORTS[sort]} :limit $limit :offset $offset"
+        if sort == "usage":  # every learning has a usage row (migration 7, store_many)
+            script = f"?[{head}] := {atoms}, *usage_stats{{learning_id: id, times_injected}} {tail}"
+        else:
+            script = f"?[{head}] := {atoms} {tail}"
         res = self.db.run(script, {**params, "limit": limit, "offset": offset}, read_only=True)
-        items = [row_to_learning(r, self.tier) for r in res.dicts()]
+        at = order.index("id")
+        items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
 
     def iter_all(self, batch: int = 1000) -> Iterable[Learning]:
@@ -587,19 +606,24 @@ class LearningStore:
         return self._all(LearningFilter(category=LearningCategory.parse(category).value))
 
     def _all(self, flt: LearningFilter) -> list[Learning]:
-        conds, params = flt.clauses()
+        body, params = flt.body(_LEARNING_ATOM)
         res = self.db.run(
-            f"?[{LEARNING_HEAD}] := " + ", ".join([_LEARNING_ATOM, *conds]) + " :order id",
+            f"?[{LEARNING_HEAD}] := {body} :order id",
             params,
             read_only=True,
         )
         return [row_to_learning(r, self.tier) for r in res.dicts()]
 
     def facets(self) -> dict[str, dict[str, int]]:
-        """Counts by category, scope and source type (for filters and the overview)."""
+        """Counts by category, scope and source type (for filters and the overview); the
+        first two read their narrow index rather than the learning rows."""
         out: dict[str, dict[str, int]] = {}
-        for col in ("category", "scope", "source_type"):
-            res = self.db.run(f"?[{col}, count(id)] := *learning{{id, {col}}}", read_only=True)
+        for col, relation in (
+            ("category", "learning:by_category"),
+            ("scope", "learning:by_scope"),
+            ("source_type", "learning"),
+        ):
+            res = self.db.run(f"?[{col}, count(id)] := *{relation}{{id, {col}}}", read_only=True)
             out[col] = {k: int(n) for k, n in res.rows}
         return out
 
@@ -633,7 +657,7 @@ class LearningStore:
     def usage_many(self, ids: Sequence[str]) -> dict[str, UsageStats]:
         """Usage stats by id for those of ``ids`` that have a stored row."""
         res = self.db.run(
-            f"?[{USAGE_HEAD}] := *usage_stats{{{USAGE_HEAD}}}, is_in(learning_id, $ids)",
+            f"?[{USAGE_HEAD}] := learning_id in $ids, *usage_stats{{{USAGE_HEAD}}}",
             {"ids": [check_uuid(i) for i in ids]},
             read_only=True,
         )
@@ -687,18 +711,18 @@ class LearningStore:
         self.db.run_chain(
             [
                 # make sure a usage row exists (rows written by others may lack one)
-                f"?[{USAGE_HEAD}] := *learning{{id: learning_id}}, learning_id = $id, "
+                f"?[{USAGE_HEAD}] := learning_id = $id, *learning{{id: learning_id}}, "
                 "not *usage_stats{learning_id}, times_injected = 0, times_helpful = 0, "
                 "times_ignored = 0, times_contradicted = 0, last_used = null, "
                 f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
-                f"?[{USAGE_HEAD}] := *usage_stats{{learning_id, times_injected: ti, "
-                "times_helpful: th, times_ignored: tg, times_contradicted: tc, "
-                "confidence_alpha: a, confidence_beta: b}, learning_id = $id, "
+                f"?[{USAGE_HEAD}] := learning_id = $id, *usage_stats{{learning_id, "
+                "times_injected: ti, times_helpful: th, times_ignored: tg, "
+                "times_contradicted: tc, confidence_alpha: a, confidence_beta: b}, "
                 "times_injected = ti + 1, times_helpful = th + $dh, times_ignored = tg + $dg, "
                 "times_contradicted = tc + $dc, last_used = $at, confidence_alpha = a + $da, "
                 f"confidence_beta = b + $db :put usage_stats {{{USAGE_KEYED}}}",
-                "?[id, confidence] := *usage_stats{learning_id: id, confidence_alpha: a, "
-                "confidence_beta: b}, id = $id, confidence = a / (a + b) "
+                "?[id, confidence] := id = $id, *usage_stats{learning_id: id, "
+                "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
                 ":update learning {id => confidence}",
                 "?[learning_id, event_id, at, outcome, session_id] <- "
                 "[[$id, $eid, $at, $outcome, $session]] "
@@ -721,8 +745,8 @@ class LearningStore:
         """Every recorded outcome of a learning, oldest first: dicts with ``timestamp``
         (aware datetime), ``outcome`` and ``session_id``."""
         res = self.db.run(
-            "?[at, event_id, outcome, session_id] := *outcome_event{learning_id, event_id, at, "
-            "outcome, session_id}, learning_id = $id :order at, event_id",
+            "?[at, event_id, outcome, session_id] := learning_id = $id, "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id} :order at, event_id",
             {"id": check_uuid(learning_id)},
             read_only=True,
         )
@@ -752,10 +776,10 @@ class LearningStore:
 
     def _relations_touching(self, ids: Sequence[str]) -> list[LearningRelation]:
         res = self.db.run(
-            "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
-            "from_id, relation_type, to_id, weight, created_at}, is_in(from_id, $ids) "
-            "?[from_id, relation_type, to_id, weight, created_at] := *learning_relations{"
-            "from_id, relation_type, to_id, weight, created_at}, is_in(to_id, $ids)",
+            "?[from_id, relation_type, to_id, weight, created_at] := from_id in $ids, "
+            "*learning_relations{from_id, relation_type, to_id, weight, created_at} "
+            "?[from_id, relation_type, to_id, weight, created_at] := to_id in $ids, "
+            "*learning_relations{from_id, relation_type, to_id, weight, created_at}",
             {"ids": list(ids)},
             read_only=True,
         )
@@ -810,8 +834,9 @@ class LearningStore:
         """Edit history of a learning, oldest first."""
         res = self.db.run(
             "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
-            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json}, "
-            "learning_id = $id :order at, edit_id",
+            "learning_id = $id, "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
+            ":order at, edit_id",
             {"id": check_uuid(learning_id)},
             read_only=True,
         )
@@ -845,10 +870,19 @@ class LearningStore:
         )
 
     def count_unembedded(self) -> int:
-        """Number of learnings without a stored embedding (semantic search misses them)."""
+        """Number of learnings without a stored embedding (semantic search misses them).
+
+        Embeddings are deleted with their learning, so when both relations hold as many
+        rows none is missing and the exact (five times slower) count is skipped."""
+        embedded = self.db.run(
+            "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
+        ).scalar(0)
+        if embedded == self.count():
+            return 0
         return int(
             self.db.run(
-                "?[count(id)] := *learning{id}, not *learning_embeddings{learning_id: id}",
+                "?[count(id)] := *learning:by_updated{id}, "
+                "not *learning_embeddings{learning_id: id}",
                 read_only=True,
             ).scalar(0)
         )

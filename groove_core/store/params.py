@@ -35,7 +35,7 @@ class ParamStore:
     def get_param(self, name: str) -> SystemParam | None:
         """The parameter called ``name``, or None."""
         res = self.db.run(
-            f"?[{PARAM_COLS}] := *adaptive_params{{{PARAM_COLS}}}, param_name = $name",
+            f"?[{PARAM_COLS}] := param_name = $name, *adaptive_params{{{PARAM_COLS}}}",
             {"name": name},
             read_only=True,
         )

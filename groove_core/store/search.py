@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,15 +74,9 @@ class SearchStore:
     def _filtered(self, ids: list[str], flt: LearningFilter | None) -> set[str]:
         if not ids:
             return set()
-        conds, params = (flt or LearningFilter()).clauses()
-        res = self.db.run(
-            "?[id] := "
-            + ", ".join(
-                ["*learning{id, scope, category, source_type}", "is_in(id, $cand)", *conds]
-            ),
-            {**params, "cand": ids},
-            read_only=True,
-        )
+        flt = replace(flt or LearningFilter(), ids=ids)
+        body, params = flt.body("*learning{id, scope, category, source_type}")
+        res = self.db.run(f"?[id] := {body}", params, read_only=True)
         return {r[0] for r in res.rows}
 
     def semantic_ranked(

@@ -23,6 +23,7 @@ from groove_core.store.migrations import (
     m004_learning_extras,
     m005_attribution_extras,
     m006_openworld_extras,
+    m007_usage_rows,
 )
 
 MIGRATIONS: list[ModuleType] = [
@@ -32,6 +33,7 @@ MIGRATIONS: list[ModuleType] = [
     m004_learning_extras,
     m005_attribution_extras,
     m006_openworld_extras,
+    m007_usage_rows,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}

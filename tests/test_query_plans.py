@@ -1,0 +1,110 @@
+"""The store's keyed operations read by key or index, never by scanning a relation.
+
+Cozo plans a rule in the order it is written: ``*learning{...}, id = $id`` loads every
+learning and filters (200 ms at 100,000 rows), while ``id = $id, *learning{...}`` is a
+key lookup (0.3 ms). These tests run the keyed operations, ask Cozo to ``::explain``
+every query they sent, and fail on a relation read in full: in a keyed plan each
+``load_stored`` is consumed by the (negated) prefix join right after it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import make_learning
+
+from groove_core.model.params import SystemParam
+from groove_core.model.relations import LearningRelation, RelationType
+from groove_core.store.learnings import LearningFilter
+from groove_core.store.params import ParamStore
+from groove_core.store.search import SearchStore
+
+_WRITE_TAIL = re.compile(r"\s:(put|rm|update|create|replace|ensure|ensure_not)\s+\w+\s*\{.*$", re.S)
+
+
+@pytest.fixture
+def recorder(engine):
+    """Every program the engine runs, split into its blocks."""
+    seen: list[tuple[str, dict]] = []
+    run, chain = engine.run, engine.run_chain
+
+    def record_run(script, params=None, *, read_only=False):
+        if not script.startswith("{"):  # a chain, recorded block by block below
+            seen.append((script, dict(params or {})))
+        return run(script, params, read_only=read_only)
+
+    def record_chain(blocks, params=None):
+        seen.extend((b, dict(params or {})) for b in blocks)
+        return chain(blocks, params)
+
+    engine.run, engine.run_chain = record_run, record_chain
+    yield seen
+    engine.run, engine.run_chain = run, chain
+
+
+def full_scans(engine, seen) -> list[str]:
+    """The queries among ``seen`` whose plan reads a stored relation in full."""
+    bad = []
+    for script, params in seen:
+        if script.startswith("::") or "<-" in script.split(":=")[0] and ":=" not in script:
+            continue  # system ops and fixed rows read nothing
+        query = _WRITE_TAIL.sub("", script)
+        rows = engine.run("::explain { " + query + " }", params, read_only=True).dicts()
+        for i, row in enumerate(rows):
+            if row["op"] == "load_stored":
+                following = rows[i + 1]["op"] if i + 1 < len(rows) else None
+                if not (following or "").endswith("prefix_join"):
+                    bad.append(f"{row['ref']} scanned in: {script[:160]}")
+    return bad
+
+
+def test_learning_operations_read_by_key(store, engine, recorder):
+    a, b = make_learning("Use tabs", "tabs"), make_learning("Retry", "retry", "error_recovery")
+    store.store_many([a, b, *[make_learning(f"filler {i}", "x") for i in range(20)]])
+    store.store_relation(LearningRelation(a.id, RelationType.SUPERSEDES, b.id))
+    recorder.clear()
+    store.get(a.id)
+    store.get_many([a.id, b.id])
+    store.usage(a.id)
+    store.usage_many([a.id, b.id])
+    store.record_outcome(a.id, "helpful", session_id="s1")
+    store.outcome_events(a.id)
+    store.update(a.id, description="Use spaces")
+    store.history(a.id)
+    store.related(a.id)
+    store.find_related(b.id, RelationType.SUPERSEDES)
+    store.list(LearningFilter(ids=[a.id, b.id]))
+    store.count(LearningFilter(category="error_recovery"))
+    store.list(LearningFilter(scope="global", category="preference"), limit=5)
+    store.embed_texts(["Use spaces\nspaces"])
+    store.delete(b.id)
+    store.restore(b.id)
+    SearchStore(store).search("spaces", mode="hybrid", flt=LearningFilter(category="preference"))
+    params = ParamStore(engine)
+    params.store_param(SystemParam("threshold"))
+    params.get_param("threshold")
+    assert not full_scans(engine, recorder)
+
+
+def test_attribution_operations_read_by_key(store, engine, recorder):
+    from groove_core.store.attribution import AttributionStore
+
+    a = make_learning("Use tabs", "tabs")
+    store.store_many([a, *[make_learning(f"filler {i}", "x") for i in range(20)]])
+    attribution = AttributionStore(engine, store)
+    recorder.clear()
+    attribution.get_attributions_for_learning(a.id)
+    attribution.get_attributions_for_session("s1")
+    attribution.get_learning_value(a.id)
+    attribution.values_many([a.id])
+    attribution.get_experiment(a.id)
+    attribution.ranked_values(limit=10, learning_ids=[a.id])
+    attribution.snapshot([a.id], ["threshold"])
+    assert not full_scans(engine, recorder)
+
+
+def test_the_check_catches_a_scan(engine):
+    """The detector itself: the same lookup written atom-first is reported."""
+    scan = [("?[id] := *learning{id, scope}, id = $id", {"id": "x"})]
+    keyed = [("?[id] := id = $id, *learning{id, scope}", {"id": "x"})]
+    assert full_scans(engine, scan) and not full_scans(engine, keyed)
