@@ -108,3 +108,56 @@ def test_the_check_catches_a_scan(engine):
     scan = [("?[id] := *learning{id, scope}, id = $id", {"id": "x"})]
     keyed = [("?[id] := id = $id, *learning{id, scope}", {"id": "x"})]
     assert full_scans(engine, scan) and not full_scans(engine, keyed)
+
+
+def test_open_world_operations_read_by_key(store, engine, recorder):
+    from datetime import UTC, datetime
+
+    from groove_core.model.openworld import (
+        CapabilityGap,
+        FailureRecord,
+        PatternFingerprint,
+        context_hash,
+    )
+    from groove_core.store.openworld import OpenWorldStore
+
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    ow = OpenWorldStore(engine, store)
+    texts = [f"context {i} about word{i}" for i in range(12)]
+    vectors = store.embed_texts(texts)
+    fps = [PatternFingerprint(context_hash(t), v, t, None, t0) for t, v in zip(texts, vectors)]
+    ow.save_fingerprints(fps)
+    cluster = ow.create_cluster([f.hash for f in fps[:4]])
+    gap = CapabilityGap(
+        "01900000-0000-7000-8000-0000000000a1",
+        "tool_gap",
+        "high",
+        "detected",
+        "helm",
+        3,
+        t0,
+        t0,
+        (),
+    )
+    ow.save_gap(gap, contexts=[fps[0].hash])
+    ow.save_failures(
+        [
+            FailureRecord(
+                "01900000-0000-7000-8000-0000000000b1", "s1", "low_confidence", fps[0].hash, (), t0
+            )
+        ]
+    )
+    recorder.clear()
+    ow.get_fingerprint(fps[1].hash)
+    ow.get_fingerprints([f.hash for f in fps[:3]])
+    ow.get_cluster(cluster.id)
+    ow.get_gap(gap.id)
+    ow.update_gap_status(gap.id, "confirmed", who="alex")
+    ow.gap_history(gap.id)
+    ow.gap_contexts(gap.id)
+    ow.load_failures_by_context(fps[0].hash)
+    ow.load_failures_by_session("s1")
+    ow.load_failures_by_contexts([fps[0].hash, fps[1].hash])
+    ow.set_associated_learning([fps[2].hash], None)
+    ow.delete_fingerprints([fps[11].hash])
+    assert not full_scans(engine, recorder)

@@ -333,7 +333,7 @@ class OpenWorldStore:
 
     def _fp_query(self, cond: str = "", params: dict | None = None) -> list[PatternFingerprint]:
         cols = _FP_COLS if self._readable() == "groove" else _FP_VIBES
-        body = f"*pattern_fingerprint{{{cols}}}" + (f", {cond}" if cond else "")
+        body = (f"{cond}, " if cond else "") + f"*pattern_fingerprint{{{cols}}}"
         res = self.db.run(
             f"?[{cols}] := {body} :order created_at, hash", params or {}, read_only=True
         )
@@ -353,7 +353,7 @@ class OpenWorldStore:
         keys = [hash_to_db(h) for h in hashes]
         if not keys:
             return []
-        return self._fp_query("is_in(hash, $keys)", {"keys": keys})
+        return self._fp_query("hash in $keys", {"keys": keys})
 
     def count_fingerprints(self) -> int:
         """Number of stored fingerprints."""
@@ -412,7 +412,7 @@ class OpenWorldStore:
         if not keys:
             return 0
         self.db.run(
-            "?[hash, associated_learning] := *pattern_fingerprint{hash}, is_in(hash, $keys), "
+            "?[hash, associated_learning] := hash in $keys, *pattern_fingerprint{hash}, "
             "associated_learning = $lid :update pattern_fingerprint {hash => associated_learning}",
             {"keys": keys, "lid": lid},
         )
@@ -426,9 +426,10 @@ class OpenWorldStore:
             return 0
         self.db.run_chain(
             [
-                "?[cluster_id, fingerprint_hash] := *cluster_member{cluster_id, fingerprint_hash}, "
-                "is_in(fingerprint_hash, $keys) :rm cluster_member {cluster_id, fingerprint_hash}",
-                "?[hash] := *pattern_fingerprint{hash}, is_in(hash, $keys) "
+                "?[cluster_id, fingerprint_hash] := fingerprint_hash in $keys, "
+                "*cluster_member{cluster_id, fingerprint_hash} "
+                ":rm cluster_member {cluster_id, fingerprint_hash}",
+                "?[hash] := hash in $keys, *pattern_fingerprint{hash} "
                 ":rm pattern_fingerprint {hash}",
             ],
             {"keys": keys},
@@ -453,12 +454,12 @@ class OpenWorldStore:
         return found
 
     def _clusters(self, only: str | None = None) -> list[AnomalyCluster]:
-        cond = ", id = $id" if only else ""
+        bind = "id = $id, " if only else ""
         params = {"id": only} if only else {}
         if self._readable() == "vibes" and "members_json" in self.db.columns("anomaly_cluster"):
             res = self.db.run(
                 "?[id, centroid_json, members_json, created_at, last_seen] := "
-                f"*anomaly_cluster{{id, centroid_json, members_json, created_at, last_seen}}{cond}"
+                f"{bind}*anomaly_cluster{{id, centroid_json, members_json, created_at, last_seen}}"
                 " :order created_at, id",
                 params,
                 read_only=True,
@@ -483,7 +484,7 @@ class OpenWorldStore:
                 )
             return out
         res = self.db.run(
-            f"?[{_CL_COLS}] := *anomaly_cluster{{{_CL_COLS}}}{cond} :order created_at, id",
+            f"?[{_CL_COLS}] := {bind}*anomaly_cluster{{{_CL_COLS}}} :order created_at, id",
             params,
             read_only=True,
         )
@@ -491,8 +492,9 @@ class OpenWorldStore:
         if not rows:
             return []
         mres = self.db.run(
-            "?[cluster_id, fingerprint_hash] := *cluster_member{cluster_id, fingerprint_hash}"
-            + (", cluster_id = $id" if only else ""),
+            "?[cluster_id, fingerprint_hash] := "
+            + ("cluster_id = $id, " if only else "")
+            + "*cluster_member{cluster_id, fingerprint_hash}",
             params,
             read_only=True,
         )
@@ -537,8 +539,8 @@ class OpenWorldStore:
         blocks = [_PUT_CL.replace("$clusters", f"$cl{n}")]
         if replace_members:
             blocks.append(
-                "?[cluster_id, fingerprint_hash] := *cluster_member{cluster_id, "
-                f"fingerprint_hash}}, cluster_id = $cid{n}, "
+                f"?[cluster_id, fingerprint_hash] := cluster_id = $cid{n}, "
+                "*cluster_member{cluster_id, fingerprint_hash}, "
                 f"not is_in(fingerprint_hash, $keep{n}) "
                 ":rm cluster_member {cluster_id, fingerprint_hash}"
             )
@@ -679,9 +681,10 @@ class OpenWorldStore:
         existed = self.get_cluster(cid) is not None
         self.db.run_chain(
             [
-                "?[cluster_id, fingerprint_hash] := *cluster_member{cluster_id, fingerprint_hash}, "
-                "cluster_id = $id :rm cluster_member {cluster_id, fingerprint_hash}",
-                "?[id] := *anomaly_cluster{id}, id = $id :rm anomaly_cluster {id}",
+                "?[cluster_id, fingerprint_hash] := cluster_id = $id, "
+                "*cluster_member{cluster_id, fingerprint_hash} "
+                ":rm cluster_member {cluster_id, fingerprint_hash}",
+                "?[id] := id = $id, *anomaly_cluster{id} :rm anomaly_cluster {id}",
             ],
             {"id": cid},
         )
@@ -789,7 +792,7 @@ class OpenWorldStore:
         """seed 000's ``load_gap``."""
         self._readable()
         res = self.db.run(
-            f"?[{_GAP_COLS}] := *capability_gap{{{_GAP_COLS}}}, id = $id",
+            f"?[{_GAP_COLS}] := id = $id, *capability_gap{{{_GAP_COLS}}}",
             {"id": check_uuid(gap_id, "gap id")},
             read_only=True,
         )
@@ -841,7 +844,7 @@ class OpenWorldStore:
         try:
             self.db.run_chain(
                 [
-                    "?[id] := *capability_gap{id, status}, id = $id, status = $old :assert some",
+                    "?[id] := id = $id, *capability_gap{id, status}, status = $old :assert some",
                     "?[id, status] <- [[$id, $new]] :update capability_gap {id => status}",
                     _PUT_HIST,
                     _PUT_EV,
@@ -937,7 +940,7 @@ class OpenWorldStore:
         if not self._has("gap_history"):
             return []
         res = self.db.run(
-            f"?[{_HIST_COLS}] := *gap_history{{{_HIST_COLS}}}, gap_id = $id :order at, change_id",
+            f"?[{_HIST_COLS}] := gap_id = $id, *gap_history{{{_HIST_COLS}}} :order at, change_id",
             {"id": check_uuid(gap_id, "gap id")},
             read_only=True,
         )
@@ -980,8 +983,7 @@ class OpenWorldStore:
                 out[g.id].add(g.context_hash)
         if self._has("gap_context") and gaps:
             res = self.db.run(
-                "?[gap_id, context_hash] := *gap_context{gap_id, context_hash}, "
-                "is_in(gap_id, $ids)",
+                "?[gap_id, context_hash] := gap_id in $ids, *gap_context{gap_id, context_hash}",
                 {"ids": list(out)},
                 read_only=True,
             )
@@ -1021,11 +1023,11 @@ class OpenWorldStore:
         gid = check_uuid(gap_id, "gap id")
         self.db.run_chain(
             [
-                "?[gap_id, context_hash] := *gap_context{gap_id, context_hash}, gap_id = $id "
+                "?[gap_id, context_hash] := gap_id = $id, *gap_context{gap_id, context_hash} "
                 ":rm gap_context {gap_id, context_hash}",
-                "?[gap_id, change_id] := *gap_history{gap_id, change_id}, gap_id = $id "
+                "?[gap_id, change_id] := gap_id = $id, *gap_history{gap_id, change_id} "
                 ":rm gap_history {gap_id, change_id}",
-                "?[id] := *capability_gap{id}, id = $id :rm capability_gap {id}",
+                "?[id] := id = $id, *capability_gap{id} :rm capability_gap {id}",
             ],
             {"id": gid},
         )
@@ -1054,8 +1056,9 @@ class OpenWorldStore:
         if limit:
             params = {**params, "limit": int(limit)}
         res = self.db.run(
-            f"?[{_FAIL_COLS}] := *failure_record{{{_FAIL_COLS}}}"
-            + (f", {cond}" if cond else "")
+            f"?[{_FAIL_COLS}] := "
+            + (f"{cond}, " if cond else "")
+            + f"*failure_record{{{_FAIL_COLS}}}"
             + tail,
             params,
             read_only=True,
@@ -1073,7 +1076,7 @@ class OpenWorldStore:
     def load_failures_by_contexts(self, hashes: Iterable[int]) -> list[FailureRecord]:
         """Failures in any of these contexts (u64 hashes), newest first."""
         keys = [hash_to_db(h) for h in hashes]
-        return self._failures("is_in(context_hash, $keys)", {"keys": keys}) if keys else []
+        return self._failures("context_hash in $keys", {"keys": keys}) if keys else []
 
     def gap_failures(self, gap_id: str) -> list[FailureRecord]:
         """Failures in the contexts of a gap, newest first."""
@@ -1216,17 +1219,17 @@ class OpenWorldStore:
         synthetic fingerprints and the marks themselves: one transaction. Returns counts
         by kind."""
         self._writable()
-        cond = ", run_id = $run" if run_id else ""
+        bind = "run_id = $run, " if run_id else ""
         params: dict[str, Any] = {"run": run_id} if run_id else {}
         res = self.db.run(
-            f"?[kind, count(key)] := *openworld_synthetic{{kind, key, run_id}}{cond}",
+            f"?[kind, count(key)] := {bind}*openworld_synthetic{{kind, key, run_id}}",
             params,
             read_only=True,
         )
         counts = {k: int(n) for k, n in res.rows}
         if not counts:
             return {}
-        syn = f"syn[kind, key] := *openworld_synthetic{{kind, key, run_id}}{cond}\n"
+        syn = f"syn[kind, key] := {bind}*openworld_synthetic{{kind, key, run_id}}\n"
         blocks = [
             syn + "?[cluster_id, fingerprint_hash] := *cluster_member{cluster_id, "
             "fingerprint_hash}, syn['cluster', cluster_id] "
@@ -1247,9 +1250,8 @@ class OpenWorldStore:
             syn + "?[id] := *capability_gap{id}, syn['gap', id] :rm capability_gap {id}",
             syn + "?[id] := *failure_record{id}, syn['failure', id] :rm failure_record {id}",
             syn + "?[id] := *novelty_event{id}, syn['event', id] :rm novelty_event {id}",
-            "?[kind, key] := *openworld_synthetic{kind, key, run_id}"
-            + cond
-            + " :rm openworld_synthetic {kind, key}",
+            f"?[kind, key] := {bind}*openworld_synthetic{{kind, key, run_id}} "
+            ":rm openworld_synthetic {kind, key}",
         ]
         self.db.run_chain(blocks, params)
         return counts
