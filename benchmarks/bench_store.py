@@ -8,8 +8,8 @@ Prints figures and ratios against baselines run in the same process:
 - bulk load (HNSW index rebuilt once per batch) against inserting into the index row by
   row, on the first batch.
 
-Run: python benchmarks/bench_store.py [N [BULK_N]]   (defaults 100000 and 1000; random unit
-vectors stand in for embeddings, so no model is needed)
+Run: python benchmarks/bench_store.py [N [BULK_N]]   (defaults 100000 and 1000; clustered
+random unit vectors stand in for embeddings, so no model is needed)
 """
 
 from __future__ import annotations
@@ -47,6 +47,17 @@ class VectorsByText:
 
     def embed(self, texts):
         return np.stack([self.by_text[t] for t in texts])
+
+
+def clustered_unit_vectors(rng: np.random.Generator, n: int, topics: int = 1000) -> np.ndarray:
+    """``(n, 384)`` unit vectors around ``topics`` random centres, as sentence embeddings
+    cluster by topic. (Uniformly random vectors are a worst case no real text produces:
+    all nearly equidistant, they leave HNSW's recall@10 near 0.1 at 100,000 rows, while
+    the rule corpus's real embeddings reach 0.995.)"""
+    centres = np.random.default_rng(7).normal(size=(topics, 384))
+    out = centres[rng.integers(0, topics, n)] + 0.6 * rng.normal(size=(n, 384))
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out.astype(np.float32)
 
 
 def median_seconds(fn, repeat: int = 5) -> float:
@@ -95,8 +106,7 @@ def bulk_load_vs_row_by_row(embedder: VectorsByText, n: int) -> None:
 
 def main(n: int, bulk_n: int) -> None:
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(n, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = clustered_unit_vectors(rng, n)
     embedder = VectorsByText(vectors)
     bulk_load_vs_row_by_row(embedder, min(bulk_n, n))
 
@@ -135,8 +145,7 @@ def main(n: int, bulk_n: int) -> None:
         print(f"{label:48s} {secs * 1000:8.1f} ms  ({secs / baseline:.3f}x baseline)")
 
     search = SearchStore(store)
-    queries = rng.normal(size=(20, 384)).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    queries = clustered_unit_vectors(rng, 20)
     exact_t, hnsw_t, recalls = [], [], []
     for q in queries:
         start = time.perf_counter()
