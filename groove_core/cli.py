@@ -94,6 +94,16 @@ def _run(fn):
             g.close()
 
 
+def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
+    """A progress display on stderr (task description, bar, done/total, elapsed), gone
+    when the work ends; ``counts=False`` drops done/total for fractional progress."""
+    columns = [TextColumn("{task.description}"), BarColumn()]
+    if counts:
+        columns.append(MofNCompleteColumn())
+    columns.append(TimeElapsedColumn())
+    return Progress(*columns, console=err, transient=True, disable=disable)
+
+
 def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
@@ -191,13 +201,7 @@ def import_(
         from groove_core.model.scope import Scope
 
         t = _groove().tier(tier)
-        columns = [
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        ]
-        with Progress(*columns, console=err, transient=True, disable=json_out) as bar:
+        with _progress(disable=json_out) as bar:
             tasks: dict[str, int] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -468,14 +472,7 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
         if not todo:
             out.print(f"every learning of tier '{t.name}' has an embedding")
             return
-        with Progress(
-            TextColumn("embedding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task("embedding", total=todo)
             n = t.learnings.reembed(lambda k: bar.advance(task, k))
         out.print(f"embedded {n} learnings of tier '{t.name}'")
@@ -620,13 +617,7 @@ def simulate(
                 counts = sim.remove_openworld_simulation(t)
                 out.print(f"removed open-world simulation rows from '{t.name}': {counts}")
             return
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with _progress(counts=False) as bar:
             task = bar.add_task("simulating", total=1.0)
             if do_attr:
                 report = sim.simulate_attribution(

@@ -180,3 +180,22 @@ def test_home_option_overrides_the_environment(cli, tmp_path):
     after = json.loads(cli("list", "--json", "--home", tmp_path / "other").stdout)
     assert len(after) == 3  # --home may follow the command too
     assert json.loads(cli("list", "--json", "--home", tmp_path / "third").stdout) == []
+
+
+def test_status_reports_learnings_without_embeddings_and_reembed_fills_them(
+    cli, imported, tmp_path
+):
+    from groove_core.store.engine import Engine
+
+    with Engine("user", "sqlite", tmp_path / "home" / "user.db") as db:
+        db.run(
+            "?[learning_id] := *learning_embeddings{learning_id} :rm learning_embeddings {learning_id}"
+        )
+    (user,) = json.loads(cli("status", "--json").stdout)["tiers"]
+    assert user["unembedded"] == 3
+    assert "groove reembed --tier user" in cli("status").stderr
+    assert "embedded 3 learnings" in cli("reembed").stdout
+    (user,) = json.loads(cli("status", "--json").stdout)["tiers"]
+    assert user["unembedded"] == 0
+    hits = json.loads(cli("search", "tabs", "--mode", "semantic", "--json").stdout)
+    assert hits[0]["id"] == imported["tabs"]["id"]
