@@ -96,12 +96,13 @@ def _run(fn):
 
 def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
     """A progress display on stderr (task description, bar, done/total, elapsed), gone
-    when the work ends; ``counts=False`` drops done/total for fractional progress."""
+    when the work ends and left out when stderr is not a terminal (logs, pipes);
+    ``counts=False`` drops done/total for fractional progress."""
     columns = [TextColumn("{task.description}"), BarColumn()]
     if counts:
         columns.append(MofNCompleteColumn())
     columns.append(TimeElapsedColumn())
-    return Progress(*columns, console=err, transient=True, disable=disable)
+    return Progress(*columns, console=err, transient=True, disable=disable or not err.is_terminal)
 
 
 def _print_json(data) -> None:
@@ -292,6 +293,9 @@ def list_(
         if json_out:
             _print_json(rows)
             return
+        if not rows:
+            out.print("no learnings" + (f" from {offset + 1} on" if offset else ""))
+            return
         _table(
             rows,
             ["id", "tier", "category", "confidence", "description"],
@@ -326,6 +330,9 @@ def search(
         rows = [h.summary() for h in hits]
         if json_out:
             _print_json(rows)
+            return
+        if not rows:
+            out.print(f"no learning matches {text!r}", highlight=False)
             return
         _table(rows, ["score", "id", "tier", "category", "description"])
 

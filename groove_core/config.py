@@ -161,6 +161,10 @@ class Config:
         self.tiers[name] = cfg
         return cfg
 
+    def exists(self, name: str) -> bool:
+        """True when tier ``name`` is configured or its default database exists."""
+        return name in self.tiers or self.default_path(name).exists()
+
     def known_tiers(self) -> list[str]:
         """Every configured tier name (``user`` first)."""
         return sorted(self.tiers, key=lambda n: (n != "user", n))

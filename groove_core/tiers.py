@@ -139,11 +139,26 @@ class Groove:
         tier_kind(name)
         return name
 
-    def tier(self, name: str = "user") -> Tier:
-        """The open tier ``name``, opening (and migrating) it on first use."""
+    def tier(self, name: str = "user", *, create: bool = True) -> Tier:
+        """The open tier ``name``, opening (and migrating) it on first use.
+
+        Args:
+            create: make an unconfigured project or enterprise tier that has no database
+                yet (writes do; reads pass False so a mistyped name creates nothing).
+
+        Raises:
+            TierUnavailableError: the tier cannot be opened, or does not exist and
+                ``create`` is False.
+        """
         name = self.resolve(name)
         with self._lock:
             if name not in self._tiers:
+                if not create and not self.config.exists(name):
+                    raise TierUnavailableError(
+                        name,
+                        "it does not exist yet (import into it or promote a learning to it "
+                        "to create it)",
+                    )
                 cfg = self.config.tier(name)
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=self.busy_timeout)
                 try:
@@ -189,7 +204,7 @@ class Groove:
 
     # ------------------------------------------------------------ reads across tiers
     def _pick(self, tiers: list[str] | None) -> list[Tier]:
-        return [self.tier(n) for n in tiers] if tiers else self.open_tiers()
+        return [self.tier(n, create=False) for n in tiers] if tiers else self.open_tiers()
 
     def get(self, learning_id: str, tiers: list[str] | None = None) -> Learning | None:
         """The learning with that id from the first tier (read order) that has it."""

@@ -137,3 +137,16 @@ def test_a_tier_that_cannot_open_is_reported_and_the_others_work(tmp_path):
         assert "127.0.0.1:9" in problems[0].reason
         with pytest.raises(TierUnavailableError):
             g.tier("enterprise:down")
+
+
+def test_reading_a_tier_that_does_not_exist_creates_nothing(tmp_path):
+    home = tmp_path / "h"
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        with pytest.raises(TierUnavailableError, match="does not exist yet"):
+            g.list(["enterprise:typo"])
+        with pytest.raises(TierUnavailableError, match="does not exist yet"):
+            g.search("x", tiers=["project:/nowhere"])
+        assert "enterprise:typo" not in Config(home.resolve()).known_tiers()
+        assert not (home / "enterprise").exists()
+        g.tier("enterprise:acme").learnings.store(make_learning("Curated", "rule"))
+        assert g.list(["enterprise:acme"]).total == 1  # a write creates it, reads find it
