@@ -534,13 +534,15 @@ def migrate(
     _use_home(home)
 
     def body():
-        from groove_core.config import Config, home_dir
+        from groove_core.errors import TierUnavailableError
         from groove_core.store import migrations
         from groove_core.store.engine import Engine
 
         g = _groove(open_user=False)
         name = g.resolve(tier)
-        cfg = Config(home_dir(os.environ.get("GROOVE_HOME"))).tier(name)
+        if not g.config.exists(name):
+            raise TierUnavailableError(name, "it does not exist yet, so it has no schema")
+        cfg = g.config.tier(name)
         with Engine(name, cfg.engine, cfg.path, cfg.options) as db:
             if show_status or to is None:
                 rows = [

@@ -157,6 +157,8 @@ def test_migrate_status_down_and_up(cli, imported):
     assert refused.exit_code == 1 and "data contract" in refused.stderr
     cli("migrate")
     assert len(json.loads(cli("list", "--json").stdout)) == 3
+    missing = cli("migrate", "--status", "--tier", "enterprise:typo", ok=False)
+    assert missing.exit_code == 1 and "does not exist yet" in missing.stderr
 
 
 def test_errors_are_one_line_without_a_traceback(cli, tmp_path):
