@@ -191,7 +191,8 @@ def test_status_reports_learnings_without_embeddings_and_reembed_fills_them(
 
     with Engine("user", "sqlite", tmp_path / "home" / "user.db") as db:
         db.run(
-            "?[learning_id] := *learning_embeddings{learning_id} :rm learning_embeddings {learning_id}"
+            "?[learning_id] := *learning_embeddings{learning_id} "
+            ":rm learning_embeddings {learning_id}"
         )
     (user,) = json.loads(cli("status", "--json").stdout)["tiers"]
     assert user["unembedded"] == 3

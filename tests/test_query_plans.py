@@ -125,7 +125,10 @@ def test_open_world_operations_read_by_key(store, engine, recorder):
     ow = OpenWorldStore(engine, store)
     texts = [f"context {i} about word{i}" for i in range(12)]
     vectors = store.embed_texts(texts)
-    fps = [PatternFingerprint(context_hash(t), v, t, None, t0) for t, v in zip(texts, vectors)]
+    fps = [
+        PatternFingerprint(context_hash(t), v, t, None, t0)
+        for t, v in zip(texts, vectors, strict=True)
+    ]
     ow.save_fingerprints(fps)
     cluster = ow.create_cluster([f.hash for f in fps[:4]])
     gap = CapabilityGap(
