@@ -21,9 +21,8 @@ rows = []
 totals: dict[str, int] = {}
 for name in names:
     try:
-        store = g.tier(name).learnings
-        totals[name] = store.count()
-        facets = store.facets() if totals[name] else {}
+        facets = g.tier(name).learnings.facets()
+        totals[name] = sum(facets["category"].values())
     except GrooveError as err:
         report(err)
         continue
