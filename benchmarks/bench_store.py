@@ -8,6 +8,9 @@ Prints figures and ratios against baselines run in the same process:
 - bulk load (HNSW index rebuilt once per batch) against inserting into the index row by
   row, on the first batch.
 
+The texts share a nine-word vocabulary, so a full-text query matches a third of the tier:
+a worst case for BM25 (on the real rule corpus the same call takes 2-5 ms).
+
 Run: python benchmarks/bench_store.py [N [BULK_N]]   (defaults 100000 and 1000; clustered
 random unit vectors stand in for embeddings, so no model is needed)
 """

@@ -6,6 +6,7 @@ events; `--remove` takes exactly that out again."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import CORPUS, HashingEmbedder, make_learning
 from typer.testing import CliRunner
 
@@ -13,6 +14,8 @@ from groove_core.cli import app
 from groove_core.embed import content_hash
 from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
+
+pytestmark = pytest.mark.model
 
 
 def test_simulate_openworld_from_learnings_and_corpus(tmp_path, monkeypatch):
