@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vibes_openworld_writer as vibes
+from vibes_writer import initial_schema
 
 from groove_core.model.openworld import (
     CapabilityGap,
@@ -129,7 +130,7 @@ CL2_JSON = {
 
 def vibes_scripts() -> list[str]:
     out = [
-        *vibes.initial_schema(SEED_001.read_text(encoding="utf-8")),
+        *initial_schema(SEED_001.read_text(encoding="utf-8")),
         vibes.record_migration(1, T, "Initial schema"),
         *vibes.OPENWORLD_SCHEMA,
         vibes.record_migration(2, T, "Open-world adaptation schema"),

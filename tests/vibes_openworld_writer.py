@@ -13,7 +13,6 @@ SCRIPTS_JSON is a list of scripts, run in order. The helpers below build them.
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 #: vibes-groove's open-world schema (its migration 2): seed 000's relations without
@@ -56,19 +55,6 @@ def serde(value) -> str:
     Floats must be given as the f32's shortest decimal (the tests round to 3 places), so
     Python writes the digits serde's ryu writes."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("'", "''")
-
-
-def initial_schema(seed_text: str) -> list[str]:
-    """The statements of seed 001's ``INITIAL_SCHEMA`` (migration 1), comments dropped."""
-    body = re.search(r'pub const INITIAL_SCHEMA: &str = r#"(.*?)"#;', seed_text, re.S).group(1)
-    statements: list[list[str]] = []
-    for line in body.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if line.startswith((":create", "::")) or not statements:
-            statements.append([])
-        statements[-1].append(line)
-    return ["\n".join(lines) for lines in statements]
 
 
 def record_migration(version: int, at: int, description: str) -> str:

@@ -30,18 +30,16 @@ COLUMNS = {
 
 
 def initial_schema(seed_text: str) -> list[str]:
-    """The statements of ``INITIAL_SCHEMA`` in seed 001, comments dropped."""
+    """The statements of seed 001's ``INITIAL_SCHEMA`` (migration 1), comments dropped."""
     body = re.search(r'pub const INITIAL_SCHEMA: &str = r#"(.*?)"#;', seed_text, re.S).group(1)
-    lines = [ln for ln in body.splitlines() if not ln.lstrip().startswith("#")]
-    statements, current = [], []
-    for line in lines:
-        if line.startswith((":create", "::")) and current:
-            statements.append("\n".join(current))
-            current = []
-        if line.strip():
-            current.append(line)
-    statements.append("\n".join(current))
-    return statements
+    statements: list[list[str]] = []
+    for line in body.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith((":create", "::")) or not statements:
+            statements.append([])
+        statements[-1].append(line)
+    return ["\n".join(lines) for lines in statements]
 
 
 def write_rows(client, rows: dict) -> None:
