@@ -878,16 +878,20 @@ class OpenWorldStore:
         Raises:
             NotFoundError: no such gap.
         """
-        return self._write_solutions(gap_id, tuple(solutions), who, note, added=())
+        self._writable()
+        return self._write_solutions(
+            self.require_gap(gap_id), tuple(solutions), who, note, added=()
+        )
 
     def add_gap_solutions(
         self, gap_id: str, solutions: Sequence[SuggestedSolution], *, who: str | None = None
     ) -> CapabilityGap:
         """Append suggested solutions (vibes-groove's ``add_gap_solutions``) with a
         ``SolutionGenerated`` event each, in the same transaction as the history entry."""
+        self._writable()
         gap = self.require_gap(gap_id)
         return self._write_solutions(
-            gap_id,
+            gap,
             (*gap.suggested_solutions, *solutions),
             who,
             f"{len(solutions)} solution(s) added",
@@ -896,15 +900,13 @@ class OpenWorldStore:
 
     def _write_solutions(
         self,
-        gap_id: str,
+        gap: CapabilityGap,
         solutions: tuple[SuggestedSolution, ...],
         who: str | None,
         note: str,
         *,
         added: tuple[SuggestedSolution, ...],
     ) -> CapabilityGap:
-        self._writable()
-        gap = self.require_gap(gap_id)
         updated = gap.with_(suggested_solutions=solutions)
         n_old, n_new = len(gap.suggested_solutions), len(solutions)
         change = GapChange(
@@ -991,12 +993,15 @@ class OpenWorldStore:
                 out[gid].add(hash_from_db(h))
         return out
 
-    def clusters_by_gap(self) -> dict[str, list[tuple[str, int]]]:
-        """Gap id -> the clusters holding its contexts, with how many of them, most first
-        (gaps whose contexts lie in no cluster are left out)."""
+    def clusters_by_gap(
+        self, gaps: Sequence[CapabilityGap] | None = None
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Gap id -> the clusters holding its contexts, with how many of them, most first,
+        for ``gaps`` (default: every gap; those whose contexts lie in no cluster are left
+        out)."""
         membership = self.cluster_membership()
         out: dict[str, list[tuple[str, int]]] = {}
-        for gid, hashes in self._contexts_by_gap().items():
+        for gid, hashes in self._contexts_by_gap(gaps).items():
             counts: dict[str, int] = {}
             for h in hashes:
                 for cid in membership.get(h, ()):
@@ -1007,7 +1012,8 @@ class OpenWorldStore:
 
     def gap_clusters(self, gap_id: str) -> list[tuple[str, int]]:
         """Clusters holding a gap's contexts, with how many of them, most first."""
-        return self.clusters_by_gap().get(check_uuid(gap_id, "gap id"), [])
+        gap = self.get_gap(gap_id)
+        return self.clusters_by_gap([gap]).get(gap.id, []) if gap else []
 
     def gaps_by_cluster(self) -> dict[str, list[str]]:
         """Cluster id -> ids of the gaps whose contexts lie in it."""
