@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +11,7 @@ import pandas as pd
 from groove_core.analysis import deprecation
 from groove_core.analysis.evidence import ExperimentAnalysis, experiment_analysis
 from groove_core.errors import NotFoundError
+from groove_core.model.attribution import LearningValue
 from groove_core.store.attribution import AttributionStore
 
 __all__ = ["analyze_experiment", "analyze_experiments", "deprecation_candidates"]
@@ -55,19 +56,24 @@ def analyze_experiments(
 
 
 def deprecation_candidates(
-    store: AttributionStore, analyses: Sequence[ExperimentAnalysis], **options: Any
+    store: AttributionStore,
+    analyses: Sequence[ExperimentAnalysis],
+    values: Mapping[str, LearningValue] | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """The tier's deprecation candidates: :func:`groove_core.analysis.deprecation.candidates`
     over every learning's confidence posterior (its usage stats; Beta(1, 1) without any)
     and the analysis of its experiment in ``analyses`` (e.g. from
-    :func:`analyze_experiments`), leaving out learnings already deprecated. ``options``
-    go to ``candidates`` (min_evidence, low_confidence, threshold_prob, ...).
+    :func:`analyze_experiments`), leaving out learnings already deprecated. ``values``:
+    the tier's learning values when the caller has them already (read otherwise).
+    ``options`` go to ``candidates`` (min_evidence, low_confidence, threshold_prob, ...).
 
     Returns: the frame of ``candidates`` (columns ``deprecation.CANDIDATE_COLUMNS``).
     """
-    ids = [lr.id for lr in store.learnings.iter_all()]
+    ids = store.learnings.ids()
     usage = store.learnings.usage_many(ids)
-    values = store.values_many(ids)
+    if values is None:
+        values = store.values_many(ids)
     by_id = {d.experiment.learning_id: d.analysis for d in analyses}
     nan = float("nan")
     frame = pd.DataFrame(

@@ -10,6 +10,7 @@ from dashboard.components.evidence_common import (
     experiment_metrics,
     fmt_interval,
     fmt_p,
+    label,
     learning_names,
     synthetic_banner,
 )
@@ -196,14 +197,15 @@ st.caption(
     "of evidence)."
 )
 try:
-    all_ids = [lr.id for lr in tier.learnings.iter_all()]
+    everyone = list(tier.learnings.iter_all())
+    all_ids = [lr.id for lr in everyone]
     values = store.values_many(all_ids)
-    cands = deprecation_candidates(store, done)
+    cands = deprecation_candidates(store, done, values)
 except GrooveError as err:
     report(err)
     st.stop()
 by_exp = {d.experiment.learning_id for d in done}
-all_names = learning_names(tier, all_ids)
+all_names = {lr.id: label(lr, lr.id) for lr in everyone}
 if cands.empty:
     st.success("No learning is a deprecation candidate right now.")
 else:
