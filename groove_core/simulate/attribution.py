@@ -35,7 +35,7 @@ The model (all draws from ``numpy.random.default_rng(seed)``):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -320,7 +320,7 @@ def _params(tier, records, arms, at) -> list[SystemParam]:
     """The adaptive parameters of SIM_PARAMS after learning from the simulated sessions."""
     stored = {p.name: p for p in tier.params.all_params()}
     learned = {
-        name: (AdaptiveParam(**stored[name].param.to_json()) if name in stored else AdaptiveParam())
+        name: replace(stored[name].param) if name in stored else AdaptiveParam()
         for name in SIM_PARAMS
     }
     outcomes = {r.session_id: r.session_outcome for r in records}
