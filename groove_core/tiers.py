@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from groove_core.config import Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import GrooveError, NotFoundError, TierUnavailableError
+from groove_core.model.access import Principal
 from groove_core.model.learning import Learning, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import new_id, now
@@ -102,6 +103,8 @@ class Groove:
         project: project path the ``project`` alias refers to (default: the git root of
             the current folder).
         open_user: open the user tier now (seed 001: eager).
+        principal: who acts on writes that name no actor (default: ``[identity]`` of
+            ``config.toml``, else the OS account).
 
     Raises:
         TierUnavailableError / SchemaTooNewError / MigrationError: the user tier cannot be
@@ -117,9 +120,11 @@ class Groove:
         project: str | os.PathLike | None = None,
         open_user: bool = True,
         busy_timeout: float = 5.0,
+        principal: Principal | None = None,
     ):
         self.home = home_dir(home)
         self.config = Config(self.home)
+        self.principal = principal or self.config.identity
         self.embedder = embedder if embedder is not None else default_embedder()
         self.project = Path(project).resolve() if project else find_project_root()
         self.busy_timeout = busy_timeout
