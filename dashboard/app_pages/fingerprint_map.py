@@ -9,14 +9,14 @@ import streamlit as st
 
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_map as om
-from dashboard.state import groove, pick_tier, report
+from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 
 st.title("Fingerprint map")
 g = groove()
 tier_name = pick_tier(g, key="ow_map_tier")
-reviewer = oc.who()
+reviewer = principal().id  # recorded with every change
 flash = st.session_state.pop("ow_map_flash", None)
 if flash:
     st.success(flash)

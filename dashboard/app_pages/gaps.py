@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
-from dashboard.state import groove, pick_tier, report
+from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
@@ -26,7 +26,7 @@ from groove_core.model.openworld import (
 st.title("Capability gaps")
 g = groove()
 tier_name = pick_tier(g, key="ow_gap_tier")
-reviewer = oc.who()
+reviewer = principal().id  # recorded with every change
 flash = st.session_state.pop("ow_gap_flash", None)
 if flash:
     st.success(flash)
