@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,52 @@ class Dashboard:
         except Exception:
             self.proc.kill()
         self.log.close()
+
+
+#: the console script the README's first command runs, beside this Python
+GROOVE = [str(Path(sys.executable).with_name("groove"))]
+
+
+class GrooveDashboard:
+    """``groove dashboard --port P ARGS`` (the real command) in its own process, started in
+    ``cwd`` with ``env``; returns once the server answers its health check."""
+
+    def __init__(self, *args: str, cwd: Path, env: dict, log: Path, timeout: float = 90):
+        import subprocess
+        import time
+        import urllib.request
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen(
+                [*GROOVE, "dashboard", "--port", str(self.port), *args],
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2):
+                    return
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    pytest.fail("groove dashboard did not start:\n" + log.read_text())
+                time.sleep(0.3)
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; its exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(15)
+        except Exception:
+            self.proc.kill()
+            raise
 
 
 @pytest.fixture
