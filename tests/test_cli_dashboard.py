@@ -120,7 +120,7 @@ def test_auth_oidc_without_a_secrets_file_is_refused(started, tmp_path):
         ({"text": "[auth\nredirect_uri ="}, "cannot be read as TOML"),
         ({"auth": {}}, "is missing " + ", ".join(AUTH_KEYS)),
         (
-            {"auth": {k: v for k, v in AUTH.items() if k not in ("client_secret", "cookie_secret")}},
+            {"auth": {k: AUTH[k] for k in ("redirect_uri", "client_id", "server_metadata_url")}},
             "is missing cookie_secret, client_secret (",
         ),
         ({"auth": {**AUTH, "client_id": "  "}}, "is missing client_id ("),
