@@ -114,7 +114,8 @@ def check_auth_secrets(path: Path) -> Path:
 
     Raises:
         DashboardAuthError: the file is missing or not TOML, or ``[auth]`` is missing,
-            lacks keys (all of them named) or holds a value above that is not usable.
+            lacks keys (all of them named), still holds a ``<placeholder>`` or holds a
+            value above that is not usable.
     """
     path = Path(path).expanduser().resolve()
     try:
@@ -137,6 +138,12 @@ def check_auth_secrets(path: Path) -> Path:
         raise DashboardAuthError(
             f"[auth] in {path} is missing {', '.join(missing)} "
             f"(each a non-empty string; needed: {', '.join(AUTH_KEYS)})"
+        )
+    placeholders = [k for k in AUTH_KEYS if "<" in auth[k] and ">" in auth[k]]
+    if placeholders:
+        raise DashboardAuthError(
+            f"[auth] in {path} still holds the README's <placeholders> in "
+            f"{', '.join(placeholders)}: put your provider's values there"
         )
     problems = []
     if not _is_http_url(auth["redirect_uri"]) or not urlparse(auth["redirect_uri"]).path.endswith(

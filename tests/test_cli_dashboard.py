@@ -126,6 +126,10 @@ def test_auth_oidc_without_a_secrets_file_is_refused(started, tmp_path):
         ({"auth": {**AUTH, "client_id": "  "}}, "is missing client_id ("),
         ({"auth": {**AUTH, "cookie_secret": "hunter2"}}, "cookie_secret must be at least 32"),
         (
+            {"auth": {**AUTH, "client_id": "<client id from your provider>"}},
+            "still holds the README's <placeholders> in client_id:",
+        ),
+        (
             {"auth": {**AUTH, "redirect_uri": "http://localhost:8501/"}},
             "redirect_uri must be the dashboard's address followed by /oauth2callback",
         ),
