@@ -5,12 +5,14 @@ it with a signal stops its Streamlit server and frees the port."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from typer.testing import CliRunner
 
 from groove_core import serve
 from groove_core.cli import app
+from groove_core.errors import DashboardAuthError
 from groove_core.serve import AUTH_ENV, AUTH_KEYS
 
 AUTH = {
@@ -151,6 +154,16 @@ def test_auth_oidc_with_an_unusable_auth_section_says_what_is_wrong(
     assert result.exit_code == 1 and started == []
     assert says in result.output and str(path) in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_readme_template_names_every_key_and_is_refused_until_filled_in(tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (template,) = re.findall(r"```toml\n(# \.streamlit/secrets\.toml.*?)```", text, re.S)
+    assert set(tomllib.loads(template)["auth"]) == set(AUTH_KEYS)
+    path = tmp_path / "secrets.toml"
+    path.write_text(template)
+    with pytest.raises(DashboardAuthError, match="placeholders"):
+        serve.check_auth_secrets(path)
 
 
 def test_contradictory_options_are_refused(started, tmp_path):
