@@ -211,6 +211,9 @@ def run_supervised(
         The exit status for the shell: ``128 + signal number`` when a signal stopped
         it (143 for SIGTERM, 130 for SIGINT), else the child's own status (``128 + n``
         when the child died of signal ``n``).
+
+    Raises:
+        OSError: ``cmd`` cannot be started (nothing is left running).
     """
     received: list[int] = []
     child: list[subprocess.Popen] = []
