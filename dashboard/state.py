@@ -103,3 +103,17 @@ def report(err: Exception) -> None:
         st.error(str(err))
     else:
         raise err
+
+
+def waiting_counts(g: Groove, names: list[str] | None = None) -> dict[str, int]:
+    """Proposals awaiting review per tier (``names``, default: every tier that opens).
+    A tier that cannot be read is left out silently: the pages name it."""
+    if names is None:
+        names = [t.name for t in g.available()[0]]
+    out: dict[str, int] = {}
+    for name in names:
+        try:
+            out[name] = g.tier(name).proposals.count_waiting()
+        except GrooveError:
+            continue
+    return out

@@ -1,0 +1,148 @@
+"""Changes to learnings made on the Learnings page, routed through groove_core's
+:class:`~groove_core.tiers.Groove` (``create``, ``edit``, ``delete``, ``promote``) so that
+a contributor's change to an enterprise tier is filed as a proposal for review instead of
+written; the page then says so. Every change is made as :func:`dashboard.state.principal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from dashboard.components import learning_views as lv
+from groove_core.errors import GrooveError
+from groove_core.model.access import Action, Principal
+from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
+from groove_core.model.scope import Scope
+from groove_core.tiers import Groove, Submission
+
+CATEGORIES = [c.value for c in LearningCategory]
+
+
+def announce(sub: Submission, done: str) -> None:
+    """Queue the message of a submission: ``done`` when it was applied, else which
+    proposal was filed for review."""
+    if sub.proposal is not None:
+        lv.flash(
+            "info",
+            f"Filed proposal {sub.proposal.id} in tier '{sub.tier}' for review: a curator "
+            "approves it on the Review queue page before it takes effect.",
+        )
+    else:
+        lv.flash("success", done)
+
+
+@dataclass
+class BulkResult:
+    """What a bulk delete or re-categorisation did: ``done`` learnings changed directly,
+    ``deleted`` (tier -> ids, for undo) and the ``filed`` proposals."""
+
+    done: int = 0
+    deleted: dict[str, list[str]] = field(default_factory=dict)
+    filed: list[Submission] = field(default_factory=list)
+
+
+def apply_bulk(
+    g: Groove, what: str, by_tier: dict[str, list[str]], category: str | None, actor: Principal
+) -> BulkResult:
+    """Delete (``what == "delete"``) or re-categorise the learnings of each tier: in one
+    transaction per tier where ``actor`` may write directly, else as proposals (one for a
+    deletion, one per learning for a re-categorisation).
+
+    Raises: GrooveError (PermissionDeniedError, NotFoundError, ...) from the first tier
+    that refuses; tiers before it were changed.
+    """
+    out = BulkResult()
+    for tier, ids in by_tier.items():
+        if what == "delete":
+            sub = g.delete(tier, ids, actor=actor)
+            if sub.proposal is not None:
+                out.filed.append(sub)
+            else:
+                out.done += sub.count
+                out.deleted[tier] = ids
+            continue
+        t = g.tier(tier, create=False)
+        if t.must_propose(Action.learning_edit, actor):
+            out.filed += [g.edit(tier, i, category=category, actor=actor) for i in ids]
+        else:
+            out.done += t.learnings.recategorize_many(ids, category, actor=actor)
+    return out
+
+
+def new_learning_form(
+    g: Groove, tiers: list[str], actor: Principal, on_done: Callable[[Submission], None]
+) -> None:
+    """An expander with a form that adds a learning to a tier (or proposes it there)."""
+    ss = st.session_state
+    with st.expander("New learning", icon=":material/add:"), st.form("new_learning"):
+        c1, c2 = st.columns(2)
+        tier = c1.selectbox("Tier", tiers, key="nl_tier")
+        cat = c2.selectbox(
+            "Category", CATEGORIES, key="nl_cat", format_func=lambda c: c.replace("_", " ")
+        )
+        desc = st.text_input("Description", key="nl_desc", max_chars=100_000)
+        insight = st.text_area("Insight", key="nl_ins", height=100)
+        c3, c4 = st.columns(2)
+        scope = c3.text_input(
+            "Scope", key="nl_scope", placeholder="blank: the tier's own scope", help=_SCOPE_HELP
+        )
+        reason = c4.text_input(
+            "Reason", key="nl_reason", help="Why: a curator reads it when this is a proposal"
+        )
+        override = st.text_input(
+            "Scan override reason (curators)",
+            key="nl_override",
+            help="Only when the content scan flags this learning and you accept it anyway",
+        )
+        go = st.form_submit_button("Add learning", type="primary", icon=":material/add:")
+    if not go:
+        return
+    try:
+        t = g.tier(tier)
+        lr = Learning.new(
+            Scope.parse(scope.strip()) if scope.strip() else t.default_scope(),
+            cat,
+            LearningContent(desc.strip(), insight),
+            LearningSource.user_created(),
+        )
+        sub = g.create(tier, lr, reason=reason, actor=actor, override_reason=override or None)
+    except GrooveError as err:
+        st.error(f"Not added: {err}")
+        return
+    announce(sub, f"Added “{lv.short(lr.description, 60)}” to tier '{sub.tier}'.")
+    for k in ("nl_desc", "nl_ins", "nl_scope", "nl_reason", "nl_override"):
+        ss.pop(k, None)
+    on_done(sub)
+    st.rerun()
+
+
+def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) -> None:
+    """Promote ``lr`` to another tier as a new learning (into an enterprise tier: a
+    proposal for review)."""
+    targets = [t for t in tiers if t != lr.tier]
+    if not targets:
+        st.caption("No other tier is open to promote this learning to.")
+        return
+    with st.form(f"promote_{lr.id}", border=False):
+        target = st.selectbox("Promote to tier", targets, key=f"pr_tier_{lr.id}")
+        reason = st.text_input(
+            "Reason", key=f"pr_reason_{lr.id}", help="Recorded with the proposal a curator reads"
+        )
+        go = st.form_submit_button("Promote", icon=":material/upgrade:")
+    if not go:
+        return
+    try:
+        sub = g.promote(lr.id, target, reason=reason, actor=actor)
+    except GrooveError as err:
+        st.error(f"Not promoted: {err}")
+        return
+    announce(sub, f"Promoted “{lv.short(lr.description, 60)}” to tier '{sub.tier}'.")
+    st.rerun()
+
+
+_SCOPE_HELP = "global, user:<id>, project:<path> or enterprise:<org>"
+
+__all__ = ["BulkResult", "announce", "apply_bulk", "new_learning_form", "promote_form"]
