@@ -180,7 +180,9 @@ def test_nobody_approves_their_own_and_the_author_withdraws_or_revises(home):
         own = (
             g.tier(ORG)
             .proposals.file(
-                ProposalKind.create, after=[make_learning("Cora's rule", "x", scope=ORG)], actor=CORA
+                ProposalKind.create,
+                after=[make_learning("Cora's rule", "x", scope=ORG)],
+                actor=CORA,
             )
             .id
         )
@@ -290,6 +292,8 @@ def test_admin_grants_and_the_last_admin_cannot_be_revoked(home):
 # ---------------------------------------------------------------- learnings page
 def test_contributor_changes_on_the_learnings_page_are_filed_as_proposals(home):
     at = run("learnings", CARL)
+    at.button(key="new_learning").click()
+    at = run("learnings", CARL, at)
     at.selectbox(key="nl_tier").set_value(ORG)
     at.text_input(key="nl_desc").input("Use uv for installs")
     at.text_area(key="nl_ins").input("uv is faster than pip")

@@ -181,7 +181,7 @@ if undo:
     c1.button("Undo delete", key="undo_btn", on_click=_undo, icon=":material/undo:")
     c2.button("Dismiss", key="undo_dismiss", on_click=lambda: ss.pop("undo", None), type="tertiary")
 
-changes.new_learning_form(g, names, principal(), lambda sub: _changed())
+changes.new_learning_button(g, names, principal(), lambda sub: _changed())
 
 # ---------------------------------------------------------------- rows of this view
 hits = None

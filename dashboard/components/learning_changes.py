@@ -72,12 +72,29 @@ def apply_bulk(
     return out
 
 
+def new_learning_button(
+    g: Groove, tiers: list[str], actor: Principal, on_done: Callable[[Submission], None]
+) -> None:
+    """A "New learning" button that opens a dialog with :func:`new_learning_form`."""
+    ss = st.session_state
+    st.button(
+        "New learning",
+        key="new_learning",
+        icon=":material/add:",
+        on_click=lambda: ss.update(new_learning_open=True),
+    )
+    if ss.get("new_learning_open"):
+        st.dialog("New learning", on_dismiss=lambda: ss.pop("new_learning_open", None))(
+            new_learning_form
+        )(g, tiers, actor, on_done)
+
+
 def new_learning_form(
     g: Groove, tiers: list[str], actor: Principal, on_done: Callable[[Submission], None]
 ) -> None:
-    """An expander with a form that adds a learning to a tier (or proposes it there)."""
+    """A form that adds a learning to a tier (or files it as a proposal there)."""
     ss = st.session_state
-    with st.expander("New learning", icon=":material/add:"), st.form("new_learning"):
+    with st.form("new_learning_form", border=False):
         c1, c2 = st.columns(2)
         tier = c1.selectbox("Tier", tiers, key="nl_tier")
         cat = c2.selectbox(
@@ -113,7 +130,7 @@ def new_learning_form(
         st.error(f"Not added: {err}")
         return
     announce(sub, f"Added “{lv.short(lr.description, 60)}” to tier '{sub.tier}'.")
-    for k in ("nl_desc", "nl_ins", "nl_scope", "nl_reason", "nl_override"):
+    for k in ("new_learning_open", "nl_desc", "nl_ins", "nl_scope", "nl_reason", "nl_override"):
         ss.pop(k, None)
     on_done(sub)
     st.rerun()
@@ -145,4 +162,11 @@ def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) ->
 
 _SCOPE_HELP = "global, user:<id>, project:<path> or enterprise:<org>"
 
-__all__ = ["BulkResult", "announce", "apply_bulk", "new_learning_form", "promote_form"]
+__all__ = [
+    "BulkResult",
+    "announce",
+    "apply_bulk",
+    "new_learning_button",
+    "new_learning_form",
+    "promote_form",
+]
