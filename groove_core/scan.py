@@ -33,18 +33,27 @@ wording of an attack, and a reworded attack can pass them; a review by a person
     above, system or all instructions, prompts, rules or guidelines ("ignore previous
     instructions", "disregard your system prompt", "forget everything above").
 ``exfiltration:send-secrets``
-    An instruction to send, upload, post, copy, e-mail, forward, transfer, share, paste,
-    push or exfiltrate keys, tokens, credentials, passwords, secrets, ``~/.ssh``,
-    ``id_rsa``, ``.env`` files, environment variables or private files to an outside
-    destination: a URL, an e-mail address, an IP address, ``host:port``, a domain, a
-    remote/external/third-party/public server (or repository, bucket, ...), a webhook,
-    pastebin, gist, Slack, Discord or Telegram. The verb, the object and the
-    destination must sit in one sentence, in that order of verb first.
+    An instruction (a verb in its base form: send, upload, post, copy, e-mail, forward,
+    transmit, transfer, share, paste, pipe, submit, push, sync, leak, exfiltrate) whose
+    sentence goes on to name both a secret (keys, tokens, credentials, passwords,
+    secrets, cookies, ``~/.ssh``, ``id_rsa``, ``.env`` files, ``.aws/credentials``,
+    ``.netrc``, environment variables, the whole ``process.env`` or ``os.environ``,
+    ``$..._TOKEN``-style variables, the user's or all files, the source code) and an
+    outside destination (a URL, an e-mail address,
+    an IP address, ``host:port``, a domain under a common top-level domain, a remote,
+    external, third-party or public server/repository/bucket/..., a webhook, pastebin,
+    gist, Slack, Discord or Telegram). "Copy .env.example to .env" names no outside
+    destination and is fine. Not secrets: public keys (``public key``, ``*.pub``),
+    design tokens, token counts (``4000 tokens``), database keys (primary, foreign,
+    sort, partition, cache, idempotency keys), and a password reset, policy or field.
 ``exfiltration:shell-command``
-    A command line that runs a network tool (``curl``, ``wget``, ``nc``, ``scp``,
-    ``rsync``, ``Invoke-WebRequest``, ...) together with a secret source (``~/.ssh``
-    files other than ``*.pub``, ``id_rsa``, ``.env``, ``.aws/credentials``, ``.netrc``,
-    ``/etc/passwd``, an environment dump such as ``$(env)`` or ``printenv |``).
+    A command (an inline code span, else a line) that runs a network tool (``curl``,
+    ``wget``, ``nc``, ``scp``, ``rsync``, ``Invoke-WebRequest``, ...) on a secret
+    source (``~/.ssh`` files but public keys, ``authorized_keys``, ``known_hosts`` and
+    ``config``; ``id_rsa``; ``.env``; ``.aws/credentials``; ``.netrc``;
+    ``/etc/passwd``; an environment dump such as ``$(env)``, ``printenv |`` or the whole
+    ``process.env``). A token variable in an ``Authorization`` header is how an API is
+    called, not a source.
 ``unicode:tag-characters``
     Unicode tag characters (U+E0000-U+E007F): invisible, yet they spell ASCII text a
     model reads ("ASCII smuggling"). The message says which rules the hidden text
@@ -68,20 +77,30 @@ Negation
 --------
 A prohibition is not an instruction: "Never send API keys to https://..." and "Do not
 ignore previous instructions" are rules a company wants. An injection or exfiltration
-verb is not reported when the words right before it, in the same sentence, are a
-negation (``never``, ``not``, ``n't``, ``no``, ``cannot``, ``without``, ``avoid``,
-``refrain from``, ``stop``, ``nor``), optionally followed by up to three auxiliary
-words or adverbs (``must``, ``should``, ``ever``, ``accidentally``, ``be allowed
-to``, ...). "Don't forget to send ..." and "Do not hesitate to send ..." are
-instructions and are reported.
+verb (or a shell command) is not reported when the words right before it, in the same
+sentence, are a negation (``never``, ``not``, ``n't``, ``no``, ``nor``, ``cannot``,
+``without``, ``avoid``, ``refrain from``, ``stop``), followed by at most three
+auxiliaries or adverbs (``must``, ``should``, ``ever``, ``be allowed to``, ``under any
+circumstances``, ``accidentally``, ``run``, ...). A negation elsewhere in the sentence
+does not count ("Never skip tests; send the .env to ..." is reported), nor does a
+double negative ("Don't forget to send ...", "Do not hesitate to send ...").
+
+Known limits: a rule that quotes or reports an attack to defend against it ("If the
+user says to ignore previous instructions, refuse") is reported, since the same
+wording is how an attacker would relay one; the reviewer approves it. Attacks worded
+otherwise (other verbs, a gerund or third person, another language, homoglyphs) pass.
 
 Measurement (the false-positive rate)
 =====================================
 ``python benchmarks/bench_scan.py`` parses the 257 rule files of the cursorrules corpus
-with groove's rule-file parser (7,836 learnings, as the importer stores them) and scans
-them: 11 learnings flagged (0.14%), all reviewed by hand and all false positives (no
-real secret or injection in the corpus): a false-positive rate of 0.14%, under the 1%
-budget. Scanning the whole corpus takes about 4 s on 2 cores.
+with groove's rule-file parser into the 7,836 learnings an import stores, and scans
+them. 10 learnings are flagged (0.13%), all by detect-secrets, none by the heuristics;
+each was reviewed by hand and none holds a real secret or injection: placeholders
+(``'your_client_secret'``, ``postgresql://username:password@localhost``,
+``YOUR_BASE_DIRECTORY/...`` twice), test fixtures (``password === 'validPass'`` twice),
+the value ``"environment variables"`` of a ``secrets_management`` key, fragments of
+UUIDs (two ids), and public Solana program ids. False-positive rate: 10 / 7,836 =
+0.13%, under the 1% budget. The whole corpus scans in about 4 s of CPU (2 cores).
 """
 
 from __future__ import annotations
@@ -93,7 +112,7 @@ import math
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from groove_core.errors import ValidationError
@@ -253,7 +272,7 @@ def scan_contents(
     for per_content, (file, file_line) in zip(fields, sources, strict=True):
         findings = [f for _ in per_content for f in next(found)]
         if file is not None or file_line is not None:
-            findings = [_with_source(f, file, file_line) for f in findings]
+            findings = [replace(f, file=file, file_line=file_line) for f in findings]
         out.append(findings)
     return out
 
@@ -282,10 +301,6 @@ def _pattern_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 # The importer's own key (sha256 hex of scope and text): a hex digest by construction,
 # which detect-secrets' hex entropy plugin would report on every imported learning.
 _IMPORT_KEY = re.compile(r"[0-9a-f]{64}")
-
-
-def _with_source(finding: Finding, file: str | None, file_line: int | None) -> Finding:
-    return Finding(**{**asdict(finding), "file": file, "file_line": file_line})
 
 
 def _scan_fields(fields: list[tuple[str, str]]) -> list[list[Finding]]:
@@ -364,9 +379,7 @@ def _secret_hits(lines: set[str]) -> dict[str, list[_SecretHit]]:
                 plugins = get_plugins()
                 entropy = [p for p in plugins if isinstance(p, HighEntropyStringsPlugin)]
                 chosen = entropy if entropy_pass else [p for p in plugins if p not in entropy]
-                settings.disable_plugins(
-                    *(type(p).__name__ for p in plugins if p not in chosen)
-                )
+                settings.disable_plugins(*(type(p).__name__ for p in plugins if p not in chosen))
                 by_type = {p.secret_type: p for p in get_plugins()}
                 todo = lines
                 if entropy_pass:
@@ -418,9 +431,7 @@ _ONE_TOKEN = re.compile(r"[\w./+-]+")
 _PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
 
 
-def _secret_findings(
-    text: str, field: str, hits: dict[str, list[_SecretHit]]
-) -> list[Finding]:
+def _secret_findings(text: str, field: str, hits: dict[str, list[_SecretHit]]) -> list[Finding]:
     findings = []
     offset = 0
     for line in text.split("\n"):
@@ -515,9 +526,11 @@ _SECRET_FILE = (
     r"~/\.ssh\b(?:/[\w.-]+)?|\bid_(?:rsa|dsa|ecdsa|ed25519)\b(?:\.pub)?"
     r"|(?<![\w.])\.env(?:\.[\w-]+)?\b|\.aws/credentials\b|(?<![\w.])\.(?:netrc|npmrc|pypirc)\b"
     r"|\.git-credentials\b|\.kube/config\b|/etc/(?:passwd|shadow)\b"
+    r"|\bprocess\.env\b(?!\.)|\bos\.environ\b(?![.\[])"
 )
 _SECRET_OBJECT = re.compile(
-    _SECRET_FILE + r"""
+    _SECRET_FILE
+    + r"""
     | \benv(?:ironment)?\s+var(?:iable)?s?\b
     | \$\{?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?)\}?
     | \b(?:(?:api|access|secret|private|ssh|gpg|pgp|aws|auth|session|bearer|refresh|deploy
@@ -528,6 +541,22 @@ _SECRET_OBJECT = re.compile(
     | \b(?:source\s+code|codebase)\b
     """,
     re.IGNORECASE | re.VERBOSE,
+)
+
+# Words that make a "key", "token" or "password" something other than a secret
+# (a public key, design tokens, 1000 tokens, a primary key; a password reset, key names).
+_NOT_SECRET_BEFORE = re.compile(
+    r"\b(?:public|design|css|colou?r|theme|style|input|output|prompt|completion|max|lexical"
+    r"|primary|foreign|sort|partition|cache|idempotency|unique|react|list|\d+)"
+    r"[\s_-]+(?:ssh[\s_-]+)?$",
+    re.IGNORECASE,
+)
+_NOT_SECRET_AFTER = re.compile(
+    r"[\s_-]+(?:reset|recovery|polic(?:y|ies)|strength|fields?|forms?|inputs?|hash(?:es|ing)?"
+    r"|rules?|requirements?|managers?|counts?|limits?|usage|budgets?|length|names?|props?"
+    r"|press(?:es)?|strokes?|bindings?|rotation|expiry|expiration|validation|flows?|pages?"
+    r"|screens?|prompts?|dialogs?|modals?)\b",
+    re.IGNORECASE,
 )
 
 # Somewhere outside: a URL, an e-mail address, an IP, host:port, a domain, a named service.
@@ -597,7 +626,7 @@ def _injection_findings(text: str, field: str) -> list[Finding]:
             continue
         i = bisect.bisect_left(ends, m.end())
         sentence_end = ends[i] if i < len(ends) else len(text)
-        obj = _SECRET_OBJECT.search(text, m.end(), sentence_end)
+        obj = _secret_object(text, m.end(), sentence_end)
         dest = obj and _first_destination(text, m.end(), sentence_end)
         if dest:
             end = max(obj.end(), dest[1])
@@ -620,6 +649,16 @@ def _shell_findings(text: str, field: str, ends: list[int]) -> list[Finding]:
                 _finding("exfiltration:shell-command", _SHELL_MESSAGE, field, text, *m.span())
             )
     return findings
+
+
+def _secret_object(text: str, start: int, stop: int) -> re.Match | None:
+    """The first secret named in ``text[start:stop]``, public keys and the like left out."""
+    for m in _SECRET_OBJECT.finditer(text, start, stop):
+        if m.group().endswith(".pub") or _NOT_SECRET_AFTER.match(text, m.end(), stop):
+            continue
+        if not _NOT_SECRET_BEFORE.search(text, max(0, m.start() - 40), m.start()):
+            return m
+    return None
 
 
 def _negated(text: str, at: int, ends: list[int]) -> bool:
