@@ -10,7 +10,8 @@ same de-duplication), scans them all, and prints:
 - the base64 runs of the corpus (the measurement behind BASE64_BLOB_MIN_CHARS);
 - the time to scan the whole corpus, and on a sample, interleaved, the scanner against
   the plain use of detect-secrets (its ad-hoc scan_line on every line of every field,
-  secrets only) with the ratio.
+  secrets only) with the ratio;
+- the time of inputs built to make regular expressions backtrack, against prose.
 
 Run: python benchmarks/bench_scan.py [CORPUS_DIR [SAMPLE]]
      (defaults ../shared/corpus/cursorrules/rules and 1000 learnings)
@@ -150,6 +151,30 @@ def _speed(corpus, sample: int, rounds: int = 3) -> None:
     )
 
 
+def _hostile(chars: int = 80_000) -> None:
+    """Inputs built to make regular expressions backtrack, against prose of the same
+    length: each should take about as long (no quadratic search)."""
+    unit = "Use tabs for indentation and run the linter before commits. "
+    cases = {
+        "prose": unit * (chars // len(unit)),
+        "a.a.a. (host names)": "send the key to " + "a." * (chars // 2),
+        "a-a-a- (host names)": "send the key to " + "a-" * (chars // 2),
+        "a+a+a+ (e-mail)": "send the key to " + "a+" * (chars // 2),
+        "previous previous ...": "ignore " + "previous " * (chars // 9),
+        "never never ...": "never " * (chars // 6) + "send",
+        "one base64 run": "QUJD" * (chars // 4),
+    }
+    scan.scan_text(unit)  # detect-secrets' imports and settings, once
+    base = None
+    print(f"\nhostile inputs of about {chars:,} characters (one field each):")
+    for name, text in cases.items():
+        t = time.perf_counter()
+        scan.scan_text(text)
+        took = time.perf_counter() - t
+        base = base or took
+        print(f"  {name:24s} {took:6.2f} s ({took / base:.2f}x prose)")
+
+
 def main(root: Path, sample: int) -> None:
     t = time.perf_counter()
     corpus = load_corpus(root)
@@ -159,6 +184,7 @@ def main(root: Path, sample: int) -> None:
     _report(corpus, hits, time.perf_counter() - t, time.process_time() - cpu)
     _base64_runs(corpus)
     _speed(corpus, sample)
+    _hostile()
 
 
 if __name__ == "__main__":

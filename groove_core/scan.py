@@ -560,12 +560,15 @@ _NOT_SECRET_AFTER = re.compile(
 )
 
 # Somewhere outside: a URL, an e-mail address, an IP, host:port, a domain, a named service.
+# Names start where a run of name characters starts and are bounded as DNS bounds them
+# (63-character labels): no input makes a search quadratic.
 _DESTINATION = re.compile(
     r"""\b(?:https?|ftps?|sftp|wss?|s3|gs)://[^\s<>"'`]+
-    | \b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b
-    | \b\d{1,3}(?:\.\d{1,3}){3}\b(?::\d{1,5})?
-    | \b[\w-]+(?:\.[\w-]+)+:\d{2,5}\b
-    | \b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|xyz|ru|cn|info|biz|top|tk|cc|su|pw|onion)\b
+    | (?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[a-z]{2,24}\b
+    | (?<![\w.])\d{1,3}(?:\.\d{1,3}){3}\b(?::\d{1,5})?
+    | (?<![\w.-])[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}:\d{2,5}\b
+    | (?<![\w.-])[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}
+      \.(?:com|net|org|io|xyz|ru|cn|info|biz|top|tk|cc|su|pw|onion)\b
     | \b(?:remote|external|third[\s-]party|attacker[’']?s?|public|outside|foreign|unknown
          |untrusted|personal)\s+(?:server|host|machine|endpoint|url|address|domain|site
          |service|bucket|repo|repository|inbox|account|storage)s?\b
