@@ -195,12 +195,87 @@ PROPOSABLE = (
 )
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of a tier's audit log (relation ``audit_log``).
+
+    Attributes:
+        seq: 1, 2, 3, ... in commit order.
+        at: aware UTC datetime of the write.
+        principal / principal_name / via: who wrote (see :class:`Principal`).
+        action: an :class:`Action` value (``learning.edit``, ...).
+        target: what was written (a learning id, a principal, ``tier``, ...).
+        before_hash / after_hash: SHA-256 (hex) of the canonical JSON of the rows before
+            and after the write (None when there was nothing before or after).
+        detail: small JSON-able dict (counts, the proposal id, a reason, ...) or None.
+        prev_hash: ``hash`` of entry ``seq - 1`` (64 zeros for the first entry).
+        hash: SHA-256 of this entry's other fields (see :func:`groove_core.store.audit.entry_hash`).
+    """
+
+    seq: int
+    at: Any
+    principal: str
+    principal_name: str
+    via: str
+    action: str
+    target: str
+    before_hash: str | None
+    after_hash: str | None
+    detail: dict | None
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict:
+        """Flat dict for ``--json`` output (time as RFC 3339)."""
+        from groove_core.model.serde import to_rfc3339
+
+        return {
+            "seq": self.seq,
+            "at": to_rfc3339(self.at),
+            "principal": self.principal,
+            "principal_name": self.principal_name,
+            "via": self.via,
+            "action": self.action,
+            "target": self.target,
+            "before_hash": self.before_hash,
+            "after_hash": self.after_hash,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A principal's role in a tier (relation ``tier_role``), who granted it and when."""
+
+    principal: str
+    name: str
+    role: Role
+    granted_at: Any
+    granted_by: str
+
+    def to_json(self) -> dict:
+        """Flat dict for ``--json`` output."""
+        from groove_core.model.serde import to_rfc3339
+
+        return {
+            "principal": self.principal,
+            "name": self.name,
+            "role": self.role.name,
+            "granted_at": to_rfc3339(self.granted_at),
+            "granted_by": self.granted_by,
+        }
+
+
 __all__ = [
     "LOCAL_VIA",
     "PROPOSABLE",
     "REQUIRED_ROLE",
     "VIA",
     "Action",
+    "AuditEntry",
+    "Grant",
     "Principal",
     "Role",
     "os_principal",
