@@ -57,7 +57,8 @@ wording of an attack, and a reworded attack can pass them; a review by a person
 ``unicode:tag-characters``
     Unicode tag characters (U+E0000-U+E007F): invisible, yet they spell ASCII text a
     model reads ("ASCII smuggling"). The message says which rules the hidden text
-    triggers when decoded, never the text.
+    triggers when decoded, never the text. The tags of a subdivision flag emoji (a black
+    flag, up to six tag letters or digits, a cancel tag: Scotland's flag) are fine.
 ``unicode:zero-width-run``
     Two or more consecutive zero-width characters (U+200B-U+200D, U+2060, U+FEFF),
     which can hide or encode text. A single joiner inside an emoji sequence is fine.
@@ -696,6 +697,8 @@ _PUBLIC_SSH_FILES = frozenset({"authorized_keys", "known_hosts", "config"})
 # --- invisible Unicode
 
 _TAG_RUN = re.compile("[\U000e0000-\U000e007f]+")
+# An emoji tag sequence: 1-6 tag digits or lowercase letters and the cancel tag.
+_EMOJI_TAGS = re.compile("[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,6}\U000e007f")
 _ZERO_WIDTH_RUN = re.compile(f"[\u200b\u200c\u200d\u2060\ufeff]{{{_ZERO_WIDTH_RUN_MIN},}}")
 _BIDI_RUN = re.compile("[\u202a-\u202e\u2066-\u2069]+")
 
@@ -705,6 +708,8 @@ def _unicode_findings(text: str, field: str, depth: int) -> list[Finding]:
     if text.isascii():
         return findings
     for m in _TAG_RUN.finditer(text):
+        if _EMOJI_TAGS.fullmatch(m.group()) and text[m.start() - 1 : m.start()] == "\U0001f3f4":
+            continue  # a subdivision flag emoji, e.g. Scotland's (Unicode TS #51)
         hidden = "".join(chr(ord(c) - 0xE0000) for c in m.group() if 0xE0020 <= ord(c) <= 0xE007E)
         rules = _rules_in(hidden) if depth == 0 and hidden else []
         message = (
