@@ -168,6 +168,7 @@ def _hostile(chars: int = 80_000) -> None:
         "a+a+a+ (e-mail)": "send the key to " + "a+" * (chars // 2),
         "previous previous ...": "ignore " + "previous " * (chars // 9),
         "never never ...": "never " * (chars // 6) + "send",
+        "send send ... (verbs)": "send " * (chars // 5) + "the key to https://x.example.com",
         "one base64 run": "QUJD" * (chars // 4),
     }
     scan.scan_text(unit)  # detect-secrets' imports and settings, once

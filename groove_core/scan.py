@@ -46,6 +46,7 @@ wording of an attack, and a reworded attack can pass them; a review by a person
     destination and is fine. Not secrets: public keys (``public key``, ``*.pub``),
     design tokens, token counts (``4000 tokens``), database keys (primary, foreign,
     sort, partition, cache, idempotency keys), and a password reset, policy or field.
+    Both are looked for within 300 characters of the verb.
 ``exfiltration:shell-command``
     A command (an inline code span, else a line) that runs a network tool (``curl``,
     ``wget``, ``nc``, ``scp``, ``rsync``, ``Invoke-WebRequest``, ...) on a secret
@@ -516,6 +517,10 @@ _IGNORE_INSTRUCTIONS = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# How far after a send verb its object and destination are looked for (characters):
+# a sentence that names both is shorter, and a bound keeps long inputs linear.
+_SEND_REACH = 300
+
 _SEND_VERB = re.compile(
     r"\b(?:send|upload|post|copy|exfiltrate|transmit|forward|e-?mail|leak|paste|pipe"
     r"|share|transfer|submit|push|sync)\b",
@@ -629,7 +634,7 @@ def _injection_findings(text: str, field: str) -> list[Finding]:
         if _negated(text, m.start(), ends):
             continue
         i = bisect.bisect_left(ends, m.end())
-        sentence_end = ends[i] if i < len(ends) else len(text)
+        sentence_end = min(ends[i] if i < len(ends) else len(text), m.end() + _SEND_REACH)
         obj = _secret_object(text, m.end(), sentence_end)
         dest = obj and _first_destination(text, m.end(), sentence_end)
         if dest:
