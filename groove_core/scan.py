@@ -46,7 +46,7 @@ wording of an attack, and a reworded attack can pass them; a review by a person
     destination and is fine. Not secrets: public keys (``public key``, ``*.pub``),
     design tokens, token counts (``4000 tokens``), database keys (primary, foreign,
     sort, partition, cache, idempotency keys), and a password reset, policy or field.
-    Both are looked for within 300 characters of the verb.
+    Both must start within 300 characters after the verb.
 ``exfiltration:shell-command``
     A command (an inline code span, else a line) that runs a network tool (``curl``,
     ``wget``, ``nc``, ``scp``, ``rsync``, ``Invoke-WebRequest``, ...) on a secret
@@ -517,8 +517,8 @@ _IGNORE_INSTRUCTIONS = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-# How far after a send verb its object and destination are looked for (characters):
-# a sentence that names both is shorter, and a bound keeps long inputs linear.
+# How far after a send verb its object and destination may start (characters): a
+# sentence that names both is shorter.
 _SEND_REACH = 300
 
 _SEND_VERB = re.compile(
@@ -630,18 +630,7 @@ def _injection_findings(text: str, field: str) -> list[Finding]:
             findings.append(
                 _finding("injection:ignore-instructions", _IGNORE_MESSAGE, field, text, *m.span())
             )
-    for m in _SEND_VERB.finditer(text):
-        if _negated(text, m.start(), ends):
-            continue
-        i = bisect.bisect_left(ends, m.end())
-        sentence_end = min(ends[i] if i < len(ends) else len(text), m.end() + _SEND_REACH)
-        obj = _secret_object(text, m.end(), sentence_end)
-        dest = obj and _first_destination(text, m.end(), sentence_end)
-        if dest:
-            end = max(obj.end(), dest[1])
-            findings.append(
-                _finding("exfiltration:send-secrets", _SEND_MESSAGE, field, text, m.start(), end)
-            )
+    findings.extend(_send_findings(text, field, ends))
     if _NET_TOOL.search(text):
         findings.extend(_shell_findings(text, field, ends))
     return findings
@@ -660,14 +649,55 @@ def _shell_findings(text: str, field: str, ends: list[int]) -> list[Finding]:
     return findings
 
 
-def _secret_object(text: str, start: int, stop: int) -> re.Match | None:
-    """The first secret named in ``text[start:stop]``, public keys and the like left out."""
-    for m in _SECRET_OBJECT.finditer(text, start, stop):
-        if m.group().endswith(".pub") or _NOT_SECRET_AFTER.match(text, m.end(), stop):
+def _send_findings(text: str, field: str, ends: list[int]) -> list[Finding]:
+    """Send verbs followed, in their sentence and within :data:`_SEND_REACH` characters,
+    by a secret and a destination. Objects and destinations are found once for the whole
+    text and walked with the verbs, so the work stays linear in the text's length."""
+    objects = _secret_objects(text, ends)
+    destinations = _destinations(text)
+    findings = []
+    oi = di = 0
+    for m in _SEND_VERB.finditer(text):
+        while oi < len(objects) and objects[oi][0] < m.end():
+            oi += 1
+        while di < len(destinations) and destinations[di][0] < m.end():
+            di += 1
+        if oi == len(objects) or di == len(destinations) or _negated(text, m.start(), ends):
+            continue
+        i = bisect.bisect_left(ends, m.end())
+        limit = min(ends[i] if i < len(ends) else len(text), m.end() + _SEND_REACH)
+        (obj_start, obj_end), (dest_start, dest_end) = objects[oi], destinations[di]
+        if obj_start < limit and dest_start < limit:
+            end = max(obj_end, dest_end)
+            findings.append(
+                _finding("exfiltration:send-secrets", _SEND_MESSAGE, field, text, m.start(), end)
+            )
+    return findings
+
+
+def _secret_objects(text: str, ends: list[int]) -> list[tuple[int, int]]:
+    """The secrets named in ``text``, public keys and the like left out."""
+    found = []
+    for m in _SECRET_OBJECT.finditer(text):
+        i = bisect.bisect_left(ends, m.end())
+        sentence_end = ends[i] if i < len(ends) else len(text)
+        if m.group().endswith(".pub") or _NOT_SECRET_AFTER.match(text, m.end(), sentence_end):
             continue
         if not _NOT_SECRET_BEFORE.search(text, max(0, m.start() - 40), m.start()):
-            return m
-    return None
+            found.append(m.span())
+    return found
+
+
+def _destinations(text: str) -> list[tuple[int, int]]:
+    """Outside destinations named in ``text``; a URL's closing punctuation belongs to the
+    sentence, not the URL."""
+    found = []
+    for m in _DESTINATION.finditer(text):
+        end = m.end()
+        while end > m.start() + 1 and text[end - 1] in ".,;:!?)]}>'\"`":
+            end -= 1
+        found.append((m.start(), end))
+    return found
 
 
 def _negated(text: str, at: int, ends: list[int]) -> bool:
@@ -675,16 +705,6 @@ def _negated(text: str, at: int, ends: list[int]) -> bool:
     i = bisect.bisect_left(ends, at)
     start = ends[i - 1] + 1 if i else 0
     return bool(_NEGATION.search(text, max(start, at - 80), at))
-
-
-def _first_destination(text: str, start: int, stop: int) -> tuple[int, int] | None:
-    m = _DESTINATION.search(text, start, stop)
-    if not m:
-        return None
-    end = m.end()
-    while end > m.start() and text[end - 1] in ".,;:!?)]}>'\"`":
-        end -= 1  # a URL's closing punctuation belongs to the sentence
-    return m.start(), end
 
 
 def _secret_source(command: str) -> bool:
