@@ -499,6 +499,8 @@ class LearningStore:
 
     def scan_marks(self, ids: Sequence[str]) -> dict[str, ScanMark]:
         """The stored content-scan marks of those of ``ids`` that have one."""
+        from groove_core.scan import Finding
+
         if not self.writer._has("learning_scan"):
             return {}
         res = self.db.run(
