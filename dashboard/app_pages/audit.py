@@ -10,23 +10,15 @@ import streamlit as st
 
 from dashboard.components import audit_views
 from dashboard.components import learning_views as lv
-from dashboard.state import groove, report, tier_names
+from dashboard.state import enterprise_first, open_page, report
 from groove_core.errors import GrooveError
 from groove_core.model.access import Action
 
 LIMITS = (100, 500, 2000)
 
-st.title("Audit")
-g = groove()
-names = tier_names(g)
-if not names:
-    st.stop()
-enterprise = [n for n in names if n.startswith("enterprise:")]
-
+g, names = open_page("Audit")
 with st.sidebar:
-    tier_name = st.selectbox(
-        "Tier", names, index=names.index(enterprise[0]) if enterprise else 0, key="au_tier"
-    )
+    tier_name = st.selectbox("Tier", names, index=enterprise_first(names), key="au_tier")
     st.header("Filter")
     since = st.date_input("Since (UTC)", value=None, key="au_since")
     who = st.text_input("Principal", key="au_who", placeholder="an email or login")

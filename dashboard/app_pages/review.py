@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components import learning_views as lv
 from dashboard.components import proposal_views as pv
 from dashboard.components import review_actions, scan_views
-from dashboard.state import groove, principal, report, tier_names, waiting_counts
+from dashboard.state import enterprise_first, open_page, principal, report, waiting_counts
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import ProposalKind
@@ -21,21 +21,14 @@ from groove_core.store.learnings import text_for_embedding
 SHOWN = 10  # learnings of one proposal shown side by side
 SIMILAR = 5
 
-st.title("Review queue")
-g = groove()
+g, names = open_page("Review queue")
 me = principal()
-names = tier_names(g)
-lv.show_flash()
-if not names:
-    st.stop()
-
 waiting = waiting_counts(g, names)
-enterprise = [n for n in names if n.startswith("enterprise:")]
-default = next((n for n in enterprise if waiting.get(n)), enterprise[0] if enterprise else names[0])
+busy = [n for n in names if n.startswith("enterprise:") and waiting.get(n)]
 tier_name = st.sidebar.selectbox(
     "Tier",
     names,
-    index=names.index(default),
+    index=enterprise_first(names, busy),
     key="rv_tier",
     format_func=lambda n: f"{n} ({waiting.get(n, 0)} waiting)",
 )

@@ -7,17 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components import access_admin, tier_views
-from dashboard.components import learning_views as lv
-from dashboard.state import groove, principal, report, tier_names
+from dashboard.state import enterprise_first, open_page, principal, report
 from groove_core.errors import GrooveError
 
-st.title("Tiers")
-g = groove()
+g, names = open_page("Tiers")
 me = principal()
-names = tier_names(g)
-lv.show_flash()
-if not names:
-    st.stop()
 
 infos = []
 for name in names:
@@ -36,8 +30,5 @@ for info in infos:
         tier_views.migrations_table(info)
 
 st.header("Access")
-enterprise = [n for n in names if n.startswith("enterprise:")]
-chosen = st.selectbox(
-    "Tier", names, index=names.index(enterprise[0]) if enterprise else 0, key="acc_tier"
-)
+chosen = st.selectbox("Tier", names, index=enterprise_first(names), key="acc_tier")
 access_admin.access_section(g.tier(chosen), me)
