@@ -164,15 +164,9 @@ if undo:
     box.write(f"Deleted {n} learning{'s' if n != 1 else ''}.")
 
     def _undo() -> None:
-        pending = ss.pop("undo", {})
-        restored = 0
-        for tier, ids in pending.items():
-            for i in ids:
-                try:
-                    g.tier(tier).learnings.restore(i, actor=principal())
-                    restored += 1
-                except GrooveError as err:
-                    lv.flash("error", f"Could not restore {i}: {err}")
+        restored, errors = g.restore_many(ss.pop("undo", {}), actor=principal())
+        for e in errors:
+            lv.flash("error", f"Could not restore {e}")
         _changed()
         if restored:
             lv.flash("success", f"Restored {restored} learning{'s' if restored != 1 else ''}.")
@@ -311,15 +305,6 @@ def _clear_ask() -> None:
     ss.pop("ask", None)
 
 
-def _by_tier(learning_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i in learning_ids:
-        lr = by_id.get(i) or g.get(i)
-        if lr is not None:
-            out.setdefault(lr.tier, []).append(i)
-    return out
-
-
 def _confirm(ask: dict) -> None:
     todo = ask["ids"]
     n = len(todo)
@@ -340,22 +325,26 @@ def _confirm(ask: dict) -> None:
         type="primary",
     ):
         try:
-            res = changes.apply_bulk(
-                g, ask["what"], _by_tier(todo), ask.get("category"), principal()
-            )
+            where = g.by_tier(todo, chosen)
+            if ask["what"] == "delete":
+                subs = g.delete_many(todo, tiers=chosen, actor=principal())
+            else:
+                subs = g.recategorize_many(todo, ask["category"], tiers=chosen, actor=principal())
         except GrooveError as err:
             lv.flash("error", str(err))
         else:
-            for sub in res.filed:
-                changes.announce(sub, "")
-            if res.deleted:
-                ss["undo"] = res.deleted
+            for sub in subs:
+                if sub.proposal is not None:
+                    changes.announce(sub, "")
+            done = sum(s.count for s in subs if s.applied)
+            if ask["what"] == "delete":
+                ss["undo"] = {s.tier: where[s.tier] for s in subs if s.applied and s.count}
                 if st.query_params.get("id") in todo:
                     st.query_params.pop("id", None)
-            elif ask["what"] != "delete" and not res.filed:
+            elif done:
                 lv.flash(
                     "success",
-                    f"Re-categorised {res.done} learning{'s' if res.done != 1 else ''}"
+                    f"Re-categorised {done} learning{'s' if done != 1 else ''}"
                     f" as {ask['category'].replace('_', ' ')}.",
                 )
         _changed()

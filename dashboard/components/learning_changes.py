@@ -7,13 +7,12 @@ written; the page then says so. Every change is made as :func:`dashboard.state.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import streamlit as st
 
 from dashboard.components import learning_views as lv
 from groove_core.errors import GrooveError
-from groove_core.model.access import Action, Principal
+from groove_core.model.access import Principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.tiers import Groove, Submission
@@ -32,44 +31,6 @@ def announce(sub: Submission, done: str) -> None:
         )
     else:
         lv.flash("success", done)
-
-
-@dataclass
-class BulkResult:
-    """What a bulk delete or re-categorisation did: ``done`` learnings changed directly,
-    ``deleted`` (tier -> ids, for undo) and the ``filed`` proposals."""
-
-    done: int = 0
-    deleted: dict[str, list[str]] = field(default_factory=dict)
-    filed: list[Submission] = field(default_factory=list)
-
-
-def apply_bulk(
-    g: Groove, what: str, by_tier: dict[str, list[str]], category: str | None, actor: Principal
-) -> BulkResult:
-    """Delete (``what == "delete"``) or re-categorise the learnings of each tier: in one
-    transaction per tier where ``actor`` may write directly, else as proposals (one for a
-    deletion, one per learning for a re-categorisation).
-
-    Raises: GrooveError (PermissionDeniedError, NotFoundError, ...) from the first tier
-    that refuses; tiers before it were changed.
-    """
-    out = BulkResult()
-    for tier, ids in by_tier.items():
-        if what == "delete":
-            sub = g.delete(tier, ids, actor=actor)
-            if sub.proposal is not None:
-                out.filed.append(sub)
-            else:
-                out.done += sub.count
-                out.deleted[tier] = ids
-            continue
-        t = g.tier(tier, create=False)
-        if t.must_propose(Action.learning_edit, actor):
-            out.filed += [g.edit(tier, i, category=category, actor=actor) for i in ids]
-        else:
-            out.done += t.learnings.recategorize_many(ids, category, actor=actor)
-    return out
 
 
 def new_learning_button(
@@ -163,9 +124,7 @@ def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) ->
 _SCOPE_HELP = "global, user:<id>, project:<path> or enterprise:<org>"
 
 __all__ = [
-    "BulkResult",
     "announce",
-    "apply_bulk",
     "new_learning_button",
     "new_learning_form",
     "promote_form",
