@@ -5,6 +5,7 @@ errors as messages, not tracebacks."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -13,6 +14,9 @@ from groove_core.errors import GrooveError, ValidationError
 from groove_core.model.access import Principal
 from groove_core.serve import AUTH_ENV, DashboardAuth
 from groove_core.tiers import Groove
+
+#: The address parameter of the tier a page shows (``?tier=<name>``).
+TIER_PARAM = "tier"
 
 
 @st.cache_resource(show_spinner="Opening the groove store...")
@@ -23,14 +27,17 @@ def _open(home: str | None, project: str | None) -> Groove:
 def groove() -> Groove:
     """The process-wide :class:`Groove` for ``$GROOVE_HOME`` (or the default home) and the
     project ``$GROOVE_PROJECT`` (set by ``groove dashboard`` to the folder it was started
-    in; default: the git root of the server's working folder).
+    in; default: the git root of the server's working folder), with ``config.toml`` re-read
+    when another process changed it (:meth:`Groove.refresh`, one ``stat`` per run).
 
     On failure the page shows which tier could not be opened and why, then stops.
     """
     home = os.environ.get("GROOVE_HOME") or None
     project = os.environ.get("GROOVE_PROJECT") or None
     try:
-        return _open(home, project)
+        g = _open(home, project)
+        g.refresh()  # tiers another process (the CLI) configured since the last run
+        return g
     except GrooveError as err:
         st.error(f"groove could not open its store: {err}")
         st.info(
@@ -90,11 +97,75 @@ def tier_names(g: Groove) -> list[str]:
     return [t.name for t in tiers]
 
 
-def pick_tier(g: Groove, *, key: str, label: str = "Tier", sidebar: bool = True) -> str:
-    """A select box of open tiers (user first); returns the chosen tier name."""
-    names = tier_names(g)
+def pick_tier(
+    g: Groove,
+    *,
+    key: str,
+    holds: str | None = None,
+    prefer: Sequence[str] = (),
+    before: Sequence[str] = (),
+    names: list[str] | None = None,
+    label: str = "Tier",
+    sidebar: bool = True,
+    format_func: Callable[[str], str] = str,
+    help: str | None = None,
+) -> str | None:
+    """A select box of the open tiers whose choice stays the user's: remembered in the
+    session when they go to another page and come back (each page has its own ``key``)
+    and written to the address as ``?tier=<name>``, so a link opens the page on that tier.
+
+    When the page opens (the widget has no value yet) the choice is, in order: the
+    address's ``?tier=`` when it names an option; the choice made on this page before in
+    this session; the first of ``prefer`` that is open; the first tier that holds
+    ``holds`` data (see :meth:`groove_core.tiers.Tier.holds`), so a page never opens on
+    an empty tier while another has its data; else the first option.
+
+    Args:
+        before: options listed before the tiers (e.g. "All tiers"); the first option is
+            left out of the address when chosen.
+        names: the tiers to offer (default: :func:`tier_names`).
+
+    Returns: the chosen option, or None (with a warning) when there is none.
+    """
+    names = tier_names(g) if names is None else names
+    options = [*before, *names]
+    if not options:
+        st.warning("No tier is open.")
+        return None
+    ss = st.session_state
+    kept = f"{key}__chosen"
+    if ss.get(key) not in options:
+        wanted = st.query_params.get(TIER_PARAM)
+        ss[key] = (
+            next(
+                (c for c in (wanted, ss.get(kept), *prefer) if c in options),
+                None,
+            )
+            or first_holding(g, names, holds)
+            or options[0]
+        )
     where = st.sidebar if sidebar else st
-    return where.selectbox(label, names, key=key)
+    choice = where.selectbox(label, options, key=key, format_func=format_func, help=help)
+    ss[kept] = choice
+    if choice == options[0] and before:
+        st.query_params.pop(TIER_PARAM, None)
+    elif st.query_params.get(TIER_PARAM) != choice:
+        st.query_params[TIER_PARAM] = choice
+    return choice
+
+
+def first_holding(g: Groove, names: list[str], holds: str | None) -> str | None:
+    """The first of ``names`` whose tier holds ``holds`` data (a kind of
+    :meth:`groove_core.tiers.Tier.holds`); None when none does or ``holds`` is None."""
+    if holds is None:
+        return None
+    for name in names:
+        try:
+            if g.tier(name, create=False).holds(holds):
+                return name
+        except GrooveError:
+            continue
+    return None
 
 
 def report(err: Exception) -> None:
@@ -123,7 +194,7 @@ def open_page(title: str) -> tuple[Groove, list[str]]:
     """Start a curation page: its title, the store, the names of the tiers that opened
     (the others named in warnings) and the messages queued by the last action. Stops the
     page when no tier opened."""
-    from dashboard.components.learning_views import show_flash
+    from dashboard.components.messages import show_flash
 
     st.title(title)
     g = groove()
@@ -134,10 +205,6 @@ def open_page(title: str) -> tuple[Groove, list[str]]:
     return g, names
 
 
-def enterprise_first(names: list[str], prefer: list[str] = ()) -> int:
-    """Index in ``names`` of the first of ``prefer`` there, else of the first enterprise
-    tier, else 0 (the default of a tier select box on the curation pages)."""
-    for n in [*prefer, *(n for n in names if n.startswith("enterprise:"))]:
-        if n in names:
-            return names.index(n)
-    return 0
+def enterprise(names: list[str]) -> list[str]:
+    """The enterprise tiers among ``names`` (the curation pages open on one first)."""
+    return [n for n in names if n.startswith("enterprise:")]

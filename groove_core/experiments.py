@@ -11,6 +11,7 @@ import pandas as pd
 from groove_core.analysis import deprecation
 from groove_core.analysis.evidence import ExperimentAnalysis, experiment_analysis
 from groove_core.errors import NotFoundError
+from groove_core.model.access import Principal
 from groove_core.model.attribution import LearningValue
 from groove_core.store.attribution import AttributionStore
 
@@ -42,14 +43,22 @@ def analyze_experiment(
 
 
 def analyze_experiments(
-    store: AttributionStore, *, save: bool = True, **options: Any
+    store: AttributionStore,
+    *,
+    save: bool = True,
+    actor: Principal | None = None,
+    **options: Any,
 ) -> list[ExperimentAnalysis]:
-    """:func:`analyze_experiment` for every experiment of the tier, oldest first."""
+    """:func:`analyze_experiment` for every experiment of the tier, oldest first; with
+    ``save`` each changed result is recorded as ``actor`` (default: the tier's).
+
+    Raises: PermissionDeniedError (``save`` by an actor who may not write experiments).
+    """
     out = []
     for exp in store.experiments():
         done = experiment_analysis(exp, **options)
         if save and done.result is not None and done.result != exp.result:
-            store.record_result(exp.learning_id, done.result)
+            store.record_result(exp.learning_id, done.result, actor=actor)
             done = ExperimentAnalysis(replace(exp, result=done.result), done.analysis, done.result)
         out.append(done)
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,8 @@ from groove_core.model.learning import Learning, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import new_id, now
-from groove_core.store import migrations
+from groove_core.model.usage import UsageStats
+from groove_core.store import migrations, presence
 from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
 from groove_core.store.engine import Engine
@@ -137,6 +139,15 @@ class Tier:
     def kind(self) -> str:
         return tier_kind(self.name)
 
+    @property
+    def data_version(self) -> int:
+        """A number that changes with every write made through groove to this tier, in
+        any process: the sequence number of its audit log's newest entry (0 when empty).
+        One key read, so a page can key its cached reads by it. Writes by programs that
+        keep no audit entry (vibes-groove) do not change it."""
+        head = self.audit.head()
+        return head[0] if head else 0
+
     @cached_property
     def attribution(self) -> AttributionStore:
         """Attribution records, learning values and ablation experiments (seed 003)."""
@@ -150,6 +161,12 @@ class Tier:
         from groove_core.store.openworld import OpenWorldStore
 
         return OpenWorldStore(self.db, self.learnings)
+
+    def holds(self, kind: str) -> bool:
+        """True when this tier holds any ``kind`` of data (``learnings``, ``outcomes``,
+        ``attribution``, ``experiments``, ``params``, ``fingerprints``, ``gaps``,
+        ``events``): one key read. Raises ValidationError for another kind."""
+        return presence.holds(self.db, kind)
 
     def default_scope(self) -> Scope:
         """The scope new learnings of this tier get: ``project:<path>`` for a project tier,
@@ -224,6 +241,7 @@ class Groove:
     ):
         self.home = home_dir(home)
         self.config = Config(self.home)
+        self._config_stamp = self._stamp()
         self.principal = principal or self.config.identity
         self.embedder = embedder if embedder is not None else default_embedder()
         self.project = Path(project).resolve() if project else find_project_root()
@@ -272,6 +290,30 @@ class Groove:
                     db.close()
                     raise
             return self._tiers[name]
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.config.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def refresh(self) -> bool:
+        """Re-read ``config.toml`` when it changed on disk since it was read (its
+        modification time, size or inode: one ``stat``), so tiers another process (the
+        CLI) configured since become known to :meth:`available` in a long-lived process
+        such as the dashboard. Tiers already open stay open. Returns True when re-read.
+
+        Raises:
+            ConfigError: the changed ``config.toml`` is malformed (the old one stays).
+        """
+        stamp = self._stamp()
+        with self._lock:
+            if stamp == self._config_stamp:
+                return False
+            self.config = Config(self.home)
+            self._config_stamp = stamp
+        return True
 
     @property
     def user(self) -> Tier:
@@ -359,25 +401,30 @@ class Groove:
 
     def facets(self, tiers: list[str] | None = None) -> dict[str, dict[str, int]]:
         """Counts by category, scope and source type summed over the chosen tiers."""
-        out: dict[str, dict[str, int]] = {"category": {}, "scope": {}, "source_type": {}}
-        for per_tier in self.facets_by_tier(tiers).values():
-            for col, counts in per_tier.items():
-                for value, n in counts.items():
-                    out[col][value] = out[col].get(value, 0) + n
-        return out
+        return sum_facets(self.facets_by_tier(tiers).values())
+
+    def get_many(self, ids: list[str], tiers: list[str] | None = None) -> list[Learning]:
+        """The learnings among ``ids`` in the chosen tiers (default: the open ones), in the
+        order of ``ids`` without repeats; an id held by several tiers is read from the
+        first in read order; ids in no chosen tier are left out (one query per tier).
+
+        Raises: ValidationError (an id that is not a UUID).
+        """
+        found: dict[str, Learning] = {}
+        left = list(dict.fromkeys(ids))
+        for t in self._pick(tiers):
+            if not left:
+                break
+            found.update((lr.id, lr) for lr in t.learnings.get_many(left))
+            left = [i for i in left if i not in found]
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     def by_tier(self, ids: list[str], tiers: list[str] | None = None) -> dict[str, list[str]]:
         """The tier holding each of ``ids`` (read order: the first tier that has it),
         as tier -> ids in the order given; ids in no chosen tier are left out."""
         out: dict[str, list[str]] = {}
-        left = list(dict.fromkeys(ids))
-        for t in self._pick(tiers):
-            if not left:
-                break
-            here = {lr.id for lr in t.learnings.get_many(left)}
-            if here:
-                out[t.name] = [i for i in left if i in here]
-                left = [i for i in left if i not in here]
+        for lr in self.get_many(ids, tiers):
+            out.setdefault(lr.tier, []).append(lr.id)
         return out
 
     def delete_many(
@@ -557,6 +604,9 @@ class Groove:
     ) -> Submission:
         """Copy a learning to another tier as a new learning whose source is ``Promoted``
         (from its scope, with its original id), scoped to the target tier unless ``scope``.
+        The copy starts without evidence: its usage counts are zero and its confidence is
+        the prior's mean (:class:`~groove_core.model.usage.UsageStats` defaults), the same
+        number its Beta posterior gives.
         Into an enterprise tier the copy is always filed as a proposal: company memory
         takes nobody's personal memory without review.
 
@@ -578,7 +628,7 @@ class Groove:
             category=original.category,
             content=original.content,
             source=LearningSource.promoted(original.scope, original.id),
-            confidence=original.confidence,
+            confidence=UsageStats().confidence(),
             created_at=t,
             updated_at=t,
         )
@@ -595,6 +645,17 @@ class Groove:
         return Submission(target.name, None, (copy.with_tier(target.name),), 1)
 
 
+def sum_facets(per_tier: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    """Facet counts (``category``, ``scope``, ``source_type`` -> value -> count, as
+    :meth:`LearningStore.facets` returns them) summed over several tiers."""
+    out: dict[str, dict[str, int]] = {"category": {}, "scope": {}, "source_type": {}}
+    for facets in per_tier:
+        for col, counts in facets.items():
+            for value, n in counts.items():
+                out[col][value] = out[col].get(value, 0) + n
+    return out
+
+
 def _sort_key(sort: str, usage: dict[str, int]):
     if sort not in SORTS:
         raise GrooveError(f"unknown sort {sort!r}")
@@ -609,4 +670,4 @@ def _sort_key(sort: str, usage: dict[str, int]):
     return lambda lr: (lr.description, lr.id)
 
 
-__all__ = ["Groove", "Submission", "Tier", "TierProblem", "find_project_root"]
+__all__ = ["Groove", "Submission", "Tier", "TierProblem", "find_project_root", "sum_facets"]

@@ -181,13 +181,13 @@ def test_tier_that_cannot_be_opened_is_named(seeded, home):
 def test_learnings_lists_rows_and_category_filter_narrows(seeded):
     at = run("learnings")
     assert len(table(at)) == 5
-    at.selectbox(key="f_category").set_value("code_pattern").run()
+    at.selectbox(key="category").set_value("code_pattern").run()
     rows = table(at)
     assert set(rows["description"]) == {
         seeded["dataclass"].description,
         seeded["retry"].description,
     }
-    at.selectbox(key="f_source").set_value("imported").run()
+    at.selectbox(key="source").set_value("imported").run()
     assert list(table(at)["description"]) == [seeded["retry"].description]
 
 

@@ -15,6 +15,7 @@ from dashboard.components.evidence_common import (
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import forest_figure
+from dashboard.components.messages import flash, show_flash
 from dashboard.state import groove, principal, report
 from groove_core.errors import GrooveError
 from groove_core.experiments import analyze_experiments, deprecation_candidates
@@ -30,7 +31,8 @@ st.caption(
 )
 
 g = groove()
-tier = choose_tier(g, key="ablation_tier")
+show_flash()
+tier = choose_tier(g, key="ablation_tier", holds="experiments")
 if tier is None:
     st.stop()
 synthetic_banner(tier)
@@ -57,10 +59,9 @@ with st.sidebar.expander("Analysis settings"):
     )
 defaults = min_sessions == DEFAULT_MIN_SESSIONS and abs(target - DEFAULT_TARGET) < 1e-12
 
-try:
-    done = analyze_experiments(
-        store, save=defaults, min_sessions_per_arm=int(min_sessions), target_effect=float(target)
-    )
+settings = {"min_sessions_per_arm": int(min_sessions), "target_effect": float(target)}
+try:  # reading the page writes nothing: results are recorded only on request (below)
+    done = analyze_experiments(store, save=False, **settings)
     tested, total = store.coverage()
 except GrooveError as err:
     report(err)
@@ -171,12 +172,24 @@ if not table.empty:
             ),
         },
     )
-    if defaults:
+    unsaved = [d for d in done if d.result is not None and d.result != d.experiment.result]
+    if not defaults:
+        st.caption("Non-default analysis settings: these results are shown, not recorded.")
+    elif unsaved:
         st.caption(
-            "The results (marginal value, confidence, significance) are saved with each experiment."
+            f"{len(unsaved)} experiment(s) have results (marginal value, confidence, "
+            "significance) not recorded with them yet."
         )
+        if st.button("Record these results", key="ablation_record", icon=":material/save:"):
+            try:
+                analyze_experiments(store, save=True, actor=principal(), **settings)
+            except GrooveError as err:
+                report(err)
+            else:
+                flash("success", f"Recorded the results of {len(unsaved)} experiment(s).")
+                st.rerun()
     else:
-        st.caption("Non-default analysis settings: these results are shown, not saved.")
+        st.caption("The results recorded with each experiment are up to date.")
 
 # ---------------------------------------------------------------- one experiment
 st.subheader("One experiment in detail")
@@ -259,7 +272,7 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
         except GrooveError as err:
             report(err)
             return
-        st.session_state["ablation_flash"] = f"Deprecated: {all_names[learning_id]}"
+        flash("success", f"Deprecated: {all_names[learning_id]}")
         st.rerun()
     if no.button("Cancel", key="ablation_cancel"):
         _dismiss()
@@ -267,8 +280,6 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
 
 
 st.subheader("Act on a learning")
-if msg := st.session_state.pop("ablation_flash", None):
-    st.success(msg)
 left, right = st.columns(2)
 with left:
     st.markdown("**Deprecate**")
@@ -312,7 +323,7 @@ with right:
         if st.button("Start experiment", key="ablation_new_button"):
             try:
                 store.start_experiment(new_id, actor=principal())
-                st.session_state["ablation_flash"] = f"Experiment started: {all_names[new_id]}"
+                flash("success", f"Experiment started: {all_names[new_id]}")
                 st.rerun()
             except GrooveError as err:
                 report(err)

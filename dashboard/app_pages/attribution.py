@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.components.evidence_common import fmt, label, short, synthetic_banner
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
-from dashboard.state import groove, report, tier_names
+from dashboard.state import first_holding, groove, report, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
@@ -29,7 +29,8 @@ if not names:
 
 # ---------------------------------------------------------------- filters
 with st.sidebar:
-    chosen_tiers = st.multiselect("Tiers", names, default=names[:1], key="attr_tiers")
+    first = first_holding(g, names, "attribution") or names[0]  # a tier with records
+    chosen_tiers = st.multiselect("Tiers", names, default=[first], key="attr_tiers")
     categories = ["all", *(c.value for c in LearningCategory)]
     category = st.selectbox("Category", categories, key="attr_category")
 if not chosen_tiers:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.components import audit_views
 from dashboard.components import learning_views as lv
-from dashboard.state import enterprise_first, open_page, report
+from dashboard.state import enterprise, open_page, pick_tier, report
 from groove_core.errors import GrooveError
 from groove_core.model.access import Action
 
@@ -18,19 +18,24 @@ LIMITS = (100, 500, 2000)
 
 g, names = open_page("Audit")
 with st.sidebar:
-    tier_name = st.selectbox("Tier", names, index=enterprise_first(names), key="au_tier")
+    tier_name = pick_tier(g, key="au_tier", names=names, prefer=enterprise(names), sidebar=False)
     st.header("Filter")
-    since = st.date_input("Since (UTC)", value=None, key="au_since")
-    who = st.text_input("Principal", key="au_who", placeholder="an email or login")
+    since = st.date_input("Since (UTC)", value=None, key="au_since", bind="query-params")
+    who = st.text_input(
+        "Principal", key="au_who", placeholder="an email or login", bind="query-params"
+    )
     action = st.selectbox(
         "Action",
         ["", *audit_views.action_prefixes(Action)],
         key="au_action",
         format_func=lambda a: a or "any",
         help="A family (learning.) or one action (learning.edit).",
+        bind="query-params",
     )
-    target = st.text_input("Target", key="au_target", placeholder="a learning id, a principal…")
-    limit = st.selectbox("At most", LIMITS, key="au_limit")
+    target = st.text_input(
+        "Target", key="au_target", placeholder="a learning id, a principal…", bind="query-params"
+    )
+    limit = st.selectbox("At most", LIMITS, key="au_limit", bind="query-params")
 
 tier = g.tier(tier_name)
 if st.button("Verify chain", icon=":material/verified:", key="au_verify"):

@@ -9,17 +9,18 @@ import streamlit as st
 
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_map as om
+from dashboard.components.messages import flash, show_flash
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 
 st.title("Fingerprint map")
 g = groove()
-tier_name = pick_tier(g, key="ow_map_tier")
+tier_name = pick_tier(g, key="ow_map_tier", holds="fingerprints")
+if tier_name is None:
+    st.stop()
 reviewer = principal()  # recorded with every change
-flash = st.session_state.pop("ow_map_flash", None)
-if flash:
-    st.success(flash)
+show_flash()
 
 try:
     ow = g.tier(tier_name).openworld
@@ -79,7 +80,12 @@ frame["learning group"], learning_note = om.learning_groups(
 # ---------------------------------------------------------------- the map
 c1, c2 = st.columns([3, 2])
 color_by = c1.radio(
-    "Colour by", list(om.COLOR_BY), format_func=om.COLOR_BY.get, horizontal=True, key="ow_map_color"
+    "Colour by",
+    list(om.COLOR_BY),
+    format_func=om.COLOR_BY.get,
+    horizontal=True,
+    key="ow_map_color",
+    bind="query-params",
 )
 shown, info = sample_for_plot(frame, om.MAX_POINTS, stratify_by="cluster")
 if info.method != "all":
@@ -122,7 +128,7 @@ else:
     if a1.button(f"Create a cluster of these {len(hashes)}", key="ow_map_create", type="primary"):
         try:
             made = ow.create_cluster(hashes, actor=reviewer)
-            st.session_state["ow_map_flash"] = f"Created a cluster of {made.size} fingerprints."
+            flash("success", f"Created a cluster of {made.size} fingerprints.")
             st.rerun()
         except GrooveError as err:
             report(err)
@@ -137,18 +143,14 @@ else:
         if a2.button("Add them to this cluster", key="ow_map_add"):
             try:
                 made = ow.add_cluster_members(target, hashes, actor=reviewer)
-                st.session_state["ow_map_flash"] = (
-                    f"{labels[target]} now has {made.size} fingerprints."
-                )
+                flash("success", f"{labels[target]} now has {made.size} fingerprints.")
                 st.rerun()
             except GrooveError as err:
                 report(err)
         if in_clusters and a3.button("Remove them from their clusters", key="ow_map_remove"):
             try:
                 changed = ow.remove_from_clusters(hashes, actor=reviewer)
-                st.session_state["ow_map_flash"] = (
-                    f"Removed the selection from {len(changed)} cluster(s)."
-                )
+                flash("success", f"Removed the selection from {len(changed)} cluster(s).")
                 st.rerun()
             except GrooveError as err:
                 report(err)
@@ -205,8 +207,8 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
         if right.button("Accept", key=f"ow_prop_accept_{p.proposal_id}", type="primary"):
             try:
                 made = ow.create_cluster(hashes, actor=reviewer)
-                st.session_state["ow_map_flash"] = (
-                    f"{p.label} is now an anomaly cluster of {made.size} fingerprints."
+                flash(
+                    "success", f"{p.label} is now an anomaly cluster of {made.size} fingerprints."
                 )
                 st.rerun()
             except GrooveError as err:
@@ -214,7 +216,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
         if right.button("Dismiss", key=f"ow_prop_dismiss_{p.proposal_id}"):
             try:
                 ow.dismiss_proposal(p.proposal_id, hashes, actor=reviewer)
-                st.session_state["ow_map_flash"] = f"{p.label} dismissed."
+                flash("success", f"{p.label} dismissed.")
                 st.rerun()
             except GrooveError as err:
                 report(err)

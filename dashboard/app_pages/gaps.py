@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
+from dashboard.components.messages import flash, show_flash
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
@@ -25,11 +26,11 @@ from groove_core.model.openworld import (
 
 st.title("Capability gaps")
 g = groove()
-tier_name = pick_tier(g, key="ow_gap_tier")
+tier_name = pick_tier(g, key="ow_gap_tier", holds="gaps")
+if tier_name is None:
+    st.stop()
 reviewer = principal()  # recorded with every change
-flash = st.session_state.pop("ow_gap_flash", None)
-if flash:
-    st.success(flash)
+show_flash()
 
 try:
     ow = g.tier(tier_name).openworld
@@ -59,19 +60,25 @@ summaries = {f.hash: f.context_summary for f in ow.get_fingerprints(named)}
 # ---------------------------------------------------------------- list
 f1, f2, f3 = st.columns(3)
 sev = f1.multiselect(
-    "Severity", [s.value for s in GapSeverity], format_func=str.title, key="ow_gap_sev"
+    "Severity",
+    [s.value for s in GapSeverity],
+    format_func=str.title,
+    key="ow_gap_sev",
+    bind="query-params",
 )
 stat = f2.multiselect(
     "Status",
     [s.value for s in GapStatus],
     format_func=lambda v: GapStatus(v).label,
     key="ow_gap_status",
+    bind="query-params",
 )
 cat = f3.multiselect(
     "Category",
     [c.value for c in GapCategory],
     format_func=lambda v: GapCategory(v).label,
     key="ow_gap_cat",
+    bind="query-params",
 )
 gaps = [
     gp
@@ -105,7 +112,10 @@ ids = [gp.id for gp in gaps]
 by_id = {gp.id: gp for gp in gaps}
 # The picker's labels hold the status, so a recorded change makes Streamlit build it
 # anew (back at its first option): the gap under review is remembered separately, so the
-# next change is made to the same gap.
+# next change is made to the same gap; it is also the address's ?gap=<id>, so a link opens
+# this gap.
+if "ow_gap_pick" not in st.session_state and st.query_params.get("gap") in ids:
+    st.session_state["ow_gap_reviewed"] = st.query_params["gap"]
 reviewed = st.session_state.get("ow_gap_reviewed")
 gap_id = st.selectbox(
     "Review gap",
@@ -115,6 +125,7 @@ gap_id = st.selectbox(
     key="ow_gap_pick",
 )
 st.session_state["ow_gap_reviewed"] = gap_id
+st.query_params["gap"] = gap_id
 gap = by_id[gap_id]
 
 st.header(og.gap_title(gap, summaries))
@@ -149,8 +160,9 @@ with left:
         if st.form_submit_button("Record status change", type="primary"):
             try:
                 ch = ow.update_gap_status(gap.id, target, actor=reviewer, note=note)
-                st.session_state["ow_gap_flash"] = (
-                    f"{ch.who} moved the gap from {ch.old_status.label} to {ch.new_status.label}."
+                flash(
+                    "success",
+                    f"{ch.who} moved the gap from {ch.old_status.label} to {ch.new_status.label}.",
                 )
                 st.session_state["ow_gap_recorded"] = True
                 st.rerun()
@@ -265,7 +277,7 @@ if st.button("Save solutions", key="ow_sol_save"):
     try:
         new = og.solutions_from_frame(edited, gap.suggested_solutions)
         ow.update_gap_solutions(gap.id, new, actor=reviewer)
-        st.session_state["ow_gap_flash"] = f"Saved {len(new)} suggested solutions."
+        flash("success", f"Saved {len(new)} suggested solutions.")
         st.rerun()
     except GrooveError as err:
         report(err)

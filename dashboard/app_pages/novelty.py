@@ -25,7 +25,9 @@ WINDOWS = {
 
 st.title("Novelty events")
 g = groove()
-tier_name = pick_tier(g, key="ow_ev_tier")
+tier_name = pick_tier(g, key="ow_ev_tier", holds="events")
+if tier_name is None:
+    st.stop()
 
 try:
     ow = g.tier(tier_name).openworld
@@ -47,8 +49,10 @@ chosen = c1.multiselect(
     format_func=lambda t: f"{t.replace('_', ' ')} ({counts.get(t, 0):,})",
     key="ow_ev_types",
 )
-window = c2.segmented_control("Time", list(WINDOWS), default="30 days", key="ow_ev_window")
-limit = c3.number_input("At most", 10, 5000, 200, step=50, key="ow_ev_limit")
+window = c2.segmented_control(
+    "Time", list(WINDOWS), default="30 days", key="ow_ev_window", bind="query-params"
+)
+limit = c3.number_input("At most", 10, 5000, 200, step=50, key="ow_ev_limit", bind="query-params")
 span = WINDOWS.get(window or "all time")
 since = datetime.now(UTC) - span if span else None
 

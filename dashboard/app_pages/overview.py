@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from dashboard import data
 from dashboard.components import learning_import
 from dashboard.components import learning_views as lv
 from dashboard.state import groove, report, tier_names
@@ -15,13 +16,16 @@ from groove_core.errors import GrooveError
 st.title("Overview")
 g = groove()
 names = tier_names(g)
+home = str(g.home)
 learning_import.show_result()
 
 rows = []
 totals: dict[str, int] = {}
+versions: dict[str, int] = {}
 for name in names:
     try:
-        facets = g.tier(name).learnings.facets()
+        versions[name] = g.tier(name, create=False).data_version
+        facets = data.tier_facets(g, home, name, versions[name])  # cached per data version
         totals[name] = sum(facets["category"].values())
     except GrooveError as err:
         report(err)
@@ -43,7 +47,8 @@ if total == 0:
 
 # ---------------------------------------------------------------- missing embeddings
 for name in totals:
-    learning_import.reembed_offer(g.tier(name))
+    if data.unembedded(g, home, name, versions[name]):
+        learning_import.reembed_offer(g.tier(name))
 
 # ---------------------------------------------------------------- counts
 cols = st.columns(min(len(totals), 4) + 1)
@@ -102,11 +107,14 @@ with st.expander(f"By scope ({len(scopes)})"):
 # ---------------------------------------------------------------- newest
 st.subheader("Newest learnings")
 try:
-    newest = g.list(names, sort="created", limit=10).items
+    shown = list(totals)
+    newest = data.listing(g, home, data.versions(g, shown), sort="created", limit=10)
 except GrooveError as err:
     report(err)
-    newest = []
-frame = lv.learnings_frame(newest, show_tier=len(names) > 1).drop(columns=["uses"])
+    newest = data.Rows()
+frame = lv.learnings_frame(newest.items, newest.usage, show_tier=len(names) > 1).drop(
+    columns=["uses"]
+)
 event = st.dataframe(
     frame,
     hide_index=True,
@@ -120,7 +128,7 @@ event = st.dataframe(
 )
 st.caption("Select a row to open it on the Learnings page.")
 if event.selection.rows:
-    picked = newest[event.selection.rows[0]]
+    picked = newest.items[event.selection.rows[0]]
     st.switch_page("app_pages/learnings.py", query_params={"id": picked.id})
 
 with st.expander("Import rule files"):

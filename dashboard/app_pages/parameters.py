@@ -24,7 +24,7 @@ st.caption(
 )
 
 g = groove()
-tier = choose_tier(g, key="params_tier")
+tier = choose_tier(g, key="params_tier", holds="params")
 if tier is None:
     st.stop()
 synthetic_banner(tier)

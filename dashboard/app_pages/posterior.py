@@ -32,7 +32,7 @@ st.caption(
 )
 
 g = groove()
-tier = choose_tier(g, key="posterior_tier")
+tier = choose_tier(g, key="posterior_tier", holds="outcomes")
 if tier is None:
     st.stop()
 synthetic_banner(tier)

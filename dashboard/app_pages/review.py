@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components import learning_views as lv
 from dashboard.components import proposal_views as pv
 from dashboard.components import review_actions, scan_views
-from dashboard.state import enterprise_first, open_page, principal, report, waiting_counts
+from dashboard.state import enterprise, open_page, pick_tier, principal, report, waiting_counts
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import ProposalKind
@@ -25,11 +25,11 @@ g, names = open_page("Review queue")
 me = principal()
 waiting = waiting_counts(g, names)
 busy = [n for n in names if n.startswith("enterprise:") and waiting.get(n)]
-tier_name = st.sidebar.selectbox(
-    "Tier",
-    names,
-    index=enterprise_first(names, busy),
+tier_name = pick_tier(
+    g,
     key="rv_tier",
+    names=names,
+    prefer=[*busy, *enterprise(names)],
     format_func=lambda n: f"{n} ({waiting.get(n, 0)} waiting)",
 )
 show_all = st.sidebar.toggle("Show decided proposals too", key="rv_all")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components import access_admin, tier_views
-from dashboard.state import enterprise_first, open_page, principal, report
+from dashboard.state import enterprise, open_page, pick_tier, principal, report
 from groove_core.errors import GrooveError
 
 g, names = open_page("Tiers")
@@ -30,5 +30,5 @@ for info in infos:
         tier_views.migrations_table(info)
 
 st.header("Access")
-chosen = st.selectbox("Tier", names, index=enterprise_first(names), key="acc_tier")
+chosen = pick_tier(g, key="acc_tier", names=names, prefer=enterprise(names), sidebar=False)
 access_admin.access_section(g.tier(chosen), me)

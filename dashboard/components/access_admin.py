@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import learning_views as lv
+from dashboard.components.messages import flash
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal, Role
 from groove_core.tiers import Tier
@@ -48,7 +48,7 @@ def access_section(tier: Tier, me: Principal) -> None:
         except GrooveError as err:
             st.error(f"Not granted: {err}")
         else:
-            lv.flash("success", f"{granted.principal} is now {granted.role.name} in '{tier.name}'.")
+            flash("success", f"{granted.principal} is now {granted.role.name} in '{tier.name}'.")
             st.rerun()
     for g in grants:
         if st.button(
@@ -61,7 +61,7 @@ def access_section(tier: Tier, me: Principal) -> None:
             except GrooveError as err:
                 st.error(f"Not revoked: {err}")
             else:
-                lv.flash("success", f"{g.principal} has no role in '{tier.name}' any more.")
+                flash("success", f"{g.principal} has no role in '{tier.name}' any more.")
                 st.rerun()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from dashboard.components.text import short
 from dashboard.state import pick_tier, report
 from groove_core.analysis.ablation import AblationAnalysis
 from groove_core.errors import GrooveError
@@ -37,12 +38,6 @@ def fmt_p(value: float | None) -> str:
     return fmt(value, 4)
 
 
-def short(text: str, width: int = 60) -> str:
-    """``text`` on one line, without markdown emphasis marks, cut to ``width``."""
-    text = " ".join(text.replace("**", "").replace("__", "").replace("`", "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def label(learning: Learning | None, learning_id: str = "", width: int = 60) -> str:
     """``description (category)`` or the id when the learning is unknown."""
     if learning is None:
@@ -50,17 +45,16 @@ def label(learning: Learning | None, learning_id: str = "", width: int = 60) -> 
     return f"{short(learning.description, width)} ({learning.category.value})"
 
 
-def choose_tier(g: Groove, key: str) -> Tier | None:
-    """The sidebar tier picker; None (with a message) when no tier is open."""
+def choose_tier(g: Groove, key: str, holds: str | None = None) -> Tier | None:
+    """The sidebar tier picker (:func:`dashboard.state.pick_tier`: remembered, in the
+    address, opening on the first tier that ``holds`` the page's data); None (with a
+    message) when no tier is open."""
     try:
-        name = pick_tier(g, key=key)
+        name = pick_tier(g, key=key, holds=holds)
+        return None if name is None else g.tier(name, create=False)
     except GrooveError as err:
         report(err)
         return None
-    if not name:
-        st.warning("No tier is open.")
-        return None
-    return g.tier(name)
 
 
 def synthetic_banner(tier: Tier) -> None:

@@ -1,16 +1,24 @@
 """Changes to learnings made on the Learnings page, routed through groove_core's
-:class:`~groove_core.tiers.Groove` (``create``, ``edit``, ``delete``, ``promote``) so that
-a contributor's change to an enterprise tier is filed as a proposal for review instead of
-written; the page then says so. Every change is made as :func:`dashboard.state.principal`.
+:class:`~groove_core.tiers.Groove` (``create``, ``edit``, ``delete_many``,
+``recategorize_many``, ``restore_many``, ``promote``) so that a contributor's change to an
+enterprise tier is filed as a proposal for review instead of written; the page then says
+so. Every change is made as :func:`dashboard.state.principal`.
+
+Every change names the learnings it acts on by id, never by a row's position: the edit
+form is keyed by the learning's id and version and passes the learning as shown
+(``expect=``), so an edit of a learning someone changed meanwhile fails instead of
+overwriting; the confirmation of a bulk change lists what it will change and acts only on
+learnings that still exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from dashboard.components import learning_views as lv
+from dashboard.components.messages import flash
+from dashboard.components.text import short
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
@@ -24,13 +32,13 @@ def announce(sub: Submission, done: str) -> None:
     """Queue the message of a submission: ``done`` when it was applied, else which
     proposal was filed for review."""
     if sub.proposal is not None:
-        lv.flash(
+        flash(
             "info",
             f"Filed proposal {sub.proposal.id} in tier '{sub.tier}' for review: a curator "
             "approves it on the Review queue page before it takes effect.",
         )
     else:
-        lv.flash("success", done)
+        flash("success", done)
 
 
 def new_learning_button(
@@ -90,7 +98,7 @@ def new_learning_form(
     except GrooveError as err:
         st.error(f"Not added: {err}")
         return
-    announce(sub, f"Added “{lv.short(lr.description, 60)}” to tier '{sub.tier}'.")
+    announce(sub, f"Added “{short(lr.description, 60)}” to tier '{sub.tier}'.")
     for k in ("new_learning_open", "nl_desc", "nl_ins", "nl_scope", "nl_reason", "nl_override"):
         ss.pop(k, None)
     on_done(sub)
@@ -117,15 +125,172 @@ def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) ->
     except GrooveError as err:
         st.error(f"Not promoted: {err}")
         return
-    announce(sub, f"Promoted “{lv.short(lr.description, 60)}” to tier '{sub.tier}'.")
+    announce(sub, f"Promoted “{short(lr.description, 60)}” to tier '{sub.tier}'.")
     st.rerun()
+
+
+def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
+    """Edit ``lr`` (as shown) in its tier. The form is keyed by its id and last update,
+    so a changed learning gets a fresh form; saving passes ``lr`` as ``expect`` so a
+    learning someone else changed since it was read is not overwritten."""
+    ss = st.session_state
+    key = f"{lr.id}_{int(lr.updated_at.timestamp())}"
+    st.caption(f"Editing learning `{lr.id}` in tier **{lr.tier}**.")
+    with st.form(f"edit_{key}", border=False):
+        desc = st.text_input("Description", lr.description, key=f"e_desc_{key}", max_chars=100_000)
+        insight = st.text_area("Insight", lr.insight, key=f"e_ins_{key}", height=140)
+        cat = st.selectbox(
+            "Category",
+            CATEGORIES,
+            index=CATEGORIES.index(lr.category.value),
+            key=f"e_cat_{key}",
+            format_func=lambda c: c.replace("_", " "),
+        )
+        scope = st.text_input("Scope", lr.scope.to_db(), key=f"e_scope_{key}", help=_SCOPE_HELP)
+        save = st.form_submit_button("Save changes", type="primary", key="save")
+    if save:
+        try:
+            sub = g.edit(
+                lr.tier,
+                lr.id,
+                description=desc.strip(),
+                insight=insight,
+                category=cat,
+                scope=scope.strip(),
+                actor=actor,
+                expect=lr,
+            )
+        except GrooveError as err:
+            ss["edit_error"] = (lr.id, str(err))
+        else:
+            ss.pop("edit_error", None)
+            saved = sub.learnings[0].description if sub.learnings else lr.description
+            announce(sub, f"Saved “{short(saved, 60)}”.")
+            st.query_params["id"] = lr.id
+            st.rerun()
+    err = ss.get("edit_error")
+    if err and err[0] == lr.id:
+        st.error(f"Not saved: {err[1]}")
+    st.button(
+        "Delete this learning…",
+        key="delete_one",
+        icon=":material/delete:",
+        on_click=ask,
+        args=("delete", [lr.id]),
+    )
+
+
+# ---------------------------------------------------------------- bulk changes
+def ask(what: str, ids: Sequence[str], category: str | None = None) -> None:
+    """Ask for confirmation of deleting (``what="delete"``) or re-categorising
+    (``"recategorize"`` to ``category``) the learnings ``ids``: :func:`confirmation`
+    opens the dialog on the next run."""
+    st.session_state["ask"] = {"what": what, "ids": list(ids), "category": category}
+
+
+def confirmation(g: Groove, tiers: Sequence[str], actor: Principal) -> None:
+    """The dialog of a pending :func:`ask`, if any: it names the learnings (those that
+    no longer exist in ``tiers`` are said to be gone and left alone) and acts on Yes."""
+    pending = st.session_state.get("ask")
+    if not pending:
+        return
+    noun = "learning" if len(pending["ids"]) == 1 else "learnings"
+    verb = "Delete" if pending["what"] == "delete" else "Re-categorise"
+    st.dialog(f"{verb} {noun}?", on_dismiss=_forget)(_confirm)(g, list(tiers), actor, pending)
+
+
+def _forget() -> None:
+    st.session_state.pop("ask", None)
+
+
+def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> None:
+    ss = st.session_state
+    found = {lr.id: lr for lr in g.get_many(pending["ids"], tiers)}
+    todo = [i for i in pending["ids"] if i in found]
+    gone = len(pending["ids"]) - len(todo)
+    n = len(todo)
+    noun = f"{n} learning{'s' if n != 1 else ''}"
+    deleting = pending["what"] == "delete"
+    if deleting:
+        st.write(f"Delete {noun}? You can undo this right after.")
+    else:
+        st.write(f"Set the category of {noun} to **{pending['category'].replace('_', ' ')}**?")
+    for i in todo[:8]:
+        st.caption(f"• {short(found[i].description, 80)} (tier {found[i].tier})")
+    if n > 8:
+        st.caption(f"… and {n - 8} more")
+    if gone:
+        st.warning(f"{gone} of the chosen learnings no longer exist; they are left alone.")
+    c1, c2 = st.columns(2)
+    if c1.button(
+        "Yes, delete" if deleting else "Yes, re-categorise",
+        key="confirm_yes",
+        type="primary",
+        disabled=not todo,
+    ):
+        try:
+            where = g.by_tier(todo, tiers)
+            if deleting:
+                subs = g.delete_many(todo, tiers=tiers, actor=actor)
+            else:
+                subs = g.recategorize_many(todo, pending["category"], tiers=tiers, actor=actor)
+        except GrooveError as err:
+            flash("error", str(err))
+        else:
+            for sub in subs:
+                if sub.proposal is not None:
+                    announce(sub, "")
+            done = sum(s.count for s in subs if s.applied)
+            if deleting:
+                ss["undo"] = {s.tier: where[s.tier] for s in subs if s.applied and s.count}
+                if st.query_params.get("id") in todo:
+                    st.query_params.pop("id", None)
+            elif done:
+                flash(
+                    "success",
+                    f"Re-categorised {done} learning{'s' if done != 1 else ''}"
+                    f" as {pending['category'].replace('_', ' ')}.",
+                )
+        ss["table_version"] = ss.get("table_version", 0) + 1
+        _forget()
+        st.rerun()
+    if c2.button("Cancel", key="confirm_no"):
+        _forget()
+        st.rerun()
+
+
+def undo_box(g: Groove, actor: Principal) -> None:
+    """After a delete: how many were deleted, with Undo (restores them) and Dismiss."""
+    ss = st.session_state
+    undo = ss.get("undo")
+    if not undo:
+        return
+    box = st.container(border=True)
+    n = sum(len(v) for v in undo.values())
+    box.write(f"Deleted {n} learning{'s' if n != 1 else ''}.")
+
+    def restore() -> None:
+        restored, errors = g.restore_many(ss.pop("undo", {}), actor=actor)
+        for e in errors:
+            flash("error", f"Could not restore {e}")
+        ss["table_version"] = ss.get("table_version", 0) + 1
+        if restored:
+            flash("success", f"Restored {restored} learning{'s' if restored != 1 else ''}.")
+
+    c1, c2 = box.columns([1, 6])
+    c1.button("Undo delete", key="undo_btn", on_click=restore, icon=":material/undo:")
+    c2.button("Dismiss", key="undo_dismiss", on_click=lambda: ss.pop("undo", None), type="tertiary")
 
 
 _SCOPE_HELP = "global, user:<id>, project:<path> or enterprise:<org>"
 
 __all__ = [
     "announce",
+    "ask",
+    "confirmation",
+    "edit_form",
     "new_learning_button",
     "new_learning_form",
     "promote_form",
+    "undo_box",
 ]

@@ -5,13 +5,14 @@ module only arranges it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.components.text import escape, short, when
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
 from groove_core.store.learnings import Edit, Related
@@ -28,33 +29,8 @@ SORT_LABELS = {
 #: Labels for the search modes of ``SearchStore.search``.
 MODE_LABELS = {"hybrid": "Hybrid", "semantic": "Semantic", "fulltext": "Full-text"}
 
-_FLASH = "learning_flash"
 #: The badge of a learning the content scan flagged.
 FLAGGED = "⚠ flagged"
-
-
-# ---------------------------------------------------------------- messages
-def flash(kind: str, text: str) -> None:
-    """Queue a message (``success``, ``info``, ``warning`` or ``error``) for the next run,
-    e.g. from a callback that cannot draw on the page itself."""
-    st.session_state.setdefault(_FLASH, []).append((kind, text))
-
-
-def show_flash() -> None:
-    """Show and forget the queued messages."""
-    for kind, text in st.session_state.pop(_FLASH, []):
-        getattr(st, kind)(text)
-
-
-def when(dt: datetime | None) -> str:
-    """A timestamp for people (UTC, to the minute)."""
-    return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def short(text: str, n: int = 90) -> str:
-    """``text`` on one line, cut to ``n`` characters."""
-    one = " ".join(text.split())
-    return one if len(one) <= n else one[: n - 1] + "…"
 
 
 # ---------------------------------------------------------------- tables
@@ -68,7 +44,11 @@ def learnings_frame(
 ) -> pd.DataFrame:
     """One row per learning, in the given order; with ``hits`` the score columns of each
     search hit (overall score and each leg's rank and score); a ``scan`` column marks the
-    ids in ``flagged`` (learnings the content scan flagged) with :data:`FLAGGED`."""
+    ids in ``flagged`` (learnings the content scan flagged) with :data:`FLAGGED`.
+
+    ``confidence`` is the posterior mean of the learning's usage stats
+    (:meth:`UsageStats.confidence`, the prior's without a row in ``usage``): the number
+    the detail panel shows, whatever the ``learning.confidence`` column holds."""
     usage = usage or {}
     rows = []
     for i, lr in enumerate(items):
@@ -87,10 +67,10 @@ def learnings_frame(
         row.update(
             {
                 "category": lr.category.value.replace("_", " "),
-                "confidence": lr.confidence,
+                "confidence": usage.get(lr.id, UsageStats()).confidence(),
                 "uses": usage[lr.id].times_injected if lr.id in usage else 0,
                 "scope": lr.scope.to_db(),
-                "source": lr.source.kind.replace("_", " "),
+                "source": source_label(lr),
                 "updated": lr.updated_at.replace(tzinfo=None),
             }
         )
@@ -100,12 +80,22 @@ def learnings_frame(
     return pd.DataFrame(rows)
 
 
+def source_label(lr: Learning) -> str:
+    """Where a learning came from, short enough for a table column: its source type,
+    and for an imported rule the name of its file (the whole path is in its detail)."""
+    kind = lr.source.kind.replace("_", " ")
+    file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
+    return f"{kind}: {PurePath(str(file)).name}" if file else kind
+
+
 TABLE_CONFIG = {
-    "description": st.column_config.TextColumn("Description", width="medium"),
+    "description": st.column_config.TextColumn(
+        "Description", width="large", help="The whole text is in the detail panel"
+    ),
     "scan": st.column_config.TextColumn("Scan", help="Flagged by the content scan: see details"),
     "category": st.column_config.TextColumn("Category"),
-    "scope": st.column_config.TextColumn("Scope"),
-    "source": st.column_config.TextColumn("Source"),
+    "scope": st.column_config.TextColumn("Scope", width="small"),
+    "source": st.column_config.TextColumn("Source", width="small"),
     "confidence": st.column_config.ProgressColumn(
         "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
     ),
@@ -238,11 +228,6 @@ def history_entries(edits: Sequence[Edit]) -> None:
             )
 
 
-def escape(text: str) -> str:
-    """``text`` with Markdown's special characters escaped (names written by others)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
-
-
 def _status(value: Any) -> str:
     """A LearningStatus as serde writes it (``"Active"``, ``{"Deprecated": {...}}``)."""
     return next(iter(value)) if isinstance(value, dict) and value else str(value or "—")
@@ -258,13 +243,12 @@ __all__ = [
     "SORT_LABELS",
     "TABLE_CONFIG",
     "confidence_chart",
-    "flash",
     "escape",
     "history_entries",
     "learnings_frame",
     "relation_links",
     "short",
-    "show_flash",
+    "source_label",
     "usage_metrics",
     "when",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.components.text import short
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
 from groove_core.analysis.projection import Projection, ProjectionCache, project, projection_key
 from groove_core.embed import DIM
@@ -183,8 +184,3 @@ def ago(ts: datetime | pd.Timestamp) -> str:
         if sec >= size:
             return f"{int(sec // size)} {unit} ago"
     return "just now"
-
-
-def short(text: str, n: int = 90) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"

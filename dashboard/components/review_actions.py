@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard.components import learning_views as lv
+from dashboard.components.messages import flash
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal, Role
 from groove_core.model.learning import Learning, LearningCategory, LearningContent
@@ -31,7 +31,7 @@ def _act(p: Proposal, verb: str, fn: Callable[[], object], done: str) -> None:
     except GrooveError as err:
         st.error(f"Proposal {p.id} was not {verb}: {err}")
         return
-    lv.flash("success", done)
+    flash("success", done)
     st.rerun()
 
 

@@ -1,0 +1,142 @@
+"""The Learnings page's detail panel: which learning is selected (``?id=`` in the address,
+else the first row), and its content, edit form, Beta confidence, relations, history and
+promotion in tabs. A selection that no longer resolves shows a message and nothing to act
+on: never another learning's panel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.components import learning_changes as changes
+from dashboard.components import learning_views as lv
+from dashboard.components import scan_views as sv
+from dashboard.components.text import short, when
+from dashboard.data import Rows
+from dashboard.state import report
+from groove_core.analysis.posterior import density, summarize
+from groove_core.errors import GrooveError
+from groove_core.model.access import Principal
+from groove_core.model.learning import Learning
+from groove_core.model.serde import check_uuid
+from groove_core.tiers import Groove
+
+
+def selected(g: Groove, rows: Rows) -> Learning | None:
+    """The learning the address names (``?id=``), looked up in the rows shown and then
+    in every open tier; without ``?id=`` the first row. None, with a message, when the
+    address names no learning that exists."""
+    wanted = st.query_params.get("id")
+    if not wanted:
+        return rows.items[0] if rows.items else None
+    try:
+        wanted = check_uuid(wanted)
+    except GrooveError:
+        st.warning(f"'{short(wanted, 60)}' in the address is not a learning id.")
+        return None
+    shown = next((lr for lr in rows.items if lr.id == wanted), None)
+    try:
+        found = shown or g.get(wanted)
+    except GrooveError as err:
+        report(err)
+        return None
+    if found is None:
+        st.info(
+            f"Learning {wanted} is not in any open tier (deleted, or in a tier this "
+            "dashboard cannot open). Nothing is selected."
+        )
+    return found
+
+
+def picker(lr: Learning, rows: Rows) -> None:
+    """A select box to show another row's details (the selected one first when it is not
+    a row of this view)."""
+    ids = [r.id for r in rows.items]
+    if len(ids) < 2 and lr.id in ids:
+        return
+    options = ids if lr.id in ids else [lr.id, *ids]
+    labels = {r.id: short(r.description, 70) for r in rows.items}
+    labels[lr.id] = short(lr.description, 70)
+    st.session_state["pick"] = lr.id
+
+    def picked() -> None:
+        st.query_params["id"] = st.session_state["pick"]
+
+    st.selectbox("Show details of", options, key="pick", on_change=picked, format_func=labels.get)
+
+
+def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principal) -> None:
+    """The detail of ``lr`` in tabs; its usage and scan mark come from ``rows`` when it
+    is one of them, else are read from its tier."""
+    store = g.tier(lr.tier, create=False).learnings
+    try:
+        mark = rows.marks.get(lr.id) or store.scan_marks([lr.id]).get(lr.id)
+        stats = rows.usage.get(lr.id) if lr.id in rows.usage else store.usage(lr.id)
+        related, edits = store.related(lr.id), store.history(lr.id)
+    except GrooveError as err:
+        report(err)
+        return
+    st.subheader(short(lr.description, 120))
+    st.caption(
+        f"`{lr.id}` · tier **{lr.tier}** · {lr.category.value.replace('_', ' ')}"
+        f" · scope `{lr.scope.to_db()}`" + (f" · **{sv.BADGE}**" if mark else "")
+    )
+    tabs = st.tabs(
+        [
+            "Content",
+            "Edit",
+            "Confidence",
+            f"Relations ({len(related)})",
+            f"History ({len(edits)})",
+            "Promote",
+        ]
+    )
+    with tabs[0]:
+        if short(lr.description, 120) != lr.description:
+            st.markdown("**Description**")
+            st.text(lr.description)
+        st.markdown("**Insight**")
+        st.text(lr.insight or "(none)")
+        st.markdown(f"**Source:** {lr.source.describe()}")
+        st.caption(f"Created {when(lr.created_at)} · updated {when(lr.updated_at)}")
+        if lr.content.pattern is not None:
+            with st.expander("Pattern"):
+                st.json(lr.content.pattern)
+        sv.scan_mark(mark, key=f"scan_{lr.id}")
+    with tabs[1]:
+        changes.edit_form(g, lr, actor)
+    with tabs[2]:
+        post = summarize(stats.confidence_alpha, stats.confidence_beta)
+        st.metric(
+            "Confidence (posterior mean)",
+            f"{stats.confidence():.2f}",
+            help="Mean of the Beta posterior over the chance this learning helps when "
+            "injected: the number every table shows.",
+        )
+        st.caption(
+            f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+            f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
+        )
+        st.plotly_chart(
+            lv.confidence_chart(
+                density(stats.confidence_alpha, stats.confidence_beta),
+                stats.confidence(),
+                post.ci_low,
+                post.ci_high,
+            ),
+            key=f"post_{lr.id}",
+            config={"displayModeBar": False},
+        )
+        lv.usage_metrics(stats)
+    with tabs[3]:
+        lv.relation_links(related, _show, key=f"rel_{lr.id}")
+    with tabs[4]:
+        lv.history_entries(edits)
+    with tabs[5]:
+        changes.promote_form(g, lr, names, actor)
+
+
+def _show(learning_id: str) -> None:
+    st.query_params["id"] = learning_id
+
+
+__all__ = ["panel", "picker", "selected"]

@@ -1,0 +1,185 @@
+"""The Learnings page's view: tier, filters, search and order in the sidebar, each bound
+to the address (``?tier=&scope=&category=&source=&q=&mode=&sort=&size=&page=``, with
+Streamlit's ``bind="query-params"``; ``?tier=`` by :func:`dashboard.state.pick_tier`),
+so a copied link reproduces the view and the browser's back button returns to the last
+one; a choice also survives going to another page and back (``persist_state``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components.learning_views import MODE_LABELS, SORT_LABELS
+from dashboard.state import pick_tier, report
+from groove_core.errors import GrooveError
+from groove_core.model.learning import LearningCategory
+from groove_core.store.learnings import SORTS
+from groove_core.store.search import MODES
+from groove_core.tiers import Groove
+
+ALL = "All tiers"
+ANY = ""
+PAGE_SIZES = (25, 50, 100)
+CATEGORIES = [c.value for c in LearningCategory]
+#: Session keys (and address parameters) of the view's widgets.
+KEYS = ("scope", "category", "source", "q", "mode", "sort", "size", "page")
+_BOUND = {"bind": "query-params", "persist_state": "session"}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the Learnings page shows: the chosen ``tiers`` (with ``version``, their data
+    versions), the filters (None: any), the search ``query`` and ``mode``, the ``sort``,
+    the page ``size`` and the 1-based ``page``."""
+
+    tiers: tuple[str, ...]
+    version: data.Version
+    scope: str | None
+    category: str | None
+    source: str | None
+    query: str
+    mode: str
+    sort: str
+    size: int
+    page: int
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query.strip())
+
+    @property
+    def filtered(self) -> bool:
+        return any((self.scope, self.category, self.source))
+
+    def filters(self) -> dict[str, str | None]:
+        """The filters as keyword arguments of :mod:`dashboard.data`'s reads."""
+        return {"scope": self.scope, "category": self.category, "source": self.source}
+
+
+def new_view() -> None:
+    """The view changed (tier, filter, search, order): back to page 1, no row selected."""
+    ss = st.session_state
+    ss["page"] = 1
+    ss["table_version"] = ss.get("table_version", 0) + 1
+    st.query_params.pop("id", None)
+
+
+def _any(value: str) -> str:
+    return "any" if value == ANY else value.replace("_", " ")
+
+
+def sidebar(g: Groove, names: list[str]) -> View:
+    """The view's widgets in the sidebar; returns the :class:`View` they choose."""
+    with st.sidebar:
+        st.header("Filter")
+        tier = pick_tier(g, key="learnings_tier", before=[ALL], names=names, sidebar=False)
+        chosen = tuple(names if tier in (ALL, None) else [tier])
+        try:
+            version = data.versions(g, list(chosen))
+            facets = data.facets(g, version)
+        except GrooveError as err:
+            report(err)
+            version, facets = (), {"scope": {}, "source_type": {}}
+        scope = st.selectbox(
+            "Scope",
+            [ANY, *sorted(v for v in facets["scope"] if v)],
+            key="scope",
+            format_func=_any,
+            on_change=new_view,
+            accept_new_options=True,
+            help="global, user:<id>, project:<path> or enterprise:<org>",
+            **_BOUND,
+        )
+        category = st.selectbox(
+            "Category",
+            [ANY, *CATEGORIES],
+            key="category",
+            format_func=_any,
+            on_change=new_view,
+            **_BOUND,
+        )
+        source = st.selectbox(
+            "Source",
+            [ANY, *sorted(v for v in facets["source_type"] if v)],
+            key="source",
+            format_func=_any,
+            on_change=new_view,
+            **_BOUND,
+        )
+        st.header("Search")
+        query = st.text_input(
+            "Search learnings",
+            key="q",
+            on_change=new_view,
+            placeholder="words or a question; Enter to search",
+            **_BOUND,
+        )
+        mode = st.radio(
+            "Search mode",
+            list(MODES),
+            index=list(MODES).index("hybrid"),
+            key="mode",
+            horizontal=True,
+            format_func=MODE_LABELS.get,
+            on_change=new_view,
+            help="Semantic: by meaning (embeddings). Full-text: by words (BM25). "
+            "Hybrid: both, fused by reciprocal rank.",
+            **_BOUND,
+        )
+        st.header("Order")
+        sort = st.selectbox(
+            "Sort by",
+            list(SORTS),
+            key="sort",
+            format_func=SORT_LABELS.get,
+            on_change=new_view,
+            disabled=bool(query.strip()),
+            help="Search results are ordered by score.",
+            **_BOUND,
+        )
+        size = st.selectbox(
+            "Rows per page", PAGE_SIZES, index=1, key="size", on_change=new_view, **_BOUND
+        )
+    return View(
+        chosen,
+        version,
+        scope or None,
+        category or None,
+        source or None,
+        query,
+        mode,
+        sort,
+        int(size),
+        _page(),
+    )
+
+
+def current(g: Groove, view: View) -> View:
+    """``view`` with the tiers' data versions and the pager's page read now: what a
+    fragment rerun (a click on a page number) shows."""
+    return replace(view, version=data.versions(g, list(view.tiers)), page=_page())
+
+
+def _page() -> int:
+    """The page the pager shows: its value, else the address's ``?page=`` (the pager
+    is drawn after the rows are read, and takes the same value from the address)."""
+    value = st.session_state.get("page") or st.query_params.get("page") or 1
+    try:
+        return max(1, int(value))
+    except ValueError:
+        return 1
+
+
+__all__ = [
+    "ALL",
+    "ANY",
+    "CATEGORIES",
+    "KEYS",
+    "PAGE_SIZES",
+    "View",
+    "current",
+    "new_view",
+    "sidebar",
+]

@@ -1,0 +1,32 @@
+"""Text for people: one-line labels, Markdown escaping and timestamps. Every page and
+widget cuts and escapes text with these (one definition each)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+_EMPHASIS = ("**", "__", "`")
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def short(text: object, n: int = 90) -> str:
+    """``text`` on one line for a label: whitespace runs collapsed to one space, Markdown
+    emphasis marks (``**``, ``__``, backticks) removed, cut to ``n`` characters with ``…``."""
+    one = str(text)
+    for mark in _EMPHASIS:
+        one = one.replace(mark, "")
+    one = " ".join(one.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
+def escape(text: object) -> str:
+    """``text`` with Markdown's special characters escaped (names written by others)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def when(dt: datetime | None) -> str:
+    """A timestamp for people (UTC, to the minute); ``never`` for None."""
+    return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = ["escape", "short", "when"]
