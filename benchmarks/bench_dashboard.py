@@ -275,6 +275,262 @@ def data_dir(n: int, model: str) -> Path:
     return folder
 
 
+# ----------------------------------------------------------------------------- the peer
+PEER_APP = """
+import os
+import sqlite3
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+st.set_page_config(page_title="peer", layout="wide")
+COLUMNS = ["description", "scope", "source", "category", "confidence", "uses", "updated"]
+SELECT = (
+    "SELECT l.description, l.scope, l.source, l.category, l.confidence, l.uses, "
+    "l.updated_at FROM learning l"
+)
+
+
+@st.cache_resource
+def db():
+    return sqlite3.connect(os.environ["PEER_DB"], check_same_thread=False)
+
+
+def rows(sql, args=()):
+    return db().execute(sql, args).fetchall()
+
+
+def overview():
+    st.title("Overview")
+    total = rows("SELECT count(*) FROM learning")[0][0]
+    tiers = rows("SELECT tier, count(*) FROM learning GROUP BY tier")
+    cols = st.columns(len(tiers) + 1)
+    cols[0].metric("Learnings", f"{total:,}")
+    for col, (tier, n) in zip(cols[1:], tiers):
+        col.metric(f"Tier {tier}", f"{n:,}")
+    left, right = st.columns(2)
+    for where, column in ((left, "category"), (right, "source_type")):
+        counts = pd.DataFrame(
+            rows(f"SELECT {column}, tier, count(*) FROM learning GROUP BY 1, 2"),
+            columns=["value", "tier", "count"],
+        )
+        fig = px.bar(counts, x="count", y="value", color="tier", orientation="h")
+        where.plotly_chart(fig)
+    scopes = pd.DataFrame(
+        rows("SELECT scope, count(*) FROM learning GROUP BY 1 ORDER BY 2 DESC"),
+        columns=["scope", "learnings"],
+    )
+    with st.expander(f"By scope ({len(scopes)})"):
+        st.dataframe(scopes, hide_index=True)
+    st.subheader("Newest learnings")
+    newest = rows(SELECT + " ORDER BY l.created_at DESC LIMIT 10")
+    st.dataframe(pd.DataFrame(newest, columns=COLUMNS), hide_index=True)
+
+
+def learnings():
+    st.title("Learnings")
+    query = st.sidebar.text_input("Search learnings", key="q")
+    if query.strip():
+        words = " OR ".join('"' + w.replace('"', "") + '"' for w in query.split())
+        found = rows(
+            SELECT + " JOIN fts ON fts.rowid = l.rowid WHERE fts MATCH ? "
+            "ORDER BY bm25(fts) LIMIT 50",
+            (words,),
+        )
+        st.subheader(f"{len(found)} results for \\u201c{query}\\u201d")
+        st.dataframe(pd.DataFrame(found, columns=COLUMNS), hide_index=True)
+        return
+    total = rows("SELECT count(*) FROM learning")[0][0]
+    page = st.session_state.get("page", 1)
+    found = rows(SELECT + " ORDER BY l.updated_at DESC, l.id LIMIT 50 OFFSET ?", ((page - 1) * 50,))
+    st.subheader(f"{total:,} learnings")
+    first = (page - 1) * 50 + 1
+    st.caption(f"Showing {first:,}\\u2013{first + len(found) - 1:,}, recently updated.")
+    st.dataframe(pd.DataFrame(found, columns=COLUMNS), hide_index=True, height=740)
+    st.pagination(-(-total // 50), key="page", max_visible_pages=9)
+
+
+st.navigation(
+    [
+        st.Page(overview, title="Overview", default=True),
+        st.Page(learnings, title="Learnings", url_path="learnings"),
+    ]
+).run()
+"""
+
+
+# ----------------------------------------------------------------------------- timing
+class Server:
+    """``streamlit run APP`` on a free port with ``env``; stopped by :meth:`stop`."""
+
+    def __init__(self, app: Path, env: dict, log: Path):
+        import socket
+        import urllib.request
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)]
+        cmd += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+        cmd += ["--browser.gatherUsageStats", "false"]
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen(
+                cmd, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2):
+                    return
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{app} did not start:\n{log.read_text()}") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+#: Drawn: no shown element (outside closed expanders) is still loading its code (a
+#: skeleton) and every shown table has its grid.
+DRAWN = """() => {
+  const shown = (sel) => [...document.querySelectorAll(sel)].filter(
+    (e) => e.getClientRects().length > 0 && !e.closest("details:not([open])"));
+  return shown("[data-testid='stSkeleton']").length === 0 &&
+    shown("[data-testid='stDataFrame']").every((d) => d.querySelector("canvas"));
+}"""
+
+
+def settled(page, marker) -> None:
+    """Wait until ``marker`` (a locator) is visible, the script has finished and every
+    element on the page is drawn."""
+    marker.first.wait_for(state="visible", timeout=120_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.wait_for_function(DRAWN, timeout=120_000)
+
+
+class App:
+    """One app under test in the browser: the four interactions, each timed."""
+
+    def __init__(self, name: str, server: Server, context, n: int):
+        self.name, self.server, self.context, self.n = name, server, context, n
+        self.page = None
+
+    def _open(self, path: str, marker: str) -> float:
+        if self.page is not None:
+            self.page.close()
+        self.page = self.context.new_page()
+        start = time.perf_counter()
+        self.page.goto(self.server.url + path)
+        settled(self.page, self.page.get_by_text(marker, exact=True))
+        return time.perf_counter() - start
+
+    def overview(self) -> float:
+        return self._open("/", f"{self.n:,}")
+
+    def learnings(self) -> float:
+        return self._open("/learnings", f"{self.n:,} learnings")
+
+    def next_page(self) -> float:
+        pg = self.page
+        start = time.perf_counter()
+        pg.get_by_test_id("stPagination").get_by_role("button", name="Page 2", exact=True).click()
+        settled(pg, pg.get_by_text(re.compile(r"^Showing 51–100")))
+        return time.perf_counter() - start
+
+    def search(self, query: str) -> float:
+        pg = self.page
+        box = pg.get_by_label("Search learnings")
+        box.fill(query)
+        start = time.perf_counter()
+        box.press("Enter")
+        settled(pg, pg.get_by_text(re.compile(r"results? for “" + re.escape(query))))
+        return time.perf_counter() - start
+
+
+def measure(folder: Path, n: int, runs: int) -> dict[str, dict[str, list[float]]]:
+    """Start both servers, warm them up, then time the interactions interleaved."""
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    peer_app = tmp / "peer_app.py"
+    peer_app.write_text(PEER_APP)
+    servers = {
+        "groove": Server(
+            REPO / "dashboard" / "streamlit_app.py",
+            {
+                "GROOVE_HOME": str(folder / "home"),
+                "GROOVE_PROJECT": str(tmp),
+                "HF_HUB_OFFLINE": "1",
+            },
+            tmp / "groove.log",
+        ),
+        "peer": Server(peer_app, {"PEER_DB": str(folder / "peer.db")}, tmp / "peer.log"),
+    }
+    times: dict[str, dict[str, list[float]]] = {k: {i: [] for i in TARGETS} for k in servers}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            apps = {
+                k: App(k, s, browser.new_context(viewport={"width": 1400, "height": 1000}), n)
+                for k, s in servers.items()
+            }
+            for app in apps.values():  # warm-up: caches, the model, the browser's cache
+                app.overview()
+                app.learnings()
+                app.next_page()
+                app.search("warm up the model")
+            for run in range(runs):
+                order = list(apps.values()) if run % 2 == 0 else list(apps.values())[::-1]
+                query = QUERIES[run % len(QUERIES)]
+                for app in order:
+                    times[app.name]["overview"].append(app.overview())
+                for app in order:
+                    times[app.name]["learnings"].append(app.learnings())
+                for app in order:
+                    times[app.name]["next page"].append(app.next_page())
+                for app in order:
+                    times[app.name]["search"].append(app.search(query))
+                print(f"  run {run + 1}/{runs} done", flush=True)
+            browser.close()
+    finally:
+        for s in servers.values():
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return times
+
+
+def table(n: int, times: dict[str, dict[str, list[float]]]) -> str:
+    """The Markdown table of medians, ratios and targets."""
+    lines = [
+        f"Dashboard at {n:,} learnings, Chromium, median of {len(times['groove']['overview'])} "
+        "runs (seconds):",
+        "",
+        "| interaction | groove | peer (Streamlit + SQLite) | groove / peer | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for what, target in TARGETS.items():
+        ours = statistics.median(times["groove"][what])
+        theirs = statistics.median(times["peer"][what])
+        met = "yes" if ours <= target and ours <= theirs else "no"
+        lines.append(
+            f"| {what} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} | <= {target:g} | {met} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -287,6 +543,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.build_only:
         print(folder)
         return
+    print(table(n, measure(folder, n, args.runs)))
 
 
 if __name__ == "__main__":

@@ -1,25 +1,31 @@
 """The reads pages show, cached per data version.
 
-Every cached read takes ``version``: ``((tier name, data version), ...)`` of the tiers it
-reads (:func:`versions`), where a tier's data version is the sequence number of its audit
-log's head (:attr:`groove_core.tiers.Tier.data_version`), which every write through groove
-advances, in any process. A page reads the versions (one key lookup per tier) on every
-run; while nobody writes, the same view is answered from Streamlit's cache
-(``st.cache_data``, shared by every session of the server), and the first run after a
-write reads the tiers again. Writes by programs that keep no audit log (vibes-groove) are
-picked up when the entry expires (:data:`TTL`).
+Rows (a page of a listing, search results, with their usage stats) are cached per data
+version of each tier read (:func:`versions`): the sequence number of its audit log's head
+(:attr:`groove_core.tiers.Tier.data_version`), which every write through groove advances,
+in any process. Counts and facets, the costly reads of a whole index, are cached per
+learnings version (:func:`learnings_versions`,
+:meth:`groove_core.tiers.Tier.learnings_version`), which outcomes, attribution and the
+other writes that leave the learning rows alone do not advance. A page reads the versions
+(a key lookup or two per tier) on every run; while nobody writes, a view is answered from
+Streamlit's cache (``st.cache_data``, shared by every session of the server), and the
+first run after a write reads again only what that write can have changed. Writes by
+programs that keep no audit log (vibes-groove) show when an entry expires (:data:`TTL`).
 
-The ``_g`` argument (the process's :class:`~groove_core.tiers.Groove`) is not part of the
-cache key; ``home`` (its folder) is, so two homes never share an entry.
+The public functions take the tier names; the cached ones underneath take the
+``(name, version)`` pairs as their key, and the process's :class:`Groove` as ``_g``
+(not hashed; ``home``, its folder, is part of the key so two homes never share an entry).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
-from groove_core.model.learning import Learning
+from groove_core.model.learning import Learning, LearningCategory
+from groove_core.model.scope import Scope
 from groove_core.model.usage import UsageStats
 from groove_core.store.learnings import LearningFilter, ScanMark
 from groove_core.store.search import SearchHit
@@ -31,6 +37,8 @@ TTL = 300
 ENTRIES = 64
 
 Version = tuple[tuple[str, int], ...]
+#: The facet column of each filter, in the order (scope, category, source).
+_COLUMNS = ("scope", "category", "source_type")
 
 
 @dataclass(frozen=True)
@@ -45,23 +53,93 @@ class Rows:
     usage: dict[str, UsageStats] = field(default_factory=dict)
     marks: dict[str, ScanMark] = field(default_factory=dict)
 
-    def stats(self, learning_id: str) -> UsageStats:
-        """The usage stats of a row (the prior's defaults when it has none stored)."""
-        return self.usage.get(learning_id, UsageStats())
 
-
+# ---------------------------------------------------------------- versions
 def versions(g: Groove, names: list[str]) -> Version:
-    """``((name, data version), ...)`` of the tiers ``names``: the key of cached reads."""
+    """``((name, data version), ...)`` of the tiers ``names``."""
     return tuple((n, g.tier(n, create=False).data_version) for n in names)
 
 
+_KNOWN: dict[tuple[str, str], tuple[int, int]] = {}  # (home, tier) -> (head, learnings v.)
+_KNOWN_LOCK = threading.Lock()
+
+
+def learnings_versions(g: Groove, names: list[str]) -> Version:
+    """``((name, learnings version), ...)`` of the tiers ``names``. The versions last
+    seen in this server are remembered, so only the audit entries written since are
+    read."""
+    out = []
+    for name in names:
+        key = (str(g.home), name)
+        with _KNOWN_LOCK:
+            known = _KNOWN.get(key)
+        seen = g.tier(name, create=False).learnings_version(known)
+        with _KNOWN_LOCK:
+            _KNOWN[key] = seen
+        out.append((name, seen[1]))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- counts and facets
 def _filter(scope: str | None, category: str | None, source: str | None) -> LearningFilter:
     return LearningFilter(
         scope=scope or None, category=category or None, source_type=source or None
     )
 
 
-def _rows(g: Groove, items: list[Learning], total: int, hits=None) -> Rows:
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _tier_facets(_g: Groove, home: str, name: str, version: int) -> dict[str, dict[str, int]]:
+    return _g.tier(name, create=False).learnings.facets()
+
+
+def tier_facets(g: Groove, name: str) -> dict[str, dict[str, int]]:
+    """Counts of tier ``name``'s learnings by category, scope and source type."""
+    ((_, version),) = learnings_versions(g, [name])
+    return _tier_facets(g, str(g.home), name, version)
+
+
+def facets(g: Groove, names: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`tier_facets` summed over the tiers ``names``."""
+    return sum_facets(tier_facets(g, n) for n in names)
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _count(_g: Groove, home: str, version: Version, flt: tuple) -> int:
+    return _g.count([n for n, _ in version], _filter(*flt))
+
+
+def count(
+    g: Groove,
+    names: list[str],
+    *,
+    scope: str | None = None,
+    category: str | None = None,
+    source: str | None = None,
+) -> int:
+    """Learnings of the tiers ``names`` matching the filters: from the facets when at most
+    one filter is set, else counted.
+
+    Raises: ValidationError (a bad filter value).
+    """
+    flt = (scope, category, source)
+    _filter(*flt).body("*learning{id, scope, category, source_type}")  # checks the values
+    normal = (
+        Scope.parse(scope).to_db() if scope else None,
+        LearningCategory.parse(category).value if category else None,
+        source,
+    )
+    chosen = [(col, value) for col, value in zip(_COLUMNS, normal, strict=True) if value]
+    if len(chosen) > 1:
+        return _count(g, str(g.home), learnings_versions(g, names), flt)
+    counts = facets(g, names)
+    if not chosen:
+        return sum(counts["category"].values())
+    col, value = chosen[0]
+    return counts[col].get(value, 0)
+
+
+# ---------------------------------------------------------------- rows
+def _rows(g: Groove, items: list[Learning], hits=None) -> Rows:
     """``items`` with the usage stats and scan marks of each, read per tier in one query."""
     usage, marks = {}, {}
     for name in dict.fromkeys(lr.tier for lr in items):
@@ -69,25 +147,20 @@ def _rows(g: Groove, items: list[Learning], total: int, hits=None) -> Rows:
         store = g.tier(name, create=False).learnings
         usage.update(store.usage_many(ids))
         marks.update(store.scan_marks(ids))
-    return Rows(tuple(items), total, None if hits is None else tuple(hits), usage, marks)
+    return Rows(tuple(items), len(items), None if hits is None else tuple(hits), usage, marks)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
-def tier_facets(_g: Groove, home: str, name: str, version: int) -> dict[str, dict[str, int]]:
-    """Counts by category, scope and source type of tier ``name`` at ``version``."""
-    return _g.tier(name, create=False).learnings.facets()
+def _listing(
+    _g: Groove, home: str, version: Version, flt: tuple, sort: str, limit: int, offset: int
+) -> Rows:
+    names = [n for n, _ in version]
+    return _rows(_g, _g.page(names, _filter(*flt), sort=sort, limit=limit, offset=offset))
 
 
-def facets(g: Groove, version: Version) -> dict[str, dict[str, int]]:
-    """:func:`tier_facets` summed over the tiers of ``version``."""
-    return sum_facets(tier_facets(g, str(g.home), n, v) for n, v in version)
-
-
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def listing(
-    _g: Groove,
-    home: str,
-    version: Version,
+    g: Groove,
+    names: list[str],
     *,
     scope: str | None = None,
     category: str | None = None,
@@ -96,26 +169,27 @@ def listing(
     limit: int = 50,
     offset: int = 0,
 ) -> Rows:
-    """One page of the learnings of the tiers of ``version`` matching the filters, sorted
-    by ``sort`` (:meth:`Groove.list`); a page past the end gives no rows.
+    """One page of the learnings of the tiers ``names`` matching the filters, sorted by
+    ``sort`` (:meth:`Groove.page`), with the number of matching rows as ``total``
+    (:func:`count`); a page past the end has no rows.
 
-    Raises: ValidationError (a bad filter value or sort).
+    Raises: ValidationError (a bad filter value, sort or window).
     """
-    page = _g.list(
-        [n for n, _ in version],
-        _filter(scope, category, source),
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
-    return _rows(_g, page.items, page.total)
+    flt = (scope, category, source)
+    rows = _listing(g, str(g.home), versions(g, names), flt, sort, int(limit), int(offset))
+    return replace(rows, total=count(g, names, scope=scope, category=category, source=source))
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def _search(_g: Groove, home: str, version: Version, text: str, mode: str, limit: int, flt: tuple):
+    names = [n for n, _ in version]
+    hits = _g.search(text, mode=mode, limit=limit, tiers=names, flt=_filter(*flt))
+    return _rows(_g, [h.learning for h in hits], hits)
+
+
 def search(
-    _g: Groove,
-    home: str,
-    version: Version,
+    g: Groove,
+    names: list[str],
     text: str,
     *,
     mode: str = "hybrid",
@@ -124,25 +198,24 @@ def search(
     category: str | None = None,
     source: str | None = None,
 ) -> Rows:
-    """The best ``limit`` learnings for ``text`` in the tiers of ``version``
+    """The best ``limit`` learnings for ``text`` in the tiers ``names``
     (:meth:`Groove.search`), best first, with their scores.
 
     Raises: ValidationError (a bad mode or filter value), EmbeddingError.
     """
-    hits = _g.search(
-        text,
-        mode=mode,
-        limit=limit,
-        tiers=[n for n, _ in version],
-        flt=_filter(scope, category, source),
-    )
-    return _rows(_g, [h.learning for h in hits], len(hits), hits)
+    version = versions(g, names)
+    return _search(g, str(g.home), version, text, mode, int(limit), (scope, category, source))
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
-def unembedded(_g: Groove, home: str, name: str, version: int) -> int:
-    """Learnings of tier ``name`` that have no embedding (semantic search misses them)."""
+def _unembedded(_g: Groove, home: str, name: str, version: int) -> int:
     return _g.tier(name, create=False).learnings.count_unembedded()
+
+
+def unembedded(g: Groove, name: str) -> int:
+    """Learnings of tier ``name`` that have no embedding (semantic search misses them)."""
+    ((_, version),) = learnings_versions(g, [name])
+    return _unembedded(g, str(g.home), name, version)
 
 
 __all__ = [
@@ -150,7 +223,9 @@ __all__ = [
     "TTL",
     "Rows",
     "Version",
+    "count",
     "facets",
+    "learnings_versions",
     "listing",
     "search",
     "tier_facets",

@@ -43,6 +43,26 @@ if TYPE_CHECKING:
     from groove_core.store.openworld import OpenWorldStore
 
 READ_ORDER = ("project", "user", "enterprise")
+#: Writes that leave every learning row's existence, category, scope, source and
+#: embedding as they were (counts, facets and the embedding count hold across them).
+KEEPS_LEARNINGS = frozenset(
+    {
+        Action.usage_record,
+        Action.relation_write,
+        Action.relation_remove,
+        Action.param_write,
+        Action.attribution_write,
+        Action.experiment_write,
+        Action.openworld_observe,
+        Action.openworld_curate,
+        Action.access_grant,
+        Action.access_revoke,
+        Action.proposal_file,
+        Action.proposal_withdraw,
+        Action.proposal_reject,
+        Action.proposal_request_changes,
+    }
+)
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -161,6 +181,28 @@ class Tier:
         from groove_core.store.openworld import OpenWorldStore
 
         return OpenWorldStore(self.db, self.learnings)
+
+    def learnings_version(self, known: tuple[int, int] | None = None) -> tuple[int, int]:
+        """``(data version, learnings version)``. The learnings version changes only
+        when a write may have changed which learnings exist or their category, scope,
+        source or embedding (any action but :data:`KEEPS_LEARNINGS`), so counts and
+        facets read at one learnings version hold until it changes, however many
+        outcomes were recorded meanwhile.
+
+        Args:
+            known: the pair this returned before; only the audit entries written since
+                are read (a range of the log's key). Without it (or after more than 10,000
+                entries) the learnings version is the data version.
+        """
+        head = self.data_version
+        if known is None or head < known[0]:
+            return head, head
+        if head == known[0]:
+            return known
+        actions = self.audit.actions_after(known[0])
+        if actions is None or any(a not in KEEPS_LEARNINGS for a in actions):
+            return head, head
+        return head, known[1]
 
     def holds(self, kind: str) -> bool:
         """True when this tier holds any ``kind`` of data (``learnings``, ``outcomes``,
@@ -377,19 +419,36 @@ class Groove:
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
-        """One page across tiers: each tier returns its first ``offset + limit`` rows in
-        Cozo, and the pages are merged by the sort key."""
+        """One page across tiers (:meth:`page`) with the number of matching rows."""
+        items = self.page(tiers, flt, sort=sort, limit=limit, offset=offset)
+        return Page(items, self.count(tiers, flt), offset, limit)
+
+    def page(
+        self,
+        tiers: list[str] | None = None,
+        flt: LearningFilter | None = None,
+        *,
+        sort: str = "recency",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Learning]:
+        """The learnings ``offset`` to ``offset + limit`` across the chosen tiers in the
+        order ``sort``: each tier returns its first ``offset + limit`` rows in Cozo
+        (:meth:`LearningStore.page`), and they are merged by the sort key.
+
+        Raises: ValidationError (unknown sort, bad window or filter value).
+        """
         chosen = self._pick(tiers)
         if len(chosen) == 1:
-            return chosen[0].learnings.list(flt, sort=sort, limit=limit, offset=offset)
-        pages = [t.learnings.list(flt, sort=sort, limit=offset + limit) for t in chosen]
+            return chosen[0].learnings.page(flt, sort=sort, limit=limit, offset=offset)
+        pages = [t.learnings.page(flt, sort=sort, limit=offset + limit) for t in chosen]
         usage: dict[str, int] = {}
         if sort == "usage":
             for t, p in zip(chosen, pages, strict=True):
-                stats = t.learnings.usage_many([lr.id for lr in p.items])
+                stats = t.learnings.usage_many([lr.id for lr in p])
                 usage.update({i: s.times_injected for i, s in stats.items()})
-        merged = list(heapq.merge(*(p.items for p in pages), key=_sort_key(sort, usage)))
-        return Page(merged[offset : offset + limit], sum(p.total for p in pages), offset, limit)
+        merged = list(heapq.merge(*pages, key=_sort_key(sort, usage)))
+        return merged[offset : offset + limit]
 
     def count(self, tiers: list[str] | None = None, flt: LearningFilter | None = None) -> int:
         """Number of learnings matching ``flt`` in the chosen tiers (default: open ones)."""

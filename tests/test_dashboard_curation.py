@@ -308,6 +308,8 @@ def test_contributor_changes_on_the_learnings_page_are_filed_as_proposals(home):
         assert tier.learnings.count() == 2  # nothing published
         target = tier.learnings.list().items[0]
     at = run("learnings", CARL, id=target.id)
+    at.session_state["detail_tab"] = "Edit"  # only the open tab of the detail is drawn
+    at = run("learnings", CARL, at)
     at.button(key="delete_one").click()
     at = run("learnings", CARL, at)
     labelled(at.button, "Yes, delete")[0].click()
@@ -324,6 +326,8 @@ def test_a_curator_edits_directly_and_promotion_is_a_proposal(home):
     with reopen(home) as g:
         target = g.tier(ORG).learnings.list().items[0]
     at = run("learnings", CORA, id=target.id)
+    at.session_state["detail_tab"] = "Edit"  # only the open tab of the detail is drawn
+    at = run("learnings", CORA, at)
     key = f"{target.id}_{int(target.updated_at.timestamp())}"
     at.text_area(key=f"e_ins_{key}").input("Edited by a curator")
     labelled(at.button, "Save changes")[0].click()
@@ -350,6 +354,8 @@ def test_flagged_learnings_carry_the_badge_and_promotion_files_a_proposal(home, 
     rows = frame(at, "description").set_index("description")
     assert rows.loc["Deploy", "scan"] == "⚠ flagged" and rows.loc["Use tabs", "scan"] == ""
     assert "secret:AWSKeyDetector" in set(frame(at, "rule")["rule"])
+    at.session_state["detail_tab"] = "Promote"  # only the open tab of the detail is drawn
+    at.run()
     labelled(at.text_input, "Reason")[-1].input("the team deploys this way")
     labelled(at.button, "Promote")[0].click().run()
     assert "Filed proposal" in shown(at, "info")

@@ -117,6 +117,15 @@ def chart_counts(at: AppTest, index: int) -> dict[str, int]:
     return out
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Open the detail panel's tab whose label starts with ``name`` (only the open tab
+    is drawn)."""
+    at.session_state["detail_tab"] = next(t.label for t in at.tabs if t.label.startswith(name))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def fresh(home, learning_id):
     with Groove(home, embedder=HashingEmbedder()) as g:
         return g.user.learnings.get(learning_id), g.user.learnings.history(learning_id)
@@ -223,13 +232,14 @@ def test_pagination_pages_through_the_store(home):
 
 def test_edit_is_visible_after_rerun_in_history_and_search(seeded, home):
     lr = seeded["tabs"]
-    at = run("learnings", id=lr.id)
+    at = open_tab(run("learnings", id=lr.id), "Edit")
     by_label(at.text_input, "Description").input("Use spaces for indentation")
     by_label(at.text_area, "Insight").input("Indent code with four spaces")
     by_label(at.button, "Save changes").click().run()
     assert not at.exception
     assert any("Saved" in s.value for s in at.success)
     assert "Use spaces for indentation" in list(table(at)["description"])
+    open_tab(at, "History")
     changes = [t.value for t in at.table if "before" in t.value.columns]
     assert len(changes) == 1  # one edit, newest first
     edit = changes[0]
@@ -260,7 +270,7 @@ def test_edit_is_visible_after_rerun_in_history_and_search(seeded, home):
 )
 def test_invalid_edit_shows_error_and_saves_nothing(seeded, home, field, value, message):
     lr = seeded["quotes"]
-    at = run("learnings", id=lr.id)
+    at = open_tab(run("learnings", id=lr.id), "Edit")
     by_label(at.text_area, "Insight").input("changed insight")
     by_label(at.text_input, field).input(value)
     by_label(at.button, "Save changes").click().run()
@@ -274,7 +284,7 @@ def test_invalid_edit_shows_error_and_saves_nothing(seeded, home, field, value, 
 
 def test_delete_asks_for_confirmation_and_can_be_undone(seeded, home):
     lr = seeded["short"]
-    at = run("learnings", id=lr.id)
+    at = open_tab(run("learnings", id=lr.id), "Edit")
     by_label(at.button, "Delete this learning…").click().run()
     assert "Delete 1 learning?" in texts(at)
     assert fresh(home, lr.id)[0] is not None  # nothing deleted yet
@@ -325,14 +335,14 @@ def test_bulk_recategorise_and_delete_selected_rows(seeded, home):
 
 def test_detail_shows_confidence_usage_and_relation_links(seeded):
     lr = seeded["dataclass"]
-    at = run("learnings", id=seeded["short"].id)
+    at = open_tab(run("learnings", id=seeded["short"].id), "Confidence")
     metrics = {m.label: m.value for m in at.metric}
     # Beta(3, 1.1): mean 3 / 4.1
     assert metrics["Confidence (posterior mean)"] == "0.73"
     assert metrics["Injected"] == "3" and metrics["Helpful"] == "2"
     assert "95% credible interval" in texts(at)
 
-    at = run("learnings", id=lr.id)
+    at = open_tab(run("learnings", id=lr.id), "Relations")
     link = [b for b in at.button if seeded["retry"].description in b.label]
     assert link, [b.label for b in at.button]
     link[0].click().run()

@@ -36,14 +36,14 @@ changes.new_learning_button(g, names, actor, lambda sub: filters.new_view())
 def rows_of(v: filters.View) -> data.Rows:
     """The rows of the view (cached per data version); a page past the end of a view
     that shrank goes back to page 1."""
-    home = str(g.home)
+    tiers = list(v.tiers)
     if v.searching:
-        return data.search(g, home, v.version, v.query, mode=v.mode, **v.filters())
+        return data.search(g, tiers, v.query, mode=v.mode, **v.filters())
     offset = (v.page - 1) * v.size
-    rows = data.listing(g, home, v.version, **v.filters(), sort=v.sort, limit=v.size, offset=offset)
+    rows = data.listing(g, tiers, **v.filters(), sort=v.sort, limit=v.size, offset=offset)
     if not rows.items and offset:
         st.session_state["page"] = 1
-        rows = data.listing(g, home, v.version, **v.filters(), sort=v.sort, limit=v.size)
+        rows = data.listing(g, tiers, **v.filters(), sort=v.sort, limit=v.size)
     return rows
 
 
@@ -52,14 +52,14 @@ def rows_and_detail() -> None:
     """The table, its pager and actions, and the selected learning's panel: a fragment,
     so clicking in it reruns only this part of the page."""
     try:
-        v = filters.current(g, view)
+        v = filters.current(view)
         rows = rows_of(v)
     except GrooveError as err:
         report(err)
         rows = data.Rows()
         v = view
     changes.confirmation(g, v.tiers, actor)
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([5, 3], gap="small")
     with left:
         table.heading(rows, v)
         if rows.items:

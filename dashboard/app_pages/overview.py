@@ -16,16 +16,13 @@ from groove_core.errors import GrooveError
 st.title("Overview")
 g = groove()
 names = tier_names(g)
-home = str(g.home)
 learning_import.show_result()
 
 rows = []
 totals: dict[str, int] = {}
-versions: dict[str, int] = {}
 for name in names:
     try:
-        versions[name] = g.tier(name, create=False).data_version
-        facets = data.tier_facets(g, home, name, versions[name])  # cached per data version
+        facets = data.tier_facets(g, name)  # cached per learnings version
         totals[name] = sum(facets["category"].values())
     except GrooveError as err:
         report(err)
@@ -47,7 +44,7 @@ if total == 0:
 
 # ---------------------------------------------------------------- missing embeddings
 for name in totals:
-    if data.unembedded(g, home, name, versions[name]):
+    if data.unembedded(g, name):
         learning_import.reembed_offer(g.tier(name))
 
 # ---------------------------------------------------------------- counts
@@ -107,8 +104,7 @@ with st.expander(f"By scope ({len(scopes)})"):
 # ---------------------------------------------------------------- newest
 st.subheader("Newest learnings")
 try:
-    shown = list(totals)
-    newest = data.listing(g, home, data.versions(g, shown), sort="created", limit=10)
+    newest = data.listing(g, list(totals), sort="created", limit=10)
 except GrooveError as err:
     report(err)
     newest = data.Rows()

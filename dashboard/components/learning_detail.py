@@ -18,7 +18,11 @@ from groove_core.errors import GrooveError
 from groove_core.model.access import Principal
 from groove_core.model.learning import Learning
 from groove_core.model.serde import check_uuid
+from groove_core.model.usage import UsageStats
 from groove_core.tiers import Groove
+
+#: Session key of the detail panel's open tab.
+TAB = "detail_tab"
 
 
 def selected(g: Groove, rows: Rows) -> Learning | None:
@@ -80,63 +84,69 @@ def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principa
         f"`{lr.id}` · tier **{lr.tier}** · {lr.category.value.replace('_', ' ')}"
         f" · scope `{lr.scope.to_db()}`" + (f" · **{sv.BADGE}**" if mark else "")
     )
-    tabs = st.tabs(
-        [
-            "Content",
-            "Edit",
-            "Confidence",
-            f"Relations ({len(related)})",
-            f"History ({len(edits)})",
-            "Promote",
-        ]
+    tabs = {
+        "Content": lambda: _content(lr, mark),
+        "Edit": lambda: changes.edit_form(g, lr, actor),
+        "Confidence": lambda: _confidence(lr, stats),
+        f"Relations ({len(related)})": lambda: lv.relation_links(
+            related, _show, key=f"rel_{lr.id}"
+        ),
+        f"History ({len(edits)})": lambda: lv.history_entries(edits),
+        "Promote": lambda: changes.promote_form(g, lr, names, actor),
+    }
+    # Only the open tab is drawn (its chart, form or list): a click on another tab
+    # reruns this fragment and draws that one.
+    for tab, draw in zip(
+        st.tabs(list(tabs), key=TAB, on_change="rerun"), tabs.values(), strict=True
+    ):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def _content(lr: Learning, mark) -> None:
+    if short(lr.description, 120) != lr.description:
+        st.markdown("**Description**")
+        st.text(lr.description)
+    st.markdown("**Insight**")
+    st.text(lr.insight or "(none)")
+    st.markdown(f"**Source:** {lr.source.describe()}")
+    st.caption(f"Created {when(lr.created_at)} · updated {when(lr.updated_at)}")
+    if lr.content.pattern is not None:
+        with st.expander("Pattern"):
+            st.json(lr.content.pattern)
+    sv.scan_mark(mark, key=f"scan_{lr.id}")
+
+
+def _confidence(lr: Learning, stats: UsageStats) -> None:
+    """The Beta posterior of the learning's usage stats: its mean (the confidence every
+    table shows, :meth:`UsageStats.confidence`), interval, density and the counts."""
+    post = summarize(stats.confidence_alpha, stats.confidence_beta)
+    st.metric(
+        "Confidence (posterior mean)",
+        f"{stats.confidence():.2f}",
+        help="Mean of the Beta posterior over the chance this learning helps when "
+        "injected: the number every table shows.",
     )
-    with tabs[0]:
-        if short(lr.description, 120) != lr.description:
-            st.markdown("**Description**")
-            st.text(lr.description)
-        st.markdown("**Insight**")
-        st.text(lr.insight or "(none)")
-        st.markdown(f"**Source:** {lr.source.describe()}")
-        st.caption(f"Created {when(lr.created_at)} · updated {when(lr.updated_at)}")
-        if lr.content.pattern is not None:
-            with st.expander("Pattern"):
-                st.json(lr.content.pattern)
-        sv.scan_mark(mark, key=f"scan_{lr.id}")
-    with tabs[1]:
-        changes.edit_form(g, lr, actor)
-    with tabs[2]:
-        post = summarize(stats.confidence_alpha, stats.confidence_beta)
-        st.metric(
-            "Confidence (posterior mean)",
-            f"{stats.confidence():.2f}",
-            help="Mean of the Beta posterior over the chance this learning helps when "
-            "injected: the number every table shows.",
-        )
-        st.caption(
-            f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
-            f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
-        )
-        st.plotly_chart(
-            lv.confidence_chart(
-                density(stats.confidence_alpha, stats.confidence_beta),
-                stats.confidence(),
-                post.ci_low,
-                post.ci_high,
-            ),
-            key=f"post_{lr.id}",
-            config={"displayModeBar": False},
-        )
-        lv.usage_metrics(stats)
-    with tabs[3]:
-        lv.relation_links(related, _show, key=f"rel_{lr.id}")
-    with tabs[4]:
-        lv.history_entries(edits)
-    with tabs[5]:
-        changes.promote_form(g, lr, names, actor)
+    st.caption(
+        f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+        f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
+    )
+    st.plotly_chart(
+        lv.confidence_chart(
+            density(stats.confidence_alpha, stats.confidence_beta),
+            stats.confidence(),
+            post.ci_low,
+            post.ci_high,
+        ),
+        key=f"post_{lr.id}",
+        config={"displayModeBar": False},
+    )
+    lv.usage_metrics(stats)
 
 
 def _show(learning_id: str) -> None:
     st.query_params["id"] = learning_id
 
 
-__all__ = ["panel", "picker", "selected"]
+__all__ = ["TAB", "panel", "picker", "selected"]

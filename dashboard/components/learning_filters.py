@@ -30,12 +30,11 @@ _BOUND = {"bind": "query-params", "persist_state": "session"}
 
 @dataclass(frozen=True)
 class View:
-    """What the Learnings page shows: the chosen ``tiers`` (with ``version``, their data
-    versions), the filters (None: any), the search ``query`` and ``mode``, the ``sort``,
-    the page ``size`` and the 1-based ``page``."""
+    """What the Learnings page shows: the chosen ``tiers``, the filters (None: any), the
+    search ``query`` and ``mode``, the ``sort``, the page ``size`` and the 1-based
+    ``page``."""
 
     tiers: tuple[str, ...]
-    version: data.Version
     scope: str | None
     category: str | None
     source: str | None
@@ -77,11 +76,10 @@ def sidebar(g: Groove, names: list[str]) -> View:
         tier = pick_tier(g, key="learnings_tier", before=[ALL], names=names, sidebar=False)
         chosen = tuple(names if tier in (ALL, None) else [tier])
         try:
-            version = data.versions(g, list(chosen))
-            facets = data.facets(g, version)
+            facets = data.facets(g, list(chosen))
         except GrooveError as err:
             report(err)
-            version, facets = (), {"scope": {}, "source_type": {}}
+            facets = {"scope": {}, "source_type": {}}
         scope = st.selectbox(
             "Scope",
             [ANY, *sorted(v for v in facets["scope"] if v)],
@@ -144,7 +142,6 @@ def sidebar(g: Groove, names: list[str]) -> View:
         )
     return View(
         chosen,
-        version,
         scope or None,
         category or None,
         source or None,
@@ -156,10 +153,10 @@ def sidebar(g: Groove, names: list[str]) -> View:
     )
 
 
-def current(g: Groove, view: View) -> View:
-    """``view`` with the tiers' data versions and the pager's page read now: what a
-    fragment rerun (a click on a page number) shows."""
-    return replace(view, version=data.versions(g, list(view.tiers)), page=_page())
+def current(view: View) -> View:
+    """``view`` at the pager's page now: what a fragment rerun (a click on a page
+    number) shows."""
+    return replace(view, page=_page())
 
 
 def _page() -> int:

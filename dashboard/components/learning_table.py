@@ -16,8 +16,11 @@ from dashboard.components.text import short
 from dashboard.data import Rows
 from groove_core.io.selection import selection_csv, selection_json
 
-#: Tallest table, in pixels (about 20 rows; the rest scroll).
+#: Tallest table, in pixels (about 12 rows; the rest scroll).
 MAX_HEIGHT = 740
+#: Row height in pixels: three lines of a description wrap in it (Streamlit wraps text
+#: only in rows taller than 4 rem, 64 px).
+ROW_HEIGHT = 66
 #: Columns in the order shown: what a learning says first, then where it applies and
 #: comes from (visible at 1,400 px), then the numbers.
 ORDER = (
@@ -82,7 +85,8 @@ def table(rows: Rows, *, show_tier: bool) -> list[str]:
         hide_index=True,
         column_order=[c for c in ORDER if c in frame.columns],
         column_config=lv.TABLE_CONFIG,
-        height=min(38 + 35 * len(frame), MAX_HEIGHT),
+        height=min(38 + ROW_HEIGHT * len(frame), MAX_HEIGHT),
+        row_height=ROW_HEIGHT,
     )
     return [ids[i] for i in event.selection.rows if i < len(ids)]
 
@@ -162,4 +166,13 @@ def bulk_actions(ticked: list[str]) -> None:
         )
 
 
-__all__ = ["MAX_HEIGHT", "ORDER", "bulk_actions", "downloads", "heading", "pager", "table"]
+__all__ = [
+    "MAX_HEIGHT",
+    "ORDER",
+    "ROW_HEIGHT",
+    "bulk_actions",
+    "downloads",
+    "heading",
+    "pager",
+    "table",
+]

@@ -90,12 +90,12 @@ def source_label(lr: Learning) -> str:
 
 TABLE_CONFIG = {
     "description": st.column_config.TextColumn(
-        "Description", width="large", help="The whole text is in the detail panel"
+        "Description", width=280, help="Wrapped over three lines; all of it in the detail panel"
     ),
     "scan": st.column_config.TextColumn("Scan", help="Flagged by the content scan: see details"),
     "category": st.column_config.TextColumn("Category"),
-    "scope": st.column_config.TextColumn("Scope", width="small"),
-    "source": st.column_config.TextColumn("Source", width="small"),
+    "scope": st.column_config.TextColumn("Scope", width=105),
+    "source": st.column_config.TextColumn("Source", width=125),
     "confidence": st.column_config.ProgressColumn(
         "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
     ),

@@ -142,6 +142,16 @@ class AuditLog:
         res = self.db.run("?[seq, hash] := k = 0, *audit_head{k, seq, hash}", read_only=True)
         return (int(res.rows[0][0]), res.rows[0][1]) if res.rows else None
 
+    def actions_after(self, seq: int, limit: int = 10_000) -> list[str] | None:
+        """The ``action`` of each entry written after entry ``seq``, oldest first (a
+        range read of the log's key), or None when more than ``limit`` were."""
+        res = self.db.run(
+            "?[seq, action] := *audit_log{seq, action}, seq > $seq :order seq :limit $n",
+            {"seq": int(seq), "n": int(limit) + 1},
+            read_only=True,
+        )
+        return None if len(res.rows) > limit else [a for _, a in res.rows]
+
     def entries(
         self,
         *,
