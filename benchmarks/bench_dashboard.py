@@ -414,9 +414,14 @@ DRAWN = """() => {
 def settled(page, marker) -> None:
     """Wait until ``marker`` (a locator) is visible, the script has finished and every
     element on the page is drawn."""
+    t0 = time.perf_counter()
     marker.first.wait_for(state="visible", timeout=120_000)
+    t1 = time.perf_counter()
     page.wait_for_selector(IDLE, timeout=120_000)
+    t2 = time.perf_counter()
     page.wait_for_function(DRAWN, timeout=120_000)
+    if os.environ.get("BENCH_DEBUG"):
+        print(f"    marker {t1 - t0:.2f} idle {t2 - t1:.2f} drawn {time.perf_counter() - t2:.2f}")
 
 
 class App:

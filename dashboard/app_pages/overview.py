@@ -4,7 +4,7 @@ newest ones. An empty store shows how to import rule files."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data
@@ -58,31 +58,31 @@ if len(totals) > 4:
 facets = pd.DataFrame(rows, columns=["tier", "facet", "value", "count"])
 
 
-def _bar(facet: str, title: str):
-    data = facets[facets["facet"] == facet].copy()
-    data["value"] = data["value"].str.replace("_", " ")
-    order = data.groupby("value")["count"].sum().sort_values().index.tolist()
-    fig = px.bar(
-        data,
-        x="count",
-        y="value",
-        color="tier",
-        orientation="h",
-        title=title,
-        category_orders={"value": order[::-1]},
-        text_auto=True,
-        labels={"count": "learnings", "value": "", "tier": "tier"},
+def _bar(facet: str, title: str) -> go.Figure:
+    """Learnings by ``facet`` as horizontal bars, largest on top, one colour per tier
+    (graph objects, not plotly express: a tenth of the time to build)."""
+    data = facets[facets["facet"] == facet].assign(label=lambda d: d["value"].str.replace("_", " "))
+    order = data.groupby("label")["count"].sum().sort_values().index.tolist()
+    fig = go.Figure(
+        [
+            go.Bar(x=part["count"], y=part["label"], name=tier, orientation="h", text=part["count"])
+            for tier, part in data.groupby("tier", sort=False)
+        ]
     )
     fig.update_layout(
+        title=title,
+        barmode="stack",
         height=90 + 34 * max(len(order), 1),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=len(totals) > 1,
         legend={"orientation": "h", "y": -0.2},
         xaxis={
+            "title": "learnings",
             "tickformat": ",d",
             "rangemode": "tozero",
             "dtick": 1 if data["count"].max() <= 10 else None,
         },
+        yaxis={"categoryorder": "array", "categoryarray": order},
     )
     return fig
 
