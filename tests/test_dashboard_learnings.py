@@ -77,6 +77,18 @@ def run(page: str, **query) -> AppTest:
     return at
 
 
+def routed(page: str, **query) -> AppTest:
+    """``page`` opened through the router (the navigation its links need)."""
+    at = AppTest.from_file(str(PAGES.parent / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def by_label(widgets, label):
     found = [w for w in widgets if w.label == label]
     assert found, f"no widget labelled {label!r} in {[w.label for w in widgets]}"
@@ -356,3 +368,152 @@ def test_unknown_id_in_address_is_a_message(seeded):
     at = run("learnings", id="not-a-uuid")
     assert any("not a learning id" in w.value for w in at.warning)
     assert len(table(at)) == 5
+
+
+# ---------------------------------------------------------------- many writers, one view
+def test_a_tier_another_process_configures_shows_on_the_next_run(seeded, home, tmp_path):
+    at = run("learnings")
+    assert len(table(at)) == 5
+    tier = f"project:{tmp_path / 'other'}"
+    lr = make_learning("Pin numpy below 3", "numpy 3 breaks the build")
+    with Groove(home, embedder=HashingEmbedder()) as g:  # another process, for the server
+        g.tier(tier).learnings.store_many([lr])
+    at.run()
+    assert tier in at.selectbox(key="learnings_tier").options
+    assert lr.description in list(table(at)["description"])  # all tiers
+    at = run("learnings", id=lr.id)
+    assert lr.description in [s.value for s in at.subheader]
+    assert f"tier **{tier}**" in texts(at)
+
+
+@pytest.mark.parametrize("which", ["unknown", "deleted"])
+def test_a_link_to_a_learning_no_tier_holds_offers_nothing_to_act_on(seeded, home, which):
+    lid = "0190f5c2-0000-7000-8000-000000000001"
+    if which == "deleted":
+        lid = seeded["tabs"].id
+        with Groove(home, embedder=HashingEmbedder()) as g:
+            g.user.learnings.delete(lid)
+    at = run("learnings", id=lid)
+    assert any("is not in any open tier" in i.value for i in at.info)
+    assert not at.tabs  # no detail panel: nothing to edit, delete or promote
+    assert not [b for b in at.button if b.label in ("Save changes", "Delete this learning…")]
+    assert len(table(at)) == (4 if which == "deleted" else 5)  # the rows are still listed
+
+
+def test_an_edit_of_a_learning_changed_meanwhile_is_refused(seeded, home):
+    lr = seeded["quotes"]
+    at = open_tab(run("learnings", id=lr.id), "Edit")
+    with Groove(home, embedder=HashingEmbedder()) as g:  # someone else edits it meanwhile
+        g.user.learnings.update(lr.id, insight="Use single quotes after all")
+    by_label(at.text_area, "Insight").input("Strings use typographic quotes")
+    by_label(at.button, "Save changes").click().run()
+    assert not at.exception
+    assert any("changed by someone else" in e.value for e in at.error)
+    stored, hist = fresh(home, lr.id)
+    assert stored.insight == "Use single quotes after all"  # their edit stays
+    assert [e.action for e in hist] == ["created", "edited"]
+    # the form now starts from the current version, and saving it works
+    assert by_label(at.text_area, "Insight").value == "Use single quotes after all"
+    by_label(at.text_area, "Insight").input("Strings use double quotes, always")
+    by_label(at.button, "Save changes").click().run()
+    assert fresh(home, lr.id)[0].insight == "Strings use double quotes, always"
+
+
+def test_every_confidence_shown_is_the_posterior_of_the_usage_stats(home, tmp_path):
+    """A promoted copy keeps no evidence: the table and its detail both show its own
+    Beta(1, 1) posterior's mean, 0.50 (its original, 2 helpful of 2, shows 0.75)."""
+    lr = make_learning("Use ruff", "ruff replaces flake8")
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.store_many([lr])
+        for session in ("s-1", "s-2"):
+            g.user.learnings.record_outcome(lr.id, "helpful", session_id=session)
+        copy = g.promote(lr.id, f"project:{tmp_path / 'app'}").learnings[0]
+    at = run("learnings")
+    rows = table(at).set_index("tier")
+    beta_mean = {"user": 3 / (3 + 1), copy.tier: 1 / (1 + 1)}  # Beta(1 + helpful, 1)
+    for tier, mean in beta_mean.items():
+        assert rows.loc[tier, "confidence"] == pytest.approx(mean)
+        at = open_tab(run("learnings", id=lr.id if tier == "user" else copy.id), "Confidence")
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Confidence (posterior mean)"] == f"{mean:.2f}"
+
+
+def test_a_link_with_the_view_in_the_address_reproduces_it(seeded):
+    """The address holds each choice as its label (Streamlit's query-parameter binding;
+    the browser test checks the address is written)."""
+    at = run("learnings")
+    at.selectbox(key="category").set_value("preference").run()
+    at.selectbox(key="sort").set_value("description").run()
+    shown = list(table(at)["description"])
+    assert shown == sorted(
+        lr.description for lr in seeded.values() if lr.category.value == "preference"
+    )
+    again = run("learnings", category="preference", sort="Description (A-Z)", tier="user")
+    assert list(table(again)["description"]) == shown
+    assert again.selectbox(key="learnings_tier").value == "user"
+
+
+def test_outcomes_update_the_rows_and_leave_the_counts(seeded, home):
+    """Rows are cached per data version and counts per learnings version: an outcome
+    recorded elsewhere shows in the table on the next run; the counts stay right."""
+    at = run("learnings")
+    rows = table(at).set_index("description")
+    lr = seeded["quotes"]
+    assert rows.loc[lr.description, "uses"] == 0
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.record_outcome(lr.id, "helpful", session_id="s-1")
+    at.run()
+    rows = table(at).set_index("description")
+    assert rows.loc[lr.description, "uses"] == 1
+    assert rows.loc[lr.description, "confidence"] == pytest.approx(2 / 3)
+    assert "5 learnings" in texts(at)
+    with Groove(home, embedder=HashingEmbedder()) as g:  # a new learning changes the count
+        g.user.learnings.store_many([make_learning("Prefer pathlib", "over os.path")])
+    at.run()
+    assert "6 learnings" in texts(at)
+
+
+def test_the_rows_shown_can_be_downloaded(seeded):
+    at = run("learnings")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["JSON of these 5 rows", "CSV of these 5 rows"]
+
+
+def test_two_learnings_with_one_description_are_two_choices(home):
+    """A picker's value is its label: learnings that read the same are told apart, so
+    picking the second shows the second (the Posterior page's learning picker)."""
+    twins = [make_learning("Use ruff", f"ruff, reason {i}") for i in (1, 2)]
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.store_many(twins)
+        g.user.learnings.record_outcome(twins[1].id, "contradicted", session_id="s-1")
+    at = routed("posterior")
+    pick = at.selectbox(key="posterior_pick")
+    assert len(set(pick.options)) == len(pick.options)
+    pick.set_value(twins[1].id).run()
+    assert not at.exception
+    assert at.selectbox(key="posterior_pick").value == twins[1].id
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Posterior mean"] == f"{1 / (1 + 2.5):.3f}"  # Beta(1, 1 + 1.5)
+
+
+def test_pickers_open_on_the_tier_with_data_and_keep_the_choice(home, tmp_path):
+    """With a project tier (learnings, no outcomes) read before the user tier (outcomes),
+    the Posterior page opens on the user tier; a tier picked there is kept across pages
+    and written to the address."""
+    lr = make_learning("Run the tests first", "pytest -x before pushing")
+    project = f"project:{tmp_path / 'app'}"
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.store_many([lr])
+        g.user.learnings.record_outcome(lr.id, "helpful", session_id="s-1")
+        g.tier(project).learnings.store_many([make_learning("Use make", "make test")])
+    at = routed("posterior")
+    picker = at.selectbox(key="posterior_tier")
+    assert picker.options[0] == project  # read order: the project tier first
+    assert picker.value == "user"  # ... but the user tier holds the outcomes
+    assert at.query_params["tier"] in ("user", ["user"])
+    picker.set_value(project).run()
+    at.switch_page("app_pages/overview.py").run()
+    at.switch_page("app_pages/posterior.py").run()
+    assert not at.exception
+    assert at.selectbox(key="posterior_tier").value == project
+    assert at.query_params["tier"] in (project, [project])

@@ -16,6 +16,7 @@ from dashboard.components.evidence_common import (
 )
 from dashboard.components.evidence_plots import forest_figure
 from dashboard.components.messages import flash, show_flash
+from dashboard.components.text import distinct
 from dashboard.state import groove, principal, report
 from groove_core.errors import GrooveError
 from groove_core.experiments import analyze_experiments, deprecation_candidates
@@ -83,7 +84,7 @@ c4.metric(
     help="Learnings that have an ablation experiment, out of all learnings in the tier.",
 )
 
-names = learning_names(tier, [d.experiment.learning_id for d in done])
+names = distinct(learning_names(tier, [d.experiment.learning_id for d in done]))
 rows = []
 for d in done:
     a = d.analysis
@@ -218,7 +219,7 @@ except GrooveError as err:
     report(err)
     st.stop()
 by_exp = {d.experiment.learning_id for d in done}
-all_names = {lr.id: label(lr, lr.id) for lr in everyone}
+all_names = distinct({lr.id: label(lr, lr.id) for lr in everyone})
 if cands.empty:
     st.success("No learning is a deprecation candidate right now.")
 else:

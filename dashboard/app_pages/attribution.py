@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.components.evidence_common import fmt, label, short, synthetic_banner
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
+from dashboard.components.text import distinct
 from dashboard.state import first_holding, groove, report, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
@@ -204,7 +205,7 @@ pick = st.selectbox(
     "Learning",
     list(key_of),
     key="attr_learning",
-    format_func=lambda k: f"{key_of[k].learning} [{key_of[k].tier}]",
+    format_func=distinct({k: f"{r.learning} [{r.tier}]" for k, r in key_of.items()}).get,
 )
 window = st.slider("Rolling window (sessions)", 5, 100, 20, key="attr_window")
 row = key_of[pick]

@@ -72,7 +72,6 @@ def rows_and_detail() -> None:
         if lr is None:
             st.caption("Select a learning to see its details.")
         else:
-            detail.picker(lr, rows)
             detail.panel(g, lr, rows, names, actor)
 
 

@@ -19,6 +19,7 @@ from dashboard.components.evidence_plots import (
     posterior_figure,
     trajectory_figure,
 )
+from dashboard.components.text import distinct
 from dashboard.state import groove, report
 from groove_core.analysis import posterior
 from groove_core.errors import GrooveError, NotFoundError
@@ -187,7 +188,7 @@ chosen = st.multiselect(
     list(by_id),
     default=[learning.id, *others[:2]],
     key="posterior_compare",
-    format_func=lambda i: label(by_id[i], i, 70),
+    format_func=distinct({i: label(by_id[i], i, 70) for i in by_id}).get,
 )
 if len(chosen) >= 2:
     stats_ = tier.learnings.usage_many(chosen)

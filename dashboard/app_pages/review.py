@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard.components import learning_views as lv
 from dashboard.components import proposal_views as pv
 from dashboard.components import review_actions, scan_views
+from dashboard.components.text import distinct
 from dashboard.state import enterprise, open_page, pick_tier, principal, report, waiting_counts
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
@@ -62,7 +63,7 @@ pick = st.selectbox(
     "Review proposal",
     ids,
     index=ids.index(chosen) if chosen in by_id else 0,
-    format_func=lambda i: pv.describe(by_id[i]),
+    format_func=distinct({i: pv.describe(p) for i, p in by_id.items()}).get,
 )
 st.query_params["proposal"] = pick
 p = by_id[pick]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from dashboard.components.text import short
+from dashboard.components.text import distinct, short
 from dashboard.state import pick_tier, report
 from groove_core.analysis.ablation import AblationAnalysis
 from groove_core.errors import GrooveError
@@ -166,7 +166,6 @@ def pick_learning(
     else:
         index = 0
     by_id = {lr.id: lr for lr in items}
-    chosen = st.selectbox(
-        title, ids, index=index, key=f"{key}_pick", format_func=lambda i: label(by_id[i], i, 90)
-    )
+    names = distinct({i: label(by_id[i], i, 90) for i in ids})
+    chosen = st.selectbox(title, ids, index=index, key=f"{key}_pick", format_func=names.get)
     return by_id.get(chosen)

@@ -129,25 +129,42 @@ def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) ->
     st.rerun()
 
 
+_FIELDS = ("e_desc", "e_ins", "e_cat", "e_scope")
+
+
 def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
-    """Edit ``lr`` (as shown) in its tier. The form is keyed by its id and last update,
-    so a changed learning gets a fresh form; saving passes ``lr`` as ``expect`` so a
-    learning someone else changed since it was read is not overwritten."""
+    """Edit ``lr`` in its tier. The form is keyed by the learning's id and starts from the
+    version it showed first (kept while the form is open); saving passes that version as
+    ``expect``, so when someone else changed the learning since, the save is refused and
+    the form starts again from the current version, instead of overwriting their change."""
     ss = st.session_state
-    key = f"{lr.id}_{int(lr.updated_at.timestamp())}"
+    keys = {f: f"{f}_{lr.id}" for f in _FIELDS}
+    base_key = f"e_base_{lr.id}"
+    if ss.get("edit_restart") == lr.id:  # saved, or refused as stale: start again
+        _restart(ss.pop("edit_restart"))
+    if keys["e_desc"] not in ss or base_key not in ss:  # drawn afresh: start from lr
+        ss[base_key] = lr
+    base: Learning = ss[base_key]
     st.caption(f"Editing learning `{lr.id}` in tier **{lr.tier}**.")
-    with st.form(f"edit_{key}", border=False):
-        desc = st.text_input("Description", lr.description, key=f"e_desc_{key}", max_chars=100_000)
-        insight = st.text_area("Insight", lr.insight, key=f"e_ins_{key}", height=140)
+    if base.to_json() != lr.to_json():
+        st.warning(
+            "Someone changed this learning since this form was opened: saving it would be "
+            "refused. Start again from the current version to edit it.",
+            icon=":material/sync_problem:",
+        )
+        st.button("Start again", key="edit_reload", on_click=_restart, args=(lr.id,))
+    with st.form(f"edit_{lr.id}", border=False):
+        desc = st.text_input("Description", base.description, key=keys["e_desc"], max_chars=100_000)
+        insight = st.text_area("Insight", base.insight, key=keys["e_ins"], height=140)
         cat = st.selectbox(
             "Category",
             CATEGORIES,
-            index=CATEGORIES.index(lr.category.value),
-            key=f"e_cat_{key}",
+            index=CATEGORIES.index(base.category.value),
+            key=keys["e_cat"],
             format_func=lambda c: c.replace("_", " "),
         )
-        scope = st.text_input("Scope", lr.scope.to_db(), key=f"e_scope_{key}", help=_SCOPE_HELP)
-        save = st.form_submit_button("Save changes", type="primary", key="save")
+        scope = st.text_input("Scope", base.scope.to_db(), key=keys["e_scope"], help=_SCOPE_HELP)
+        save = st.form_submit_button("Save changes", type="primary", key=f"save_{lr.id}")
     if save:
         try:
             sub = g.edit(
@@ -158,14 +175,18 @@ def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
                 category=cat,
                 scope=scope.strip(),
                 actor=actor,
-                expect=lr,
+                expect=base,
             )
         except GrooveError as err:
             ss["edit_error"] = (lr.id, str(err))
+            if base.to_json() != lr.to_json():  # stale: the next form starts from now
+                ss["edit_restart"] = lr.id
+                st.rerun()
         else:
             ss.pop("edit_error", None)
             saved = sub.learnings[0].description if sub.learnings else lr.description
             announce(sub, f"Saved “{short(saved, 60)}”.")
+            ss["edit_restart"] = lr.id
             st.query_params["id"] = lr.id
             st.rerun()
     err = ss.get("edit_error")
@@ -178,6 +199,12 @@ def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
         on_click=ask,
         args=("delete", [lr.id]),
     )
+
+
+def _restart(learning_id: str) -> None:
+    """Forget the edit form of a learning: it is drawn again from the stored version."""
+    for f in (*_FIELDS, "e_base"):
+        st.session_state.pop(f"{f}_{learning_id}", None)
 
 
 # ---------------------------------------------------------------- bulk changes

@@ -51,31 +51,13 @@ def selected(g: Groove, rows: Rows) -> Learning | None:
     return found
 
 
-def picker(lr: Learning, rows: Rows) -> None:
-    """A select box to show another row's details (the selected one first when it is not
-    a row of this view)."""
-    ids = [r.id for r in rows.items]
-    if len(ids) < 2 and lr.id in ids:
-        return
-    options = ids if lr.id in ids else [lr.id, *ids]
-    labels = {r.id: short(r.description, 70) for r in rows.items}
-    labels[lr.id] = short(lr.description, 70)
-    st.session_state["pick"] = lr.id
-
-    def picked() -> None:
-        st.query_params["id"] = st.session_state["pick"]
-
-    st.selectbox("Show details of", options, key="pick", on_change=picked, format_func=labels.get)
-
-
 def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principal) -> None:
     """The detail of ``lr`` in tabs; its usage and scan mark come from ``rows`` when it
     is one of them, else are read from its tier."""
     store = g.tier(lr.tier, create=False).learnings
     try:
         mark = rows.marks.get(lr.id) or store.scan_marks([lr.id]).get(lr.id)
-        stats = rows.usage.get(lr.id) if lr.id in rows.usage else store.usage(lr.id)
-        related, edits = store.related(lr.id), store.history(lr.id)
+        stats = rows.usage.get(lr.id) or store.usage(lr.id)
     except GrooveError as err:
         report(err)
         return
@@ -88,20 +70,22 @@ def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principa
         "Content": lambda: _content(lr, mark),
         "Edit": lambda: changes.edit_form(g, lr, actor),
         "Confidence": lambda: _confidence(lr, stats),
-        f"Relations ({len(related)})": lambda: lv.relation_links(
-            related, _show, key=f"rel_{lr.id}"
-        ),
-        f"History ({len(edits)})": lambda: lv.history_entries(edits),
+        "Relations": lambda: lv.relation_links(store.related(lr.id), _show, key=f"rel_{lr.id}"),
+        "History": lambda: lv.history_entries(store.history(lr.id)),
         "Promote": lambda: changes.promote_form(g, lr, names, actor),
     }
-    # Only the open tab is drawn (its chart, form or list): a click on another tab
-    # reruns this fragment and draws that one.
+    # Only the open tab is drawn (and read): a click on another tab reruns this fragment
+    # and draws that one. The labels never change (counts are in the tabs), or Streamlit
+    # would take the tabs for new ones and reopen the first.
     for tab, draw in zip(
         st.tabs(list(tabs), key=TAB, on_change="rerun"), tabs.values(), strict=True
     ):
         if tab.open:
             with tab:
-                draw()
+                try:
+                    draw()
+                except GrooveError as err:
+                    report(err)
 
 
 def _content(lr: Learning, mark) -> None:
@@ -149,4 +133,4 @@ def _show(learning_id: str) -> None:
     st.query_params["id"] = learning_id
 
 
-__all__ = ["TAB", "panel", "picker", "selected"]
+__all__ = ["TAB", "panel", "selected"]

@@ -182,6 +182,7 @@ def relation_links(related: Sequence[Related], on_pick: Callable[[str], None], *
     if not related:
         st.caption("No relations.")
         return
+    st.caption(f"{len(related)} relation{'s' if len(related) != 1 else ''}")
     for i, rel in enumerate(related):
         kind = rel.relation.relation_type.value.replace("_", " ")
         arrow = f"this {kind} →" if rel.direction == "out" else f"← {kind} this"
@@ -205,6 +206,7 @@ def history_entries(edits: Sequence[Edit]) -> None:
     if not edits:
         st.caption("No history recorded.")
         return
+    st.caption(f"{len(edits)} entr{'ies' if len(edits) != 1 else 'y'}, newest first")
     for e in reversed(edits):
         st.markdown(f"**{e.action}** · {escape(e.who)} · {when(e.at)}")
         if e.action == "edited" and (e.before or e.after):

@@ -3,6 +3,8 @@ widget cuts and escapes text with these (one definition each)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 
 _EMPHASIS = ("**", "__", "`")
@@ -19,6 +21,20 @@ def short(text: object, n: int = 90) -> str:
     return one if len(one) <= n else one[: n - 1] + "…"
 
 
+def distinct(labels: Mapping[str, str]) -> dict[str, str]:
+    """``labels`` (id -> label) with the labels that several ids share made unique by the
+    start of each id (``Use tabs · 0190f5c2``; the whole id when that still collides).
+
+    A select box's value is its option's label (Streamlit keeps the label, not the
+    option), so two options with one label are one option: picking the second would act
+    on the first. Every picker of learnings, proposals or experiments labels through this.
+    """
+    seen = Counter(labels.values())
+    out = {i: f"{text} · {i[:8]}" if seen[text] > 1 else text for i, text in labels.items()}
+    again = Counter(out.values())
+    return {i: f"{labels[i]} · {i}" if again[text] > 1 else text for i, text in out.items()}
+
+
 def escape(text: object) -> str:
     """``text`` with Markdown's special characters escaped (names written by others)."""
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
@@ -29,4 +45,4 @@ def when(dt: datetime | None) -> str:
     return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["escape", "short", "when"]
+__all__ = ["distinct", "escape", "short", "when"]
