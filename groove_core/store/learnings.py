@@ -21,6 +21,7 @@ from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
+from groove_core.store import changelog
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -312,8 +313,17 @@ class LearningStore:
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
             ]
             blocks += self._embedding_blocks(len(learnings))
-        self.db.run_chain(blocks, params)
+        self._run_logged(blocks, params, [lr.id for lr in learnings])
         return len(learnings)
+
+    def _run_logged(self, blocks: list[str], params: dict[str, Any], ids: Sequence[str]) -> None:
+        """Run ``blocks`` as one transaction, with the row of the search change log that
+        names ``ids`` (learnings whose text or embedding the write changes or deletes), so
+        derived search indexes see the write (:mod:`groove_core.store.changelog`)."""
+        if ids and changelog.has_log(self.db):
+            blocks = [*changelog.log_blocks(), *blocks]
+            params = {**params, **changelog.log_params(ids)}
+        self.db.run_chain(blocks, params)
 
     def _embedding_blocks(self, n_new: int) -> list[str]:
         """Statements that write ``$embeddings`` (``n_new`` rows). When building the HNSW
@@ -380,7 +390,7 @@ class LearningStore:
             vec = self.embed_texts([text_for_embedding(content)])[0]
             params["embeddings"] = [[new.id, vec.tolist()]]
             blocks.append(_PUT_EMBEDDING)
-        self.db.run_chain(blocks, params)
+        self._run_logged(blocks, params, [new.id])
         return new
 
     def recategorize_many(
@@ -445,7 +455,7 @@ class LearningStore:
             }
             for i in keep
         }
-        self.db.run_chain(
+        self._run_logged(
             [
                 "?[id] <- $ids :rm learning {id}",
                 "?[learning_id] <- $ids :rm usage_stats {learning_id}",
@@ -465,6 +475,7 @@ class LearningStore:
                     [i, new_id(), at, who, "deleted", json.dumps(snapshot[i]), None] for i in keep
                 ],
             },
+            keep,
         )
         return len(keep)
 
@@ -894,9 +905,10 @@ class LearningStore:
         if not todo:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
-        self.db.run_chain(
+        self._run_logged(
             self._embedding_blocks(len(todo)),
             {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
+            [lr.id for lr in todo],
         )
         return len(todo)
 

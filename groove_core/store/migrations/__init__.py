@@ -24,6 +24,7 @@ from groove_core.store.migrations import (
     m005_attribution_extras,
     m006_openworld_extras,
     m007_usage_rows,
+    m009_search_log,
 )
 
 MIGRATIONS: list[ModuleType] = [
@@ -34,6 +35,7 @@ MIGRATIONS: list[ModuleType] = [
     m005_attribution_extras,
     m006_openworld_extras,
     m007_usage_rows,
+    m009_search_log,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
@@ -150,7 +152,7 @@ def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> Mi
     rolled: list[int] = []
     if target == start:
         return MigrationReport(start, start, applied, rolled, None)
-    for version in range(start, target, -1):
+    for version in (v for v in _BY_VERSION if target < v <= start):
         step = _BY_VERSION[version]
         if step.CONTRACT or not hasattr(step, "down"):
             raise MigrationError(
@@ -158,18 +160,15 @@ def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> Mi
                 "and cannot be rolled back"
             )
     written = _backup(db, start) if backup else None
-    version = start
-    while version < target:
-        step = _BY_VERSION[version + 1]
+    for version in sorted(v for v in _BY_VERSION if start < v <= target):
+        step = _BY_VERSION[version]
         _run_step(db, step, step.up(db) + [_RECORD], up=True)
-        applied.append(step.VERSION)
-        version = step.VERSION
-    while version > target:
+        applied.append(version)
+    for version in sorted((v for v in _BY_VERSION if target < v <= start), reverse=True):
         step = _BY_VERSION[version]
         _run_step(db, step, step.down(db) + [_UNRECORD], up=False)
         rolled.append(version)
-        version -= 1
-    return MigrationReport(start, version, applied, rolled, written)
+    return MigrationReport(start, target, applied, rolled, written)
 
 
 def _run_step(db: Engine, step: ModuleType, blocks: list[str], *, up: bool) -> None:

@@ -1,0 +1,63 @@
+"""What groove's derived search indexes share: where they live and how they follow the
+tier's change log (:mod:`groove_core.store.changelog`).
+
+A derived index covers the log up to a ``seq`` of one tier (``tier_uid``). Before it
+answers, :meth:`DerivedIndex.sync` reads the log's head: an index of another tier, or
+from a later point of the log than the tier has (a tier restored from a backup), is
+rebuilt from Cozo; otherwise the learnings named by the log rows after its ``seq`` are
+re-read and applied. So a process never answers from an index that lacks a committed
+change, whichever process wrote it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from groove_core.store import changelog
+from groove_core.store.engine import Engine
+
+
+def index_dir(db: Engine) -> Path | None:
+    """The folder beside a tier's database that holds its derived index files
+    (``<db file>.search``), or None for tiers without a local file (mem, http)."""
+    if db.path is None:
+        return None
+    return db.path.with_name(db.path.name + ".search")
+
+
+class DerivedIndex:
+    """Base of a derived index: subclasses implement :meth:`_covered` (the ``(tier_uid,
+    seq)`` the index holds, or None when it has none), :meth:`_rebuild` (from the whole
+    tier, covering at least ``head.seq``) and :meth:`_apply` (re-read ``ids``, then cover
+    ``seq``)."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+        self.folder = index_dir(db)
+        self._lock = threading.RLock()
+
+    def sync(self, head: changelog.Head | None = None) -> int:
+        """Bring the index up to the log's head (read now unless given). Returns the
+        ``seq`` the index covers afterwards."""
+        with self._lock:
+            head = head or changelog.head(self.db)
+            covered = self._covered()
+            rebuilt = covered is None or covered[0] != head.tier_uid or covered[1] > head.seq
+            if rebuilt:
+                self._rebuild(head)  # writes during the rebuild are applied just below
+                covered = self._covered()
+            if covered is not None and (rebuilt or covered[1] < head.seq):
+                last, ids = changelog.changes_since(self.db, covered[1])
+                if last != covered[1]:
+                    self._apply(ids, last, head.tier_uid)
+            return (self._covered() or (head.tier_uid, head.seq))[1]
+
+    def _covered(self) -> tuple[str, int] | None:
+        raise NotImplementedError
+
+    def _rebuild(self, head: changelog.Head) -> None:
+        raise NotImplementedError
+
+    def _apply(self, ids: set[str], seq: int, tier_uid: str) -> None:
+        raise NotImplementedError
