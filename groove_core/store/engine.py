@@ -275,6 +275,24 @@ class Engine:
             return Result([], [])
         return self.run(" ".join("{" + b + "}" for b in blocks), params)
 
+    def import_columnar(self, relation: str, path: str | os.PathLike) -> bool:
+        """Copy an Arrow IPC file into the existing stored ``relation`` (mnestic's
+        ``import_columnar_file``: no Python value conversion, one transaction; indexes of
+        the relation are NOT maintained, so import into a staging relation and copy from
+        it in Cozo). Returns False when the engine cannot (http tiers).
+
+        Raises:
+            DatabaseError: the file does not fit the relation.
+        """
+        embedded = getattr(self._client, "embedded", None)
+        if embedded is None or not hasattr(embedded, "import_columnar_file"):
+            return False
+        try:
+            embedded.import_columnar_file(relation, str(path), format="arrow_ipc_file")
+        except Exception as err:  # the extension raises plain Exceptions
+            raise DatabaseError(f"tier '{self.tier}': bulk import failed: {err}") from None
+        return True
+
     def relations(self) -> dict[str, dict]:
         """Stored relations by name (``::relations``), including index relations."""
         res = self.run("::relations", read_only=True)

@@ -21,7 +21,7 @@ from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
-from groove_core.store import changelog
+from groove_core.store import bulk, changelog
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -65,6 +65,7 @@ _PUT_RELATIONS = (
     "?[from_id, relation_type, to_id, weight, created_at] <- $relations "
     ":put learning_relations {from_id, relation_type, to_id => weight, created_at}"
 )
+_EDIT_COLS = ["learning_id", "edit_id", "at", "who", "action", "before_json", "after_json"]
 _PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
@@ -268,23 +269,36 @@ class LearningStore:
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
         embed_progress: Callable[[int], None] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         and optionally relations among them and system parameters: an import lands whole
         or not at all).
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
-        model writes nothing. A batch that is large next to the tier drops the HNSW index,
+        model writes nothing; ``vectors`` (float32 ``(len(learnings), 384)``) gives them
+        instead. A batch that is large next to the tier drops the HNSW index,
         loads the vectors and builds the index again, inside the same transaction (a
         failure leaves the old index in place): about 20x faster than inserting row by row.
+        Batches of :data:`BULK_MIN_ROWS` or more go through Arrow files
+        (:mod:`groove_core.store.bulk`), still one transaction.
 
         Returns: the number of learnings written.
+
+        Raises:
+            ValidationError: ``vectors`` of the wrong shape.
         """
         if not learnings and not relations and not system_params:
             return 0
         usage = usage or {}
-        vectors = None
-        if self.embedder is not None:
+        if vectors is not None:
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if vectors.shape != (len(learnings), DIM) or not np.isfinite(vectors).all():
+                raise ValidationError(
+                    f"vectors must be finite with shape ({len(learnings)}, {DIM}), "
+                    f"got {vectors.shape}"
+                )
+        elif self.embedder is not None:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
@@ -308,6 +322,8 @@ class LearningStore:
         if system_params:
             params["params"] = [param_to_row(p) for p in system_params]
             blocks.append(PUT_PARAMS)
+        if len(learnings) >= BULK_MIN_ROWS and self._bulk_store(params, blocks[3:], vectors):
+            return len(learnings)
         if vectors is not None and learnings:
             params["embeddings"] = [
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
@@ -315,6 +331,38 @@ class LearningStore:
             blocks += self._embedding_blocks(len(learnings))
         self._run_logged(blocks, params, [lr.id for lr in learnings])
         return len(learnings)
+
+    def _bulk_store(
+        self, params: dict[str, Any], extra: list[str], vectors: np.ndarray | None
+    ) -> bool:
+        """:meth:`store_many`'s rows written through Arrow files in one transaction
+        (:func:`groove_core.store.bulk.write`), with the change-log row and, when the
+        batch is large next to the tier, the HNSW index dropped and built once. Returns
+        False when the engine cannot (the caller then binds the rows as parameters)."""
+        ids = [row[0] for row in params["learnings"]]
+        tables = [
+            bulk.Rows("learning", LEARNING_COLS, params["learnings"]),
+            bulk.Rows("usage_stats", USAGE_COLS, params["usage"]),
+            bulk.Rows("learning_edit", _EDIT_COLS, params["edits"]),
+        ]
+        rest = {k: v for k, v in params.items() if k not in ("learnings", "usage", "edits")}
+        before: list[str] = []
+        between: list[str] = []
+        if vectors is not None:
+            tables.append(
+                bulk.Rows(
+                    "learning_embeddings",
+                    ["learning_id"],
+                    [[i] for i in ids],
+                    {"embedding": vectors},
+                )
+            )
+            if len(self._embedding_blocks(len(ids))) > 1:  # rebuild rather than insert
+                before, between = [_DROP_SEMANTIC_INDEX], [SEMANTIC_INDEX]
+        if changelog.has_log(self.db):
+            before = [*changelog.log_blocks(), *before]
+            rest.update(changelog.log_params(ids))
+        return bulk.write(self.db, tables, before=before, between=between, after=extra, params=rest)
 
     def _run_logged(self, blocks: list[str], params: dict[str, Any], ids: Sequence[str]) -> None:
         """Run ``blocks`` as one transaction, with the row of the search change log that
