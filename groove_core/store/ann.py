@@ -103,6 +103,7 @@ class VectorIndex(DerivedIndex):
         """The ``k`` nearest learnings to ``vector`` as (id, cosine similarity), best
         first. Call :meth:`sync` first to include every committed write."""
         with self._lock:
+            self._covered()  # reads the persisted index on first use
             live = len(self._labels)
             if self._index is None or live == 0:
                 return []

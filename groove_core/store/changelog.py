@@ -31,7 +31,7 @@ _BUMP = (
     ":update search_head {k => seq, tier_uid}"
 )
 #: Reads the head in the same snapshot as a query it is joined to.
-HEAD_ATOM = "*search_head{k: 0, seq: head_seq}"
+HEAD_ATOM = "*search_head{k: 0, seq: head_seq, tier_uid}"
 
 
 @dataclass(frozen=True)

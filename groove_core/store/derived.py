@@ -53,6 +53,11 @@ class DerivedIndex:
                     self._apply(ids, last, head.tier_uid)
             return (self._covered() or (head.tier_uid, head.seq))[1]
 
+    def covers(self, head: changelog.Head) -> bool:
+        """True when the index holds exactly the tier's state at ``head``."""
+        with self._lock:
+            return self._covered() == (head.tier_uid, head.seq)
+
     def _covered(self) -> tuple[str, int] | None:
         raise NotImplementedError
 

@@ -13,8 +13,10 @@ from groove_core.errors import ValidationError
 from groove_core.model.learning import Learning
 from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
+from groove_core.store.derived import DerivedIndex
 from groove_core.store.fulltext import TextIndex
 from groove_core.store.learnings import LearningFilter, LearningStore
+from groove_core.store.rows import LEARNING_HEAD, row_to_learning
 
 MODES = ("semantic", "fulltext", "hybrid")
 RRF_K = 60  # Cormack et al. 2009
@@ -198,27 +200,32 @@ class SearchStore:
         if not text or not text.strip():
             return []
         depth = limit if mode != "hybrid" else max(3 * limit, 50)
-        head = changelog.head(self.db)
-        sem: list[tuple[str, float]] = []
-        txt: list[tuple[str, float]] = []
+        query = text if vector is None else vector
+        if isinstance(query, str) and mode != "fulltext":
+            query = self.learnings.embed_query(query)
+        legs: list[DerivedIndex] = []
         if mode != "fulltext":
-            self.vectors.sync(head)
-            query = text if vector is None else vector
-            sem = self.semantic_ranked(query, depth, flt, ef=ef, synced=True)
+            legs.append(self.vectors)
         if mode != "semantic":
-            self.text.sync(head)
-            txt = self.fulltext_ranked(text, depth, flt, synced=True)
+            legs.append(self.text)
+        head: changelog.Head | None = None
+        for _ in range(3):  # optimistic: answer, then check the rows' snapshot of the log
+            if head is not None:
+                for leg in legs:
+                    leg.sync(head)
+            sem: list[tuple[str, float]] = []
+            txt: list[tuple[str, float]] = []
+            if mode != "fulltext":
+                sem = self.semantic_ranked(query, depth, flt, ef=ef, synced=True)
+            if mode != "semantic":
+                txt = self.fulltext_ranked(text, depth, flt, synced=True)
+            order = _ranked(mode, sem, txt, rrf_k)[:limit]
+            by_id, seen = self._rows_with_head([i for i, _ in order])
+            head = seen or changelog.head(self.db)
+            if all(leg.covers(head) for leg in legs):
+                break
         sem_pos = {i: (r, s) for r, (i, s) in enumerate(sem, start=1)}
         txt_pos = {i: (r, s) for r, (i, s) in enumerate(txt, start=1)}
-        if mode == "semantic":
-            order = [(i, s) for i, s in sem]
-        elif mode == "fulltext":
-            order = [(i, s) for i, s in txt]
-        else:
-            fused = rrf({"semantic": [i for i, _ in sem], "fulltext": [i for i, _ in txt]}, rrf_k)
-            order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-        order = order[:limit]
-        by_id = {lr.id: lr for lr in self.learnings.get_many([i for i, _ in order])}
         hits = []
         for item, score in order:
             if item not in by_id:
@@ -227,3 +234,33 @@ class SearchStore:
             tr, ts = txt_pos.get(item, (None, None))
             hits.append(SearchHit(by_id[item], float(score), mode, sr, ss, tr, ts))
         return hits
+
+    def _rows_with_head(self, ids: list[str]) -> tuple[dict[str, Learning], changelog.Head | None]:
+        """The learnings among ``ids`` and the change log's head, read in ONE snapshot (one
+        query), so the caller can tell whether its indexes covered that state. The head is
+        None when no row came back."""
+        if not ids:
+            return {}, None
+        res = self.db.run(
+            f"?[head_seq, tier_uid, {LEARNING_HEAD}] := {changelog.HEAD_ATOM}, "
+            f"id in $ids, *learning{{{LEARNING_HEAD}}}",
+            {"ids": ids},
+            read_only=True,
+        )
+        rows = res.dicts()
+        if not rows:
+            return {}, None
+        head = changelog.Head(int(rows[0]["head_seq"]), rows[0]["tier_uid"])
+        return {r["id"]: row_to_learning(r, self.db.tier) for r in rows}, head
+
+
+def _ranked(
+    mode: str, sem: list[tuple[str, float]], txt: list[tuple[str, float]], rrf_k: int
+) -> list[tuple[str, float]]:
+    """The result order of a search: one leg's, or both fused by RRF (ties by id)."""
+    if mode == "semantic":
+        return list(sem)
+    if mode == "fulltext":
+        return list(txt)
+    fused = rrf({"semantic": [i for i, _ in sem], "fulltext": [i for i, _ in txt]}, rrf_k)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
