@@ -207,8 +207,8 @@ def import_(
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                    tasks[stage] = bar.add_task(stage, total=total or None)
+                bar.update(tasks[stage], completed=done, total=total or None)
 
             report = import_paths(
                 t,
@@ -220,9 +220,11 @@ def import_(
         if json_out:
             _print_json({"tier": t.name, **report.to_json()})
             return
+        dup = report.learnings_duplicate
         out.print(
             f"{report.learnings_added} learnings added, {report.learnings_skipped} "
-            f"already present, from {len(report.files)} files into tier '{t.name}'"
+            f"already present{f', {dup} repeated within the import' if dup else ''}, "
+            f"from {len(report.files)} files into tier '{t.name}'"
         )
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {line}")

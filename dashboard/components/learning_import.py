@@ -28,6 +28,8 @@ def show_result() -> None:
     )
     if rep.learnings_skipped:
         msg += f" ({rep.learnings_skipped} already there, skipped)"
+    if rep.learnings_duplicate:
+        msg += f" ({rep.learnings_duplicate} repeated within the import, kept once)"
     (st.success if rep.learnings_added or not rep.errors else st.warning)(msg + ".")
     if rep.errors:
         with st.expander(f"{len(rep.errors)} file(s) could not be imported", expanded=True):
@@ -87,10 +89,19 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
 
     bar = st.progress(0.0, text="Reading rule files…")
 
+    labels = {
+        "reading": "Reading rule files",
+        "checking": "Looking for rules the tier already has",
+        "embedding": "Embedding learnings",
+        "writing": "Writing to the tier",
+    }
+
     def progress(stage: str, done: int, total: int) -> None:
-        frac = done / total if total else 1.0
-        label = "Reading rule files" if stage == "reading" else "Embedding learnings"
-        bar.progress(min(frac, 1.0), text=f"{label}… {done}/{total}")
+        label = labels.get(stage, stage)
+        if total:
+            bar.progress(min(done / total, 1.0), text=f"{label}… {done}/{total}")
+        else:  # a stage of unknown length: done is the seconds elapsed
+            bar.progress(0.0, text=f"{label}… {done} s")
 
     try:
         rep = import_paths(g.tier(target), chosen, progress=progress, skip_bad=True)

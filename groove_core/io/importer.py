@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,19 +24,46 @@ from groove_core.io.export import ImportStats, import_file
 from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
+from groove_core.store.learnings import text_for_embedding
 
-#: progress(stage, done, total): stage is "reading" or "embedding".
+#: progress(stage, done, total), called at least every :data:`HEARTBEAT` seconds while an
+#: import runs. Stages in order: "reading" (files), "checking" (what the tier already
+#: has), "embedding" (learnings), "writing" (the one transaction). For "checking" and
+#: "writing", whose length is unknown, ``done`` is the seconds elapsed and ``total`` 0
+#: until the stage ends with ``done == total == 1``.
 Progress = Callable[[str, int, int], None]
+HEARTBEAT = 1.0
+
+
+def _with_heartbeat(stage: str, fn: Callable[[], Any], progress: Progress | None) -> Any:
+    """Run ``fn`` in a worker thread (the engine releases the GIL) while this thread calls
+    ``progress(stage, seconds, 0)`` every :data:`HEARTBEAT` s; returns what ``fn`` returns."""
+    if progress is None:
+        return fn()
+    start = time.monotonic()
+    progress(stage, 0, 0)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(fn)
+        while True:
+            try:
+                result = future.result(timeout=HEARTBEAT)
+                break
+            except TimeoutError:
+                progress(stage, int(time.monotonic() - start), 0)
+    progress(stage, 1, 1)
+    return result
 
 
 @dataclass
 class ImportReport:
-    """What an import did: files read, learnings added and skipped (already present),
-    per-file counts, and the files refused (only with ``skip_bad``)."""
+    """What an import did: files read, learnings added, skipped because the tier already
+    had them, and ``learnings_duplicate``: rules met more than once in this import (kept
+    once), per-file counts, and the files refused (only with ``skip_bad``)."""
 
     files: list[str] = field(default_factory=list)
     learnings_added: int = 0
     learnings_skipped: int = 0
+    learnings_duplicate: int = 0
     per_file: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     exports: list[ImportStats] = field(default_factory=list)
@@ -44,6 +73,7 @@ class ImportReport:
             "files": self.files,
             "learnings_added": self.learnings_added,
             "learnings_skipped": self.learnings_skipped,
+            "learnings_duplicate": self.learnings_duplicate,
             "per_file": self.per_file,
             "errors": self.errors,
             "exports": [s.to_json() for s in self.exports],
@@ -103,7 +133,8 @@ def import_paths(
             report.errors.append(str(err))
     if progress and rule_paths:
         progress("reading", len(rule_paths), len(rule_paths))
-    known = tier.learnings.import_keys()
+    known = _with_heartbeat("checking", tier.learnings.import_keys, progress)
+    seen: set[str] = set()
     fresh: list[Learning] = []
     at = now()
     for rf in parsed:
@@ -115,7 +146,10 @@ def import_paths(
             if key in known:
                 report.learnings_skipped += 1
                 continue
-            known.add(key)
+            if key in seen:
+                report.learnings_duplicate += 1
+                continue
+            seen.add(key)
             pattern = {"import_key": key, "line": rule.line}
             if rule.heading:
                 pattern["heading"] = rule.heading
@@ -138,7 +172,15 @@ def import_paths(
             if progress:
                 progress("embedding", done, len(fresh))
 
-        tier.learnings.store_many(fresh, who=who, action="imported", embed_progress=embedded)
+        vectors = None
+        if tier.learnings.embedder is not None:
+            texts = [text_for_embedding(lr.content) for lr in fresh]
+            vectors = tier.learnings.embed_texts(texts, embedded)
+        _with_heartbeat(
+            "writing",
+            lambda: tier.learnings.store_many(fresh, who=who, action="imported", vectors=vectors),
+            progress,
+        )
     report.learnings_added = len(fresh)
     for path in exports:
         try:
