@@ -23,7 +23,7 @@ Figures are p50/p95 in milliseconds over the queries, recall@10 against exact se
 the ratio of groove's p50 to the peer's measured in the same run.
 
 Run: ``python benchmarks/bench_peer.py [--rows 10000 100000] [--out table.md]``;
-``--quick`` runs 2,000 rows and 50 queries with a hashing stand-in for the model (a smoke
+``--quick`` runs 2,000 rows and 30 queries with a hashing stand-in for the model (a smoke
 test, not a measurement).
 """
 
@@ -35,7 +35,6 @@ import json
 import os
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,6 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
 
 # One BLAS thread: on 2 shared cores, idle BLAS threads spinning after numpy's exact
 # search slowed whichever system ran next (numpy's own p50 was 17 ms at 2,000 rows).
@@ -86,15 +84,23 @@ class Dataset:
 
 
 def corpus_rules() -> list[tuple[str, str, str, str]]:
-    """(description, insight, heading, category) of every distinct rule in the corpus."""
+    """(description, insight, heading, category) of every distinct rule in the corpus
+    (parsed once, then read from the cache while the files are unchanged)."""
+    paths = rules.discover([CORPUS])
+    stamp = json.dumps([[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in paths])
+    cached = CACHE / f"corpus-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.json"
+    if cached.exists():
+        return [tuple(r) for r in json.loads(cached.read_text())]
     seen: dict[str, tuple[str, str, str, str]] = {}
-    for path in rules.discover([CORPUS]):
+    for path in paths:
         try:
             parsed = rules.parse_file(path)
         except Exception:  # noqa: BLE001 - a corpus file groove refuses is skipped
             continue
         for r in parsed.rules:
             seen.setdefault(r.insight, (r.description, r.insight, r.heading, r.category))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(list(seen.values())))
     return list(seen.values())
 
 
@@ -299,9 +305,9 @@ class Timer:
     def __init__(self):
         self.samples: dict[str, list[float]] = {}
 
-    def run(self, name: str, fn):
+    def run(self, name: str, fn, *args, **kwargs):
         start = time.perf_counter()
-        out = fn()
+        out = fn(*args, **kwargs)
         self.samples.setdefault(name, []).append(time.perf_counter() - start)
         return out
 
@@ -323,7 +329,43 @@ def sqlite_rows(conn, rowids: list[int]) -> list[tuple]:
     return [got[r] for r in rowids if r in got]
 
 
+FTS5_ROWS = (
+    "SELECT l.* FROM (SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?) f "
+    "JOIN learning l ON l.rowid = f.rowid ORDER BY f.rank"
+)
+VEC_KNN = "SELECT rowid FROM vec WHERE embedding MATCH ? AND k = ? ORDER BY distance"
+FTS5_IDS = "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?"
+
+
+def peer_hybrid(conn, qv: np.ndarray, text: str) -> list[tuple]:
+    """sqlite-vec KNN + FTS5 (every word ORed), fused by RRF, then the rows."""
+    vec = [r[0] for r in conn.execute(VEC_KNN, (qv.tobytes(), DEPTH))]
+    expr = match_expression(words(text))
+    txt = [r[0] for r in conn.execute(FTS5_IDS, (expr, DEPTH))] if expr else []
+    fused = rrf({"vector": vec, "text": txt})
+    return sqlite_rows(conn, sorted(fused, key=lambda r: -fused[r])[:K])
+
+
+def systems(V, hn, us, search, conn) -> dict:
+    """Each system as ``f(query vector, query text, keywords)``."""
+    return {
+        "exact": lambda qv, qt, kw: np.argpartition(-(V @ qv), K)[:K].tolist(),
+        "hnswlib": lambda qv, qt, kw: hn.knn_query(qv, k=K)[0][0].tolist(),
+        "usearch": lambda qv, qt, kw: us.search(qv, K).keys.tolist(),
+        "groove_sem": lambda qv, qt, kw: search.search(qt, mode="semantic", limit=K, vector=qv),
+        "fts5": lambda qv, qt, kw: conn.execute(
+            FTS5_ROWS, (match_expression(words(kw)), K)
+        ).fetchall(),
+        "groove_txt": lambda qv, qt, kw: search.search(kw, mode="fulltext", limit=K),
+        "peer_hyb": lambda qv, qt, kw: peer_hybrid(conn, qv, qt),
+        "groove_hyb": lambda qv, qt, kw: search.search(qt, mode="hybrid", limit=K, vector=qv),
+    }
+
+
 def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> dict:
+    """Every query through every system, interleaved (the order rotates per query), then
+    ``record_outcome`` against a plain SQLite update. Returns the timer, mean recall@10
+    per semantic system, each system's answers (learning ids) and the exact ones."""
     import hnswlib
     import sqlite_vec
     from usearch.index import Index as UIndex
@@ -337,13 +379,7 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
     migrations.migrate(db)
     store = LearningStore(db, None)
     search = SearchStore(store)
-    ids = [r[0] for r in db.run("?[id, d, i] := *learning{id, description: d, insight: i}").rows]
-    # groove's ids in data order: match by text
-    by_text = {
-        f"{d} {i}": lid
-        for lid, d, i in db.run("?[id, d, i] := *learning{id, description: d, insight: i}").rows
-    }
-    row_ids = [by_text.get(t) for t in data.texts]
+    row_ids = [str(uuid.UUID(int=n + 1)) for n in range(len(data.texts))]
     start = time.perf_counter()
     search.sync()
     index_build = time.perf_counter() - start
@@ -360,114 +396,56 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
     sqlite_vec.load(conn)
 
     t = Timer()
-    recalls: dict[str, list[float]] = {}
-    overlap: list[float] = []
-    systems = [
-        "exact",
-        "hnswlib",
-        "usearch",
-        "groove_sem",
-        "fts5",
-        "groove_txt",
-        "peer_hyb",
-        "groove_hyb",
-    ]
-    for qi, (qv, qt, kw) in enumerate(
-        zip(data.query_vectors, data.query_texts, data.keywords, strict=True)
-    ):
-        rot = systems[qi % len(systems) :] + systems[: qi % len(systems)]
-        res: dict[str, object] = {}
-        for name in rot:
-            if name == "exact":
-                res[name] = t.run(name, lambda: np.argpartition(-(V @ qv), K)[:K].tolist())
-            elif name == "hnswlib":
-                res[name] = t.run(name, lambda: hn.knn_query(qv, k=K)[0][0].tolist())
-            elif name == "usearch":
-                res[name] = t.run(name, lambda: us.search(qv, K).keys.tolist())
-            elif name == "groove_sem":
-                res[name] = t.run(
-                    name, lambda: search.search(qt, mode="semantic", limit=K, vector=qv)
-                )
-            elif name == "fts5":
-                expr = match_expression(words(kw))
-                res[name] = t.run(
-                    name,
-                    lambda: conn.execute(
-                        "SELECT l.* FROM (SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank "
-                        "LIMIT ?) f JOIN learning l ON l.rowid = f.rowid ORDER BY f.rank",
-                        (expr, K),
-                    ).fetchall(),
-                )
-            elif name == "groove_txt":
-                res[name] = t.run(name, lambda: search.search(kw, mode="fulltext", limit=K))
-            elif name == "peer_hyb":
-
-                def peer():
-                    vec = [
-                        r[0]
-                        for r in conn.execute(
-                            "SELECT rowid FROM vec WHERE embedding MATCH ? AND k = ? ORDER BY distance",
-                            (qv.tobytes(), DEPTH),
-                        )
-                    ]
-                    expr = match_expression(words(qt))
-                    txt = (
-                        [
-                            r[0]
-                            for r in conn.execute(
-                                "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?",
-                                (expr, DEPTH),
-                            )
-                        ]
-                        if expr
-                        else []
-                    )
-                    fused = rrf({"v": vec, "t": txt})
-                    top = sorted(fused, key=lambda r: -fused[r])[:K]
-                    return sqlite_rows(conn, top)
-
-                res[name] = t.run(name, peer)
-            elif name == "groove_hyb":
-                res[name] = t.run(
-                    name, lambda: search.search(qt, mode="hybrid", limit=K, vector=qv)
-                )
-        exact = [row_ids[j] for j in res["exact"]]
-        recalls.setdefault("exact", []).append(1.0)
-        recalls.setdefault("hnswlib", []).append(
-            recall_at_k([row_ids[j] for j in res["hnswlib"]], exact)
+    fns = systems(V, hn, us, search, conn)
+    names = list(fns)
+    answers: dict[str, list[list[str]]] = {n: [] for n in names}
+    queries = zip(data.query_vectors, data.query_texts, data.keywords, strict=True)
+    for qi, (qv, qt, kw) in enumerate(queries):
+        for name in names[qi % len(names) :] + names[: qi % len(names)]:
+            got = t.run(name, fns[name], qv, qt, kw)
+            if name in ("exact", "hnswlib", "usearch"):
+                ids = [row_ids[int(j)] for j in got]
+            elif name in ("fts5", "peer_hyb"):
+                ids = [r[1] if name == "peer_hyb" else r[0] for r in got]
+            else:
+                ids = [h.learning.id for h in got]
+            answers[name].append(ids)
+    recalls = {
+        name: float(
+            np.mean(
+                [recall_at_k(a, e) for a, e in zip(answers[name], answers["exact"], strict=True)]
+            )
         )
-        recalls.setdefault("usearch", []).append(
-            recall_at_k([row_ids[int(j)] for j in res["usearch"]], exact)
-        )
-        recalls.setdefault("groove_sem", []).append(
-            recall_at_k([h.learning.id for h in res["groove_sem"]], exact)
-        )
-        peer_ids = {r[1] for r in res["peer_hyb"]}  # (rowid, id, ...)
-        overlap.append(len(peer_ids & {h.learning.id for h in res["groove_hyb"]}) / K)
-
-    # record_outcome: groove against a plain SQLite update (+ an event row), interleaved
-    pick = [row_ids[j] for j in np.random.default_rng(1).integers(0, len(row_ids), OUTCOMES)]
-    for n, lid in enumerate(pick):
-        t.run("groove_outcome", lambda: store.record_outcome(lid, "helpful", session_id=f"s{n}"))
-
-        def plain():
-            with conn:
-                conn.execute(
-                    "UPDATE usage SET n = n + 1, helpful = helpful + 1, alpha = alpha + 1 WHERE id = ?",
-                    (lid,),
-                )
-                conn.execute("INSERT INTO outcome_event VALUES (?, ?, 'helpful')", (lid, n))
-
-        t.run("sqlite_outcome", plain)
+        for name in ("exact", "hnswlib", "usearch", "groove_sem")
+    }
+    overlap = np.mean(
+        [
+            len(set(a) & set(b)) / K
+            for a, b in zip(answers["peer_hyb"], answers["groove_hyb"], strict=True)
+        ]
+    )
+    for n, lid in enumerate(np.random.default_rng(1).choice(row_ids, args.outcomes)):
+        t.run("groove_outcome", store.record_outcome, str(lid), "helpful", session_id=f"s{n}")
+        t.run("sqlite_outcome", plain_outcome, conn, str(lid), n)
     db.close()
     conn.close()
     return {
         "t": t,
-        "recalls": {k: float(np.mean(v)) for k, v in recalls.items()},
-        "hybrid_overlap": float(np.mean(overlap)),
+        "recalls": recalls,
+        "answers": answers,
+        "hybrid_overlap": float(overlap),
         "index_build_s": index_build,
-        "ids": len(ids),
     }
+
+
+def plain_outcome(conn, lid: str, n: int) -> None:
+    """The peer's record_outcome: one UPDATE of the usage row and one event row."""
+    with conn:
+        conn.execute(
+            "UPDATE usage SET n = n + 1, helpful = helpful + 1, alpha = alpha + 1 WHERE id = ?",
+            (lid,),
+        )
+        conn.execute("INSERT INTO outcome_event VALUES (?, ?, 'helpful')", (lid, n))
 
 
 # ----------------------------------------------------------------------------- table
@@ -510,34 +488,39 @@ def table(n: int, q: dict, loads: dict) -> str:
             "| bulk load (child process) | seconds | peak RSS MB | groove / peer |",
             "| --- | ---: | ---: | --- |",
             f"| SQLite + sqlite-vec + FTS5 | {s['seconds']:.1f} | {s['peak_mb']:.0f} | |",
-            f"| groove store_many(vectors=...), rows + change log | {g['rows_s']:.1f} | {g['peak_mb']:.0f} | {g['rows_s'] / s['seconds']:.2f}x |",
-            f"| groove, + Cozo's own HNSW build (same transaction in the product) | {total:.1f} | {g['peak_mb']:.0f} | {total / s['seconds']:.2f}x |",
-            f"(the data set itself holds {s['data_mb']:.0f} MB of each child's RSS)",
+            f"| groove store_many(vectors=...): rows, change log | {g['rows_s']:.1f} "
+            f"| {g['peak_mb']:.0f} | {g['rows_s'] / s['seconds']:.2f}x |",
+            f"| groove + Cozo's own HNSW build (same transaction in the product) | {total:.1f} "
+            f"| {g['peak_mb']:.0f} | {total / s['seconds']:.2f}x |",
+            f"(building the data set takes {s['data_mb']:.0f} MB of each child's peak RSS)",
             "",
         ]
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> str:
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Run the benchmark; prints (and with ``--out`` writes) one table per size. Returns,
+    per size, the data set, the query results (answers included) and the loads."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--outcomes", type=int, default=OUTCOMES)
     ap.add_argument("--model", choices=["minilm", "hashing"], default="minilm")
-    ap.add_argument("--quick", action="store_true", help="2,000 rows, 50 queries, hashing vectors")
+    ap.add_argument("--quick", action="store_true", help="2,000 rows, 30 queries, hashing vectors")
     ap.add_argument("--no-cozo-hnsw", action="store_true", help="skip timing Cozo's own HNSW build")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--child", choices=["groove", "sqlite"], help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.quick:
-        args.rows, args.queries, args.model = [2000], 50, "hashing"
+        args.rows, args.queries, args.outcomes, args.model = [2000], 30, 20, "hashing"
         args.no_cozo_hnsw = True
     if args.child:
         child_load(
             args.child, args.rows[0], args.queries, args.model, args.path, not args.no_cozo_hnsw
         )
-        return ""
-    out = []
+        return []
+    results, texts = [], []
     for n in args.rows:
         args.n = n
         with tempfile.TemporaryDirectory(prefix="groove-bench-") as folder:
@@ -546,12 +529,12 @@ def main(argv: list[str] | None = None) -> str:
             loads = {"sqlite": run_child("sqlite", args, spath)}
             loads["groove"] = run_child("groove", args, gpath)
             q = run_queries(args, data, gpath, spath)
-            text = table(n, q, loads)
-            print(text, flush=True)
-            out.append(text)
-            if args.out:
-                args.out.write_text("\n".join(out))
-    return "\n".join(out)
+        texts.append(table(n, q, loads))
+        print(texts[-1], flush=True)
+        if args.out:
+            args.out.write_text("\n".join(texts))
+        results.append({"n": n, "data": data, "queries": q, "loads": loads, "table": texts[-1]})
+    return results
 
 
 if __name__ == "__main__":
