@@ -149,7 +149,7 @@ def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
         for extra in folder.glob("fulltext.sqlite-*"):
             extra.unlink()
     elif damage == "other tier":
-        with Engine("other", "sqlite", tmp_path / "other.db") as other_db:
+        with Engine("user", "sqlite", tmp_path / "other.db") as other_db:
             from groove_core.store import migrations
 
             migrations.migrate(other_db)

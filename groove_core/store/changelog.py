@@ -4,7 +4,7 @@ Cozo is the system of record. groove's faster search indexes (an HNSW graph in p
 a SQLite FTS5 file beside the tier) are *derived*: they can be rebuilt from the tier at
 any time, and they follow it through this log. Every write of a learning's text or
 embedding, and every deletion, appends ONE row ``search_log{seq => ids, at}`` in the same
-Cozo transaction as the write (callers add :func:`log_blocks` to their chain), and bumps
+Cozo transaction as the write (callers add :func:`statements` to their chain), and bumps
 ``search_head.seq``. The read of the head and the ``:insert`` of the new row run inside
 that transaction; Cozo's SQLite engine serialises write transactions across processes,
 and ``:insert`` refuses an existing ``seq``, so two writers can never both take one
@@ -16,6 +16,7 @@ head and re-reads the learnings named by the rows after it (:func:`changes_since
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from groove_core.store.engine import Engine
 
 _APPEND = (
     "?[seq, ids, at] := *search_head{k: 0, seq: last}, seq = last + 1, "
-    "ids = $search_log_ids, at = $search_log_at :insert search_log {seq => ids, at}"
+    "ids = $search_log_ids_TAG, at = $search_log_at_TAG :insert search_log {seq => ids, at}"
 )
 _BUMP = (
     "?[k, seq, tier_uid] := k = 0, *search_head{k, seq: last, tier_uid}, seq = last + 1 "
@@ -44,15 +45,16 @@ class Head:
     tier_uid: str
 
 
-def log_blocks() -> list[str]:
-    """The statements to add to a write's chain so that it appends its log row: they use
-    the parameters of :func:`log_params`."""
-    return [_APPEND, _BUMP]
-
-
-def log_params(ids: Iterable[str]) -> dict:
-    """Bound parameters of :func:`log_blocks` for a write touching ``ids``."""
-    return {"search_log_ids": sorted(set(ids)), "search_log_at": to_unix(now())}
+def statements(ids: Iterable[str]) -> tuple[list[str], dict]:
+    """The statements that append the log row naming ``ids`` (and bump the head), and
+    their bound parameters, to add to a write's chain. Several may go in one chain (each
+    gets its own parameter names and sees the head the one before it bumped)."""
+    tag = secrets.token_hex(4)
+    params = {
+        f"search_log_ids_{tag}": sorted(set(ids)),
+        f"search_log_at_{tag}": to_unix(now()),
+    }
+    return [_APPEND.replace("TAG", tag), _BUMP], params
 
 
 def has_log(db: Engine) -> bool:

@@ -275,23 +275,26 @@ class Engine:
             return Result([], [])
         return self.run(" ".join("{" + b + "}" for b in blocks), params)
 
-    def import_columnar(self, relation: str, path: str | os.PathLike) -> bool:
+    def can_import_columnar(self) -> bool:
+        """True when :meth:`import_columnar` works here (embedded engines, not http)."""
+        embedded = getattr(self._client, "embedded", None)
+        return hasattr(embedded, "import_columnar_file")
+
+    def import_columnar(self, relation: str, path: str | os.PathLike) -> None:
         """Copy an Arrow IPC file into the existing stored ``relation`` (mnestic's
         ``import_columnar_file``: no Python value conversion, one transaction; indexes of
         the relation are NOT maintained, so import into a staging relation and copy from
-        it in Cozo). Returns False when the engine cannot (http tiers).
+        it in Cozo).
 
         Raises:
-            DatabaseError: the file does not fit the relation.
+            DatabaseError: the file does not fit the relation, or the engine cannot.
         """
-        embedded = getattr(self._client, "embedded", None)
-        if embedded is None or not hasattr(embedded, "import_columnar_file"):
-            return False
+        if not self.can_import_columnar():
+            raise DatabaseError(f"tier '{self.tier}': the {self.kind} engine has no bulk import")
         try:
-            embedded.import_columnar_file(relation, str(path), format="arrow_ipc_file")
+            self._client.embedded.import_columnar_file(relation, str(path), format="arrow_ipc_file")
         except Exception as err:  # the extension raises plain Exceptions
             raise DatabaseError(f"tier '{self.tier}': bulk import failed: {err}") from None
-        return True
 
     def relations(self) -> dict[str, dict]:
         """Stored relations by name (``::relations``), including index relations."""
@@ -316,6 +319,18 @@ class Engine:
         except Exception as err:
             raise DatabaseError(f"tier '{self.tier}': backup to {dest} failed: {err}") from None
         return dest
+
+    def restore(self, src: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`backup` into this (empty) database.
+
+        Raises: DatabaseError when the engine refuses (a non-empty database, not a backup).
+        """
+        try:
+            self._client.restore(str(src))
+        except Exception as err:
+            raise DatabaseError(
+                f"tier '{self.tier}': restore from {src} failed: {_message(err)}"
+            ) from None
 
     def close(self) -> None:
         """Close the database and drop this process's holder entry."""
