@@ -353,6 +353,11 @@ def systems(V, hn, us, search, conn) -> dict:
         "hnswlib": lambda qv, qt, kw: hn.knn_query(qv, k=K)[0][0].tolist(),
         "usearch": lambda qv, qt, kw: us.search(qv, K).keys.tolist(),
         "groove_sem": lambda qv, qt, kw: search.search(qt, mode="semantic", limit=K, vector=qv),
+        "groove_sem_ids": lambda qv, qt, kw: search.semantic_ranked(qv, K),
+        "fts5_ids": lambda qv, qt, kw: conn.execute(
+            FTS5_IDS, (match_expression(words(kw)), K)
+        ).fetchall(),
+        "groove_txt_ids": lambda qv, qt, kw: search.fulltext_ranked(kw, K),
         "fts5": lambda qv, qt, kw: conn.execute(
             FTS5_ROWS, (match_expression(words(kw)), K)
         ).fetchall(),
@@ -407,6 +412,10 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
                 ids = [row_ids[int(j)] for j in got]
             elif name in ("fts5", "peer_hyb"):
                 ids = [r[1] if name == "peer_hyb" else r[0] for r in got]
+            elif name == "fts5_ids":
+                ids = [row_ids[r[0] - 1] for r in got]
+            elif name.endswith("_ids"):
+                ids = [i for i, _ in got]
             else:
                 ids = [h.learning.id for h in got]
             answers[name].append(ids)
@@ -416,7 +425,7 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
                 [recall_at_k(a, e) for a, e in zip(answers[name], answers["exact"], strict=True)]
             )
         )
-        for name in ("exact", "hnswlib", "usearch", "groove_sem")
+        for name in ("exact", "hnswlib", "usearch", "groove_sem", "groove_sem_ids")
     }
     overlap = np.mean(
         [
@@ -468,8 +477,11 @@ def table(n: int, q: dict, loads: dict) -> str:
         row("semantic: hnswlib (M16, ef 64)", "hnswlib", recall=rec["hnswlib"]),
         row("semantic: usearch (M16, ef 64)", "usearch", recall=rec["usearch"]),
         row("semantic: groove, rows included", "groove_sem", "hnswlib", rec["groove_sem"]),
+        row("semantic: groove, ids only", "groove_sem_ids", "hnswlib", rec["groove_sem_ids"]),
         row("full-text: SQLite FTS5, rows included", "fts5"),
         row("full-text: groove, rows included", "groove_txt", "fts5"),
+        row("full-text: SQLite FTS5, ids only", "fts5_ids"),
+        row("full-text: groove, ids only", "groove_txt_ids", "fts5_ids"),
         row("hybrid: sqlite-vec + FTS5 + RRF, rows included", "peer_hyb"),
         row("hybrid: groove, rows included", "groove_hyb", "peer_hyb"),
         row("record_outcome: plain SQLite update + event", "sqlite_outcome"),

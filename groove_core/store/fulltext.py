@@ -31,6 +31,9 @@ from groove_core.store.engine import Engine
 #: A query word found in more than this share of learnings is left out (unless every
 #: word is): its BM25 idf is close to zero, yet its posting list is the longest to read.
 COMMON_SHARE = 0.25
+#: At most this many query words are searched: the rarest (highest idf), which carry most
+#: of the BM25 score; a whole sentence ORed reads every word's posting list.
+MAX_TERMS = 8
 _WORD = re.compile(r"\w+")
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 0), "
@@ -143,17 +146,18 @@ class TextIndex(DerivedIndex):
         return [(i, float(s)) for i, s in rows]
 
     def _informative(self, conn: sqlite3.Connection, query_words: list[str]) -> list[str]:
-        """``query_words`` less those in more than :data:`COMMON_SHARE` of learnings (all
-        of them kept when every one is that common)."""
+        """The at most :data:`MAX_TERMS` rarest of ``query_words``, less those in more than
+        :data:`COMMON_SHARE` of learnings (all kept when every one is that common). A word
+        never seen as such (it may still match a stemmed form) counts as rare."""
         docs = conn.execute("SELECT docs FROM meta WHERE k = 0").fetchone()
         if not docs or not docs[0]:
-            return query_words
+            return query_words[:MAX_TERMS]
         marks = ",".join("?" * len(query_words))
         df = dict(
             conn.execute(f"SELECT word, df FROM word_df WHERE word IN ({marks})", query_words)
         )
-        keep = [w for w in query_words if df.get(w, 0) <= COMMON_SHARE * docs[0]]
-        return keep or query_words
+        keep = [w for w in query_words if df.get(w, 0) <= COMMON_SHARE * docs[0]] or query_words
+        return sorted(keep, key=lambda w: (df.get(w, 0), query_words.index(w)))[:MAX_TERMS]
 
     # ------------------------------------------------------------ derived index
     def _covered(self) -> tuple[str, int] | None:
