@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_learning
+from conftest import DenseEmbedder, make_learning
 
 from groove_core.store import changelog
 from groove_core.store.derived import index_dir
@@ -23,19 +23,6 @@ from groove_core.store.learnings import LearningFilter, LearningStore, text_for_
 from groove_core.store.search import SearchStore
 
 TESTS = Path(__file__).resolve().parent
-
-
-class DenseEmbedder:
-    """Dense unit vectors seeded by the text (HNSW needs dense data)."""
-
-    name = "test-dense"
-    dim = 384
-
-    def embed(self, texts):
-        out = np.stack(
-            [np.random.default_rng(list(t.encode())).standard_normal(self.dim) for t in texts]
-        ).astype(np.float32)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def tier_state(db: Engine) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -68,8 +55,7 @@ CHILD = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
     sys.path[:0] = [{tests!r}]
-    from test_derived_index import DenseEmbedder
-    from conftest import make_learning
+    from conftest import DenseEmbedder, make_learning
     from groove_core.store.engine import Engine
     from groove_core.store.learnings import LearningStore
     from groove_core.store.search import SearchStore

@@ -30,7 +30,7 @@ import numpy as np
 
 from groove_core.embed import DIM
 from groove_core.store import changelog
-from groove_core.store.derived import DerivedIndex
+from groove_core.store.derived import DerivedIndex, read_rows
 from groove_core.store.engine import Engine
 
 #: HNSW graph degree and construction beam (Malkov & Yashunin 2018, section 4).
@@ -49,32 +49,9 @@ def read_embeddings(
     db: Engine, ids: Sequence[str] | None = None, chunk: int = _CHUNK
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """Stored embeddings as ``(ids, float32 (n, 384))`` chunks of at most ``chunk`` rows:
-    of ``ids`` when given (absent ones are left out), else of the whole tier in key order
-    (a range scan per chunk, so memory stays bounded whatever the tier's size)."""
-    if ids is not None:
-        ids = sorted(set(ids))
-        for start in range(0, len(ids), chunk):
-            res = db.run(
-                "?[learning_id, embedding] := learning_id in $ids, "
-                "*learning_embeddings{learning_id, embedding}",
-                {"ids": ids[start : start + chunk]},
-                read_only=True,
-            )
-            if res.rows:
-                yield [r[0] for r in res.rows], np.asarray([r[1] for r in res.rows], np.float32)
-        return
-    after = ""
-    while True:
-        res = db.run(
-            "?[learning_id, embedding] := *learning_embeddings{learning_id, embedding}, "
-            "learning_id > $after :limit $n",
-            {"after": after, "n": chunk},
-            read_only=True,
-        )
-        if not res.rows:
-            return
-        yield [r[0] for r in res.rows], np.asarray([r[1] for r in res.rows], np.float32)
-        after = max(r[0] for r in res.rows)
+    of ``ids`` when given (absent ones left out), else of the whole tier in key order."""
+    for rows in read_rows(db, "learning_embeddings", ["learning_id", "embedding"], ids, chunk):
+        yield [r[0] for r in rows], np.asarray([r[1] for r in rows], np.float32)
 
 
 class VectorIndex(DerivedIndex):

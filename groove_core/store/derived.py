@@ -12,7 +12,9 @@ change, whichever process wrote it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from groove_core.store import changelog
 from groove_core.store.engine import Engine
@@ -24,6 +26,38 @@ def index_dir(db: Engine) -> Path | None:
     if db.path is None:
         return None
     return db.path.with_name(db.path.name + ".search")
+
+
+def read_rows(
+    db: Engine, relation: str, columns: Sequence[str], ids: Sequence[str] | None, chunk: int
+) -> Iterator[list[list[Any]]]:
+    """Rows of ``relation`` (``columns``, the first being its key) in chunks of at most
+    ``chunk``: those keyed by ``ids`` when given (absent ones left out), else the whole
+    relation in key order, one key range per chunk (memory stays bounded whatever the
+    tier's size, and no query scans the relation)."""
+    key, cols = columns[0], ", ".join(columns)
+    if ids is not None:
+        ids = sorted(set(ids))
+        for start in range(0, len(ids), chunk):
+            res = db.run(
+                f"?[{cols}] := {key} in $ids, *{relation}{{{cols}}}",
+                {"ids": ids[start : start + chunk]},
+                read_only=True,
+            )
+            if res.rows:
+                yield res.rows
+        return
+    after = ""
+    while True:
+        res = db.run(
+            f"?[{cols}] := *{relation}{{{cols}}}, {key} > $after :limit $n",
+            {"after": after, "n": chunk},
+            read_only=True,
+        )
+        if not res.rows:
+            return
+        yield res.rows
+        after = max(r[0] for r in res.rows)
 
 
 class DerivedIndex:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 
 from groove_core.errors import DatabaseError
 from groove_core.store import changelog
-from groove_core.store.derived import DerivedIndex
+from groove_core.store.derived import DerivedIndex, read_rows
 from groove_core.store.engine import Engine
 
 #: A query word found in more than this share of learnings is left out (unless every
@@ -62,27 +62,8 @@ def match_expression(query_words: Iterable[str]) -> str | None:
 def _texts(db: Engine, ids: list[str] | None) -> Iterator[list[tuple[str, str]]]:
     """(id, description + ' ' + insight) of learnings, in chunks: of ``ids`` when given
     (absent ones left out), else of the whole tier by key ranges."""
-    if ids is not None:
-        for start in range(0, len(ids), _CHUNK):
-            res = db.run(
-                "?[id, description, insight] := id in $ids, *learning{id, description, insight}",
-                {"ids": ids[start : start + _CHUNK]},
-                read_only=True,
-            )
-            yield [(i, f"{d} {s}") for i, d, s in res.rows]
-        return
-    after = ""
-    while True:
-        res = db.run(
-            "?[id, description, insight] := *learning{id, description, insight}, "
-            "id > $after :limit $n",
-            {"after": after, "n": _CHUNK},
-            read_only=True,
-        )
-        if not res.rows:
-            return
-        yield [(i, f"{d} {s}") for i, d, s in res.rows]
-        after = max(r[0] for r in res.rows)
+    for rows in read_rows(db, "learning", ["id", "description", "insight"], ids, _CHUNK):
+        yield [(i, f"{d} {s}") for i, d, s in rows]
 
 
 class TextIndex(DerivedIndex):
