@@ -12,10 +12,11 @@ from groove_core.tiers import Groove
 
 
 class SlowEmbedder(HashingEmbedder):
-    """The hashing embedder at about 100 texts/s, as the real model on a busy machine."""
+    """The hashing embedder at about 30 texts/s, as the real model on a busy machine (one
+    batch of the import takes longer than 2 s)."""
 
     def embed(self, texts):
-        time.sleep(0.01 * len(texts))
+        time.sleep(0.03 * len(texts))
         return super().embed(texts)
 
 

@@ -37,13 +37,24 @@ Progress = Callable[[str, int, int], None]
 HEARTBEAT = 1.0
 
 
-def _with_heartbeat(stage: str, fn: Callable[[], Any], progress: Progress | None) -> Any:
-    """Run ``fn`` in a worker thread (the engine releases the GIL) while this thread calls
-    ``progress(stage, seconds, 0)`` every :data:`HEARTBEAT` s; returns what ``fn`` returns."""
+def _with_heartbeat(
+    stage: str,
+    fn: Callable[[], Any],
+    progress: Progress | None,
+    state: Callable[[], tuple[int, int]] | None = None,
+) -> Any:
+    """Run ``fn`` in a worker thread (the model and the engine release the GIL) while this
+    thread reports ``progress(stage, *state())`` every :data:`HEARTBEAT` s (default state:
+    the seconds elapsed and 0), so every call comes from the caller's thread (Streamlit
+    draws only from its script thread). Returns what ``fn`` returns."""
     if progress is None:
         return fn()
     start = time.monotonic()
-    progress(stage, 0, 0)
+
+    def beat() -> tuple[int, int]:
+        return state() if state else (int(time.monotonic() - start), 0)
+
+    progress(stage, *beat())
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(fn)
         while True:
@@ -51,8 +62,9 @@ def _with_heartbeat(stage: str, fn: Callable[[], Any], progress: Progress | None
                 result = future.result(timeout=HEARTBEAT)
                 break
             except TimeoutError:
-                progress(stage, int(time.monotonic() - start), 0)
-    progress(stage, 1, 1)
+                progress(stage, *beat())
+    total = state()[1] if state else 1
+    progress(stage, total, total)  # the stage is complete
     return result
 
 
@@ -198,16 +210,19 @@ def import_paths(
     elif fresh:
         done = 0
 
-        def embedded(k: int) -> None:
+        def embedded(k: int) -> None:  # in the worker thread: only counts
             nonlocal done
             done += k
-            if progress:
-                progress("embedding", done, len(fresh))
 
         vectors = None
         if tier.learnings.embedder is not None:
             texts = [text_for_embedding(lr.content) for lr in fresh]
-            vectors = tier.learnings.embed_texts(texts, embedded)
+            vectors = _with_heartbeat(
+                "embedding",
+                lambda: tier.learnings.embed_texts(texts, embedded),
+                progress,
+                lambda: (done, len(fresh)),
+            )
         _with_heartbeat(
             "writing",
             lambda: tier.learnings.store_many(
