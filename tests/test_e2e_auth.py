@@ -43,6 +43,8 @@ def team(tmp_path, provider):
             g.user.learnings.store(make_learning("Use tabs", "Indent with tabs")),
             g.user.learnings.store(make_learning("Run pytest -x", "Stop at the first failure")),
         ]
+        for person in ("alice@example.com", "bob@example.com"):  # the owner lets them curate
+            g.user.access.grant(person, "curator")
     path = tmp_path / "secrets.toml"
     path.write_text(
         "[auth]\n"

@@ -460,9 +460,9 @@ class LearningStore:
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
-        """Content-scan findings of each learning that has any (id -> findings); an
-        imported learning's findings name its file and line. All are scanned in one
-        batch (detect-secrets set up once: 2,000 learnings took 34 s one by one)."""
+        """Content-scan findings of each learning that has any (id -> findings), scanned in
+        one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
+        name its file and line."""
         from groove_core.scan import scan_contents
 
         sources = []
