@@ -379,7 +379,7 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
     import sqlite_vec
     from usearch.index import Index as UIndex
 
-    from groove_core.store import migrations
+    from groove_core.store import ann, migrations
     from groove_core.store.engine import Engine
     from groove_core.store.learnings import LearningStore
     from groove_core.store.search import SearchStore
@@ -395,10 +395,16 @@ def run_queries(args, data: Dataset, groove_path: Path, sqlite_path: Path) -> di
 
     V = data.vectors
     hn = hnswlib.Index(space="cosine", dim=DIM)
-    hn.init_index(max_elements=len(V), M=16, ef_construction=100)
+    hn.init_index(max_elements=len(V), M=ann.M, ef_construction=ann.EF_CONSTRUCTION)
     hn.add_items(V, np.arange(len(V)))
-    hn.set_ef(64)
-    us = UIndex(ndim=DIM, metric="cos", connectivity=16, expansion_add=100, expansion_search=64)
+    hn.set_ef(ann.DEFAULT_EF)
+    us = UIndex(
+        ndim=DIM,
+        metric="cos",
+        connectivity=ann.M,
+        expansion_add=ann.EF_CONSTRUCTION,
+        expansion_search=ann.DEFAULT_EF,
+    )
     us.add(np.arange(len(V)), V)
     conn = sqlite3.connect(sqlite_path)
     conn.enable_load_extension(True)
@@ -484,8 +490,8 @@ def table(n: int, q: dict, loads: dict) -> str:
         "| task / system | p50 ms | p95 ms | recall@10 | groove p50 / peer p50 |",
         "| --- | ---: | ---: | ---: | --- |",
         row("semantic: numpy exact", "exact", recall=rec["exact"]),
-        row("semantic: hnswlib (M16, ef 64)", "hnswlib", recall=rec["hnswlib"]),
-        row("semantic: usearch (M16, ef 64)", "usearch", recall=rec["usearch"]),
+        row("semantic: hnswlib (groove's M, ef)", "hnswlib", recall=rec["hnswlib"]),
+        row("semantic: usearch (groove's M, ef)", "usearch", recall=rec["usearch"]),
         row("semantic: groove, rows included", "groove_sem", "hnswlib", rec["groove_sem"]),
         row("semantic: groove, ids only", "groove_sem_ids", "hnswlib", rec["groove_sem_ids"]),
         row("full-text: SQLite FTS5, rows included", "fts5"),
