@@ -343,7 +343,9 @@ class LearningStore:
         Args:
             action: ``learning.create`` (default), ``learning.import``,
                 ``learning.promote`` or ``learning.restore`` (history verb and audit action).
-            vectors: float32 ``(len(learnings), 384)`` embeddings, when the caller has them.
+            vectors: embeddings the caller already has (one per learning, e.g. copied
+                from another tier, or an array ``(len(learnings), 384)``), used instead
+                of computing them.
 
         Returns: the number of learnings written.
 
@@ -413,12 +415,11 @@ class LearningStore:
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
         if vectors is not None:
-            vectors = np.asarray(vectors, dtype=np.float32)
-            if vectors.shape != (len(learnings), DIM) or not np.isfinite(vectors).all():
-                raise ValidationError(
-                    f"vectors must be finite with shape ({len(learnings)}, {DIM}), "
-                    f"got {vectors.shape}"
-                )
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
+            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
+                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
         elif self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
