@@ -209,3 +209,37 @@ def test_bulk_store_with_given_vectors_lands_whole(store):
     assert [r.id for r in store.get_many([items[3].id])] == [items[3].id]
     assert "groove_bulk" not in " ".join(store.db.relations())  # staging relations removed
     assert changelog.head(store.db).seq == 1  # one write, one log row
+
+
+def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store, monkeypatch):
+    """vibes-groove writes the tier without groove's change log: a process that already
+    has its indexes finds its rows at the next recount (here: at once)."""
+    from groove_core.store import derived
+
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning("Use tabs", "Indent with tabs")])
+    search = SearchStore(store)
+    assert len(search.search("makefile", mode="fulltext")) == 0
+    row = make_learning("Tabs in a Makefile", "recipes need tabs")
+    cols = "id, scope, category, description, pattern_json, insight, confidence, "
+    cols += "created_at, updated_at, source_type, source_json"
+    store.db.run(  # as another program writes: the row and its embedding, no log
+        f"?[{cols}] <- [[$id, 'global', 'preference', $d, null, $i, 0.5, 0, 0, "
+        f"'user_created', $src]] :put learning {{{cols.replace('id,', 'id =>', 1)}}}",
+        {
+            "id": row.id,
+            "d": row.content.description,
+            "i": row.content.insight,
+            "src": '"UserCreated"',
+        },
+    )
+    vec = DenseEmbedder().embed(["external"])[0]
+    store.db.run(
+        "?[learning_id, embedding] <- [[$id, $v]] :put learning_embeddings "
+        "{learning_id => embedding}",
+        {"id": row.id, "v": vec.tolist()},
+    )
+    assert search.search("makefile", mode="fulltext") == []  # not recounted yet
+    monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
+    assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
+    assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id

@@ -113,6 +113,12 @@ class VectorIndex(DerivedIndex):
             self._load()
         return self._state
 
+    def _consistent(self) -> bool:
+        stored = self.db.run(
+            "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
+        ).scalar(0)
+        return int(stored) == len(self._labels)
+
     def _new_index(self, capacity: int) -> hnswlib.Index:
         index = hnswlib.Index(space="cosine", dim=DIM)
         index.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M)
@@ -201,7 +207,7 @@ class VectorIndex(DerivedIndex):
 
     def _load(self) -> None:
         """Read the persisted index if there is a sound one; leave the index empty (to be
-        rebuilt) when it is missing, unreadable or does not match the tier's embeddings."""
+        rebuilt) when it is missing or unreadable."""
         if self.folder is None:
             return
         try:
@@ -217,14 +223,5 @@ class VectorIndex(DerivedIndex):
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
             return
         labels = {i: n for n, i in enumerate(ids) if i}
-        stored = self.db.run(
-            "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
-        ).scalar(0)
-        head = changelog.head(self.db)
-        # At the same point of the log the counts must agree, else another program wrote
-        # embeddings without the log (e.g. a tool that writes the tier directly).
-        same_point = meta["tier_uid"] == head.tier_uid and int(meta["seq"]) == head.seq
-        if same_point and int(stored) != len(labels):
-            return
         self._index, self._ids, self._labels = index, [i or None for i in ids], labels
         self._state = (str(meta["tier_uid"]), int(meta["seq"]))

@@ -145,19 +145,21 @@ class TextIndex(DerivedIndex):
         row = self._conn().execute("SELECT tier_uid, seq FROM meta WHERE k = 0").fetchone()
         return (row[0], int(row[1])) if row else None
 
+    def _consistent(self) -> bool:
+        docs = self._conn().execute("SELECT count(*) FROM doc").fetchone()[0]
+        stored = self.db.run("?[count(id)] := *learning:by_updated{id}", read_only=True).scalar(0)
+        return int(stored) == int(docs)
+
     def _write(self, head: changelog.Head, fn, *, rebuild: bool) -> None:
-        """Run ``fn(conn)`` and set ``meta`` to ``head`` in one immediate transaction,
-        unless another process did the same work meanwhile (``meta`` re-read inside)."""
+        """Run ``fn(conn)`` and set ``meta`` to ``head`` in one immediate transaction; a
+        catch-up (``rebuild`` False) is skipped when another process did it meanwhile
+        (``meta`` re-read inside)."""
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
             row = conn.execute("SELECT tier_uid, seq FROM meta WHERE k = 0").fetchone()
             stale = row is None or row[0] != head.tier_uid
-            needed = (
-                (stale or int(row[1]) > head.seq)
-                if rebuild
-                else not stale and int(row[1]) < head.seq
-            )
+            needed = rebuild or (not stale and int(row[1]) < head.seq)
             if needed:
                 fn(conn)
                 docs = conn.execute("SELECT count(*) FROM doc").fetchone()[0]
