@@ -34,7 +34,7 @@ from groove_core.store.learnings import text_for_embedding
 #: "writing", whose length is unknown, ``done`` is the seconds elapsed and ``total`` 0
 #: until the stage ends with ``done == total == 1``.
 Progress = Callable[[str, int, int], None]
-HEARTBEAT = 1.0
+HEARTBEAT = 0.5
 
 
 def _with_heartbeat(
@@ -214,6 +214,9 @@ def import_paths(
             nonlocal done
             done += k
 
+        # refuse blocked content before the model runs: embedding fills the tier's cache
+        tier.learnings.writer.authorize(Action.learning_import, actor)
+        tier.learnings._check_findings(findings, override_reason, actor)
         vectors = None
         if tier.learnings.embedder is not None:
             texts = [text_for_embedding(lr.content) for lr in fresh]
