@@ -121,9 +121,10 @@ class Reader:
 
     def _emit(self, text: str, line: int, end_line: int, context: list[str]) -> Candidate | None:
         text = " ".join(text.split())
-        if not prose.is_actionable(text):
-            return None
-        cand = Candidate(text, line, end_line, self._path(context))
+        path = self._path(context)
+        if not prose.is_actionable(text) or any(prose.is_example_pointer(p) for p in path):
+            return None  # a fragment, or text of a worked example
+        cand = Candidate(text, line, end_line, path)
         self.candidates.append(cand)
         self.attach_to = cand
         self.heading_used = True

@@ -137,6 +137,7 @@ _QUOTED = re.compile(
 )
 _COMMENT = re.compile(r"^//+\s?")
 _STRAY_MARKER = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")  # a list item Markdown did not see
+_OPEN_FENCE = re.compile(r"\s*`{3,}\w*\s*$")  # "For example, ```ts": the code follows
 _COPY_BUTTON = re.compile(r"^[a-z]+Copy$")  # "svelteCopy": a web page's copy button
 _DECLARATION = re.compile(
     r"^(?:const|let|var|function|import|export|return|def|class|interface|public|private|"
@@ -154,7 +155,8 @@ _MARKUP_LINE = re.compile(
     r"^</?[A-Za-z][\w.-]*(?:\s[^>]*)?/?>|^<>|^\{[\"'\w]|^\[[\"'{\[]|^@\w|^\"[^\"]+\"\s*:"
 )
 _CLOSERS = re.compile(r"^[\]})>`'\";,.]+\s*$")
-_PATH = re.compile(r"^[\w.@~-]*[/.][\w./@~-]*$|^[├└│─\s]+")
+_PATH = re.compile(r"^[\w.@~-]*[/.][\w./@~-]*$")
+_YAML = re.compile(r"^[a-z_][\w-]*:(?:\s+\S+)?$")
 _PY_BLOCK = re.compile(r"^(?:if|for|while|elif|else|try|except|finally|with|def|class)\b.*:\s*$")
 _CODE_CHARS = re.compile(r"[{}\[\]();=<>]")
 _INLINE_CODE = re.compile(r"`[^`]*`")
@@ -171,14 +173,14 @@ def line_kind(line: str) -> tuple[LineKind, str]:
     and a list marker Markdown did not see (an over-indented item) are removed, and a
     quoted list string is unquoted."""
     s = _COMMENT.sub("", line.strip()).strip()
-    s = _STRAY_MARKER.sub("", s)
+    s = _OPEN_FENCE.sub("", _STRAY_MARKER.sub("", s))
     if not _WORD.search(s) or _COPY_BUTTON.match(s) or _ROW_SEPARATOR.match(s):
         return "gap", ""
     if _ROW.match(s):
         return "row", " | ".join(c.strip() for c in s.strip("|").split("|") if c.strip())
     quoted = _QUOTED.match(s)
     if quoted:
-        return "text", (quoted["d"] or quoted["s"]).strip()
+        return "text", _STRAY_MARKER.sub("", (quoted["d"] or quoted["s"]).strip())
     return ("code", s) if is_code(s) else ("text", s)
 
 
@@ -195,10 +197,11 @@ def is_code(text: str) -> bool:
             or _MARKUP_LINE.match(candidate)
             or _CLOSERS.match(candidate)
             or _PY_BLOCK.match(candidate)
+            or _YAML.match(candidate)
         ):
             return True
-    if " " not in s and _PATH.match(s):
-        return True
+    if (" " not in s and _PATH.match(s)) or s[:1] in tuple("├└│┌┐┘┬┴┼─"):
+        return True  # a folder tree
     prose = _INLINE_CODE.sub("", s)
     dense = len(_CODE_CHARS.findall(prose)) / max(1, len(prose.replace(" ", "")))
     return dense > 0.15 and len(prose) > 3
@@ -304,6 +307,8 @@ def lead_in_kind(text: str, code_follows: bool = False) -> LeadIn:
         return "context"
     if _PURPOSE.match(body) and not opens_instruction(body.split(",", 1)[-1]):
         return "context"
+    if _first_word(body) in _CONDITIONS and "," not in body:
+        return "context"  # "After merge to main:" - the list holds the instructions
     if code_follows and not opens_instruction(body):
         return "caption"
     return "rule"
@@ -378,8 +383,9 @@ def units(lines: list[tuple[int, str]]) -> list[Unit]:
     for number, raw in lines:
         kind, text = line_kind(raw)
         indent = len(raw) - len(raw.lstrip())
-        if kind == "text" and code_indent is not None and indent > code_indent:
-            kind = "code"
+        quoted = _QUOTED.match(_STRAY_MARKER.sub("", raw.strip()))
+        if kind == "text" and code_indent is not None and indent > code_indent and not quoted:
+            kind = "code"  # under a code line, unless a quoted rule in a data structure
         if kind == "gap":
             code_indent = None
             out.append(Unit("", number, number, "gap"))
