@@ -224,8 +224,8 @@ class Reader:
     def _lead_in(self, text: str, line: int, code_follows: bool, list_follows: bool) -> bool:
         """Note a lead-in for the list after it; True when it is also a rule."""
         kind = prose.lead_in_kind(text, code_follows)
-        if kind == "caption":
-            self.attach_to = None
+        if kind == "caption" or (kind == "title" and code_follows):
+            self.attach_to = None  # the code it names is an example: no rule, no context
         elif list_follows:
             self.lead_in = (kind, text, line)
         elif kind == "title":

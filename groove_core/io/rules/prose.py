@@ -44,6 +44,7 @@ from markdown_it import MarkdownIt
 MIN_WORDS = 3
 MAX_DESCRIPTION_CHARS = 120
 MAX_CONTEXT_CHARS = 80
+_MIN_SPLIT = 5  # words: a shorter instruction ("Avoid classes.") stays with its sentence
 
 
 def _wordlist(words: str) -> frozenset[str]:
@@ -202,9 +203,12 @@ def is_code(text: str) -> bool:
             return True
     if (" " not in s and _PATH.match(s)) or s[:1] in tuple("├└│┌┐┘┬┴┼─"):
         return True  # a folder tree
-    prose = _INLINE_CODE.sub("", s)
-    dense = len(_CODE_CHARS.findall(prose)) / max(1, len(prose.replace(" ", "")))
-    return dense > 0.15 and len(prose) > 3
+    prose = _INLINE_CODE.sub("", s).replace(" ", "")
+    if len(prose) < 12:
+        return False  # mostly inline code: Markdown the author meant as text
+    dense = len(_CODE_CHARS.findall(prose)) / len(prose)
+    letters = sum(c.isalpha() for c in prose) / len(prose)
+    return dense > 0.15 and letters < 0.5
 
 
 # ---------------------------------------------------------------------------- words
@@ -242,9 +246,9 @@ def opens_instruction(text: str) -> bool:
 def is_title_case(text: str) -> bool:
     """Every word with a letter starts in upper case, except small words (``and``,
     ``of``, ``for`` ...)."""
-    words = [w.strip("()[]*_`\"'.,:;!?/") for w in text.split()]
-    words = [w for w in words if w and w[0].isalpha()]
-    if not words:
+    tokens = [w.strip("()[]*_`\"'.,:;!?/") for w in text.split()]
+    words = [w for w in tokens if w and w[0].isalpha()]
+    if not words or 3 * len(words) < 2 * len(tokens):
         return False
     return all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
 
@@ -430,7 +434,7 @@ def split_instructions(text: str) -> list[tuple[int, str]]:
     pieces: list[tuple[int, str]] = []
     for a, b in sentences(text):
         sentence = text[a:b]
-        if pieces and not (opens_instruction(sentence) and word_count(sentence) >= MIN_WORDS):
+        if pieces and not (opens_instruction(sentence) and word_count(sentence) >= _MIN_SPLIT):
             offset, piece = pieces[-1]
             pieces[-1] = (offset, text[offset:b])
         else:
