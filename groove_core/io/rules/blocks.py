@@ -36,7 +36,7 @@ from markdown_it.tree import SyntaxTreeNode
 from groove_core.io.rules import prose
 
 MAX_CODE_CHARS = 2000
-_MAX_PHRASE_WORDS = 10
+_MAX_PHRASE_WORDS = 15
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 # (not script, style, pre, textarea: their HTML blocks run until the closing tag)
@@ -151,7 +151,7 @@ class Reader:
     def _on_fence(self, node: SyntaxTreeNode, context: list[str], nxt) -> None:
         if self.attach_to is None and not self.heading_used and self.headings:
             level, text, line = self.headings[-1]
-            if prose.opens_instruction(text):
+            if prose.opens_instruction(text) and not prose.is_title_case(text):
                 self.headings.pop()
                 self._emit(text, line, line, context)
                 self.headings.append((level, text, line))
@@ -271,7 +271,7 @@ class Reader:
             if prose.is_example_pointer(text):
                 self._examples(node)
                 return
-            if kind == "context" and prose.ends_mid_phrase(text) and _phrases(node):
+            if kind == "context" and _phrases(node):
                 self._phrase_list(node, text, line, context)
                 return
             label = prose.context_label(text)
@@ -282,7 +282,7 @@ class Reader:
     _on_ordered_list = _on_bullet_list
 
     def _phrase_list(self, node: SyntaxTreeNode, lead: str, line: int, context: list[str]):
-        """A lead-in that ends mid-phrase and the short phrases of its list: one rule."""
+        """A lead-in that is only context and the short phrases of its list: one rule."""
         heads = [_item_units(item, self.offset) for item in node.children]
         phrases = "; ".join(units[0].text for units in heads)
         self._emit(f"{lead} {phrases}", line, heads[-1][0].end_line, context)
@@ -299,6 +299,10 @@ class Reader:
             for child in blocks:
                 if _is_list(child):
                     self._examples(child)
+            return
+        nested = next((c for c in blocks if _is_list(c)), None)
+        if head is not None and nested is not None and _lead_in_of_phrases(text, nested):
+            self._phrase_list(nested, text, head.line, context)
             return
         cand = None
         if head is not None:
@@ -370,6 +374,14 @@ def _item_units(item: SyntaxTreeNode, offset: int = 0) -> list[prose.Unit]:
 def _head(item: SyntaxTreeNode) -> prose.Unit | None:
     units = _item_units(item)
     return units[0] if units and units[0].kind == "text" else None
+
+
+def _lead_in_of_phrases(text: str, nested: SyntaxTreeNode) -> bool:
+    """An item ending with a lead-in that is only context, over a list of phrases."""
+    if not text.rstrip().endswith((":", "：")):
+        return False
+    tail = text[prose.sentences(text)[-1][0] :] if prose.sentences(text) else text
+    return prose.lead_in_kind(tail) == "context" and _phrases(nested)
 
 
 def _phrases(node: SyntaxTreeNode) -> bool:

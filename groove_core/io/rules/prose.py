@@ -13,7 +13,7 @@ arrays of quoted rules, code pasted without a fence), so a paragraph is read lin
   line starts in lower case, or the line ends in ``,`` ``(`` ``-`` ``/`` ``&`` ``→`` or a
   word that cannot end a sentence (``the``, ``of``, ``and``, ...). Otherwise each line is
   a statement of its own (files that stack one rule per line).
-- **Titles.** A unit in Title Case, or short (<= 8 words) with no final ``.`` ``!`` ``?``
+- **Titles.** A unit in Title Case, or short (<= 5 words) with no final ``.`` ``!`` ``?``
   and not opening an instruction, or only bold, is a title: the context of what follows.
 - **Lead-ins.** A unit ending with ``:`` announces what follows. It is only context when
   it points at it (``these``, ``the following``, ``below``, ``here are``, ``e.g.``), is a
@@ -92,7 +92,8 @@ _DANGLING = _wordlist(
 _SMALL_WORDS = _wordlist("a an the and or nor of to in on at by for from with via vs vs. as &")
 _BACKREF = re.compile(
     r"^[\"'(*_`]*(this|that|these|those|it|its|they|them|otherwise|also|instead|however|"
-    r"but|then|so|e\.g\.|i\.e\.|for example|for instance|example|examples)\b",
+    r"but|then|so|e\.g\.|i\.e\.|for example|for instance|example|examples|why|because|"
+    r"rationale|reason)\b",
     re.IGNORECASE,
 )
 _POINTER = re.compile(
@@ -140,6 +141,7 @@ _COMMENT = re.compile(r"^//+\s?")
 _STRAY_MARKER = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")  # a list item Markdown did not see
 _OPEN_FENCE = re.compile(r"\s*`{3,}\w*\s*$")  # "For example, ```ts": the code follows
 _COPY_BUTTON = re.compile(r"^[a-z]+Copy$")  # "svelteCopy": a web page's copy button
+_DEF = re.compile(r"^(?:async\s+)?(?:def|function|fn|func)\s+\w+\s*\(")
 _DECLARATION = re.compile(
     r"^(?:const|let|var|function|import|export|return|def|class|interface|public|private|"
     r"protected|package|fn|func|async|await|from|struct|enum|impl|type)\b.*"
@@ -192,6 +194,7 @@ def is_code(text: str) -> bool:
     for candidate in {s, rest}:
         if (
             _DECLARATION.match(candidate)
+            or _DEF.match(candidate)
             or _ASSIGNMENT.match(candidate)
             or _SQL.match(candidate)
             or _CALL.match(candidate)
@@ -265,7 +268,7 @@ def is_title(text: str) -> bool:
         return False
     if is_title_case(bare):
         return True
-    return word_count(bare) <= 8 and not opens_instruction(bare) and not _has_verb_mark(bare)
+    return word_count(bare) <= 5 and not opens_instruction(bare) and not _has_verb_mark(bare)
 
 
 def _has_verb_mark(text: str) -> bool:
@@ -323,17 +326,17 @@ def is_meta(text: str) -> bool:
     return bool(_META.match(_core(text)))
 
 
-_EXAMPLE = re.compile(r"^[\"'(*_`]*(for example|for instance|e\.g\.|examples?)\b", re.IGNORECASE)
+_EXAMPLE = re.compile(
+    r"^[\"'(*_`]*(?:(?:this|an|the)\s+)?(for example|for instance|e\.g\.|examples?)\b"
+    r"|\bexamples?\W*$",
+    re.IGNORECASE,
+)
 
 
 def is_example_pointer(text: str) -> bool:
-    """True for ``Example:`` / ``For example:`` / ``e.g.``: what follows illustrates."""
-    return bool(_EXAMPLE.match(text.strip()))
-
-
-def ends_mid_phrase(text: str) -> bool:
-    """True when a lead-in ends where its list must complete it (``based on:``)."""
-    return bool(_ENDS_MID_PHRASE.search(text.strip().rstrip(":：")))
+    """True for ``Example:``, ``For example:``, ``e.g.``, ``This example ...``, ``Code
+    examples``: what follows illustrates a rule instead of stating one."""
+    return bool(_EXAMPLE.search(text.strip()))
 
 
 def context_label(text: str) -> str | None:
@@ -370,10 +373,10 @@ class Unit:
 def _continues(prev: str, nxt: str) -> bool:
     """True when ``nxt`` carries on the hard-wrapped line ``prev``."""
     first = nxt.lstrip()[:1]
-    if first.islower():
+    if first.islower() or first == "(":
         return True
     tail = prev.rstrip()
-    if tail.endswith((",", "(", "-", "–", "—", "/", "&", "→", "+", "|")):
+    if tail.endswith((",", "(", "-", "–", "—", "&", "→", "+", "|")):
         return True
     last = tail.rsplit(None, 1)[-1].lower() if tail else ""
     return last in _DANGLING
