@@ -12,9 +12,11 @@ markdown-it-py (CommonMark plus GFM tables) gives the blocks and their line rang
 - **List items** are one rule each (all their paragraphs joined, a ``[ ]`` / ``[x]``
   checkbox removed); an item starting with a back reference or ``Example:`` joins the
   rule before it. A short parent item (<= 80 chars) is the context of its children; a
-  title or a lead-in parent is only context. When a lead-in that ends mid-phrase
+  title or a lead-in parent is only context. When a lead-in that is only context
   (``Adapt the templates based on:``) is followed by a list of short phrases that are
-  not instructions, lead-in and phrases make one rule.
+  not instructions, lead-in and phrases make one rule. Lists under an example
+  (``For example:``, a heading ``Examples``) are not rules; their items join the insight
+  of the rule before them.
 - **Tables**: each body row is a rule, its cells labelled by the header
   (``"Do: use X | Don't: use Y"``).
 - **Code** (fenced or indented) is never a rule. It joins the ``insight`` of the rule

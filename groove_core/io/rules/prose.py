@@ -17,9 +17,11 @@ arrays of quoted rules, code pasted without a fence), so a paragraph is read lin
   and not opening an instruction, or only bold, is a title: the context of what follows.
 - **Lead-ins.** A unit ending with ``:`` announces what follows. It is only context when
   it points at it (``these``, ``the following``, ``below``, ``here are``, ``e.g.``), is a
-  purpose clause (``To check ...:``) or ends mid-phrase (``based on:``, ``including:``);
+  purpose clause (``To check ...:``) or a bare condition (``After merge to main:``), or
+  ends mid-phrase (``based on:``, ``including:``, ``verify:``);
   a caption when code follows and it is not an instruction; otherwise a rule itself.
-  "Follow these rules" sentences are lead-ins too.
+  "Follow these rules" sentences, and sentences about the file itself ("This document
+  outlines ..."), are not rules either.
 - **Sentences.** A unit is split before each sentence that opens an instruction (an
   imperative verb, ``Always``/``Never``/``Don't``/``Avoid``/``Only``, a condition such as
   ``When``/``If`` ...); other sentences stay with the instruction they explain.
@@ -110,7 +112,12 @@ _META = re.compile(
 _PURPOSE = re.compile(r"^[\"'(*_`]*(to|in order to|for|when|while)\s", re.IGNORECASE)
 _ENDS_MID_PHRASE = re.compile(
     r"\b(on|of|for|to|with|by|in|from|about|including|include|includes|like|such as|"
-    r"following|these|are|is|as|via)\s*$",
+    r"following|these|are|is|as|via|verify|check|consider|ensure|note|remember|cover)\s*$",
+    re.IGNORECASE,
+)
+_SELF_REFERENCE = re.compile(
+    r"^(?:use\s+)?(?:this|these)\s+(?:rules?|document|file|guide|prompt|instructions|"
+    r"guidelines)\b",
     re.IGNORECASE,
 )
 
@@ -322,8 +329,10 @@ def lead_in_kind(text: str, code_follows: bool = False) -> LeadIn:
 
 
 def is_meta(text: str) -> bool:
-    """True for a sentence that only points at the rules around it ("Follow these rules")."""
-    return bool(_META.match(_core(text)))
+    """True for a sentence that only points at the rules around it ("Follow these
+    rules") or talks about the file itself ("This document outlines ...")."""
+    core = _core(text)
+    return bool(_META.match(core) or _SELF_REFERENCE.match(core))
 
 
 _EXAMPLE = re.compile(
