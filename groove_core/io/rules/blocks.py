@@ -188,12 +188,15 @@ class Reader:
         self, units: list[prose.Unit], context: list[str], code_follows: bool, list_follows: bool
     ) -> None:
         """Read the units of one paragraph; a run of titles is a list of names, not context."""
-        titles = [u.kind == "text" and prose.is_title(u.text) for u in units]
+        alone = sum(u.kind == "text" for u in units) == 1
+        titles = [
+            u.kind == "text" and prose.is_title(u.text, alone or i == 0)
+            for i, u in enumerate(units)
+        ]
         for i, unit in enumerate(units):
             last = i == len(units) - 1
             if titles[i]:
-                alone = not (i > 0 and titles[i - 1]) and not (not last and titles[i + 1])
-                if alone:
+                if not (i > 0 and titles[i - 1]) and not (not last and titles[i + 1]):
                     self._set_title(unit.text)
                 continue
             follows_code = code_follows if last else units[i + 1].kind == "code"

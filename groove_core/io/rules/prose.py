@@ -13,8 +13,9 @@ arrays of quoted rules, code pasted without a fence), so a paragraph is read lin
   line starts in lower case, or the line ends in ``,`` ``(`` ``-`` ``/`` ``&`` ``→`` or a
   word that cannot end a sentence (``the``, ``of``, ``and``, ...). Otherwise each line is
   a statement of its own (files that stack one rule per line).
-- **Titles.** A unit in Title Case, or short (<= 5 words) with no final ``.`` ``!`` ``?``
-  and not opening an instruction, or only bold, is a title: the context of what follows.
+- **Titles.** A unit in Title Case, or only bold, or - alone or first in its paragraph - short
+  (<= 5 words) with no final ``.`` ``!`` ``?`` and not opening an instruction, is a
+  title: the context of what follows.
 - **Lead-ins.** A unit ending with ``:`` announces what follows. It is only context when
   it points at it (``these``, ``the following``, ``below``, ``here are``, ``e.g.``), is a
   purpose clause (``To check ...:``) or a bare condition (``After merge to main:``), or
@@ -57,22 +58,23 @@ def _wordlist(words: str) -> frozenset[str]:
 DIRECTIVES = _wordlist(
     """
     act adapt add adhere adjust adopt aim align allow always analyze analyse annotate apply
-    ask assert assign assume audit automate avoid batch be begin break build cache call
-    catch centralize check choose clarify clean collect combine comment commit compose
+    ask assert assign assume audit automate avoid batch be begin benchmark bind break build
+    bump bundle cache call catch centralize check choose clarify clean clear close collect
+    combine comment commit compose
     configure confirm consider consolidate construct convert copy create customize debounce
     declare default define delegate delete deploy describe design detect develop disable
     display do document don't dont double-check draw drop embrace emit employ enable
     encapsulate encourage enforce ensure escape establish evaluate explain export expose
     extend extract favor favour fetch follow focus format generate give group guard handle
-    hide identify ignore implement import include incorporate initialize inject install
+    hide identify ignore implement import include incorporate index initialize inject install
     integrate isolate keep label leave let leverage limit load lock log maintain make
     manage map mark match measure memoize merge migrate minimize mirror mock monitor move
-    name never normalize note offer omit only opt optimize organize output parallelize
+    name never normalize note offer omit only opt optimize organize output paginate parallelize
     parse pass persist pick pin place plan point prefer prefix prepare present preserve
     prevent print prioritize prioritise profile promote propose protect provide prune put
     raise read rebuild recommend reduce refactor refer reference register rely remember
     remove rename render reply report request require reserve reset resolve respect respond
-    restrict retry return reuse review rotate run sanitize save scope search select
+    restrict retry return reuse review rotate run sanitize save scope search see select
     separate serve set share show simplify skip sort specify split stage start state stay
     stick store strive structure stub submit suggest summarize support surface switch take
     tell test think throw track train transform treat trigger try type update upgrade use
@@ -263,11 +265,15 @@ def is_title_case(text: str) -> bool:
     return all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
 
 
-def is_title(text: str) -> bool:
-    """True for a line that names a section instead of saying something (see module)."""
+def is_title(text: str, alone: bool = True) -> bool:
+    """True for a line that names a section instead of saying something (see module).
+    A short line that is not in Title Case counts only when ``alone`` (alone in its
+    paragraph, or its first line): among other statements it is one of them."""
     s = text.strip().rstrip(":：").strip()
     if not s or s.endswith(_TERMINAL) or "`" in s or re.search(r"\w:\s", s):
         return False  # "Node.js: 18.x" is a fact, not a title
+    if not _WORD.search(_PLACEHOLDER.sub(" ", s)) or _LINKS.search(s):
+        return False  # a template placeholder or a link names no section
     if re.fullmatch(r"\*\*[^*]+\*\*:?|__[^_]+__:?", s):
         return True
     bare = s.strip("*_# ")
@@ -275,7 +281,8 @@ def is_title(text: str) -> bool:
         return False
     if is_title_case(bare):
         return True
-    return word_count(bare) <= 5 and not opens_instruction(bare) and not _has_verb_mark(bare)
+    short = word_count(bare) <= 5 and not opens_instruction(bare) and not _has_verb_mark(bare)
+    return alone and short
 
 
 def _has_verb_mark(text: str) -> bool:
