@@ -59,7 +59,7 @@ DIRECTIVES = _wordlist(
     """
     act adapt add adhere adjust adopt aim align allow always analyze analyse annotate apply
     ask assert assign assume audit automate avoid batch be begin benchmark bind break build
-    bump bundle cache call catch centralize check choose clarify clean clear close collect
+    bump bundle cache call catch centralize check choose clarify clean close collect
     combine comment commit compose
     configure confirm consider consolidate construct convert copy create customize debounce
     declare default define delegate delete deploy describe design detect develop disable
@@ -164,8 +164,9 @@ _SQL = re.compile(
 )
 _CALL = re.compile(r"^[A-Za-z_$][\w$.]*\(.*\)\s*[;,]?\s*$|^\.\w+\(")
 _MARKUP_LINE = re.compile(
-    r"^</?[A-Za-z][\w.-]*(?:\s[^>]*)?/?>|^<>|^\{[\"'\w]|^\[[\"'{\[]|^@\w|^\"[^\"]+\"\s*:"
+    r"^</?[A-Za-z][\w.-]*(?:\s[^>]*)?/?>|^<>|^\{[\"'\w%{]|^\[[\"'{\[]|^@\w|^\"[^\"]+\"\s*:"
 )
+_OPTIONS = re.compile(r"(?:^|\s)--?[A-Za-z][\w-]*")  # command-line options
 _CLOSERS = re.compile(r"^[\]})>`'\";,.]+\s*$")
 _PATH = re.compile(r"^[\w.@~-]*[/.][\w./@~-]*$")
 _YAML = re.compile(r"^[a-z_][\w-]*:(?:\s+\S+)?$")
@@ -192,7 +193,7 @@ def line_kind(line: str) -> tuple[LineKind, str]:
         return "row", " | ".join(c.strip() for c in s.strip("|").split("|") if c.strip())
     quoted = _QUOTED.match(s)
     if quoted:
-        return "text", _STRAY_MARKER.sub("", (quoted["d"] or quoted["s"]).strip())
+        s = _STRAY_MARKER.sub("", (quoted["d"] or quoted["s"]).strip())
     return ("code", s) if is_code(s) else ("text", s)
 
 
@@ -215,6 +216,9 @@ def is_code(text: str) -> bool:
             return True
     if (" " not in s and _PATH.match(s)) or s[:1] in tuple("├└│┌┐┘┬┴┼─"):
         return True  # a folder tree
+    bare = _INLINE_CODE.sub("", s)
+    if re.match(r"^\S+\s+--?[A-Za-z]", bare) and len(_OPTIONS.findall(bare)) >= 2:
+        return True  # a command with its options
     prose = _INLINE_CODE.sub("", s).replace(" ", "")
     if len(prose) < 12:
         return False  # mostly inline code: Markdown the author meant as text
