@@ -68,17 +68,15 @@ def _patterns(*words: str) -> tuple[re.Pattern[str], ...]:
 
 # Words that describe rule files themselves ("Cursor rules for ...", "System prompt"):
 # they count in a rule's text but not in its heading.
-_TEXT_ONLY = frozenset(
-    {
-        r"(ai )?assistants?",
-        r"the ai",
-        r"claude",
-        r"cursor",
-        r"copilot",
-        r"gemini",
-        r"llms?",
-        r"prompts?",
-    }
+_TEXT_ONLY = (
+    r"(ai )?assistants?",
+    r"the ai",
+    r"claude",
+    r"cursor",
+    r"copilot",
+    r"gemini",
+    r"llms?",
+    r"prompts?",
 )
 
 
@@ -88,8 +86,6 @@ _CATEGORY_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"you're",
         r"as an ai",
         r"ask(s|ed|ing)?",
-        r"the ai",
-        r"(ai )?assistants?",
         r"the agents?",
         r"respond(s|ed|ing)?",
         r"repl(y|ies|ied|ying)",
@@ -100,12 +96,7 @@ _CATEGORY_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"step[- ]by[- ]step",
         r"conversations?",
         r"chat",
-        r"claude",
-        r"cursor",
-        r"copilot",
-        r"gemini",
-        r"llms?",
-        r"prompts?",
+        *_TEXT_ONLY,
     ),
     "error_recovery": _patterns(
         r"errors?",
