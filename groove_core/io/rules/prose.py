@@ -125,10 +125,9 @@ _SELF_REFERENCE = re.compile(
 
 _WORD = re.compile(r"\w", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LINKS = re.compile(
-    r"!?\[[^\]]*\]\([^)]*\)|!?\[[^\]]*\]\[[^\]]*\]|<https?://[^>]*>|https?://\S+|www\.\S+"
-)
+_BARE_URL = re.compile(r"https?://\S+|www\.\S+")  # CommonMark links them only in <...>
 _LINK_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
+_INLINE = MarkdownIt("commonmark")
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\[[^\]]*\](?!\()|<[^<>\s][^<>]*>")
 _SENTENCE_END = re.compile(
     r"(?<=[.!?])[\"')\]*_`]*\s+(?=[\"'(\[*_`]*[A-Z0-9\u00c0-\u024f\u0370-\u1fff\u3000-\uffff])"
@@ -276,7 +275,7 @@ def is_title(text: str, alone: bool = True) -> bool:
     s = text.strip().rstrip(":：").strip()
     if not s or s.endswith(_TERMINAL) or "`" in s or re.search(r"\w:\s", s):
         return False  # "Node.js: 18.x" is a fact, not a title
-    if not _WORD.search(_PLACEHOLDER.sub(" ", s)) or _LINKS.search(s):
+    if not _WORD.search(_PLACEHOLDER.sub(" ", s)) or without_links(s) != s:
         return False  # a template placeholder or a link names no section
     if re.fullmatch(r"\*\*[^*]+\*\*:?|__[^_]+__:?", s):
         return True
@@ -305,12 +304,37 @@ def starts_with_back_reference(text: str) -> bool:
     return bool(_BACKREF.match(text.strip()))
 
 
+def without_links(text: str) -> str:
+    """``text`` without its links, images and URLs (Markdown inline syntax read by
+    markdown-it-py; bare URLs, which CommonMark leaves as text, by pattern)."""
+    tokens = _INLINE.parseInline(text)
+    children = (tokens[0].children or []) if tokens else []
+    if not any(t.type in ("link_open", "image") for t in children):
+        return _BARE_URL.sub(" ", text)
+    out: list[str] = []
+    depth = 0
+    for token in children:
+        if token.type == "link_open":
+            depth += 1
+        elif token.type == "link_close":
+            depth -= 1
+        elif token.type == "code_inline" and not depth:
+            out.append(f"{token.markup}{token.content}{token.markup}")
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif token.type in ("text", "html_inline") and not depth:
+            out.append(token.content)
+        elif token.type.endswith(("_open", "_close")) and not depth:
+            out.append(token.markup)
+    return _BARE_URL.sub(" ", "".join(out))
+
+
 def is_actionable(text: str) -> bool:
     """At least :data:`MIN_WORDS` words once links and placeholders are removed, and not
     only a pointer to a link (``Full rules at: <url>``)."""
     if _LINK_DEF.match(text):
         return False
-    unlinked = _LINKS.sub(" ", text)
+    unlinked = without_links(text)
     if unlinked != text and unlinked.rstrip().endswith((":", "：")):
         return False
     rest = _PLACEHOLDER.sub(" ", unlinked)
@@ -466,8 +490,6 @@ def split_instructions(text: str) -> list[tuple[int, str]]:
 
 
 # --------------------------------------------------------------------- descriptions
-
-_INLINE = MarkdownIt("commonmark")
 
 
 def plain(text: str) -> str:
