@@ -105,13 +105,10 @@ class Reader:
                 handler(node, context, nxt)
 
     # ---- context
-    def _line(self, node: SyntaxTreeNode, index: int = 0) -> int:
+    def _line(self, node: SyntaxTreeNode) -> int:
+        """The 1-based file line where ``node`` starts."""
         assert node.map is not None
-        return self.offset + node.map[0] + index + 1
-
-    def _end(self, node: SyntaxTreeNode) -> int:
-        assert node.map is not None
-        return self.offset + node.map[1]
+        return self.offset + node.map[0] + 1
 
     def _path(self, extra: list[str]) -> list[str]:
         parts = [text for _, text, _ in self.headings]
