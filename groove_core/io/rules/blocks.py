@@ -40,7 +40,8 @@ from groove_core.io.rules import prose
 MAX_CODE_CHARS = 2000
 _MAX_PHRASE_WORDS = 15
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+# block structure only: the text of a block is read by .prose, so inline parsing is skipped
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
 # (not script, style, pre, textarea: their HTML blocks run until the closing tag)
 _TAG_LINE = re.compile(r"^\s*</?(?!(?:script|style|pre|textarea)\b)[A-Za-z][\w .:-]{0,60}>\s*$")
 _CHECKBOX = re.compile(r"^\[[ xX]\][ \t]+")
