@@ -267,6 +267,7 @@ class LearningStore:
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
         embed_progress: Callable[[int], None] | None = None,
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         and optionally relations among them and system parameters: an import lands whole
@@ -277,13 +278,18 @@ class LearningStore:
         loads the vectors and builds the index again, inside the same transaction (a
         failure leaves the old index in place): about 20x faster than inserting row by row.
 
+        ``vectors``: embeddings the caller already has (one per learning, e.g. copied from
+        another tier), used instead of computing them.
+
         Returns: the number of learnings written.
         """
         if not learnings and not relations and not system_params:
             return 0
         usage = usage or {}
-        vectors = None
-        if self.embedder is not None:
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+        elif self.embedder is not None:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
@@ -579,6 +585,17 @@ class LearningStore:
         at = order.index("id")
         items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
+
+    def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
+        have one."""
+        res = self.db.run(
+            "?[learning_id, embedding] := learning_id in $ids, "
+            "*learning_embeddings{learning_id, embedding}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
     def ids(self) -> list[str]:
         """Every learning's id, in id order (one query over a narrow index)."""
