@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.components.evidence_common import fmt, label, short, synthetic_banner
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
-from dashboard.state import groove, report, tier_names
+from dashboard.state import groove, report, tier_label, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
@@ -22,14 +22,21 @@ st.caption(
 )
 
 g = groove()
-names = tier_names(g)
+names = tier_names(g, synthetic=True)
 if not names:
     st.warning("No tier is open.")
     st.stop()
 
 # ---------------------------------------------------------------- filters
 with st.sidebar:
-    chosen_tiers = st.multiselect("Tiers", names, default=names[:1], key="attr_tiers")
+    wanted = st.query_params.get("tier")
+    chosen_tiers = st.multiselect(
+        "Tiers",
+        names,
+        default=[wanted] if wanted in names else names[:1],
+        key="attr_tiers",
+        format_func=lambda n: tier_label(g, n),
+    )
     categories = ["all", *(c.value for c in LearningCategory)]
     category = st.selectbox("Category", categories, key="attr_category")
 if not chosen_tiers:

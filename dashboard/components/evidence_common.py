@@ -64,19 +64,21 @@ def choose_tier(g: Groove, key: str) -> Tier | None:
 
 
 def synthetic_banner(tier: Tier) -> None:
-    """Say so when the tier holds data made by ``groove simulate``."""
+    """Say so when the tier is a simulation tier, or holds data made by
+    ``groove simulate`` (an older groove wrote it into real tiers)."""
     try:
         runs = tier.attribution.simulation_runs()
     except GrooveError as err:
         report(err)
         return
-    if runs:
-        seeds = ", ".join(str(r.seed) for r in runs)
+    if tier.synthetic or runs:
+        seeds = f" (seed {', '.join(str(r.seed) for r in runs)})" if runs else ""
         st.info(
-            f"This tier holds **synthetic** data from `groove simulate` (seed {seeds}): "
-            "sessions whose id starts with `sim-`, their outcomes, experiments and the "
-            "adaptive parameters they taught are simulated, with known true effects. "
-            "Remove them with `groove simulate --remove`.",
+            f"Tier **{tier.name}** holds **synthetic** data from `groove simulate`{seeds}: "
+            "copies of real learnings with simulated sessions, outcomes, experiments and "
+            "the adaptive parameters they taught, with known true effects. No real "
+            f"learning is touched. Remove it with `groove simulate --remove --tier "
+            f"{tier.name}`.",
             icon=":material/science:",
         )
 
