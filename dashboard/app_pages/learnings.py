@@ -489,7 +489,7 @@ with right:
                     "helps when injected.",
                 )
                 st.caption(
-                    f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+                    f"95% equal-tailed credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
                     f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
                 )
                 st.plotly_chart(

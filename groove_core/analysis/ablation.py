@@ -381,8 +381,8 @@ def prob_greater(
 
     F_o being the t(df_without) cdf (or the same with the arms' roles swapped, whichever
     arm has the smaller se is integrated over): one bounded integral, computed with
-    scipy.integrate.quad (absolute error below 1e-8 in the tests). When one se is 0 the other arm's t cdf
-    gives it exactly.
+    scipy.integrate.quad (absolute error below 1e-8 in the tests). When one se is 0 the
+    other arm's t cdf gives it exactly.
 
     Args:
         effect: mean_with - mean_without (outcome units), finite.
