@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard.components import learning_views as lv
-from dashboard.state import groove, report, tier_names
+from dashboard.state import groove, report, tier_label, tier_names
 from groove_core.analysis.posterior import density, summarize
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning, LearningCategory
@@ -29,7 +29,8 @@ CATEGORIES = [c.value for c in LearningCategory]
 
 st.title("Learnings")
 g = groove()
-names = tier_names(g)
+names = tier_names(g)  # the real tiers: "all tiers" never mixes synthetic data in
+synthetic = [n for n in tier_names(g, synthetic=True) if n not in names]
 lv.show_flash()
 ss = st.session_state
 
@@ -71,7 +72,17 @@ def _facets(tier: str, version: int, home: str) -> dict[str, dict[str, int]]:
 # ---------------------------------------------------------------- sidebar
 with st.sidebar:
     st.header("Filter")
-    tier_choice = st.selectbox("Tier", [ALL, *names], key="f_tier", on_change=_new_view)
+    if (wanted := st.query_params.get("tier")) in names + synthetic and "f_tier" not in ss:
+        ss["f_tier"] = wanted
+    tier_choice = st.selectbox(
+        "Tier",
+        [ALL, *names, *synthetic],
+        key="f_tier",
+        on_change=_new_view,
+        format_func=lambda n: n if n == ALL else tier_label(g, n),
+        help="All tiers means the real ones; a simulation tier (synthetic) is shown only "
+        "when picked.",
+    )
 chosen = names if tier_choice == ALL else [tier_choice]
 
 facets: dict[str, dict[str, int]] = {"scope": {}, "category": {}, "source_type": {}}
