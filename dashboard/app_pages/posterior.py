@@ -162,7 +162,7 @@ st.page_link(
     "app_pages/ablation.py",
     label="All experiments on the Ablation page",
     icon=":material/science:",
-    query_params={"learning": learning.id},
+    query_params={"learning": learning.id, "tier": tier.name},
 )
 
 # ---------------------------------------------------------------- compare
