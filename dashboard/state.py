@@ -8,6 +8,7 @@ import os
 import streamlit as st
 
 from groove_core.errors import GrooveError
+from groove_core.model.access import Principal
 from groove_core.tiers import Groove
 
 
@@ -34,6 +35,12 @@ def groove() -> Groove:
         )
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+def principal() -> Principal:
+    """Who acts in this session: the home's identity (``[identity]`` in config.toml, else
+    the OS account running the dashboard)."""
+    return groove().principal
 
 
 def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:

@@ -13,6 +13,9 @@ The home is ``--home DIR``, else ``$GROOVE_HOME``, else the platform's user data
     host = "http://127.0.0.1:9070"
     auth = "secret"
 
+An optional ``[identity]`` table names who acts (``email = "alice@example.com"``,
+``name = "Alice"``); without it the OS account acts.
+
 Tier names are ``user``, ``project:<path>``, ``enterprise:<org>`` and
 ``simulation:<name>`` (synthetic data written by ``groove simulate``, kept apart from the
 real tiers); an unconfigured project, enterprise or simulation tier gets a sqlite file
@@ -31,7 +34,8 @@ from pathlib import Path
 import platformdirs
 import tomlkit
 
-from groove_core.errors import ConfigError
+from groove_core.errors import ConfigError, ValidationError
+from groove_core.model.access import Principal, os_principal
 from groove_core.store.engine import ENGINES
 
 DEFAULT_CONFIG = """# groove configuration: one [tiers.<name>] table per tier.
@@ -114,6 +118,26 @@ class Config:
         for name, table in tiers.items():
             self.tiers[name] = self._parse(name, table)
         self.tiers.setdefault("user", TierConfig("user", "sqlite", home / "user.db"))
+        self.identity = self._identity(data.get("identity"))
+
+    def _identity(self, table: object) -> Principal:
+        """The principal of this home: ``[identity]`` (``email``, ``name``) when present,
+        else the OS account (see :func:`groove_core.model.access.os_principal`)."""
+        if table is None:
+            return os_principal()
+        where = f"{self.path} [identity]"
+        if not isinstance(table, dict) or not isinstance(table.get("email"), str):
+            raise ConfigError(f'{where} needs email = "you@example.com" (and optionally name)')
+        unknown = set(table) - {"email", "name"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        name = table.get("name", "")
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}: name must be a string")
+        try:
+            return Principal(table["email"].strip(), name, "config")
+        except ValidationError as err:
+            raise ConfigError(f"{where}: {err}") from None
 
     def _parse(self, name: str, table: object) -> TierConfig:
         where = f"{self.path} [tiers.{name}]"

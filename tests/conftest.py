@@ -36,6 +36,14 @@ class HashingEmbedder:
         return out
 
 
+def as_principal(pid: str, via: str = "config"):
+    """A :class:`Principal` named ``pid`` (established on this machine by default, so it
+    owns user and project tiers)."""
+    from groove_core.model.access import Principal
+
+    return Principal(pid, via=via)
+
+
 @pytest.fixture
 def embedder():
     return HashingEmbedder()

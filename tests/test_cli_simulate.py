@@ -11,7 +11,6 @@ import pytest
 from conftest import HashingEmbedder, make_learning
 from typer.testing import CliRunner
 
-from groove_core.analysis.deprecation import REASON_RARELY_HELPS
 from groove_core.cli import app
 from groove_core.experiments import analyze_experiments, deprecation_candidates
 from groove_core.model.params import AdaptiveParam, SystemParam
@@ -43,7 +42,9 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("GROOVE_HOME", str(tmp_path / "elsewhere"))
     with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
         t = g.user
-        learnings = [make_learning(f"Learning {i}", f"insight {i}", "preference") for i in range(12)]
+        learnings = [
+            make_learning(f"Learning {i}", f"insight {i}", "preference") for i in range(12)
+        ]
         t.learnings.store_many(learnings)
         bad = learnings[0].id
         for k in range(30):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from groove_core.errors import GrooveError, ImportFileError
+from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
@@ -127,7 +128,7 @@ def import_file(
     tier: Any,
     path: str | os.PathLike,
     *,
-    who: str | None = None,
+    actor: Principal | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportStats:
     """Import a ``GrooveExport`` file into ``tier`` in ONE transaction.
@@ -137,6 +138,8 @@ def import_file(
 
     Raises:
         ImportFileError: the file is unreadable, too large or malformed; nothing written.
+        PermissionDeniedError: the actor may not import here (a curator's job in an
+            enterprise tier); ContentBlockedError: flagged content in an enterprise tier.
     """
     path = Path(path)
     try:
@@ -157,8 +160,8 @@ def import_file(
     rels = [r for r in relations if r.from_id in ids_after and r.to_id in ids_after]
     tier.learnings.store_many(
         new,
-        who=who,
-        action="imported",
+        actor=actor,
+        action=Action.learning_import,
         usage={i: s for i, s in usage.items()},
         relations=rels,
         system_params=params,

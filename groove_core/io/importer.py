@@ -19,7 +19,9 @@ from typing import Any
 from groove_core.errors import GrooveError, ImportFileError
 from groove_core.io import rules
 from groove_core.io.export import ImportStats, import_file
+from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningContent, LearningSource
+from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
 
@@ -30,7 +32,10 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class ImportReport:
     """What an import did: files read, learnings added and skipped (already present),
-    per-file counts, and the files refused (only with ``skip_bad``)."""
+    per-file counts, the files refused (only with ``skip_bad``), the learnings the content
+    scan flagged (``flagged``: id, description and findings naming file:line), and the
+    proposal it filed instead of writing (a contributor's import into an enterprise tier).
+    """
 
     files: list[str] = field(default_factory=list)
     learnings_added: int = 0
@@ -38,6 +43,8 @@ class ImportReport:
     per_file: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     exports: list[ImportStats] = field(default_factory=list)
+    flagged: list[dict] = field(default_factory=list)
+    proposal: Proposal | None = None
 
     def to_json(self) -> dict:
         return {
@@ -47,6 +54,8 @@ class ImportReport:
             "per_file": self.per_file,
             "errors": self.errors,
             "exports": [s.to_json() for s in self.exports],
+            "flagged": self.flagged,
+            "proposal": self.proposal.id if self.proposal else None,
         }
 
 
@@ -68,7 +77,9 @@ def import_paths(
     *,
     scope: Scope | None = None,
     skip_bad: bool = False,
-    who: str | None = None,
+    actor: Principal | None = None,
+    reason: str = "",
+    override_reason: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
@@ -77,11 +88,16 @@ def import_paths(
     raises :class:`ImportFileError` naming the file and line and nothing is written
     (unless ``skip_bad``, which imports the good files and lists the bad ones in
     ``errors``). All new learnings of the rule files are written in ONE transaction,
-    embedded in batches first.
+    embedded in batches first. Every learning is content-scanned: in a user or project
+    tier flagged ones are imported, marked and listed in ``flagged``; in an enterprise
+    tier they block the import unless a curator gives ``override_reason``. A contributor's
+    import into an enterprise tier files one proposal (``report.proposal``) instead.
 
     Raises:
         ImportFileError: a path does not exist, is unsupported, or is malformed.
+        PermissionDeniedError, ContentBlockedError: nothing was written.
     """
+    actor = actor or tier.actor
     given = [Path(p).expanduser() for p in paths]
     exports = [p for p in given if p.is_file() and is_export_file(p)]
     rule_paths = (
@@ -129,7 +145,22 @@ def import_paths(
             )
             added += 1
         report.per_file[str(rf.path)] = added
-    if fresh:
+    findings = tier.learnings.scan(fresh)
+    report.flagged = [
+        {
+            "id": lr.id,
+            "description": lr.description,
+            "findings": [f.to_json() for f in findings[lr.id]],
+        }
+        for lr in fresh
+        if lr.id in findings
+    ]
+    if fresh and tier.must_propose(Action.learning_import, actor):
+        report.proposal = tier.proposals.file(
+            ProposalKind.import_, after=fresh, reason=reason, actor=actor
+        )
+        fresh = []
+    elif fresh:
         done = 0
 
         def embedded(k: int) -> None:
@@ -138,11 +169,19 @@ def import_paths(
             if progress:
                 progress("embedding", done, len(fresh))
 
-        tier.learnings.store_many(fresh, who=who, action="imported", embed_progress=embedded)
+        tier.learnings.store_many(
+            fresh,
+            actor=actor,
+            action=Action.learning_import,
+            embed_progress=embedded,
+            findings=findings,
+            override_reason=override_reason,
+            detail={"files": len(parsed)},
+        )
     report.learnings_added = len(fresh)
     for path in exports:
         try:
-            stats = import_file(tier, path, who=who)
+            stats = import_file(tier, path, actor=actor)
         except GrooveError as err:
             if not skip_bad:
                 raise

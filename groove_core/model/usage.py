@@ -7,9 +7,12 @@ helpful adds 1 to alpha, ignored adds 0.1 to beta, contradicted adds 1.5 to beta
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from groove_core.errors import ValidationError
 
 PRIOR_ALPHA = 1.0
 PRIOR_BETA = 1.0
@@ -29,6 +32,50 @@ OUTCOME_INCREMENTS: dict[Outcome, tuple[float, float]] = {
     Outcome.IGNORED: (0.0, 0.1),
     Outcome.CONTRADICTED: (0.0, 1.5),
 }
+
+
+#: Namespace of the event ids derived from (learning, session): see :meth:`OutcomeEvent.key`.
+_EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-7a53-4a0e-9d0c-3c1b7f3f2a10")
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    """One injection outcome to record (relation ``outcome_event``).
+
+    ``event_id`` is the idempotency key: recording an event whose id is already stored for
+    the learning changes nothing, so a caller may retry a write it is unsure of. When it
+    is None, it is derived from the learning and ``session_id`` (one outcome per learning
+    per session); with neither, a fresh id is drawn and the event is not idempotent.
+
+    Raises:
+        ValidationError: an unknown outcome.
+    """
+
+    learning_id: str
+    outcome: Outcome
+    at: datetime | None = None
+    session_id: str | None = None
+    event_id: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
+        except ValueError:
+            raise ValidationError(
+                f"unknown outcome {self.outcome!r} (use helpful, ignored or contradicted)"
+            ) from None
+
+    def key(self) -> str:
+        """The event id stored for this outcome (see the class docstring)."""
+        if self.event_id is not None:
+            if not isinstance(self.event_id, str) or not self.event_id.strip():
+                raise ValidationError(f"event id must be non-empty text, got {self.event_id!r}")
+            return self.event_id
+        if self.session_id is not None:
+            return str(uuid.uuid5(_EVENT_NAMESPACE, f"{self.learning_id}\x1f{self.session_id}"))
+        from groove_core.model.serde import new_id
+
+        return new_id()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from groove_core.config import SYNTHETIC_KINDS, tier_kind
 from groove_core.errors import GrooveError
+from groove_core.model.access import Action
 from groove_core.model.learning import Learning, LearningSource
 from groove_core.model.serde import new_id, now
 
@@ -29,7 +30,6 @@ __all__ = [
 
 #: The tier ``groove simulate`` uses unless told otherwise.
 DEFAULT_SIMULATION_TIER = "simulation:demo"
-WHO = "simulation"
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,11 @@ def copy_into_simulation(groove, name: str = DEFAULT_SIMULATION_TIER, source: st
     if with_vec:
         sim.learnings.store_many(
             [copies[i] for i in with_vec],
-            who=WHO,
-            action="simulation_copy",
+            action=Action.learning_promote,
             vectors=[vectors[todo[i].id] for i in with_vec],
         )
     if without:  # written by another program without an embedding: embed the copy
-        sim.learnings.store_many([copies[i] for i in without], who=WHO, action="simulation_copy")
+        sim.learnings.store_many([copies[i] for i in without], action=Action.learning_promote)
     held = {p.name for p in sim.params.all_params()}
     params = [p for p in src.params.all_params() if p.name not in held]
     if params:

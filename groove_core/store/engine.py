@@ -299,6 +299,18 @@ class Engine:
             raise DatabaseError(f"tier '{self.tier}': backup to {dest} failed: {err}") from None
         return dest
 
+    def restore(self, src: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`backup` into this (empty) database.
+
+        Raises: DatabaseError when the engine refuses (a non-empty database, not a backup).
+        """
+        try:
+            self._client.restore(str(src))
+        except Exception as err:
+            raise DatabaseError(
+                f"tier '{self.tier}': restore from {src} failed: {_message(err)}"
+            ) from None
+
     def close(self) -> None:
         """Close the database and drop this process's holder entry."""
         if self._holder_file is not None:
