@@ -39,6 +39,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import integrate, optimize, special, stats
 
+from groove_core.analysis.posterior import _check_shape as _check_positive
 from groove_core.errors import ValidationError
 
 __all__ = [
@@ -166,17 +167,6 @@ def _check_open_unit(name: str, value: Any) -> float:
         raise ValidationError(f"{name} must be a number in (0, 1), got {value!r}") from err
     if not (0.0 < number < 1.0):
         raise ValidationError(f"{name} must be in (0, 1), got {value!r}")
-    return number
-
-
-def _check_positive(name: str, value: Any) -> float:
-    """Return ``value`` as a float, raising ValidationError unless finite and > 0."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValidationError(f"{name} must be a number > 0, got {value!r}") from err
-    if not math.isfinite(number) or number <= 0:
-        raise ValidationError(f"{name} must be a finite number > 0, got {value!r}")
     return number
 
 
@@ -618,12 +608,7 @@ def analyze(
             f"min_sessions_per_arm must be an integer >= 2, got {min_sessions_per_arm!r}"
         )
     minimum = int(min_sessions_per_arm)
-    try:
-        target = float(target_effect)
-    except (TypeError, ValueError) as err:
-        raise ValidationError(f"target_effect must be a number, got {target_effect!r}") from err
-    if not math.isfinite(target) or target <= 0:
-        raise ValidationError(f"target_effect must be a finite number > 0, got {target_effect!r}")
+    target = _check_positive("target_effect", target_effect)
     c2 = mixture_precision(cs_t_opt, lvl)
 
     nan = float("nan")
