@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from groove_core.errors import GrooveError
+from groove_core.errors import DashboardAuthError, GrooveError
+from groove_core.serve import DashboardAuth
 
 app = typer.Typer(
     help="groove: the memory of an AI coding assistant (learnings in Cozo tiers).",
@@ -89,7 +89,7 @@ def _groove(open_user: bool = True):
 
 
 def _fail(error: Exception) -> None:
-    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -462,8 +462,8 @@ def show(
             "created_at",
             "updated_at",
         ):
-            out.print(f"[bold]{key}:[/] {data[key]}", highlight=False)
-        out.print(f"[bold]description:[/] {found.description}", highlight=False, markup=True)
+            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", highlight=False)
+        out.print(f"[bold]description:[/] {escape(found.description)}", highlight=False)
         out.print("[bold]insight:[/]", highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
@@ -1137,13 +1137,46 @@ def restore_backup(
 def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
     address: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    auth: Annotated[
+        DashboardAuth,
+        typer.Option(
+            help="how people are identified: none (this computer's account acts) or oidc "
+            "(each person signs in through OpenID Connect; see --secrets)"
+        ),
+    ] = DashboardAuth.none,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Streamlit secrets file whose \\[auth] section configures sign-in "
+            "(default with --auth oidc: .streamlit/secrets.toml in this folder)"
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth", help="serve an address beyond this machine without sign-in, knowingly"
+        ),
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Open the dashboard (Streamlit) on the groove home; its project tier and import offer
-    are those of the project you start it in."""
+    are those of the project you start it in. SIGINT, SIGTERM and SIGHUP stop the server."""
     _use_home(home)
+    from groove_core import serve
     from groove_core.config import home_dir
     from groove_core.tiers import find_project_root
+
+    secrets_file = None
+    try:
+        warning = serve.check_exposure(address, auth, no_auth)
+        if auth is DashboardAuth.oidc:
+            secrets_file = serve.check_auth_secrets(secrets or serve.default_secrets_file())
+        elif secrets is not None:
+            raise DashboardAuthError("--secrets configures sign-in: use it with --auth oidc")
+    except GrooveError as error:
+        _fail(error)
+    if warning:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
     chosen = home_dir(os.environ.get("GROOVE_HOME"))
     project = find_project_root()
@@ -1153,25 +1186,15 @@ def dashboard(
         "GROOVE_HOME": str(chosen),
         "GROOVE_PROJECT": str(project),
         "HF_HUB_OFFLINE": "1",
+        serve.AUTH_ENV: auth.value,
     }
+    sign_in = f"sign-in: OpenID Connect ({secrets_file})" if secrets_file else "no sign-in"
     out.print(
-        f"groove dashboard on http://{address}:{port} (home: {chosen}, project: {project}); "
-        "Ctrl+C stops it"
+        f"groove dashboard on http://{address}:{port} (home: {chosen}, project: {project}; "
+        f"{sign_in}); Ctrl+C stops it"
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.address",
-        address,
-        "--server.headless",
-        "true",
-    ]
-    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_file.parent.parent))
+    cmd = serve.streamlit_command(app_file, port=port, address=address, secrets=secrets_file)
+    raise typer.Exit(serve.run_supervised(cmd, env=env, cwd=app_file.parent.parent))
 
 
 if __name__ == "__main__":

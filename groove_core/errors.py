@@ -110,3 +110,9 @@ class ContentBlockedError(GrooveError):
 
 class AuditIntegrityError(GrooveError):
     """The audit log's hash chain is broken (an entry was altered, inserted or removed)."""
+
+
+class DashboardAuthError(ConfigError):
+    """``groove dashboard`` cannot identify the people it would serve: an address beyond
+    this machine without ``--auth oidc`` or ``--no-auth``, or an ``[auth]`` secrets
+    section that is missing, incomplete or unusable. Nothing was started."""

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from groove_core.model.access import os_principal
 from groove_core.model.openworld import CapabilityGap, GapStatus
+from groove_core.serve import AUTH_ENV
 from groove_core.simulate import simulate_openworld
 from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
@@ -21,10 +22,6 @@ from groove_core.tiers import Groove
 SIM = "simulation:demo"
 
 PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
-
-
-#: who the dashboard records: the home's identity, here the OS account running the tests
-ME = os_principal().id
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +43,13 @@ def app(home, monkeypatch):
     # the dashboard's Groove must not load the real model for these pages
     monkeypatch.setattr(state, "_open", _opener(home))
 
-    def run(page: str) -> AppTest:
+    def run(page: str, user: dict | None = None) -> AppTest:
+        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``."""
+        monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
         at.query_params["tier"] = SIM  # the simulation writes only into its own tier
+        if user:
+            at.user = user
         at.run()
         assert not at.exception, at.exception
         return at
@@ -138,7 +139,8 @@ def _theme_sizes(home) -> list[int]:
 
 
 def test_gaps_page_status_change_is_recorded(app, home):
-    at = app("gaps.py")
+    """Signed in through OpenID Connect, the change is recorded under that email."""
+    at = app("gaps.py", user={"is_logged_in": True, "email": "rev@example.com", "name": "Rev"})
     assert at.title[0].value == "Capability gaps"
     ow = _ow(home)
     gaps = ow.load_gaps()
@@ -157,13 +159,13 @@ def test_gaps_page_status_change_is_recorded(app, home):
     assert ow.get_gap(target.id).status == GapStatus.CONFIRMED
     last = ow.gap_history(target.id)[-1]
     assert (last.who, last.note, last.new_status) == (
-        ME,
+        "rev@example.com",
         "checked by hand",
         GapStatus.CONFIRMED,
     )
-    assert any(f"{ME} moved the gap" in s for s in _texts(at.success))
+    assert any("rev@example.com moved the gap" in s for s in _texts(at.success))
     assert at.text_input(key="ow_gap_note").value == ""  # not carried to the next change
-    assert ME in at.table[0].value["who"].tolist()
+    assert "rev@example.com" in at.table[0].value["who"].tolist()
     # filters
     at.multiselect(key="ow_gap_status").set_value(["resolved"]).run()
     assert all("resolved" in o for o in at.selectbox(key="ow_gap_pick").options)
@@ -229,7 +231,7 @@ def test_gaps_page_solutions_edit(app, home):
     last = ow.gap_history(gap.id)[-1]
     assert (last.action, last.who, last.note) == (
         "solutions",
-        ME,
+        os_principal().id,  # no sign-in: the account running the server
         "solutions edited (2 -> 2)",
     )
     assert any("Saved 2 suggested solutions." in s for s in _texts(at.success))

@@ -16,6 +16,7 @@ from groove_core.errors import GrooveError
 st.title("Fingerprint map")
 g = groove()
 tier_name = pick_tier(g, key="ow_map_tier")
+reviewer = principal()  # recorded with every change
 flash = st.session_state.pop("ow_map_flash", None)
 if flash:
     st.success(flash)
@@ -120,7 +121,7 @@ else:
     a1, a2, a3 = st.columns(3)
     if a1.button(f"Create a cluster of these {len(hashes)}", key="ow_map_create", type="primary"):
         try:
-            made = ow.create_cluster(hashes, actor=principal())
+            made = ow.create_cluster(hashes, actor=reviewer)
             st.session_state["ow_map_flash"] = f"Created a cluster of {made.size} fingerprints."
             st.rerun()
         except GrooveError as err:
@@ -135,7 +136,7 @@ else:
         )
         if a2.button("Add them to this cluster", key="ow_map_add"):
             try:
-                made = ow.add_cluster_members(target, hashes, actor=principal())
+                made = ow.add_cluster_members(target, hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"{labels[target]} now has {made.size} fingerprints."
                 )
@@ -144,7 +145,7 @@ else:
                 report(err)
         if in_clusters and a3.button("Remove them from their clusters", key="ow_map_remove"):
             try:
-                changed = ow.remove_from_clusters(hashes, actor=principal())
+                changed = ow.remove_from_clusters(hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"Removed the selection from {len(changed)} cluster(s)."
                 )
@@ -203,7 +204,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
         hashes = [int(m) for m in p.member_ids]  # a fingerprint's id is its hash
         if right.button("Accept", key=f"ow_prop_accept_{p.proposal_id}", type="primary"):
             try:
-                made = ow.create_cluster(hashes, actor=principal())
+                made = ow.create_cluster(hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"{p.label} is now an anomaly cluster of {made.size} fingerprints."
                 )
@@ -212,7 +213,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
                 report(err)
         if right.button("Dismiss", key=f"ow_prop_dismiss_{p.proposal_id}"):
             try:
-                ow.dismiss_proposal(p.proposal_id, hashes, actor=principal())
+                ow.dismiss_proposal(p.proposal_id, hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = f"{p.label} dismissed."
                 st.rerun()
             except GrooveError as err:

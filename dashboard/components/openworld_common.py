@@ -1,6 +1,6 @@
-"""Shared pieces of the open-world pages: the tier picker, the
-fingerprint frame, the UMAP projection (cached on disk under ``<home>/cache/projections``
-and in memory, with progress while it runs) and the cluster labels."""
+"""Shared pieces of the open-world pages: the fingerprint frame, the UMAP projection
+(cached on disk under ``<home>/cache/projections`` and in memory, with progress while it
+runs) and the cluster labels."""
 
 from __future__ import annotations
 

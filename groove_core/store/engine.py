@@ -291,12 +291,34 @@ class Engine:
         return not self.relations()
 
     def backup(self, dest: str | os.PathLike) -> Path:
-        """Write a consistent copy of the whole database to ``dest`` (a SQLite file)."""
+        """Write a consistent copy of the whole database to ``dest`` (a SQLite file),
+        waiting (with back-off, up to ``busy_timeout`` seconds) while another process
+        holds the write lock.
+
+        Raises: TierBusyError (the lock was never free), DatabaseError (the copy failed).
+        """
         dest = Path(dest)
         try:
-            self._client.backup(str(dest))
+            for tried in Retrying(
+                retry=retry_if_exception(_is_locked),
+                stop=stop_after_delay(self.busy_timeout),
+                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
+                before_sleep=lambda _state: dest.unlink(missing_ok=True),
+                reraise=True,
+            ):
+                with tried:
+                    self._client.backup(str(dest))
         except Exception as err:
-            raise DatabaseError(f"tier '{self.tier}': backup to {dest} failed: {err}") from None
+            dest.unlink(missing_ok=True)
+            if _is_locked(err):
+                raise TierBusyError(
+                    self.tier,
+                    f"{self.location} stayed locked for {self.busy_timeout:g} s during the "
+                    f"backup ({self.describe_holders()})",
+                ) from None
+            raise DatabaseError(
+                f"tier '{self.tier}': backup to {dest} failed: {_message(err)}"
+            ) from None
         return dest
 
     def restore(self, src: str | os.PathLike) -> None:
