@@ -32,6 +32,8 @@ def home(tmp_path_factory):
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
         simulate_openworld(g.tier(SIM), seed=5, n_contexts=80)
+        # someone signed in from elsewhere needs a role in the owner's simulation tier
+        g.tier(SIM).access.grant("rev@example.com", "curator")
     return home
 
 

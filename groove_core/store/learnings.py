@@ -446,20 +446,18 @@ class LearningStore:
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
-        """Content-scan findings of each learning that has any (id -> findings); an
-        imported learning's findings name its file and line."""
-        from groove_core.scan import scan_content
+        """Content-scan findings of each learning that has any (id -> findings), scanned in
+        one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
+        name its file and line."""
+        from groove_core.scan import scan_contents
 
-        out: dict[str, list[Finding]] = {}
+        sources = []
         for lr in learnings:
             file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
             line = lr.content.pattern.get("line") if isinstance(lr.content.pattern, dict) else None
-            found = scan_content(
-                lr.content, file=file, file_line=line if isinstance(line, int) else None
-            )
-            if found:
-                out[lr.id] = found
-        return out
+            sources.append((file, line if isinstance(line, int) else None))
+        found = scan_contents([lr.content for lr in learnings], sources=sources)
+        return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
 
     def _check_findings(
         self, findings: dict[str, list[Finding]], override_reason: str | None, actor: Principal
