@@ -320,6 +320,7 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         content-scan marks, the audit entry, and optionally relations among them and
@@ -338,6 +339,8 @@ class LearningStore:
         Args:
             action: ``learning.create`` (default), ``learning.import``,
                 ``learning.promote`` or ``learning.restore`` (history verb and audit action).
+            vectors: embeddings the caller already has (one per learning, e.g. copied
+                from another tier), used instead of computing them.
 
         Returns: the number of learnings written.
 
@@ -361,6 +364,7 @@ class LearningStore:
             embed_progress=embed_progress,
             findings=findings,
             override_reason=override_reason,
+            vectors=vectors,
         )
         self.writer.write(
             action,
@@ -387,6 +391,7 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
@@ -398,8 +403,10 @@ class LearningStore:
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
-        vectors = None
-        if self.embedder is not None and learnings:
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+        elif self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
@@ -927,6 +934,17 @@ class LearningStore:
         at = order.index("id")
         items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
+
+    def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
+        have one."""
+        res = self.db.run(
+            "?[learning_id, embedding] := learning_id in $ids, "
+            "*learning_embeddings{learning_id, embedding}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
     def ids(self) -> list[str]:
         """Every learning's id, in id order (one query over a narrow index)."""
