@@ -43,7 +43,7 @@ from groove_core.store.rows import (
     row_to_usage,
     usage_to_row,
 )
-from groove_core.store.writer import TierWriter
+from groove_core.store.writer import TierWriter, target
 
 if TYPE_CHECKING:
     from groove_core.scan import Finding
@@ -376,7 +376,7 @@ class LearningStore:
         with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
             self.writer.write(
                 action,
-                learnings[0].id if len(learnings) == 1 else f"{len(learnings)} learnings",
+                target([lr.id for lr in learnings]),
                 blocks,
                 params,
                 actor=actor,
@@ -737,7 +737,7 @@ class LearningStore:
         news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
         self.writer.write(
             Action.learning_edit,
-            changed[0].id if len(changed) == 1 else f"{len(changed)} learnings",
+            target([o.id for o in changed]),
             [_PUT_LEARNING, _PUT_EDIT],
             {
                 "learnings": [learning_to_row(n) for n in news],
@@ -829,7 +829,7 @@ class LearningStore:
             return 0
         self.writer.write(
             Action.learning_delete,
-            keep[0] if len(keep) == 1 else f"{len(keep)} learnings",
+            target(keep),
             blocks,
             params,
             actor=actor,
@@ -959,6 +959,17 @@ class LearningStore:
         at = order.index("id")
         items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
+
+    def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
+        have one."""
+        res = self.db.run(
+            "?[learning_id, embedding] := learning_id in $ids, "
+            "*learning_embeddings{learning_id, embedding}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
     def ids(self) -> list[str]:
         """Every learning's id, in id order (one query over a narrow index)."""
@@ -1102,7 +1113,7 @@ class LearningStore:
             try:
                 self.writer.write(
                     Action.usage_record,
-                    lids[0] if len(lids) == 1 else f"{len(lids)} learnings",
+                    target(lids),
                     blocks,
                     params,
                     actor=actor,
@@ -1275,7 +1286,7 @@ class LearningStore:
         params = {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]}
         self.writer.write(
             Action.learning_reembed,
-            todo[0].id if len(todo) == 1 else f"{len(todo)} learnings",
+            target([lr.id for lr in todo]),
             self._logged(self._embedding_blocks(len(todo)), params, [lr.id for lr in todo]),
             params,
             actor=actor,
