@@ -89,12 +89,18 @@ def principal() -> Principal:
         raise  # unreachable: refuse() stops
 
 
-def tier_names(g: Groove) -> list[str]:
-    """Names of the tiers that opened, showing the ones that failed as warnings."""
-    tiers, problems = g.available()
+def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:
+    """Names of the tiers that opened, showing the ones that failed as warnings.
+    Simulation tiers (synthetic data) are listed, last, only with ``synthetic``."""
+    tiers, problems = g.available(synthetic=synthetic)
     for p in problems:
         st.warning(f"Tier '{p.name}' is not available: {p.reason}")
     return [t.name for t in tiers]
+
+
+def tier_label(g: Groove, name: str) -> str:
+    """A tier's name for pickers: simulation tiers say ``(synthetic)``."""
+    return g.tier(name, create=False).label
 
 
 def pick_tier(
@@ -107,7 +113,7 @@ def pick_tier(
     names: list[str] | None = None,
     label: str = "Tier",
     sidebar: bool = True,
-    format_func: Callable[[str], str] = str,
+    format_func: Callable[[str], str] | None = None,
     help: str | None = None,
 ) -> str | None:
     """A select box of the open tiers whose choice stays the user's: remembered in the
@@ -123,11 +129,12 @@ def pick_tier(
     Args:
         before: options listed before the tiers (e.g. "All tiers"); the first option is
             left out of the address when chosen.
-        names: the tiers to offer (default: :func:`tier_names`).
+        names: the tiers to offer (default: :func:`tier_names` with the simulation tiers,
+            last, labelled synthetic by the default ``format_func``).
 
     Returns: the chosen option, or None (with a warning) when there is none.
     """
-    names = tier_names(g) if names is None else names
+    names = tier_names(g, synthetic=True) if names is None else names
     options = [*before, *names]
     if not options:
         st.warning("No tier is open.")
@@ -144,6 +151,8 @@ def pick_tier(
             or first_holding(g, names, holds)
             or options[0]
         )
+    if format_func is None:
+        format_func = lambda n: n if n in before else tier_label(g, n)  # noqa: E731
     where = st.sidebar if sidebar else st
     choice = where.selectbox(label, options, key=key, format_func=format_func, help=help)
     ss[kept] = choice

@@ -25,7 +25,7 @@ from groove_core.errors import GrooveError
 
 st.title("Learnings")
 g = groove()
-names = tier_names(g)
+names = tier_names(g)  # the real tiers: "all tiers" never mixes synthetic data in
 show_flash()
 view = filters.sidebar(g, names)
 actor = principal()

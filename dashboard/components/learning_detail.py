@@ -113,7 +113,7 @@ def _confidence(lr: Learning, stats: UsageStats) -> None:
         "injected: the number every table shows.",
     )
     st.caption(
-        f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+        f"95% equal-tailed credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
         f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
     )
     st.plotly_chart(

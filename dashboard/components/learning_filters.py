@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.components.learning_views import MODE_LABELS, SORT_LABELS
-from dashboard.state import pick_tier, report
+from dashboard.state import pick_tier, report, tier_names
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
 from groove_core.store.learnings import SORTS
@@ -73,7 +73,16 @@ def sidebar(g: Groove, names: list[str]) -> View:
     """The view's widgets in the sidebar; returns the :class:`View` they choose."""
     with st.sidebar:
         st.header("Filter")
-        tier = pick_tier(g, key="learnings_tier", before=[ALL], names=names, sidebar=False)
+        synthetic = [n for n in tier_names(g, synthetic=True) if n not in names]
+        tier = pick_tier(
+            g,
+            key="learnings_tier",
+            before=[ALL],
+            names=[*names, *synthetic],
+            sidebar=False,
+            help="All tiers means the real ones; a simulation tier (synthetic) is shown "
+            "only when picked.",
+        )
         chosen = tuple(names if tier in (ALL, None) else [tier])
         try:
             facets = data.facets(g, list(chosen))

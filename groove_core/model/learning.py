@@ -41,8 +41,14 @@ class LearningCategory(StrEnum):
     @classmethod
     def parse(cls, text: Any) -> LearningCategory:
         """Accept the DB string (``code_pattern``) or the serde name (``CodePattern``)."""
+        if isinstance(text, cls):
+            return text
+        try:
+            return cls(text)  # the DB string: a dict lookup (rows are read by the thousand)
+        except (ValueError, TypeError):
+            pass
         for cat in cls:
-            if text in (cat.value, cat.serde):
+            if text == cat.serde:
                 return cat
         names = ", ".join(c.value for c in cls)
         raise ValidationError(f"unknown category {text!r} (expected one of {names})")
@@ -236,7 +242,11 @@ class Learning:
         )
 
     def summary(self) -> dict:
-        """Flat dict for tables and ``--json`` output (timestamps as RFC 3339)."""
+        """Flat dict for tables and ``--json`` output (timestamps as RFC 3339).
+
+        ``source`` is the source type (``"imported"``, ...) and ``source_detail`` the
+        whole source as serde writes it (``{"Imported": {"source_file": ...,
+        "imported_at": ...}}``, or a bare variant name such as ``"UserCreated"``)."""
         return {
             "id": self.id,
             "tier": self.tier,
@@ -246,6 +256,7 @@ class Learning:
             "insight": self.insight,
             "confidence": self.confidence,
             "source": self.source.kind,
+            "source_detail": self.source.to_json(),
             "created_at": to_rfc3339(self.created_at),
             "updated_at": to_rfc3339(self.updated_at),
         }
