@@ -10,9 +10,10 @@ import pytest
 from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
 
-from groove_core.simulate import simulate_attribution
+from groove_core.simulate import copy_into_simulation, simulate_attribution
 from groove_core.tiers import Groove
 
+SIM = "simulation:demo"
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")
 #: Every page but the fingerprint map (its UMAP projection is slow; it writes only its
 #: projection cache, on disk, and each change there is a button).
@@ -33,9 +34,10 @@ PAGES = [
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    """A home whose user tier holds learnings and simulated sessions and experiments,
-    the experiments' stored results cleared (so an analysis differs from what is stored,
-    which a page that writes would record)."""
+    """A home whose user tier holds learnings, copied into a simulation tier that holds
+    simulated sessions and experiments, their stored results cleared (so an analysis
+    differs from what is stored, which a page that writes would record). Pages open on
+    the simulation tier: the only one holding experiments."""
     import groove_core.tiers
 
     monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
@@ -43,13 +45,13 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("GROOVE_HOME", str(h))
     monkeypatch.chdir(tmp_path)
     with Groove(h, embedder=HashingEmbedder(), project=tmp_path) as g:
-        t = g.user
-        t.learnings.store_many(
+        g.user.learnings.store_many(
             [make_learning(f"Rule {i} about testing", f"insight {i}") for i in range(12)]
         )
-        simulate_attribution(t, seed=3, sessions=120, experiments=4)
-        for e in t.attribution.experiments():
-            t.attribution.record_result(e.learning_id, None)
+        sim, _ = copy_into_simulation(g, SIM, "user")
+        simulate_attribution(sim, seed=3, sessions=120, experiments=4)
+        for e in sim.attribution.experiments():
+            sim.attribution.record_result(e.learning_id, None)
     yield h
     import dashboard.state
 
@@ -59,14 +61,16 @@ def home(tmp_path, monkeypatch):
 def heads(home: Path) -> dict[str, int]:
     """Every tier's data version (the audit log's head: every write through groove)."""
     with Groove(home, embedder=HashingEmbedder()) as g:
-        tiers, _ = g.available()
+        tiers, _ = g.available(synthetic=True)
         return {t.name: t.data_version for t in tiers}
 
 
 def open_page(name: str) -> AppTest:
+    """``name`` opened on the simulation tier (``?tier=``), through the router."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page(f"app_pages/{name}.py")
+    at.query_params["tier"] = SIM
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -75,16 +79,16 @@ def open_page(name: str) -> AppTest:
 def test_opening_any_page_writes_nothing(home):
     before = heads(home)
     with Groove(home, embedder=HashingEmbedder()) as g:
-        assert all(e.result is None for e in g.user.attribution.experiments())
+        assert all(e.result is None for e in g.tier(SIM).attribution.experiments())
     for name in PAGES:
         open_page(name)
         assert heads(home) == before, f"opening the {name} page wrote to a tier"
     with Groove(home, embedder=HashingEmbedder()) as g:
-        assert all(e.result is None for e in g.user.attribution.experiments())
+        assert all(e.result is None for e in g.tier(SIM).attribution.experiments())
 
 
 def test_ablation_results_are_recorded_on_request_by_whoever_acts(home):
-    before = heads(home)["user"]
+    before = heads(home)[SIM]
     at = open_page("ablation")
     record = [b for b in at.button if b.label == "Record these results"]
     assert record, [b.label for b in at.button]
@@ -92,7 +96,8 @@ def test_ablation_results_are_recorded_on_request_by_whoever_acts(home):
     assert not at.exception
     assert any("Recorded the results" in s.value for s in at.success)
     with Groove(home, embedder=HashingEmbedder()) as g:
-        done = [e for e in g.user.attribution.experiments() if e.result is not None]
-        entries = [e for e in g.user.audit.entries(action="experiment.write") if e.seq > before]
+        sim = g.tier(SIM)
+        done = [e for e in sim.attribution.experiments() if e.result is not None]
+        entries = [e for e in sim.audit.entries(action="experiment.write") if e.seq > before]
         assert done and len(entries) == len(done) == 4
         assert {e.principal for e in entries} == {g.principal.id}
