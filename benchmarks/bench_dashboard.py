@@ -1,29 +1,34 @@
 """Benchmark: the dashboard at N learnings against a minimal Streamlit app over the same
 rows in SQLite, both timed in Chromium in one run (issue 9, item 5).
 
-Data: the rules of ``../shared/corpus`` parsed by groove's importer and embedded with
-all-MiniLM-L6-v2 (vectors cached OUTSIDE the repository, in ``~/.cache/groove-bench/``),
-then perturbed copies (the insight plus one corpus word, the vector plus Gaussian noise,
-renormalised) up to N rows; a tenth of the rows have outcomes (Beta usage counts), some
-are scoped to projects. The groove home and the SQLite file are built once per N and kept
-in the cache folder.
+Data: ``bench_peer``'s data set (the corpus rules with their all-MiniLM-L6-v2 vectors, then
+perturbed copies up to N; vectors cached outside the repository in
+``~/.cache/groove-bench/``), given what a curator's tier holds besides: a seventh of the
+rows scoped to one of 13 projects, most imported from a rule file and the rest written by
+hand, a creation time each (37 s apart) and, for a tenth, outcomes (Beta usage counts). The
+groove home (loaded in one ``store_many`` with the vectors given, as a bulk import does) and
+the SQLite file are built once per N and kept in the cache folder.
 
 The peer (written to a temp folder at each run): two Streamlit pages over one SQLite file
-with an index per sort and filter column and an FTS5 table; the Overview shows the same
-counts (per tier, by category, by source) and the newest rows; the Learnings page a table of
-50 rows, its count, ``st.pagination`` and a search box answered by FTS5 (BM25 order).
+with an index per sort and filter column and an FTS5 table: the Overview shows the same
+counts (per tier, by category, by source, by scope) and the newest rows; the Learnings page
+a table of 50 rows, its count, ``st.pagination`` and a search box answered by FTS5 (BM25).
 
-Interactions, each on a fresh page for "first render" and on the open page otherwise,
-interleaved groove / peer (the order alternates) and repeated ``--runs`` times:
+Interactions, interleaved groove / peer (the order alternates), repeated ``--runs`` times;
+each is timed until its marker text is shown, the script has finished and every shown
+element is drawn (no element still loading, every table's grid painted):
 
-- ``overview``: open the Overview until its script has finished;
-- ``learnings``: open the Learnings page until its first table is shown and the script
-  has finished;
+- ``overview``: open the Overview in a new tab;
+- ``learnings``: open the Learnings page in a new tab;
 - ``next page``: press page 2 of the pager until rows 51-100 are shown;
 - ``search``: type a new query and press Enter until its results are shown (groove's
   default hybrid search, the query embedded by the real model, loaded before timing).
 
-Prints the median seconds of each, the peer's, the ratio and the issue's target.
+``--write-between`` records an outcome in the groove home before each run (another process
+writing, as the assistant does while a curator looks: the data version moves on, so rows
+are read again; counts and facets stay cached as outcomes do not change them).
+
+Prints the medians in seconds, the ratio to the peer and the issue's target.
 
 Run: ``python benchmarks/bench_dashboard.py [--rows 100000] [--runs 5]``; ``--quick`` uses
 2,000 rows and a hashing stand-in for the model (a smoke test, not a measurement).
@@ -32,8 +37,6 @@ Run: ``python benchmarks/bench_dashboard.py [--rows 100000] [--runs 5]``; ``--qu
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -43,27 +46,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(Path(__file__).parent)]
 
+import bench_peer  # noqa: E402
 import numpy as np  # noqa: E402
 
-from groove_core.embed import DIM  # noqa: E402
-from groove_core.io import rules  # noqa: E402
-from groove_core.model.learning import Learning, LearningContent, LearningSource  # noqa: E402
+from groove_core.model.learning import Learning, LearningSource  # noqa: E402
 from groove_core.model.scope import Scope  # noqa: E402
 from groove_core.model.usage import UsageStats  # noqa: E402
-from groove_core.store.learnings import text_for_embedding  # noqa: E402
 
-CORPUS = REPO.parent / "shared" / "corpus" / "cursorrules" / "rules"
-CACHE = Path(os.environ.get("GROOVE_BENCH_CACHE", Path.home() / ".cache" / "groove-bench"))
+CACHE = bench_peer.CACHE
 CHROMIUM = "/usr/bin/chromium"
-NOISE = 0.02  # per-component noise of a perturbed copy (cosine to its source ~0.93)
-BATCH = 5_000  # learnings per store_many call while building (bounded memory)
 TARGETS = {"overview": 1.0, "learnings": 0.8, "next page": 0.3, "search": 0.5}
 QUERIES = [
     "react component state management",
@@ -82,79 +80,21 @@ QUERIES = [
 
 
 # ----------------------------------------------------------------------------- data
-def corpus_rules() -> list[tuple[str, str, str, str, str]]:
-    """(file, description, insight, heading, category) of every distinct rule of the
-    corpus, parsed once and then read from the cache while the files are unchanged."""
-    paths = rules.discover([CORPUS])
-    stamp = json.dumps([[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in paths])
-    parser = Path(rules.__file__).read_bytes()
-    key = hashlib.sha256(stamp.encode() + parser).hexdigest()[:16]
-    cached = CACHE / f"dash-corpus-{key}.json"
-    if cached.exists():
-        return [tuple(r) for r in json.loads(cached.read_text())]
-    seen: dict[str, tuple[str, str, str, str, str]] = {}
-    for path in paths:
-        try:
-            parsed = rules.parse_file(path)
-        except Exception:  # noqa: BLE001 - a corpus file groove refuses is skipped
-            continue
-        rel = str(path.relative_to(CORPUS))
-        for r in parsed.rules:
-            seen.setdefault(r.insight, (rel, r.description, r.insight, r.heading, r.category))
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(list(seen.values())))
-    return list(seen.values())
-
-
-def embed(texts: list[str], model: str) -> np.ndarray:
-    """Unit vectors of ``texts``: all-MiniLM-L6-v2 (``minilm``) or word hashing
-    (``hashing``, for ``--quick``), cached on disk."""
-    key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:16]
-    path = CACHE / f"vectors-{model}-{key}.npy"
-    if path.exists():
-        return np.load(path)
-    if model == "minilm":
-        from groove_core.embed import MiniLMEmbedder
-
-        out = np.asarray(MiniLMEmbedder().embed(texts), np.float32)
-    else:
-        out = np.zeros((len(texts), DIM), np.float32)
-        for i, text in enumerate(texts):
-            for w in re.findall(r"\w+", text.lower()):
-                out[i, int(hashlib.blake2b(w.encode(), digest_size=4).hexdigest(), 16) % DIM] += 1
-        out += 1e-3
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(path, out)
-    return out
-
-
 def dataset(n: int, model: str, seed: int = 0) -> tuple[list[Learning], np.ndarray, dict]:
-    """N learnings (stable ids), their vectors and usage stats (id -> UsageStats)."""
-    base = corpus_rules()
-    contents = [LearningContent(d, i, {"heading": h} if h else None) for _, d, i, h, _ in base]
-    vectors = embed([text_for_embedding(c) for c in contents], model)
+    """``bench_peer``'s N learnings (stable ids) as a curator's tier holds them, their
+    vectors and their usage stats (id -> UsageStats)."""
+    data = bench_peer.build_dataset(n, 0, model, seed)
     rng = np.random.default_rng(seed)
-    vocab = sorted({w for _, _, i, _, _ in base for w in re.findall(r"[a-z]{5,}", i.lower())})
-    start = 1_700_000_000
-    out, vecs, usage = [], np.zeros((n, DIM), np.float32), {}
-    for j in range(n):
-        src = j % len(base) if j < len(base) else int(rng.integers(len(base)))
-        file, _d, _i, _h, category = base[src]
-        content, v = contents[src], vectors[src]
-        if j >= len(base):  # a perturbed copy
-            extra = vocab[int(rng.integers(len(vocab)))]
-            content = replace(content, insight=f"{content.insight} {extra}")
-            v = v + NOISE * rng.normal(size=DIM).astype(np.float32)
-            v = v / np.linalg.norm(v)
-        scope = Scope.global_() if j % 7 else Scope("project", f"/src/app{j % 13}")
-        at = _utc(start + 37 * j)
-        lr = Learning(
-            id=str(uuid.UUID(int=j + 1)),
-            scope=scope,
-            category=category,
-            content=content,
-            source=LearningSource.imported(f"/rules/{file}", at),
+    out, usage = [], {}
+    for j, lr in enumerate(bench_peer.learnings_of(data)):
+        app = f"/src/app{j % 13}"
+        at = datetime.fromtimestamp(1_700_000_000 + 37 * j, UTC)
+        lr = replace(
+            lr,
+            scope=Scope.global_() if j % 7 else Scope("project", app),
+            source=LearningSource.imported(f"{app}/CLAUDE.md", at)
+            if j % 5
+            else LearningSource.user_created(),
             created_at=at,
             updated_at=at,
         )
@@ -170,51 +110,16 @@ def dataset(n: int, model: str, seed: int = 0) -> tuple[list[Learning], np.ndarr
             usage[lr.id] = stats
             lr = replace(lr, confidence=stats.confidence())
         out.append(lr)
-        vecs[j] = v
-    return out, vecs, usage
-
-
-def _utc(seconds: int):
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-class GivenVectors:
-    """The benchmark's embedder while building: hands back the data set's vectors by
-    text (never the product's; the dashboard embeds queries with the real model)."""
-
-    name = "bench-given-vectors"
-    dim = DIM
-
-    def __init__(self, learnings: list[Learning], vectors: np.ndarray):
-        self.by_text = {
-            text_for_embedding(lr.content): v for lr, v in zip(learnings, vectors, strict=True)
-        }
-
-    def embed(self, texts):
-        return np.stack([self.by_text[t] for t in texts])
+    return out, data.vectors, usage
 
 
 def build_groove(home: Path, learnings: list[Learning], vectors: np.ndarray, usage: dict) -> None:
-    """The groove home: every learning in the user tier, in batches, Cozo's HNSW index
-    built once at the end (as a bulk import does)."""
-    from groove_core.store import learnings as lmod
-    from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
+    """The groove home: every learning in the user tier in one ``store_many`` with the
+    vectors given (no content scan: the corpus is known clean)."""
     from groove_core.tiers import Groove
 
-    with Groove(home, embedder=GivenVectors(learnings, vectors), project=home) as g:
-        store = g.user.learnings
-        g.user.db.run("::hnsw drop learning_embeddings:semantic_idx")
-        saved, lmod.BULK_MIN_ROWS = lmod.BULK_MIN_ROWS, len(learnings) + 1
-        try:
-            for first in range(0, len(learnings), BATCH):
-                batch = learnings[first : first + BATCH]
-                store.store_many(batch, usage=usage, findings={})
-                print(f"  groove: {first + len(batch):,} rows", flush=True)
-        finally:
-            lmod.BULK_MIN_ROWS = saved
-        g.user.db.run(SEMANTIC_INDEX)
+    with Groove(home, embedder=None, project=home) as g:
+        g.user.learnings.store_many(learnings, vectors=vectors, usage=usage, findings={})
 
 
 def build_sqlite(path: Path, learnings: list[Learning], usage: dict) -> None:
@@ -226,6 +131,7 @@ def build_sqlite(path: Path, learnings: list[Learning], usage: dict) -> None:
         " source_type TEXT, source TEXT, description TEXT, insight TEXT, confidence REAL,"
         " uses INT, created_at INT, updated_at INT);"
         "CREATE INDEX by_updated ON learning(updated_at DESC);"
+        "CREATE INDEX by_created ON learning(created_at DESC);"
         "CREATE INDEX by_category ON learning(category);"
         "CREATE INDEX by_scope ON learning(scope);"
         "CREATE INDEX by_source ON learning(source_type);"
@@ -259,7 +165,7 @@ def build_sqlite(path: Path, learnings: list[Learning], usage: dict) -> None:
 
 def data_dir(n: int, model: str) -> Path:
     """The kept groove home and SQLite file for N rows (built when missing)."""
-    folder = CACHE / f"dash-{model}-{n}"
+    folder = CACHE / f"dashboard-{model}-{n}"
     if (folder / "ready").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -463,18 +369,35 @@ class App:
         return time.perf_counter() - start
 
 
-def measure(folder: Path, n: int, runs: int) -> dict[str, dict[str, list[float]]]:
-    """Start both servers, warm them up, then time the interactions interleaved."""
+def record_outcome(home: Path, n: int) -> None:
+    """Another process's write: an outcome of learning ``n`` in the user tier."""
+    from groove_core.tiers import Groove
+
+    with Groove(home, embedder=None, project=home) as g:
+        lid = g.user.learnings.page(limit=1, offset=n % 50)[0].id
+        g.user.learnings.record_outcome(lid, "helpful", session_id=f"bench-{time.time_ns()}")
+
+
+def measure(
+    folder: Path, n: int, runs: int, write_between: bool = False
+) -> dict[str, dict[str, list[float]]]:
+    """Start both servers, warm them up, then time the interactions interleaved (with an
+    outcome recorded in groove's home before each run when ``write_between``: a copy of
+    the kept home is used then)."""
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-dash-"))
+    home = folder / "home"
+    if write_between:
+        home = tmp / "home"
+        shutil.copytree(folder / "home", home)
     peer_app = tmp / "peer_app.py"
     peer_app.write_text(PEER_APP)
     servers = {
         "groove": Server(
             REPO / "dashboard" / "streamlit_app.py",
             {
-                "GROOVE_HOME": str(folder / "home"),
+                "GROOVE_HOME": str(home),
                 "GROOVE_PROJECT": str(tmp),
                 "HF_HUB_OFFLINE": "1",
             },
@@ -498,6 +421,8 @@ def measure(folder: Path, n: int, runs: int) -> dict[str, dict[str, list[float]]
                 app.next_page()
                 app.search("warm up the model")
             for run in range(runs):
+                if write_between:
+                    record_outcome(home, run)
                 order = list(apps.values()) if run % 2 == 0 else list(apps.values())[::-1]
                 query = QUERIES[run % len(QUERIES)]
                 for app in order:
@@ -542,13 +467,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="2,000 rows, hashing vectors")
     ap.add_argument("--build-only", action="store_true", help="build the data and stop")
+    ap.add_argument(
+        "--write-between", action="store_true", help="record an outcome before each run"
+    )
     args = ap.parse_args(argv)
     n, model = (2_000, "hashing") if args.quick else (args.rows, "minilm")
     folder = data_dir(n, model)
     if args.build_only:
         print(folder)
         return
-    print(table(n, measure(folder, n, args.runs)))
+    print(table(n, measure(folder, n, args.runs, args.write_between)))
 
 
 if __name__ == "__main__":
