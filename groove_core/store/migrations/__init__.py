@@ -137,6 +137,13 @@ def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> Mi
             target is unknown or below the contract versions.
     """
     start = current_version(db)
+    if start > LATEST or start == (LATEST if target is None else target):
+        return _migrate(db, start, target, backup)
+    with db.write_lock():  # other processes opening the tier wait rather than race
+        return _migrate(db, current_version(db), target, backup)
+
+
+def _migrate(db: Engine, start: int, target: int | None, backup: bool) -> MigrationReport:
     if start > LATEST:
         raise SchemaTooNewError(
             db.tier,
