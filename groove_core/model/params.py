@@ -12,6 +12,7 @@ from scipy import stats
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import from_rfc3339, now, require, to_rfc3339
+from groove_core.model.values import check_int, check_text
 
 
 @dataclass
@@ -67,7 +68,9 @@ class AdaptiveParam:
         return cls(
             value=require(data, "value", float, what),
             uncertainty=require(data, "uncertainty", float, what),
-            observations=require(data, "observations", int, what),
+            observations=check_int(
+                require(data, "observations", object, what), f"{what}: observations", lo=0
+            ),
             prior_alpha=require(data, "prior_alpha", float, what),
             prior_beta=require(data, "prior_beta", float, what),
         )
@@ -82,7 +85,7 @@ class SystemParam:
     updated_at: datetime = field(default_factory=now)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
+        if not check_text(self.name, "parameter name", max_chars=1000).strip():
             raise ValidationError("a parameter needs a name")
 
     def to_json(self) -> dict:

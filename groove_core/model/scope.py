@@ -7,6 +7,7 @@ from typing import Any
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import tagged
+from groove_core.model.values import check_text
 
 _KINDS = ("global", "user", "project", "enterprise")
 _SERDE = {"user": "User", "project": "Project", "enterprise": "Enterprise"}
@@ -32,6 +33,7 @@ class Scope:
             raise ValidationError("the global scope takes no value")
         if self.kind != "global" and not self.value:
             raise ValidationError(f"a {self.kind} scope needs a value ({self.kind}:<...>)")
+        check_text(self.value, f"the value of a {self.kind} scope")
 
     @classmethod
     def global_(cls) -> Scope:

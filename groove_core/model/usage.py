@@ -87,14 +87,13 @@ def usage_from_json(data: object) -> UsageStats:
     """Read the serde form; ValidationError naming the bad field otherwise."""
     from groove_core.errors import ValidationError
     from groove_core.model.serde import from_rfc3339, require
+    from groove_core.model.values import U32_MAX, check_int
 
     what = "usage_stats"
-    counts = {
-        k: require(data, k, int, what)
+    counts = {  # u32 in seed 001's UsageStats, so vibes-groove can read them back
+        k: check_int(require(data, k, object, what), f"{what}: {k}", lo=0, hi=U32_MAX)
         for k in ("times_injected", "times_helpful", "times_ignored", "times_contradicted")
     }
-    if any(v < 0 for v in counts.values()):
-        raise ValidationError(f"{what}: counts must not be negative")
     alpha = require(data, "confidence_alpha", float, what)
     beta = require(data, "confidence_beta", float, what)
     if not (alpha > 0 and beta > 0):

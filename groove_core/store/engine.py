@@ -60,6 +60,7 @@ from groove_core.errors import (
     TierBusyError,
     TierUnavailableError,
 )
+from groove_core.model.values import check_text
 
 # Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
 # upstream package of that name (an older engine, see DESIGN.md) may be installed too.
@@ -423,6 +424,7 @@ class Engine:
         except RetryError:
             raise self._busy("stayed locked") from None
         except QueryException as err:
+            _check_params(params)  # a value Cozo cannot hold gets a message for people
             raise DatabaseError(f"tier '{self.tier}': {_message(err)}") from None
         except OSError as err:  # http engine: requests' ConnectionError and friends
             raise TierUnavailableError(self.tier, f"{self.location}: {err}") from None
@@ -469,6 +471,20 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_params(params: dict) -> None:
+    """Raise ValidationError for the first string in ``params`` that Cozo cannot store
+    (the model layer refuses such text first; this names it if some caller did not)."""
+    stack: list[tuple[Any, str]] = [(v, f"${k}") for k, v in params.items()]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            check_text(value, f"the value of {where}")
+        elif isinstance(value, list | tuple):
+            stack.extend((v, where) for v in value)
+        elif isinstance(value, dict):
+            stack.extend((v, where) for v in [*value, *value.values()])
 
 
 def _write_json(path: Path, data: dict) -> None:
