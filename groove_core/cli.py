@@ -12,19 +12,60 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from groove_core.errors import GrooveError
+from groove_core.model.values import check_text
+
+# Messages hold ids and commands: never break them. Markup is off (they also hold text
+# users wrote, which may contain "[/]" or ":smile:"); lines that style pass markup=True
+# and escape() what they interpolate.
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+
+
+class _Commands(TyperGroup):
+    """The command group, refusing arguments that are not valid UTF-8 before typer parses
+    them: Python hands undecodable bytes over as lone surrogates (PEP 383), which no
+    tier, file name in a learning's source or terminal can keep."""
+
+    def main(self, args=None, *rest, **kwargs):
+        """click's entry point, after checking every argument."""
+        argv = list(sys.argv[1:] if args is None else args)
+        for position, arg in enumerate(argv, start=1):
+            try:
+                check_text(arg, f"argument {position}")
+            except GrooveError as error:
+                shown = _undecoded(arg)
+                err.print(
+                    f"[bold red]error:[/] {escape(str(error))} ({escape(shown)}); groove keeps "
+                    "text as UTF-8: retype it, or rename the file",
+                    markup=True,
+                    highlight=False,
+                )
+                sys.exit(1)
+        return super().main(argv, *rest, **kwargs)
+
+
+def _undecoded(arg: str) -> str:
+    """The argument as its original bytes when they were undecodable (``b'caf\\xe9'``)."""
+    try:
+        return repr(os.fsencode(arg))
+    except UnicodeError:
+        return ascii(arg)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="groove: the memory of an AI coding assistant (learnings in Cozo tiers).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(soft_wrap=True)  # messages hold ids and commands: never break them
-err = Console(stderr=True, soft_wrap=True)
 
 HomeOpt = Annotated[
     Path | None,
@@ -77,21 +118,38 @@ def _groove(open_user: bool = True):
     return _state["groove"]
 
 
-def _fail(error: Exception) -> None:
-    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(1)
 
 
 def _run(fn):
-    """Run a command body; groove errors become one red line and exit status 1."""
+    """Run a command body, then close the home (which records new tiers that got data).
+
+    No traceback reaches the user: groove errors and file system errors become one red
+    line and exit status 1; any other exception is a bug in groove, reported as one line
+    too (its traceback follows only with ``GROOVE_DEBUG=1``).
+    """
     try:
-        return fn()
+        try:
+            return fn()
+        finally:
+            g = _state.pop("groove", None)
+            if g is not None:
+                g.close()
     except GrooveError as error:
-        _fail(error)
-    finally:
-        g = _state.pop("groove", None)
-        if g is not None:
-            g.close()
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
+    except (typer.Exit, typer.Abort, TyperException):
+        raise
+    except Exception as error:
+        if os.environ.get("GROOVE_DEBUG"):
+            raise
+        _fail(
+            f"internal error (a bug in groove, please report it): {type(error).__name__}: "
+            f"{error}; run with GROOVE_DEBUG=1 to see where"
+        )
 
 
 def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
@@ -131,13 +189,15 @@ def _table(rows: list[dict], columns: list[str], title: str | None = None) -> No
 # ---------------------------------------------------------------- commands
 @app.command()
 def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
-    """Show the home, each tier's engine, schema version and number of learnings."""
+    """Show the home and every tier: engine, schema version, learnings, and whether it can
+    be opened (a tier that cannot is listed with the reason). Exits 1 only when the home
+    itself is unusable (e.g. a config.toml that does not parse)."""
     _use_home(home)
 
     def body():
         from groove_core.store import migrations
 
-        g = _groove()
+        g = _groove(open_user=False)
         tiers, problems = g.available()
         rows = []
         for t in tiers:
@@ -153,23 +213,38 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
                 }
             )
         for p in problems:
-            rows.append({"tier": p.name, "status": "unavailable", "reason": p.reason})
+            cfg = g.config.tier(p.name)
+            rows.append(
+                {
+                    "tier": p.name,
+                    "engine": cfg.engine,
+                    "location": str(cfg.path or cfg.host or cfg.engine),
+                    "status": "unavailable",
+                    "reason": p.reason,
+                }
+            )
         if json_out:
             _print_json({"home": str(g.home), "tiers": rows})
             return
-        out.print(f"home: {g.home}")
+        out.print(f"home: {g.home}", highlight=False, markup=False)
         _table(
             rows,
             ["tier", "engine", "schema_version", "learnings", "unembedded", "status", "location"],
         )
         for p in problems:
-            err.print(f"[yellow]tier '{p.name}' is unavailable:[/] {p.reason}")
+            err.print(
+                f"[yellow]tier '{escape(p.name)}' is unavailable:[/] {escape(p.reason)}",
+                markup=True,
+                highlight=False,
+            )
         for row in rows:
             if row.get("unembedded"):
                 err.print(
-                    f"[yellow]{row['unembedded']} learnings of tier '{row['tier']}' have no "
-                    f"embedding (written by another program?): semantic search misses them "
-                    f"until you run: groove reembed --tier {row['tier']}[/]"
+                    f"[yellow]{row['unembedded']} learnings of tier '{escape(row['tier'])}' "
+                    "have no embedding (written by another program?): semantic search misses "
+                    f"them until you run: groove reembed --tier {escape(row['tier'])}[/]",
+                    markup=True,
+                    highlight=False,
                 )
 
     _run(body)
@@ -225,7 +300,7 @@ def import_(
             f"already present, from {len(report.files)} files into tier '{t.name}'"
         )
         for line in report.errors:
-            err.print(f"[yellow]skipped:[/] {line}")
+            err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)
 
     _run(body)
 
@@ -397,15 +472,16 @@ def show(
             "created_at",
             "updated_at",
         ):
-            out.print(f"[bold]{key}:[/] {data[key]}", highlight=False)
-        out.print(f"[bold]description:[/] {found.description}", highlight=False, markup=True)
-        out.print("[bold]insight:[/]", highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", markup=True, highlight=False)
+        out.print(f"[bold]description:[/] {escape(found.description)}", markup=True)
+        out.print("[bold]insight:[/]", markup=True, highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
         out.print(
             f"[bold]usage:[/] injected {u['times_injected']}, helpful {u['times_helpful']}"
             f", ignored {u['times_ignored']}, contradicted {u['times_contradicted']}"
-            f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})"
+            f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})",
+            markup=True,
         )
         for r in data["relations"]:
             out.print(

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from groove_core.config import Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
-from groove_core.errors import GrooveError, NotFoundError, TierUnavailableError
+from groove_core.errors import ConfigError, GrooveError, NotFoundError, TierUnavailableError
 from groove_core.model.learning import Learning, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import new_id, now
 from groove_core.store import migrations
-from groove_core.store.engine import Engine
+from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
 from groove_core.store.params import ParamStore
 from groove_core.store.search import SearchHit, SearchStore
@@ -102,6 +102,8 @@ class Groove:
         project: project path the ``project`` alias refers to (default: the git root of
             the current folder).
         open_user: open the user tier now (seed 001: eager).
+        busy_timeout: seconds an open or a write waits for other processes, for tiers
+            whose ``config.toml`` table sets no ``busy_timeout``.
 
     Raises:
         TierUnavailableError / SchemaTooNewError / MigrationError: the user tier cannot be
@@ -116,7 +118,7 @@ class Groove:
         embedder: Embedder | None = None,
         project: str | os.PathLike | None = None,
         open_user: bool = True,
-        busy_timeout: float = 5.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ):
         self.home = home_dir(home)
         self.config = Config(self.home)
@@ -124,6 +126,7 @@ class Groove:
         self.project = Path(project).resolve() if project else find_project_root()
         self.busy_timeout = busy_timeout
         self._tiers: dict[str, Tier] = {}
+        self._unrecorded: set[str] = set()
         self._lock = threading.RLock()
         if open_user:
             self.tier("user")
@@ -131,12 +134,19 @@ class Groove:
     # ------------------------------------------------------------ tiers
     def resolve(self, name: str) -> str:
         """Canonical tier name: ``project`` means this project's tier; ``project:<path>``
-        paths are made absolute."""
+        paths are made absolute.
+
+        Raises:
+            ConfigError: not a valid tier name (see :func:`groove_core.config.tier_kind`).
+        """
         if name == "project":
             return f"project:{self.project}"
-        if name.startswith("project:"):
-            return f"project:{Path(name.split(':', 1)[1]).expanduser().resolve()}"
-        tier_kind(name)
+        if tier_kind(name) == "project":
+            try:
+                path = Path(name.split(":", 1)[1]).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError) as err:
+                raise ConfigError(f"invalid tier name {name!r:.80}: {err}") from None
+            return f"project:{path}"
         return name
 
     def tier(self, name: str = "user", *, create: bool = True) -> Tier:
@@ -160,13 +170,35 @@ class Groove:
                         "to create it)",
                     )
                 cfg = self.config.tier(name)
-                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=self.busy_timeout)
+                busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
+                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
                     self._tiers[name] = Tier(name, db, self.embedder)
                 except BaseException:
                     db.close()
                     raise
+                if name not in self.config.tiers:
+                    self._unrecorded.add(name)
             return self._tiers[name]
+
+    def record_new_tiers(self) -> list[str]:
+        """Add to ``config.toml`` the tiers this object created that now hold learnings
+        or parameters (so ``groove status``, other processes and the dashboard list them);
+        a tier whose first operation failed stays out. Called by :meth:`close` and after
+        a promotion. Returns the names recorded.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written.
+        """
+        recorded = []
+        with self._lock:
+            for name in sorted(self._unrecorded):
+                t = self._tiers.get(name)
+                if t is not None and (t.learnings.count() or t.params.all_params()):
+                    self.config.record(name)
+                    recorded.append(name)
+                    self._unrecorded.discard(name)
+        return recorded
 
     @property
     def user(self) -> Tier:
@@ -190,11 +222,16 @@ class Groove:
         return self.open_tiers(), problems
 
     def close(self) -> None:
-        """Close every open tier."""
+        """Record the new tiers that hold data (:meth:`record_new_tiers`) and close every
+        open tier (also when recording fails, which is then raised)."""
         with self._lock:
-            for t in self._tiers.values():
-                t.close()
-            self._tiers.clear()
+            try:
+                self.record_new_tiers()
+            finally:
+                for t in self._tiers.values():
+                    t.close()
+                self._tiers.clear()
+                self._unrecorded.clear()
 
     def __enter__(self) -> Groove:
         return self
@@ -298,6 +335,7 @@ class Groove:
             updated_at=t,
         )
         target.learnings.store_many([copy], who=who, action="promoted")
+        self.record_new_tiers()
         return copy.with_tier(target.name)
 
 

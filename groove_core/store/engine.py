@@ -32,7 +32,6 @@ Concurrency (the ``sqlite`` engine lets several processes read and write one fil
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -50,7 +49,6 @@ from tenacity import (
     RetryError,
     Retrying,
     retry_if_exception,
-    retry_if_exception_type,
     stop_after_delay,
     wait_exponential_jitter,
 )
@@ -60,6 +58,7 @@ from groove_core.errors import (
     TierBusyError,
     TierUnavailableError,
 )
+from groove_core.locking import InterProcessLock
 from groove_core.model.values import check_text
 
 # Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
@@ -119,57 +118,6 @@ def _retrying(deadline: float) -> Retrying:
     )
 
 
-class _WriteQueue:
-    """An exclusive ``flock`` on ``path`` shared by every groove process that writes the
-    tier, re-entrant within a thread (each thread takes its own file description, so
-    threads of one process exclude each other too). The kernel releases it when its
-    process dies, so a crash never leaves a tier locked.
-
-    Waiting polls ``flock(LOCK_NB)`` with exponential back-off from 1 ms up to 10 ms
-    (tenacity): a blocking ``flock`` cannot time out, and a slower poll (or filelock's,
-    which spends about 0.2 ms of Python per attempt) lets busy writers starve a waiter
-    (measured: 8 processes x 300 outcomes, one call waited over 5 s with a 50 ms cap).
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._local = threading.local()
-
-    @property
-    def depth(self) -> int:
-        return getattr(self._local, "depth", 0)
-
-    def acquire(self, deadline: float) -> bool:
-        """Take the lock before the monotonic ``deadline``; False if it stayed held."""
-        if self.depth:
-            self._local.depth += 1
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            for tried in Retrying(
-                retry=retry_if_exception_type(BlockingIOError),
-                stop=stop_after_delay(max(0.0, deadline - time.monotonic())),
-                wait=wait_exponential_jitter(multiplier=0.001, max=0.01, jitter=0.002),
-            ):
-                with tried:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except RetryError:
-            os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
-        self._local.fd, self._local.depth = fd, 1
-        return True
-
-    def release(self) -> None:
-        """Undo one :meth:`acquire`; the last one unlocks."""
-        self._local.depth -= 1
-        if self._local.depth == 0:
-            fd, self._local.fd = self._local.fd, None
-            os.close(fd)  # closing the only descriptor releases the flock
-
-
 def _clock(seconds: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(seconds))
 
@@ -210,14 +158,14 @@ class Engine:
         self.busy_timeout = float(busy_timeout)
         self._host = (options or {}).get("host")
         self._holder_file: Path | None = None
-        self._queue: _WriteQueue | None = None
+        self._queue: InterProcessLock | None = None
         deadline = time.monotonic() + self.busy_timeout
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._register_holder("opening")
         try:
             if engine == "sqlite":
-                self._queue = _WriteQueue(self._holders_dir / "write.lock")
+                self._queue = InterProcessLock(self._holders_dir / "write.lock")
                 self._use_wal(deadline)
             self._client = self._open(engine, options, deadline)
         except BaseException:

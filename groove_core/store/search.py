@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from groove_core.errors import ValidationError
-from groove_core.model.learning import Learning
+from groove_core.model.learning import MAX_TEXT, Learning
+from groove_core.model.values import check_text
 from groove_core.store.learnings import LearningFilter, LearningStore
 
 MODES = ("semantic", "fulltext", "hybrid")
@@ -136,14 +137,15 @@ class SearchStore:
         ranks with RRF; each hit keeps both legs' ranks and scores.
 
         Raises:
-            ValidationError: unknown mode or limit < 1. EmbeddingError: no embedder (semantic
-            and hybrid modes).
+            ValidationError: unknown mode, limit < 1, or text that cannot be stored (see
+            :func:`groove_core.model.values.check_text`). EmbeddingError: no embedder
+            (semantic and hybrid modes).
         """
         if mode not in MODES:
             raise ValidationError(f"unknown search mode {mode!r} (use {', '.join(MODES)})")
         if int(limit) < 1:
             raise ValidationError("limit must be at least 1")
-        if not text or not text.strip():
+        if not check_text(text, "search text", max_chars=MAX_TEXT).strip():
             return []
         depth = limit if mode != "hybrid" else max(3 * limit, 50)
         sem = self.semantic_ranked(text, depth, flt) if mode != "fulltext" else []
