@@ -88,6 +88,12 @@ class Mode(StrEnum):
     hybrid = "hybrid"
 
 
+class OnConflict(StrEnum):
+    fail = "fail"
+    skip = "skip"
+    replace = "replace"
+
+
 class Sort(StrEnum):
     recency = "recency"
     created = "created"
@@ -266,6 +272,14 @@ def import_(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="import the good files and list the malformed ones")
     ] = False,
+    on_conflict: Annotated[
+        OnConflict,
+        typer.Option(
+            help="an export's learning whose id is already there with different content: "
+            "fail (write nothing and list them), skip (keep the tier's) or replace (take "
+            "the file's)"
+        ),
+    ] = OnConflict.fail,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
@@ -276,6 +290,7 @@ def import_(
         from groove_core.io.importer import import_paths
         from groove_core.model.scope import Scope
 
+        chosen_scope = Scope.parse(scope) if scope else None  # before the tier is created
         t = _groove().tier(tier)
         with _progress(disable=json_out) as bar:
             tasks: dict[str, int] = {}
@@ -288,8 +303,9 @@ def import_(
             report = import_paths(
                 t,
                 paths,
-                scope=Scope.parse(scope) if scope else None,
+                scope=chosen_scope,
                 skip_bad=skip_bad,
+                on_conflict=on_conflict.value,
                 progress=progress,
             )
         if json_out:
@@ -299,6 +315,14 @@ def import_(
             f"{report.learnings_added} learnings added, {report.learnings_skipped} "
             f"already present, from {len(report.files)} files into tier '{t.name}'"
         )
+        for stats in report.exports:
+            if stats.conflicts:
+                verb = "replaced" if on_conflict is OnConflict.replace else "kept the tier's"
+                err.print(f"{len(stats.conflicts)} conflicting learnings ({verb}):")
+                for lid in stats.conflicts:
+                    err.print(f"  {lid}")
+            if stats.duplicates:
+                err.print(f"ids repeated within the file: {', '.join(stats.duplicates)}")
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)
 

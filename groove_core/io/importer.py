@@ -18,7 +18,14 @@ from typing import Any
 
 from groove_core.errors import GrooveError, ImportFileError
 from groove_core.io import rules
-from groove_core.io.export import ImportStats, import_file
+from groove_core.io.export import (
+    ExportFile,
+    ImportPlan,
+    ImportStats,
+    plan_import,
+    read_export,
+    write_plan,
+)
 from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
@@ -68,19 +75,26 @@ def import_paths(
     *,
     scope: Scope | None = None,
     skip_bad: bool = False,
+    on_conflict: str = "fail",
     who: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
 
-    Every rule file is parsed before anything is written; a malformed or hostile file
-    raises :class:`ImportFileError` naming the file and line and nothing is written
-    (unless ``skip_bad``, which imports the good files and lists the bad ones in
-    ``errors``). All new learnings of the rule files are written in ONE transaction,
-    embedded in batches first.
+    Every file is read and validated, and the export files compared with the tier,
+    before anything is written; a malformed or hostile file raises
+    :class:`ImportFileError` naming the file (and line) and nothing is written (unless
+    ``skip_bad``, which imports the good files and lists the bad ones in ``errors``).
+    Everything is then written in ONE transaction, embedded in batches first.
+
+    Args:
+        on_conflict: what to do with an export's learning whose id is already in the tier
+            with different content: ``fail``, ``skip`` or ``replace`` (see
+            :mod:`groove_core.io.export`).
 
     Raises:
-        ImportFileError: a path does not exist, is unsupported, or is malformed.
+        ImportFileError: a path does not exist, is unsupported or malformed, or an export
+            conflicts with the tier and ``on_conflict`` is ``fail``.
     """
     given = [Path(p).expanduser() for p in paths]
     exports = [p for p in given if p.is_file() and is_export_file(p)]
@@ -103,6 +117,7 @@ def import_paths(
             report.errors.append(str(err))
     if progress and rule_paths:
         progress("reading", len(rule_paths), len(rule_paths))
+    files, plan = _plan_exports(tier, exports, on_conflict, report.errors if skip_bad else None)
     known = tier.learnings.import_keys()
     fresh: list[Learning] = []
     at = now()
@@ -129,27 +144,41 @@ def import_paths(
             )
             added += 1
         report.per_file[str(rf.path)] = added
-    if fresh:
-        done = 0
-
-        def embedded(k: int) -> None:
-            nonlocal done
-            done += k
-            if progress:
-                progress("embedding", done, len(fresh))
-
-        tier.learnings.store_many(fresh, who=who, action="imported", embed_progress=embedded)
     report.learnings_added = len(fresh)
-    for path in exports:
-        try:
-            stats = import_file(tier, path, who=who)
-        except GrooveError as err:
-            if not skip_bad:
-                raise
-            report.errors.append(str(err))
-            continue
-        report.files.append(str(path))
+    for f, stats in zip(files, plan.stats, strict=True):
+        report.files.append(f.path)
         report.exports.append(stats)
-        report.learnings_added += stats.learnings_imported
+        report.learnings_added += stats.learnings_imported + stats.learnings_replaced
         report.learnings_skipped += stats.learnings_skipped
+    total = len(fresh) + len(plan.learnings)
+    done = 0
+
+    def embedded(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress("embedding", done, total)
+
+    write_plan(tier, plan, also=fresh, who=who, progress=embedded)
     return report
+
+
+def _plan_exports(
+    tier: Any, paths: list[Path], on_conflict: str, errors: list[str] | None
+) -> tuple[list[ExportFile], ImportPlan]:
+    """Read the export files and plan them against the tier (nothing is written). When
+    ``errors`` is a list (``skip_bad``), a file that fails is listed there and left out;
+    otherwise its ImportFileError is raised."""
+    files: list[ExportFile] = []
+    for path in paths:
+        try:
+            doc = read_export(path, on_conflict=on_conflict)
+            plan_import(tier, [*files, doc], on_conflict=on_conflict)  # conflicts raise
+        except GrooveError as err:
+            if errors is None:
+                raise
+            errors.append(str(err))
+            continue
+        files.append(doc)
+    embed = tier.learnings.embedder is not None
+    return files, plan_import(tier, files, on_conflict=on_conflict, embed=embed)

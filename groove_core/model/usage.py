@@ -105,3 +105,34 @@ def usage_from_json(data: object) -> UsageStats:
         confidence_alpha=alpha,
         confidence_beta=beta,
     )
+
+
+def outcome_event_to_json(event: dict) -> dict:
+    """Export form of an ``outcome_event`` row (a dict with ``learning_id``, ``event_id``,
+    ``at`` as an aware datetime, ``outcome``, ``session_id``): ``at`` as RFC 3339."""
+    from groove_core.model.serde import to_rfc3339
+
+    return {**event, "at": to_rfc3339(event["at"])}
+
+
+def outcome_event_from_json(data: object) -> dict:
+    """Read the export form of an outcome event into a row dict (``at`` an aware
+    datetime); ValidationError naming the bad field otherwise."""
+    from groove_core.errors import ValidationError
+    from groove_core.model.serde import check_uuid, from_rfc3339, require
+
+    what = "outcome event"
+    event_id = require(data, "event_id", str, what)
+    if not event_id.strip():
+        raise ValidationError(f"{what}: event_id must not be empty")
+    outcome = require(data, "outcome", str, what)
+    if outcome not in {o.value for o in Outcome}:
+        raise ValidationError(f"{what}: unknown outcome {outcome!r:.40}")
+    session = data.get("session_id") if isinstance(data, dict) else None
+    return {
+        "learning_id": check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+        "event_id": event_id,
+        "at": from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+        "outcome": outcome,
+        "session_id": None if session is None else require(data, "session_id", str, what),
+    }

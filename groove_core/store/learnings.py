@@ -19,8 +19,18 @@ from groove_core.model.learning import Learning, LearningCategory, LearningConte
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
-from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.serde import (
+    check_uuid,
+    from_rfc3339,
+    from_unix,
+    new_id,
+    now,
+    require,
+    to_rfc3339,
+    to_unix,
+)
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
+from groove_core.model.values import check_json
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -67,6 +77,11 @@ _PUT_RELATIONS = (
 _PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
+)
+_EVENT_COLS = ("learning_id", "event_id", "at", "outcome", "session_id")
+_PUT_EVENTS = (
+    "?[learning_id, event_id, at, outcome, session_id] <- $events "
+    ":put outcome_event {learning_id, event_id => at, outcome, session_id}"
 )
 
 
@@ -159,6 +174,43 @@ class Edit:
     action: str
     before: dict | None
     after: dict | None
+
+    def to_json(self) -> dict:
+        """The export form (``at`` as RFC 3339; ``before``/``after`` as JSON objects)."""
+        return {
+            "learning_id": self.learning_id,
+            "edit_id": self.edit_id,
+            "at": to_rfc3339(self.at),
+            "who": self.who,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Edit:
+        """Read the export form; ValidationError naming the bad field otherwise."""
+        what = "history entry"
+        sides = {}
+        for side in ("before", "after"):
+            value = data.get(side) if isinstance(data, dict) else None
+            if value is not None and not isinstance(value, dict):
+                raise ValidationError(f"{what}: field '{side}' must be an object or null")
+            sides[side] = check_json(value, f"{what}: {side}")
+        return cls(
+            learning_id=check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+            edit_id=_key_text(require(data, "edit_id", str, what), f"{what}: edit_id"),
+            at=from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+            who=require(data, "who", str, what),
+            action=_key_text(require(data, "action", str, what), f"{what}: action"),
+            **sides,
+        )
+
+
+def _key_text(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValidationError(f"{what} must not be empty")
+    return value
 
 
 @dataclass(frozen=True)
@@ -267,10 +319,12 @@ class LearningStore:
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
         embed_progress: Callable[[int], None] | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[dict] = (),
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
-        and optionally relations among them and system parameters: an import lands whole
-        or not at all).
+        and optionally relations among them, system parameters, earlier history entries
+        and outcome events, e.g. from an export: an import lands whole or not at all).
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
         model writes nothing. A batch that is large next to the tier drops the HNSW index,
@@ -279,7 +333,7 @@ class LearningStore:
 
         Returns: the number of learnings written.
         """
-        if not learnings and not relations and not system_params:
+        if not (learnings or relations or system_params or history or outcome_events):
             return 0
         usage = usage or {}
         vectors = None
@@ -307,6 +361,15 @@ class LearningStore:
         if system_params:
             params["params"] = [param_to_row(p) for p in system_params]
             blocks.append(PUT_PARAMS)
+        if history:
+            params["history"] = [_edit_row(e) for e in history]
+            blocks.append(_PUT_EDIT.replace("$edits", "$history"))
+        if outcome_events:
+            params["events"] = [
+                [e["learning_id"], e["event_id"], to_unix(e["at"]), e["outcome"], e["session_id"]]
+                for e in outcome_events
+            ]
+            blocks.append(_PUT_EVENTS)
         if vectors is not None and learnings:
             params["embeddings"] = [
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
@@ -825,7 +888,28 @@ class LearningStore:
         """Learnings related to ``learning_id`` in either direction (seed 001)."""
         return [r.other for r in self.related(learning_id, relation_type) if r.other]
 
+    def all_outcome_events(self) -> list[dict]:
+        """Every ``outcome_event`` row of the tier, oldest first: dicts with
+        ``learning_id``, ``event_id``, ``at`` (aware datetime), ``outcome`` and
+        ``session_id`` (None when not given)."""
+        res = self.db.run(
+            f"?[{', '.join(_EVENT_COLS)}] := *outcome_event{{{', '.join(_EVENT_COLS)}}} "
+            ":order at, learning_id, event_id",
+            read_only=True,
+        )
+        return [{**r, "at": from_unix(r["at"])} for r in res.dicts()]
+
     # ------------------------------------------------------------ history
+    def all_history(self) -> list[Edit]:
+        """Every history entry of the tier (also of deleted learnings), oldest first."""
+        res = self.db.run(
+            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
+            ":order at, learning_id, edit_id",
+            read_only=True,
+        )
+        return [_edit(r) for r in res.dicts()]
+
     def history(self, learning_id: str) -> list[Edit]:
         """Edit history of a learning, oldest first."""
         res = self.db.run(
@@ -915,6 +999,19 @@ def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
             before[name] = a
             after[name] = b
     return before, after
+
+
+def _edit_row(e: Edit) -> list:
+    """``learning_edit`` row of an :class:`Edit`."""
+    return [
+        e.learning_id,
+        e.edit_id,
+        to_unix(e.at),
+        e.who,
+        e.action,
+        None if e.before is None else json.dumps(e.before),  # as the store writes them
+        None if e.after is None else json.dumps(e.after),
+    ]
 
 
 def _edit(row: dict) -> Edit:
