@@ -31,7 +31,8 @@ err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 class _Commands(TyperGroup):
     """The command group, refusing arguments that are not valid UTF-8 before typer parses
     them: Python hands undecodable bytes over as lone surrogates (PEP 383), which no
-    tier, file name in a learning's source or terminal can keep."""
+    tier, file name in a learning's source or terminal can keep. NUL, which no real
+    command line can carry (a C string ends there), is refused too."""
 
     def main(self, args=None, *rest, **kwargs):
         """click's entry point, after checking every argument."""
@@ -39,11 +40,12 @@ class _Commands(TyperGroup):
         for position, arg in enumerate(argv, start=1):
             try:
                 check_text(arg, f"argument {position}")
+                if "\0" in arg:
+                    raise GrooveError(f"argument {position} contains NUL (U+0000)")
             except GrooveError as error:
-                shown = _undecoded(arg)
                 err.print(
-                    f"[bold red]error:[/] {escape(str(error))} ({escape(shown)}); groove keeps "
-                    "text as UTF-8: retype it, or rename the file",
+                    f"[bold red]error:[/] {escape(str(error))} ({escape(_undecoded(arg))}); "
+                    "groove keeps text as UTF-8 without NUL: retype it, or rename the file",
                     markup=True,
                     highlight=False,
                 )
@@ -52,11 +54,12 @@ class _Commands(TyperGroup):
 
 
 def _undecoded(arg: str) -> str:
-    """The argument as its original bytes when they were undecodable (``b'caf\\xe9'``)."""
+    """The argument as its original bytes (``b'caf\\xe9'``), shortened to 60 characters."""
     try:
-        return repr(os.fsencode(arg))
+        shown = repr(os.fsencode(arg))
     except UnicodeError:
-        return ascii(arg)
+        shown = ascii(arg)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 app = typer.Typer(
@@ -146,7 +149,8 @@ def _run(fn):
     except GrooveError as error:
         _fail(str(error))
     except OSError as error:
-        _fail(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
+        name = error.filename
+        _fail(f"{error.strerror or error}: {name!r}" if name is not None else str(error))
     except (typer.Exit, typer.Abort, TyperException):
         raise
     except Exception as error:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from groove_core.errors import GrooveError, ImportFileError
+from groove_core.errors import GrooveError, ImportFileError, ValidationError
 from groove_core.model.learning import Learning
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
@@ -120,10 +120,13 @@ def export_file(tier: Any, path: str | os.PathLike) -> dict:
     ``outcome_events``).
 
     Raises:
-        OSError: the file cannot be written (the temp file is removed).
+        ValidationError: ``path`` names a folder. OSError: the file cannot be written
+            (the temp file is removed).
     """
-    doc = export_document(tier)
     path = Path(path)
+    if not path.name or path.is_dir():
+        raise ValidationError(f"cannot export to {str(path)!r}: it is a folder; give a file name")
+    doc = export_document(tier)
     tmp = path.with_name(path.name + ".tmp")
     try:
         tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -97,12 +97,13 @@ def import_paths(
             conflicts with the tier and ``on_conflict`` is ``fail``.
     """
     given = [Path(p).expanduser() for p in paths]
-    exports = [p for p in given if p.is_file() and is_export_file(p)]
-    rule_paths = (
-        rules.discover([p for p in given if p not in exports])
-        if (len(exports) < len(given))
-        else []
-    )
+    try:
+        exports = [p for p in given if p.is_file() and is_export_file(p)]
+        others = [p for p in given if p not in exports]
+        rule_paths = rules.discover(others) if others else []
+    except OSError as err:  # e.g. a name longer than the file system allows
+        where = str(err.filename) if err.filename is not None else "a path"
+        raise ImportFileError(where[:200], None, f"cannot read: {err.strerror or err}") from None
     report = ImportReport()
     scope = scope or tier.default_scope()
     parsed: list[rules.RuleFile] = []
