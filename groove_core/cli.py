@@ -128,7 +128,10 @@ def _groove(open_user: bool = True):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    """Print ``error: <message>`` on one line (control characters, e.g. from a file name,
+    shown escaped) and exit with status 1."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    err.print(f"[bold red]error:[/] {escape(shown)}", markup=True, highlight=False)
     raise typer.Exit(1)
 
 

@@ -341,7 +341,7 @@ class Groove:
 
 def _sort_key(sort: str, usage: dict[str, int]):
     if sort not in SORTS:
-        raise GrooveError(f"unknown sort {sort!r}")
+        raise GrooveError(f"unknown sort {sort!r:.80}")
     if sort == "recency":
         return lambda lr: (-lr.updated_at.timestamp(), lr.id)
     if sort == "created":

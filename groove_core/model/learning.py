@@ -46,7 +46,7 @@ class LearningCategory(StrEnum):
             if text in (cat.value, cat.serde):
                 return cat
         names = ", ".join(c.value for c in cls)
-        raise ValidationError(f"unknown category {text!r} (expected one of {names})")
+        raise ValidationError(f"unknown category {text!r:.80} (expected one of {names})")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class LearningSource:
         (``message_index: usize``, ``from_scope: Scope``, ``original_id: LearningId``,
         ``imported_at: DateTime<Utc>``, the rest ``String``)."""
         if self.kind not in self._FIELDS:
-            raise ValidationError(f"unknown learning source {self.kind!r}")
+            raise ValidationError(f"unknown learning source {self.kind!r:.80}")
         what = f"{self._SERDE[self.kind]} source"
         if not isinstance(self.data, dict):
             raise ValidationError(f"{what} must be an object with its fields")

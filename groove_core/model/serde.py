@@ -27,7 +27,7 @@ def check_uuid(value: Any, what: str = "id") -> str:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError) as err:
-        raise ValidationError(f"{what} is not a UUID: {value!r}") from err
+        raise ValidationError(f"{what} is not a UUID: {value!r:.80}") from err
 
 
 def now() -> datetime:
@@ -56,18 +56,18 @@ def from_rfc3339(value: Any, what: str = "timestamp") -> datetime:
         ValidationError: the value is not a string in RFC 3339 form.
     """
     if not isinstance(value, str):
-        raise ValidationError(f"{what} must be an RFC 3339 string, got {value!r}")
+        raise ValidationError(f"{what} must be an RFC 3339 string, got {value!r:.80}")
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as err:
-        raise ValidationError(f"{what} is not RFC 3339: {value!r}") from err
+        raise ValidationError(f"{what} is not RFC 3339: {value!r:.80}") from err
     if dt.tzinfo is None:
-        raise ValidationError(f"{what} has no UTC offset: {value!r}")
+        raise ValidationError(f"{what} has no UTC offset: {value!r:.80}")
     try:
         return dt.astimezone(UTC)
     except OverflowError:
         raise ValidationError(
-            f"{what} {value!r} is outside the years 1 to 9999 (UTC) that groove can store"
+            f"{what} {value!r:.80} is outside the years 1 to 9999 (UTC) that groove can store"
         ) from None
 
 
@@ -101,7 +101,7 @@ def tagged(value: Any) -> tuple[str, Any]:
     if isinstance(value, dict) and len(value) == 1:
         ((variant, payload),) = value.items()
         return variant, payload
-    raise ValidationError(f"expected an externally tagged enum, got {value!r}")
+    raise ValidationError(f"expected an externally tagged enum, got {value!r:.80}")
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:

@@ -143,7 +143,7 @@ class LearningFilter:
             conds.append(("f_scope", "scope = $f_scope", Scope.parse(self.scope).to_db()))
         if self.source_type:
             if self.source_type not in _SOURCE_TYPES:
-                raise ValidationError(f"unknown source type {self.source_type!r}")
+                raise ValidationError(f"unknown source type {self.source_type!r:.80}")
             conds.append(("f_source", "source_type = $f_source", self.source_type))
         params = {name: value for name, _, value in conds}
         if not conds or conds[0][0] == "f_source":  # no key or index to use
@@ -617,7 +617,7 @@ class LearningStore:
             ValidationError: unknown sort, negative limit/offset, or a bad filter value.
         """
         if sort not in SORTS:
-            raise ValidationError(f"unknown sort {sort!r} (use one of {', '.join(SORTS)})")
+            raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
         limit, offset = int(limit), int(offset)
         if limit < 1 or offset < 0:
             raise ValidationError("limit must be >= 1 and offset >= 0")
@@ -757,7 +757,7 @@ class LearningStore:
             outcome = Outcome(outcome)
         except ValueError:
             raise ValidationError(
-                f"unknown outcome {outcome!r} (use helpful, ignored or contradicted)"
+                f"unknown outcome {outcome!r:.80} (use helpful, ignored or contradicted)"
             ) from None
         lid = self.require(learning_id).id
         da, dbeta = OUTCOME_INCREMENTS[outcome]

@@ -142,7 +142,7 @@ class SearchStore:
             (semantic and hybrid modes).
         """
         if mode not in MODES:
-            raise ValidationError(f"unknown search mode {mode!r} (use {', '.join(MODES)})")
+            raise ValidationError(f"unknown search mode {mode!r:.80} (use {', '.join(MODES)})")
         if int(limit) < 1:
             raise ValidationError("limit must be at least 1")
         if not check_text(text, "search text", max_chars=MAX_TEXT).strip():
