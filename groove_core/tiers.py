@@ -212,7 +212,14 @@ class Groove:
 
     def available(self) -> tuple[list[Tier], list[TierProblem]]:
         """Open every configured tier plus those already open; report the ones that fail
-        instead of raising, so a page can show the rest and name the broken ones."""
+        instead of raising, so a page can show the rest and name the broken ones. Tiers
+        this object created that got data since are recorded in ``config.toml`` first
+        (:meth:`record_new_tiers`), so a long-lived process (the dashboard) shares them.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written (the home is unusable).
+        """
+        self.record_new_tiers()
         problems = []
         for name in self.config.known_tiers():
             try:

@@ -166,8 +166,12 @@ class Engine:
         try:
             if engine == "sqlite":
                 self._queue = InterProcessLock(self._holders_dir / "write.lock")
-                self._use_wal(deadline)
-            self._client = self._open(engine, options, deadline)
+                with _opening(self.path) as first_in_process:
+                    if first_in_process:
+                        self._use_wal(deadline)
+                    self._client = self._open(engine, options, deadline)
+            else:
+                self._client = self._open(engine, options, deadline)
         except BaseException:
             self._unregister_holder()
             raise
@@ -199,7 +203,12 @@ class Engine:
     def _use_wal(self, deadline: float) -> None:
         """Put a sqlite tier in write-ahead-log mode once (the mode is kept in the file).
         Switching needs a moment alone with the file, so it waits in the write queue; a
-        tier that another program keeps busy is left as it is and tried again next time."""
+        tier that another program keeps busy is left as it is and tried again next time.
+
+        This uses Python's own SQLite library, a second copy beside the engine's. Closing
+        its connection drops every POSIX lock this process holds on the file, also the
+        engine's (https://sqlite.org/howtocorrupt.html, 2.2 and 2.3), so it only runs
+        while no engine of this process has the file open (see :func:`_opening`)."""
         try:
             with contextlib.closing(sqlite3.connect(self.path, timeout=0.1)) as con:
                 if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
@@ -361,6 +370,8 @@ class Engine:
             DatabaseError: Cozo rejected the query (its message is kept).
             TierUnavailableError: an http tier could not be reached.
         """
+        if self._client is None:
+            raise TierUnavailableError(self.tier, "it was closed")
         params = params or {}
         deadline = time.monotonic() + self.busy_timeout
         queue = contextlib.nullcontext() if read_only else self.write_lock(deadline)
@@ -409,16 +420,54 @@ class Engine:
         return dest
 
     def close(self) -> None:
-        """Close the database and drop this process's holder entry."""
+        """Close the database and drop this process's holder entry (once)."""
         self._unregister_holder()
-        with contextlib.suppress(Exception):
-            self._client.close()
+        client, self._client = getattr(self, "_client", None), None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+            if self.kind == "sqlite":
+                _closed(self.path)
 
     def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: sqlite files this process has open, with how many engines hold each.
+_OPEN_FILES: dict[str, int] = {}
+_OPEN_FILES_LOCK = threading.Lock()
+_OPENING_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[bool]:
+    """Serialise the opening of one sqlite file within this process and say whether no
+    engine of this process has it open yet; counts the engine as open when the block
+    succeeds (see :meth:`Engine._use_wal` for why this matters)."""
+    key = str(path.resolve())
+    with _OPEN_FILES_LOCK:
+        lock = _OPENING_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        with _OPEN_FILES_LOCK:
+            first = _OPEN_FILES.get(key, 0) == 0
+        yield first
+        with _OPEN_FILES_LOCK:
+            _OPEN_FILES[key] = _OPEN_FILES.get(key, 0) + 1
+
+
+def _closed(path: Path | None) -> None:
+    if path is None:
+        return
+    key = str(path.resolve())
+    with _OPEN_FILES_LOCK:
+        left = _OPEN_FILES.get(key, 0) - 1
+        if left > 0:
+            _OPEN_FILES[key] = left
+        else:
+            _OPEN_FILES.pop(key, None)
 
 
 def _check_params(params: dict) -> None:
