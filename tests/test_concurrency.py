@@ -11,6 +11,7 @@ import textwrap
 import time
 
 import pytest
+from conftest import hold
 
 from groove_core.errors import TierBusyError
 from groove_core.store.engine import Engine
@@ -113,26 +114,11 @@ def test_eight_writers_lose_nothing_count_nothing_twice_and_fail_only_uncommitte
         assert failed == []
 
 
-def _hold_queue(path, seconds):
-    code = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {REPO!r})
-        from groove_core.store.engine import Engine
-        db = Engine("user", "sqlite", {str(path)!r})
-        with db.write_lock():
-            print("writing", flush=True)
-            time.sleep({seconds})
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "writing"
-    return proc
-
-
 def test_a_busy_tier_names_the_writer_reads_go_on_and_nothing_is_written(tmp_path):
     path = tmp_path / "user.db"
     with Engine("user", "sqlite", path) as db:
         db.run(":create k {a: Int => b: Int}")
-    writer = _hold_queue(path, 30)
+    writer = hold(path, 30, how="queue")
     try:
         start = time.monotonic()
         with Engine("user", "sqlite", path, busy_timeout=1.0) as db:  # opening is not blocked
