@@ -119,7 +119,7 @@ def main(n: int, bulk_n: int) -> None:
     ids: list[str] = []
     for first in range(0, n, BATCH):
         batch = [learning(i) for i in range(first, min(n, first + BATCH))]
-        store.store_many(batch, who="bench")
+        store.store_many(batch)
         ids.extend(lr.id for lr in batch)
     load = time.perf_counter() - start
     print(f"loaded {n} learnings with embeddings in {load:.1f} s ({n / load:.0f}/s)")

@@ -1,5 +1,6 @@
-"""Shared dashboard state: the groove home opened once per server process, and small
-helpers every page uses to pick tiers and show errors as messages, not tracebacks."""
+"""Shared dashboard state: the groove home opened once per server process, who is
+acting (:func:`principal`), and small helpers every page uses to pick tiers and show
+errors as messages, not tracebacks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import os
 
 import streamlit as st
 
-from groove_core.errors import GrooveError
+from dashboard.components import identity
+from groove_core.errors import GrooveError, ValidationError
+from groove_core.model.access import Principal
+from groove_core.serve import AUTH_ENV, DashboardAuth
 from groove_core.tiers import Groove
 
 
@@ -34,6 +38,48 @@ def groove() -> Groove:
         )
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+def auth_mode() -> DashboardAuth:
+    """How this server identifies people: ``$GROOVE_DASHBOARD_AUTH``, set by ``groove
+    dashboard --auth`` (default ``none``). An unknown value shows an error and stops: the
+    page never falls back to serving without sign-in."""
+    value = os.environ.get(AUTH_ENV) or DashboardAuth.none.value
+    try:
+        return DashboardAuth(value)
+    except ValueError:
+        st.error(f"{AUTH_ENV}={value!r} is not a sign-in mode (use none or oidc).")
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def principal() -> Principal:
+    """Who acts in this browser session, for every write a page makes.
+
+    - Under ``groove dashboard --auth oidc``: the signed-in person,
+      ``Principal(st.user.email, st.user.name, "oidc")``. Before sign-in this shows only
+      the sign-in screen and stops the script; a signed-in account whose provider gives
+      no email (or says it is unverified) is refused with a message and a way to sign out.
+    - Otherwise: ``groove().principal``, the ``[identity]`` of ``config.toml`` or else
+      the OS account running the server.
+    """
+    if auth_mode() is DashboardAuth.none:
+        return groove().principal
+    user = st.user
+    if user.get("is_logged_in") is not True:
+        identity.sign_in_screen()
+        st.stop()
+    email = user.get("email")
+    name = user.get("name")
+    if not isinstance(email, str) or not email.strip():
+        identity.refuse("Your identity provider did not give an email address for this account.")
+    if user.get("email_verified") is False:
+        identity.refuse(f"Your identity provider has not verified the address {email}.")
+    try:
+        return Principal(email.strip(), name if isinstance(name, str) else "", "oidc")
+    except ValidationError as err:
+        identity.refuse(f"This account's email cannot identify you: {err}")
+        raise  # unreachable: refuse() stops
 
 
 def tier_names(g: Groove) -> list[str]:

@@ -1,16 +1,22 @@
 """groove dashboard: ``streamlit run dashboard/streamlit_app.py`` (or ``groove dashboard``).
 
-The router only declares pages; each page lays out what groove_core returns.
+The router establishes who is acting, then declares pages; each page lays out what
+groove_core returns. Under ``groove dashboard --auth oidc`` nothing else renders before
+sign-in: no navigation, no page, no data (see :func:`dashboard.state.principal`).
 """
 
 from pathlib import Path
 
 import streamlit as st
 
+from dashboard import state
+from dashboard.components import identity
+
 HERE = Path(__file__).parent
 PAGES = HERE / "app_pages"
 
 st.set_page_config(page_title="groove", page_icon=":material/psychology:", layout="wide")
+identity.sidebar(state.principal())  # the sign-in gate: stops here until someone signs in
 
 nav = st.navigation(
     {

@@ -11,6 +11,12 @@ ablation experiments and open-world data, with semantic, full-text and hybrid se
         for hit in g.search("tabs or spaces", mode="hybrid", limit=5):
             print(hit.score, hit.learning.tier, hit.learning.description)
 
+Every write has an actor, a :class:`Principal` (default: ``[identity]`` of the home's
+``config.toml``, else the OS account), checked against the tier's roles and recorded in
+its hash-chained audit log in the same transaction; in an enterprise tier a contributor's
+changes become :class:`Proposal` s that a curator reviews (``Groove.create``, ``edit``,
+``delete``, ``promote`` route them).
+
 This module is the public surface: everything in ``__all__`` is supported; other modules
 are implementation. The pure statistics (posterior, ablation, projection, clustering)
 are imported from their ``groove_core.analysis`` modules, so that opening a store does
@@ -20,13 +26,16 @@ not load scikit-learn, umap-learn or numba.
 from groove_core.config import Config, TierConfig, home_dir
 from groove_core.embed import Embedder, MiniLMEmbedder, default_embedder
 from groove_core.errors import (
+    AuditIntegrityError,
     ConfigError,
+    ContentBlockedError,
     DatabaseError,
     EmbeddingError,
     GrooveError,
     ImportFileError,
     MigrationError,
     NotFoundError,
+    PermissionDeniedError,
     SchemaTooNewError,
     TierBusyError,
     TierUnavailableError,
@@ -34,6 +43,7 @@ from groove_core.errors import (
 )
 from groove_core.io.export import ImportStats, export_file, import_file
 from groove_core.io.importer import ImportReport, import_paths
+from groove_core.model.access import Action, AuditEntry, Grant, Principal, Role
 from groove_core.model.attribution import (
     AblationExperiment,
     AblationResult,
@@ -51,32 +61,53 @@ from groove_core.model.openworld import (
     PatternFingerprint,
 )
 from groove_core.model.params import AdaptiveParam, SystemParam
+from groove_core.model.proposal import Proposal, ProposalKind, ProposalStatus
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
-from groove_core.model.usage import Outcome, UsageStats
+from groove_core.model.usage import Outcome, OutcomeEvent, UsageStats
+from groove_core.scan import Finding
+from groove_core.store.access import AccessStore
 from groove_core.store.attribution import AttributionStore
-from groove_core.store.learnings import Edit, LearningFilter, LearningStore, Page, Related
+from groove_core.store.audit import AuditLog, Verification
+from groove_core.store.learnings import (
+    Edit,
+    LearningFilter,
+    LearningStore,
+    Page,
+    Related,
+    ScanMark,
+)
 from groove_core.store.migrations import MigrationReport, MigrationStatus, migrate
 from groove_core.store.openworld import OpenWorldStore
 from groove_core.store.params import ParamStore
+from groove_core.store.proposals import ProposalStore
 from groove_core.store.search import SearchHit, SearchStore
-from groove_core.tiers import Groove, Tier, TierProblem
+from groove_core.store.writer import TierWriter
+from groove_core.tiers import Groove, Submission, Tier, TierProblem
 
 __all__ = [
     "AblationExperiment",
     "AblationResult",
+    "AccessStore",
+    "Action",
     "AdaptiveParam",
     "AnomalyCluster",
     "AttributionRecord",
     "AttributionStore",
+    "AuditEntry",
+    "AuditIntegrityError",
+    "AuditLog",
     "CapabilityGap",
     "Config",
     "ConfigError",
+    "ContentBlockedError",
     "DatabaseError",
     "Edit",
     "Embedder",
     "EmbeddingError",
     "FailureRecord",
+    "Finding",
+    "Grant",
     "Groove",
     "GrooveError",
     "ImportFileError",
@@ -91,32 +122,44 @@ __all__ = [
     "LearningStatus",
     "LearningStore",
     "LearningValue",
-    "MiniLMEmbedder",
     "MigrationError",
     "MigrationReport",
     "MigrationStatus",
+    "MiniLMEmbedder",
     "NotFoundError",
     "OpenWorldEvent",
     "OpenWorldStore",
     "Outcome",
+    "OutcomeEvent",
     "Page",
     "ParamStore",
     "PatternFingerprint",
+    "PermissionDeniedError",
+    "Principal",
+    "Proposal",
+    "ProposalKind",
+    "ProposalStatus",
+    "ProposalStore",
     "Related",
     "RelationType",
+    "Role",
+    "ScanMark",
     "SchemaTooNewError",
     "Scope",
     "SearchHit",
     "SearchStore",
     "SessionOutcome",
+    "Submission",
     "SystemParam",
     "Tier",
     "TierBusyError",
     "TierConfig",
     "TierProblem",
     "TierUnavailableError",
+    "TierWriter",
     "UsageStats",
     "ValidationError",
+    "Verification",
     "default_embedder",
     "export_file",
     "home_dir",

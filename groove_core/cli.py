@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,17 +14,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from groove_core.errors import GrooveError
+from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
+from groove_core.serve import DashboardAuth
 
-# Messages hold ids and commands: never break them. Markup is off (they also hold text
-# users wrote, which may contain "[/]" or ":smile:"); lines that style pass markup=True
-# and escape() what they interpolate.
-out = Console(soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+# Messages hold ids and commands: never break them. Text users wrote is escape()d where it
+# meets markup and shown as Text in tables; emoji codes such as ":smile:" stay as typed.
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 class _Commands(TyperGroup):
@@ -83,6 +83,14 @@ TierOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept with a proposal)")]
+OverrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--override-reason",
+        help="accept content the scan flagged (a curator's written reason, recorded)",
+    ),
+]
 
 
 class Mode(StrEnum):
@@ -188,15 +196,45 @@ def _table(rows: list[dict], columns: list[str], title: str | None = None) -> No
         else:
             table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
     for row in rows:
-        table.add_row(
+        table.add_row(  # Text: a cell is shown as written, never read as markup
             *[
-                ""
+                Text("")
                 if row.get(c) is None
-                else (f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]))
+                else Text(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]))
                 for c in columns
             ]
         )
     out.print(table)
+
+
+def _scan_field(tier, ids: list[str]) -> dict[str, dict | None]:
+    """``scan`` of each id: its stored content-scan mark as JSON, or None."""
+    marks = tier.learnings.scan_marks(ids)
+    return {i: marks[i].to_json() if i in marks else None for i in ids}
+
+
+def _with_scan(g, rows: list[dict]) -> list[dict]:
+    """Rows with their ``scan`` field (see :func:`_scan_field`), read per tier."""
+    by_tier: dict[str, list[str]] = {}
+    for r in rows:
+        by_tier.setdefault(r["tier"], []).append(r["id"])
+    found: dict[str, dict | None] = {}
+    for name, ids in by_tier.items():
+        found.update(_scan_field(g.tier(name, create=False), ids))
+    return [{**r, "scan": found.get(r["id"])} for r in rows]
+
+
+def _warn_flagged(flagged: list[dict]) -> None:
+    """One yellow line per content-scan finding (rule, where, message)."""
+    for item in flagged:
+        for f in item["findings"]:
+            where = f"{f['file']}:{f['file_line']}" if f.get("file") else f"{f['field']}"
+            err.print(
+                f"[yellow]flagged {item['id']}:[/] "
+                + escape(f"{f['rule']} at {where}: {f['message']}"),
+                markup=True,
+                highlight=False,
+            )
 
 
 # ---------------------------------------------------------------- commands
@@ -287,10 +325,17 @@ def import_(
             "the file's)"
         ),
     ] = OnConflict.fail,
+    reason: ReasonOpt = "",
+    override_reason: OverrideOpt = None,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
-    """Import rule files or a groove export; importing the same files again adds nothing."""
+    """Import rule files or a groove export; importing the same files again adds nothing.
+
+    Every rule is content-scanned (secrets, prompt injection): flagged ones are marked in
+    a user or project tier and block an import into an enterprise tier unless a curator
+    gives --override-reason. A contributor's import into an enterprise tier is filed as a
+    proposal for review."""
     _use_home(home)
 
     def body():
@@ -313,15 +358,24 @@ def import_(
                 scope=chosen_scope,
                 skip_bad=skip_bad,
                 on_conflict=on_conflict.value,
+                reason=reason,
+                override_reason=override_reason,
                 progress=progress,
             )
         if json_out:
             _print_json({"tier": t.name, **report.to_json()})
             return
-        out.print(
-            f"{report.learnings_added} learnings added, {report.learnings_skipped} "
-            f"already present, from {len(report.files)} files into tier '{t.name}'"
-        )
+        if report.proposal is not None:
+            out.print(
+                f"filed proposal {report.proposal.id} ({len(report.proposal.after)} learnings) "
+                f"in tier '{t.name}' for a curator to review; nothing is imported until it is "
+                "approved"
+            )
+        else:
+            out.print(
+                f"{report.learnings_added} learnings added, {report.learnings_skipped} "
+                f"already present, from {len(report.files)} files into tier '{t.name}'"
+            )
         for stats in report.exports:
             if stats.conflicts:
                 verb = "replaced" if on_conflict is OnConflict.replace else "kept the tier's"
@@ -332,6 +386,7 @@ def import_(
                 err.print(f"ids repeated within the file: {', '.join(stats.duplicates)}")
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)
+        _warn_flagged(report.flagged)
 
     _run(body)
 
@@ -397,7 +452,7 @@ def list_(
         )
         rows = [lr.summary() for lr in page.items]
         if json_out:
-            _print_json(rows)
+            _print_json(_with_scan(g, rows))
             return
         if not rows:
             out.print("no learnings" + (f" from {offset + 1} on" if offset else ""))
@@ -435,7 +490,7 @@ def search(
         )
         rows = [h.summary() for h in hits]
         if json_out:
-            _print_json(rows)
+            _print_json(_with_scan(g, rows))
             return
         if not rows:
             out.print(f"no learning matches {text!r}", highlight=False)
@@ -470,6 +525,7 @@ def show(
             "pattern": found.content.pattern,
             "source_detail": found.source.to_json(),
             "usage_stats": usage_to_json(t.learnings.usage(found.id)),
+            "scan": _scan_field(t, [found.id])[found.id],
             "relations": [
                 {
                     "type": r.relation.relation_type.value,
@@ -503,9 +559,9 @@ def show(
             "created_at",
             "updated_at",
         ):
-            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", markup=True, highlight=False)
-        out.print(f"[bold]description:[/] {escape(found.description)}", markup=True)
-        out.print("[bold]insight:[/]", markup=True, highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", highlight=False)
+        out.print(f"[bold]description:[/] {escape(found.description)}", highlight=False)
+        out.print("[bold]insight:[/]", highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
         out.print(
@@ -520,6 +576,8 @@ def show(
             )
         for h in data["history"]:
             out.print(f"  {h['at']} {h['who']} {h['action']}", markup=False)
+        if data["scan"]:
+            _warn_flagged([{"id": found.id, "description": "", **data["scan"]}])
 
     _run(body)
 
@@ -532,9 +590,12 @@ def edit(
     category: Annotated[str | None, typer.Option(help="new category")] = None,
     scope: Annotated[str | None, typer.Option(help="new scope")] = None,
     tier: TierOpt = "user",
+    reason: ReasonOpt = "",
+    override_reason: OverrideOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Edit a learning (recorded in its history; visible to the next search)."""
+    """Edit a learning (recorded in its history; visible to the next search). A
+    contributor's edit in an enterprise tier is filed as a proposal for review."""
     _use_home(home)
 
     def body():
@@ -542,11 +603,20 @@ def edit(
             raise typer.BadParameter(
                 "give at least one of --description, --insight, --category, --scope"
             )
-        t = _groove().tier(tier)
-        new = t.learnings.update(
-            learning_id, description=description, insight=insight, category=category, scope=scope
+        sub = _groove().edit(
+            tier,
+            learning_id,
+            description=description,
+            insight=insight,
+            category=category,
+            scope=scope,
+            reason=reason,
+            override_reason=override_reason,
         )
-        out.print(f"updated {new.id} in tier '{t.name}'")
+        if sub.applied:
+            out.print(f"updated {sub.learnings[0].id} in tier '{sub.tier}'")
+        else:
+            out.print(sub.describe())
 
     _run(body)
 
@@ -556,20 +626,26 @@ def delete(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: TierOpt = "user",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    reason: ReasonOpt = "",
     home: HomeOpt = None,
 ) -> None:
-    """Delete a learning with its usage stats, embedding and relations (undo: restore)."""
+    """Delete a learning with its usage stats, embedding and relations (undo: restore).
+    A contributor's deletion in an enterprise tier is filed as a proposal for review."""
     _use_home(home)
 
     def body():
-        t = _groove().tier(tier)
+        g = _groove()
+        t = g.tier(tier, create=False)
         found = t.learnings.require(learning_id)
         if not yes and not typer.confirm(
             f"Delete '{found.description[:60]}' from tier '{t.name}'?", err=True
         ):
             raise typer.Exit(1)
-        t.learnings.delete(learning_id)
-        out.print(f"deleted {learning_id}; undo with: groove restore {learning_id} --tier {t.name}")
+        sub = g.delete(t.name, [found.id], reason=reason)
+        if sub.applied:
+            out.print(f"deleted {found.id}; undo with: groove restore {found.id} --tier {t.name}")
+        else:
+            out.print(sub.describe())
 
     _run(body)
 
@@ -615,16 +691,21 @@ def restore(
 def promote(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     to: Annotated[str, typer.Option("--to", help="target tier")],
+    reason: ReasonOpt = "",
     home: HomeOpt = None,
 ) -> None:
-    """Copy a learning to another tier (its source becomes Promoted)."""
+    """Copy a learning to another tier (its source becomes Promoted). Into an enterprise
+    tier it is filed as a proposal that a curator reviews."""
     _use_home(home)
 
     def body():
         g = _groove()
         g.available()
-        copy = g.promote(learning_id, to)
-        out.print(f"promoted to tier '{copy.tier}' as {copy.id}")
+        sub = g.promote(learning_id, to, reason=reason)
+        if sub.applied:
+            out.print(f"promoted to tier '{sub.tier}' as {sub.learnings[0].id}")
+        else:
+            out.print(sub.describe())
 
     _run(body)
 
@@ -760,17 +841,406 @@ def simulate(
     _run(body)
 
 
+# ---------------------------------------------------------------- access
+access_app = typer.Typer(help="Roles in a tier: reader, contributor, curator, admin.")
+app.add_typer(access_app, name="access")
+
+
+@access_app.command("list")
+def access_list(tier: TierOpt = "user", json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """List who has which role in a tier (and your own role)."""
+    _use_home(home)
+
+    def body():
+        g = _groove()
+        t = g.tier(tier, create=False)
+        rows = [gr.to_json() for gr in t.access.grants()]
+        mine = t.role()
+        if json_out:
+            _print_json(
+                {"tier": t.name, "you": g.principal.id, "your_role": _role(mine), "grants": rows}
+            )
+            return
+        out.print(
+            f"tier '{t.name}': you are {g.principal} ({_role(mine) or 'no role'})", highlight=False
+        )
+        if rows:
+            _table(rows, ["principal", "name", "role", "granted_by", "granted_at"])
+        else:
+            out.print("no roles are stored (the owner of a user or project tier needs none)")
+
+    _run(body)
+
+
+@access_app.command("grant")
+def access_grant(
+    principal: Annotated[str, typer.Argument(help="an email or login")],
+    role: Annotated[str, typer.Argument(help="reader, contributor, curator or admin")],
+    tier: TierOpt = "user",
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    home: HomeOpt = None,
+) -> None:
+    """Give PRINCIPAL a ROLE in a tier (an admin's action). Granting in an enterprise tier
+    that does not exist yet creates it, with you as its first admin."""
+    _use_home(home)
+
+    def body():
+        g = _groove()
+        t = g.tier(tier)
+        grant = t.access.grant(principal, role, name=name)
+        out.print(f"{grant.principal} is now {grant.role.name} in tier '{t.name}'", highlight=False)
+
+    _run(body)
+
+
+@access_app.command("revoke")
+def access_revoke(
+    principal: Annotated[str, typer.Argument(help="an email or login")],
+    tier: TierOpt = "user",
+    home: HomeOpt = None,
+) -> None:
+    """Remove PRINCIPAL's role in a tier (an admin's action)."""
+    _use_home(home)
+
+    def body():
+        t = _groove().tier(tier, create=False)
+        if t.access.revoke(principal):
+            out.print(f"{principal} has no role in tier '{t.name}' any more", highlight=False)
+        else:
+            out.print(f"{principal} had no role in tier '{t.name}'", highlight=False)
+
+    _run(body)
+
+
+def _role(role) -> str | None:
+    return role.name if role is not None else None
+
+
+# ---------------------------------------------------------------- review
+review_app = typer.Typer(help="Proposals awaiting review in an enterprise tier.")
+app.add_typer(review_app, name="review")
+ReviewTierOpt = Annotated[
+    str | None,
+    typer.Option("--tier", help="the tier (default: the only enterprise tier configured)"),
+]
+
+
+def _review_tier(g, tier: str | None):
+    """The tier named, or the only enterprise tier of the home."""
+    if tier:
+        return g.tier(tier, create=False)
+    names = [n for n in g.config.known_tiers() if n.startswith("enterprise:")]
+    if len(names) != 1:
+        from groove_core.errors import ConfigError
+
+        raise ConfigError(
+            "name the tier with --tier"
+            + (f" (enterprise tiers: {', '.join(names)})" if names else " (no enterprise tier)")
+        )
+    return g.tier(names[0], create=False)
+
+
+@review_app.command("list")
+def review_list(
+    tier: ReviewTierOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="decided ones too")] = False,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Proposals awaiting review (open or changes requested), oldest first."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        rows = (
+            [p.summary() for p in t.proposals.list(None if all_ else ())]
+            if all_
+            else [p.summary() for p in t.proposals.list()]
+        )
+        if json_out:
+            _print_json(rows)
+            return
+        if not rows:
+            out.print(f"no proposal awaits review in tier '{t.name}'")
+            return
+        _table(rows, ["id", "kind", "status", "author", "learnings", "findings", "description"])
+
+    _run(body)
+
+
+@review_app.command("show")
+def review_show(
+    proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: ReviewTierOpt = None,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """One proposal: what it changes (before and after), why, and the content-scan findings."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        p = t.proposals.require(proposal_id)
+        if json_out:
+            _print_json(p.to_json())
+            return
+        for key, value in p.summary().items():
+            out.print(f"[bold]{key}:[/] {escape(str(value))}", highlight=False)
+        for label, items in (("before", p.before), ("after", p.after)):
+            for item in items:
+                c = item.get("content") or {}
+                out.print(f"[bold]{label}:[/] {escape(str(c.get('description', '')))}")
+                out.print(str(c.get("insight", "")), markup=False, highlight=False)
+        _warn_flagged([{"id": p.id, "findings": list(p.findings)}])
+
+    _run(body)
+
+
+@review_app.command("approve")
+def review_approve(
+    proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: ReviewTierOpt = None,
+    note: Annotated[str, typer.Option(help="a note kept with the decision")] = "",
+    override_reason: OverrideOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Approve a proposal: its change is applied in the same transaction (a curator's
+    action; nobody approves their own)."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        p = t.proposals.approve(proposal_id, note=note, override_reason=override_reason)
+        out.print(
+            f"approved {p.id}: {p.kind.value} of {len(p.learning_ids)} learning(s) "
+            f"applied to tier '{t.name}'"
+        )
+
+    _run(body)
+
+
+@review_app.command("reject")
+def review_reject(
+    proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="why (required)")],
+    tier: ReviewTierOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Reject a proposal with a reason; nothing of it reaches the tier."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        p = t.proposals.reject(proposal_id, reason)
+        out.print(f"rejected {p.id}")
+
+    _run(body)
+
+
+@review_app.command("request-changes")
+def review_request_changes(
+    proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    note: Annotated[str, typer.Option("--note", help="what to change (required)")],
+    tier: ReviewTierOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Ask the author to revise a proposal."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        p = t.proposals.request_changes(proposal_id, note)
+        out.print(f"asked {p.author} to revise {p.id}", highlight=False)
+
+    _run(body)
+
+
+@review_app.command("withdraw")
+def review_withdraw(
+    proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    tier: ReviewTierOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Take back a proposal of yours that awaits review."""
+    _use_home(home)
+
+    def body():
+        t = _review_tier(_groove(), tier)
+        p = t.proposals.withdraw(proposal_id)
+        out.print(f"withdrew {p.id}")
+
+    _run(body)
+
+
+# ---------------------------------------------------------------- audit
+audit_app = typer.Typer(help="The tamper-evident audit log of a tier.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("log")
+def audit_log(
+    tier: TierOpt = "user",
+    since: Annotated[
+        str | None, typer.Option(help="only entries at or after this time (ISO 8601, UTC)")
+    ] = None,
+    who: Annotated[str | None, typer.Option("--who", help="only this principal's")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="only actions starting with this (e.g. learning.)")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="only entries about this target")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Who did what, when, newest first."""
+    _use_home(home)
+
+    def body():
+        t = _groove().tier(tier, create=False)
+        entries = t.audit.entries(
+            since=_parse_since(since), principal=who, action=action, target=target, limit=limit
+        )
+        rows = [e.to_json() for e in entries]
+        if json_out:
+            _print_json(rows)
+            return
+        if not rows:
+            out.print("no audit entry matches")
+            return
+        _table(rows, ["seq", "at", "principal", "action", "target"])
+
+    _run(body)
+
+
+def _parse_since(value: str | None):
+    from groove_core.model.serde import from_rfc3339
+
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) == 10:  # a date
+        text += "T00:00:00Z"
+    return from_rfc3339(text if ("+" in text[10:] or text.endswith("Z")) else text + "Z", "--since")
+
+
+@audit_app.command("verify")
+def audit_verify(tier: TierOpt = "user", json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Check the hash chain; exits 1 and names the first altered, inserted or removed entry."""
+    _use_home(home)
+
+    def body():
+        t = _groove().tier(tier, create=False)
+        v = t.audit.verify()
+        if json_out:
+            _print_json({"tier": t.name, **v.to_json()})
+        elif v.ok:
+            out.print(
+                f"tier '{t.name}': audit log intact, {v.entries} entries, "
+                f"head {v.head_seq} {v.head_hash}"
+            )
+        else:
+            err.print(
+                f"[bold red]tier '{t.name}': audit log broken at entry {v.first_bad}:[/] "
+                + escape(v.problem or "")
+            )
+        if not v.ok:
+            raise typer.Exit(1)
+
+    _run(body)
+
+
+# ---------------------------------------------------------------- backup
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the backup (a SQLite file)")],
+    tier: TierOpt = "user",
+    home: HomeOpt = None,
+) -> None:
+    """Write a consistent copy of a whole tier (every relation, history and audit log
+    included) with the engine's own backup; works while the dashboard has the tier open."""
+    _use_home(home)
+
+    def body():
+        from groove_core.io.backup import backup_tier
+
+        t = _groove().tier(tier, create=False)
+        info = backup_tier(t, file)
+        out.print(
+            f"backed up tier '{t.name}' to {info['file']} "
+            f"({info['bytes']} bytes, sha256 {info['sha256']})"
+        )
+
+    _run(body)
+
+
+@app.command("restore-backup")
+def restore_backup(
+    file: Annotated[Path, typer.Argument(help="a file written by groove backup")],
+    tier: Annotated[
+        str, typer.Option("--tier", help="the tier to restore into (must be empty or new)")
+    ],
+    home: HomeOpt = None,
+) -> None:
+    """Restore a backup into a new or empty tier (it never overwrites a tier with data)."""
+    _use_home(home)
+
+    def body():
+        from groove_core.io.backup import restore_tier
+
+        g = _groove()
+        t = restore_tier(g, tier, file)
+        out.print(
+            f"restored {file} into tier '{t.name}': {t.learnings.count()} learnings, "
+            f"audit log {'intact' if t.audit.verify().ok else 'BROKEN'}"
+        )
+
+    _run(body)
+
+
 @app.command()
 def dashboard(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
     address: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    auth: Annotated[
+        DashboardAuth,
+        typer.Option(
+            help="how people are identified: none (this computer's account acts) or oidc "
+            "(each person signs in through OpenID Connect; see --secrets)"
+        ),
+    ] = DashboardAuth.none,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Streamlit secrets file whose \\[auth] section configures sign-in "
+            "(default with --auth oidc: .streamlit/secrets.toml in this folder)"
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth", help="serve an address beyond this machine without sign-in, knowingly"
+        ),
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Open the dashboard (Streamlit) on the groove home; its project tier and import offer
-    are those of the project you start it in."""
+    are those of the project you start it in. SIGINT, SIGTERM and SIGHUP stop the server."""
     _use_home(home)
+    from groove_core import serve
     from groove_core.config import home_dir
     from groove_core.tiers import find_project_root
+
+    secrets_file = None
+    try:
+        warning = serve.check_exposure(address, auth, no_auth)
+        if auth is DashboardAuth.oidc:
+            secrets_file = serve.check_auth_secrets(secrets or serve.default_secrets_file())
+        elif secrets is not None:
+            raise DashboardAuthError("--secrets configures sign-in: use it with --auth oidc")
+    except GrooveError as error:
+        _fail(str(error))
+    if warning:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
     chosen = home_dir(os.environ.get("GROOVE_HOME"))
     project = find_project_root()
@@ -780,25 +1250,15 @@ def dashboard(
         "GROOVE_HOME": str(chosen),
         "GROOVE_PROJECT": str(project),
         "HF_HUB_OFFLINE": "1",
+        serve.AUTH_ENV: auth.value,
     }
+    sign_in = f"sign-in: OpenID Connect ({secrets_file})" if secrets_file else "no sign-in"
     out.print(
-        f"groove dashboard on http://{address}:{port} (home: {chosen}, project: {project}); "
-        "Ctrl+C stops it"
+        f"groove dashboard on http://{address}:{port} (home: {chosen}, project: {project}; "
+        f"{sign_in}); Ctrl+C stops it"
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.address",
-        address,
-        "--server.headless",
-        "true",
-    ]
-    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_file.parent.parent))
+    cmd = serve.streamlit_command(app_file, port=port, address=address, secrets=secrets_file)
+    raise typer.Exit(serve.run_supervised(cmd, env=env, cwd=app_file.parent.parent))
 
 
 if __name__ == "__main__":

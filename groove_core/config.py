@@ -16,6 +16,9 @@ The home is ``--home DIR``, else ``$GROOVE_HOME``, else the platform's user data
     busy_timeout = 30          # optional: seconds an open or a write waits for other
                                # processes before it fails (default 5)
 
+An optional ``[identity]`` table names who acts (``email = "alice@example.com"``,
+``name = "Alice"``); without it the OS account acts.
+
 Tier names are ``user``, ``project:<path>`` and ``enterprise:<org>``, in printable text
 (:func:`tier_kind` refuses control characters before anything is written). An
 unconfigured project or enterprise tier gets a sqlite file under the home; it is added
@@ -40,8 +43,9 @@ from pathlib import Path
 import platformdirs
 import tomlkit
 
-from groove_core.errors import ConfigError, GrooveError
+from groove_core.errors import ConfigError, GrooveError, ValidationError
 from groove_core.locking import InterProcessLock
+from groove_core.model.access import Principal, os_principal
 from groove_core.model.values import check_text
 from groove_core.store.engine import ENGINES
 
@@ -142,6 +146,26 @@ class Config:
         for name, table in tiers.items():
             self.tiers[name] = self._parse(name, table)
         self.tiers.setdefault("user", TierConfig("user", "sqlite", self.home / "user.db"))
+        self.identity = self._identity(data.get("identity"))
+
+    def _identity(self, table: object) -> Principal:
+        """The principal of this home: ``[identity]`` (``email``, ``name``) when present,
+        else the OS account (see :func:`groove_core.model.access.os_principal`)."""
+        if table is None:
+            return os_principal()
+        where = f"{self.path} [identity]"
+        if not isinstance(table, dict) or not isinstance(table.get("email"), str):
+            raise ConfigError(f'{where} needs email = "you@example.com" (and optionally name)')
+        unknown = set(table) - {"email", "name"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        name = table.get("name", "")
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}: name must be a string")
+        try:
+            return Principal(table["email"].strip(), name, "config")
+        except ValidationError as err:
+            raise ConfigError(f"{where}: {err}") from None
 
     def _parse(self, name: str, table: object) -> TierConfig:
         where = f"{self.path} [tiers.{name}]"

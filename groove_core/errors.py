@@ -74,3 +74,48 @@ class ImportFileError(GrooveError):
 
 class EmbeddingError(GrooveError):
     """The embedding model could not be loaded or failed on the input."""
+
+
+class PermissionDeniedError(GrooveError):
+    """The acting principal's role in a tier does not allow a write; nothing was written.
+
+    Attributes:
+        action: the refused action (``learning.edit``, ``access.grant``, ...).
+        tier: the tier's name.
+        needed: the least role that may perform it (``curator``, ...), or a reason.
+        principal: the refused principal's id.
+    """
+
+    def __init__(self, action: str, tier: str, needed: str, principal: str, detail: str = ""):
+        msg = (
+            f"{principal} may not {action} in tier '{tier}': it needs the {needed} role"
+            if not detail
+            else f"{principal} may not {action} in tier '{tier}': {detail}"
+        )
+        super().__init__(msg)
+        self.action = action
+        self.tier = tier
+        self.needed = needed
+        self.principal = principal
+
+
+class ContentBlockedError(GrooveError):
+    """The content scan found secrets or prompt-injection text; nothing was written.
+
+    Attributes:
+        findings: the scanner's findings (:class:`groove_core.scan.Finding`).
+    """
+
+    def __init__(self, message: str, findings: list):
+        super().__init__(message)
+        self.findings = findings
+
+
+class AuditIntegrityError(GrooveError):
+    """The audit log's hash chain is broken (an entry was altered, inserted or removed)."""
+
+
+class DashboardAuthError(ConfigError):
+    """``groove dashboard`` cannot identify the people it would serve: an address beyond
+    this machine without ``--auth oidc`` or ``--no-auth``, or an ``[auth]`` secrets
+    section that is missing, incomplete or unusable. Nothing was started."""

@@ -14,15 +14,28 @@ from typing import TYPE_CHECKING
 
 from groove_core.config import Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
-from groove_core.errors import ConfigError, GrooveError, NotFoundError, TierUnavailableError
+from groove_core.errors import (
+    ConfigError,
+    GrooveError,
+    NotFoundError,
+    PermissionDeniedError,
+    TierUnavailableError,
+    ValidationError,
+)
+from groove_core.model.access import PROPOSABLE, Action, Principal, Role, os_principal
 from groove_core.model.learning import Learning, LearningSource
+from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import new_id, now
 from groove_core.store import migrations
+from groove_core.store.access import AccessStore
+from groove_core.store.audit import AuditLog
 from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
 from groove_core.store.params import ParamStore
+from groove_core.store.proposals import ProposalStore
 from groove_core.store.search import SearchHit, SearchStore
+from groove_core.store.writer import TierWriter
 
 if TYPE_CHECKING:
     from groove_core.store.attribution import AttributionStore
@@ -43,18 +56,83 @@ def find_project_root(start: Path | None = None) -> Path:
 class Tier:
     """One open tier: its engine and typed stores.
 
+    Args:
+        name: the tier's name.
+        db: its open engine.
+        embedder: the embedder of its learnings (None: none are embedded).
+        actor: who acts on writes that name no actor (default: the OS account); opening
+            the tier migrates it as
+            this principal, and the principal that creates an enterprise tier (or brings
+            one to schema version 8) becomes its first admin.
+
     Attributes:
         name: ``user``, ``project:<path>`` or ``enterprise:<org>``.
         migration: what opening it migrated (a :class:`MigrationReport`).
+        writer: the door every write goes through (role check, audit entry).
+        learnings, search, params, access, proposals, audit: its stores.
     """
 
-    def __init__(self, name: str, db: Engine, embedder: Embedder | None, *, migrate: bool = True):
+    def __init__(
+        self,
+        name: str,
+        db: Engine,
+        embedder: Embedder | None,
+        actor: Principal | None = None,
+        *,
+        migrate: bool = True,
+    ):
+        actor = actor or os_principal()
         self.name = name
         self.db = db
-        self.migration = migrations.migrate(db) if migrate else None
-        self.learnings = LearningStore(db, embedder)
+        self.writer = TierWriter(db, actor)
+        self.migration = migrations.migrate(db, writer=self.writer) if migrate else None
+        self.learnings = LearningStore(db, embedder, self.writer)
         self.search = SearchStore(self.learnings)
-        self.params = ParamStore(db)
+        self.params = ParamStore(db, self.writer)
+        self.access = AccessStore(db, self.writer)
+        self.proposals = ProposalStore(db, self.learnings)
+        self.audit = AuditLog(db)
+        if (
+            self.kind == "enterprise"
+            and self.migration is not None
+            and 8 in self.migration.applied
+            and not self.access.grants()
+        ):
+            self.access.bootstrap(actor)
+
+    @property
+    def actor(self) -> Principal:
+        """The principal acting on this tier when a write names none."""
+        return self.writer.actor
+
+    def role(self, principal: Principal | None = None) -> Role | None:
+        """The role of ``principal`` (default: :attr:`actor`) here, or None."""
+        return self.writer.role_of(principal)
+
+    def must_propose(self, action: Action, actor: Principal | None = None) -> bool:
+        """True when ``actor``'s change of kind ``action`` has to be filed as a proposal
+        (a contributor's learning change, or any promotion, into an enterprise tier);
+        False when it may be applied directly.
+
+        Raises:
+            PermissionDeniedError: the actor may neither apply nor propose it here.
+        """
+        actor = actor or self.actor
+        action = Action(action)
+        if self.kind != "enterprise" or action not in PROPOSABLE:
+            return False
+        role = self.role(actor)
+        if action != Action.learning_promote and role is not None and role >= Role.curator:
+            return False
+        if role is None or role < Role.contributor:
+            raise PermissionDeniedError(
+                action.value,
+                self.name,
+                Role.contributor.name,
+                actor.id,
+                "it needs the contributor role to propose a change, or curator to make it",
+            )
+        return True
 
     @property
     def kind(self) -> str:
@@ -86,6 +164,30 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """What a change submitted through :class:`Groove` did: applied to the tier
+    (``learnings`` written, ``count`` rows), or filed as ``proposal`` for review."""
+
+    tier: str
+    proposal: Proposal | None = None
+    learnings: tuple[Learning, ...] = ()
+    count: int = 0
+
+    @property
+    def applied(self) -> bool:
+        return self.proposal is None
+
+    def describe(self) -> str:
+        """One line for people."""
+        if self.proposal is not None:
+            return (
+                f"filed proposal {self.proposal.id} in tier '{self.tier}' for a curator to "
+                "review (groove review list)"
+            )
+        return f"{self.count} learning(s) changed in tier '{self.tier}'"
+
+
+@dataclass(frozen=True)
 class TierProblem:
     """A tier that could not be opened, and why (for the dashboard and ``status``)."""
 
@@ -104,6 +206,8 @@ class Groove:
         open_user: open the user tier now (seed 001: eager).
         busy_timeout: seconds an open or a write waits for other processes, for tiers
             whose ``config.toml`` table sets no ``busy_timeout``.
+        principal: who acts on writes that name no actor (default: ``[identity]`` of
+            ``config.toml``, else the OS account).
 
     Raises:
         TierUnavailableError / SchemaTooNewError / MigrationError: the user tier cannot be
@@ -119,9 +223,11 @@ class Groove:
         project: str | os.PathLike | None = None,
         open_user: bool = True,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        principal: Principal | None = None,
     ):
         self.home = home_dir(home)
         self.config = Config(self.home)
+        self.principal = principal or self.config.identity
         self.embedder = embedder if embedder is not None else default_embedder()
         self.project = Path(project).resolve() if project else find_project_root()
         self.busy_timeout = busy_timeout
@@ -173,7 +279,7 @@ class Groove:
                 busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
-                    self._tiers[name] = Tier(name, db, self.embedder)
+                    self._tiers[name] = Tier(name, db, self.embedder, self.principal)
                 except BaseException:
                     db.close()
                     raise
@@ -182,8 +288,9 @@ class Groove:
             return self._tiers[name]
 
     def record_new_tiers(self) -> list[str]:
-        """Add to ``config.toml`` the tiers this object created that now hold learnings
-        or parameters (so ``groove status``, other processes and the dashboard list them);
+        """Add to ``config.toml`` the tiers this object created that now hold learnings,
+        parameters or proposals waiting for review (so ``groove status``, other processes
+        and the dashboard list them; a role grant alone does not count);
         a tier whose first operation failed stays out. Called by :meth:`close` and after
         a promotion. Returns the names recorded.
 
@@ -194,7 +301,9 @@ class Groove:
         with self._lock:
             for name in sorted(self._unrecorded):
                 t = self._tiers.get(name)
-                if t is not None and (t.learnings.count() or t.params.all_params()):
+                if t is not None and (
+                    t.learnings.count() or t.params.all_params() or t.proposals.count_waiting()
+                ):
                     self.config.record(name)
                     recorded.append(name)
                     self._unrecorded.discard(name)
@@ -309,24 +418,112 @@ class Groove:
         ]
         return sorted(hits, key=lambda h: -h.score)[:limit]
 
-    # ------------------------------------------------------------ promotion
+    # ------------------------------------------------------------ changes (routed)
+    def create(
+        self,
+        tier: str,
+        learning: Learning,
+        *,
+        reason: str = "",
+        actor: Principal | None = None,
+        override_reason: str | None = None,
+    ) -> Submission:
+        """Add a learning to ``tier``, or file it as a proposal where the actor's role
+        asks for review (see :meth:`Tier.must_propose`).
+
+        Raises: PermissionDeniedError, ContentBlockedError, ValidationError.
+        """
+        t = self.tier(tier)
+        actor = actor or self.principal
+        if t.must_propose(Action.learning_create, actor):
+            p = t.proposals.file(ProposalKind.create, after=[learning], reason=reason, actor=actor)
+            return Submission(t.name, p)
+        t.learnings.store(learning, actor=actor, override_reason=override_reason)
+        return Submission(t.name, None, (learning.with_tier(t.name),), 1)
+
+    def edit(
+        self,
+        tier: str,
+        learning_id: str,
+        *,
+        description: str | None = None,
+        insight: str | None = None,
+        category: str | None = None,
+        scope: str | None = None,
+        reason: str = "",
+        actor: Principal | None = None,
+        override_reason: str | None = None,
+        expect: Learning | None = None,
+    ) -> Submission:
+        """Edit a learning of ``tier``, or file the edit as a proposal.
+
+        Raises: NotFoundError, ValidationError (also when ``expect`` is stale),
+        PermissionDeniedError, ContentBlockedError.
+        """
+        t = self.tier(tier, create=False)
+        actor = actor or self.principal
+        fields = dict(description=description, insight=insight, category=category, scope=scope)
+        if t.must_propose(Action.learning_edit, actor):
+            old, new = t.learnings.plan_update(learning_id, **fields)
+            if expect is not None and old.to_json() != expect.to_json():
+                raise ValidationError(f"learning {old.id} changed since it was read; reload it")
+            if new is old:
+                return Submission(t.name, None, (old,), 0)
+            p = t.proposals.file(
+                ProposalKind.edit, before=[old], after=[new], reason=reason, actor=actor
+            )
+            return Submission(t.name, p)
+        before = t.learnings.require(learning_id)
+        new = t.learnings.update(
+            learning_id, **fields, actor=actor, override_reason=override_reason, expect=expect
+        )
+        return Submission(t.name, None, (new,), int(new is not before and new != before))
+
+    def delete(
+        self,
+        tier: str,
+        ids: list[str],
+        *,
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> Submission:
+        """Delete learnings of ``tier`` (undo: :meth:`LearningStore.restore`), or file the
+        deletion as a proposal. Ids not in the tier are ignored.
+
+        Raises: PermissionDeniedError.
+        """
+        t = self.tier(tier, create=False)
+        actor = actor or self.principal
+        if t.must_propose(Action.learning_delete, actor):
+            found = t.learnings.get_many(ids)
+            if not found:
+                return Submission(t.name)
+            p = t.proposals.file(ProposalKind.delete, before=found, reason=reason, actor=actor)
+            return Submission(t.name, p)
+        return Submission(t.name, None, (), t.learnings.delete_many(ids, actor=actor))
+
     def promote(
         self,
         learning_id: str,
         to_tier: str,
         *,
         scope: Scope | None = None,
-        who: str | None = None,
-    ) -> Learning:
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> Submission:
         """Copy a learning to another tier as a new learning whose source is ``Promoted``
         (from its scope, with its original id), scoped to the target tier unless ``scope``.
+        Into an enterprise tier the copy is always filed as a proposal: company memory
+        takes nobody's personal memory without review.
 
         Raises:
             NotFoundError: the learning is in no open tier. TierUnavailableError: the
             target cannot be opened. GrooveError: source and target are the same tier.
+            PermissionDeniedError: the actor may not promote into the target.
         """
         source_tier = self.locate(learning_id)
         target = self.tier(to_tier)
+        actor = actor or self.principal
         if target.name == source_tier.name:
             raise GrooveError(f"learning {learning_id} is already in tier '{target.name}'")
         original = source_tier.learnings.require(learning_id)
@@ -341,9 +538,18 @@ class Groove:
             created_at=t,
             updated_at=t,
         )
-        target.learnings.store_many([copy], who=who, action="promoted")
+        if target.must_propose(Action.learning_promote, actor):
+            p = target.proposals.file(
+                ProposalKind.promote,
+                after=[copy],
+                reason=reason,
+                source={"tier": source_tier.name, "id": original.id},
+                actor=actor,
+            )
+            return Submission(target.name, p)
+        target.learnings.store_many([copy], actor=actor, action=Action.learning_promote)
         self.record_new_tiers()
-        return copy.with_tier(target.name)
+        return Submission(target.name, None, (copy.with_tier(target.name),), 1)
 
 
 def _sort_key(sort: str, usage: dict[str, int]):
@@ -360,4 +566,4 @@ def _sort_key(sort: str, usage: dict[str, int]):
     return lambda lr: (lr.description, lr.id)
 
 
-__all__ = ["Groove", "Tier", "TierProblem", "TierUnavailableError", "find_project_root"]
+__all__ = ["Groove", "Submission", "Tier", "TierProblem", "find_project_root"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,14 @@ class HashingEmbedder:
             norm = np.linalg.norm(out[i])
             out[i] = out[i] / norm if norm else np.eye(self.dim, dtype=np.float32)[0]
         return out
+
+
+def as_principal(pid: str, via: str = "config"):
+    """A :class:`Principal` named ``pid`` (established on this machine by default, so it
+    owns user and project tiers)."""
+    from groove_core.model.access import Principal
+
+    return Principal(pid, via=via)
 
 
 @pytest.fixture
@@ -122,56 +131,82 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Dashboard:
-    """A real ``streamlit run dashboard/streamlit_app.py`` on a free port for one home."""
+#: the console script the README's first command runs, beside this Python
+GROOVE = [str(Path(sys.executable).with_name("groove"))]
 
-    def __init__(self, home: Path):
-        import os
+
+class _Server:
+    """A dashboard server process on a free port, started as ``command(port)`` in ``cwd``
+    with ``env`` (output to ``log``); ready once it answers its health check."""
+
+    def __init__(self, command, *, cwd: Path, env: dict, log: Path, timeout: float):
         import subprocess
         import time
         import urllib.request
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-        self.log = open(home / "streamlit.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                "python",
-                "-m",
-                "streamlit",
-                "run",
-                str(REPO / "dashboard" / "streamlit_app.py"),
-                "--server.port",
-                str(self.port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
+        self.log = log
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen(
+                command(self.port), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2):
+                    return
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    pytest.fail("the dashboard did not start:\n" + log.read_text())
+                time.sleep(0.3)
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it (SIGKILL after 15 s); the exit status."""
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+class Dashboard(_Server):
+    """A real ``streamlit run dashboard/streamlit_app.py`` on a free port for one home."""
+
+    def __init__(self, home: Path):
+        import os
+
+        app = str(REPO / "dashboard" / "streamlit_app.py")
+        super().__init__(
+            lambda port: [
+                *(sys.executable, "-m", "streamlit", "run", app),
+                *("--server.port", str(port), "--server.headless", "true"),
+                *("--server.address", "127.0.0.1"),
             ],
             cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            env={**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"},
+            log=home / "streamlit.log",
+            timeout=60,
         )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("streamlit did not start: " + (home / "streamlit.log").read_text())
 
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except Exception:
-            self.proc.kill()
-        self.log.close()
+
+class GrooveDashboard(_Server):
+    """``groove dashboard --port P ARGS`` (the real command) in its own process, started in
+    ``cwd`` with ``env``."""
+
+    def __init__(self, *args: str, cwd: Path, env: dict, log: Path, timeout: float = 90):
+        super().__init__(
+            lambda port: [*GROOVE, "dashboard", "--port", str(port), *args],
+            cwd=cwd,
+            env=env,
+            log=log,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture

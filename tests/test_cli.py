@@ -22,6 +22,7 @@ FIELDS = {
     "source",
     "created_at",
     "updated_at",
+    "scan",
 }
 RULES = (
     "# Style\n\n- Use tabs for indentation in every Python file.\n"
@@ -137,11 +138,34 @@ def test_export_then_import_into_another_tier(cli, imported, tmp_path):
     assert len(both) == 6
 
 
-def test_promote_to_the_enterprise_tier(cli, imported):
+def _as(tmp_path, email: str) -> None:
+    """Make ``email`` the identity of the CLI's home (config.toml [identity])."""
+    cfg = tmp_path / "home" / "config.toml"
+    text = cfg.read_text().split("[identity]")[0]
+    cfg.write_text(text + f'[identity]\nemail = "{email}"\n')
+
+
+def test_promote_to_the_enterprise_tier_goes_through_review(cli, imported, tmp_path):
     lid = imported["dataclasses"]["id"]
-    cli("promote", lid, "--to", "enterprise:acme")
+    filed = cli("promote", lid, "--to", "enterprise:acme", "--reason", "team-wide").stdout
+    assert "filed proposal" in filed
+    assert json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout) == []
+    (waiting,) = json.loads(cli("review", "list", "--json").stdout)
+    assert waiting["kind"] == "promote" and waiting["reason"] == "team-wide"
+    # the author (who created the tier, so its admin) may not approve their own
+    own = cli("review", "approve", waiting["id"], ok=False)
+    assert own.exit_code == 1 and "own proposal" in own.output
+    cli("access", "grant", "bob@example.com", "curator", "--tier", "enterprise:acme")
+    _as(tmp_path, "bob@example.com")
+    cli("review", "approve", waiting["id"], "--note", "useful")
     (row,) = json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout)
     assert row["source"] == "promoted" and row["scope"] == "enterprise:acme"
+    assert json.loads(cli("review", "list", "--json").stdout) == []
+    log = json.loads(cli("audit", "log", "--tier", "enterprise:acme", "--json").stdout)
+    assert [(e["action"], e["principal"]) for e in log[:2]] == [
+        ("proposal.approve", "bob@example.com"),
+        ("access.grant", waiting["author"]),
+    ]
 
 
 def test_migrate_status_down_and_up(cli, imported):

@@ -12,7 +12,9 @@ import pytest
 from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
 
+from groove_core.model.access import os_principal
 from groove_core.model.openworld import CapabilityGap, GapStatus
+from groove_core.serve import AUTH_ENV
 from groove_core.simulate import simulate_openworld
 from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
@@ -39,8 +41,12 @@ def app(home, monkeypatch):
     # the dashboard's Groove must not load the real model for these pages
     monkeypatch.setattr(state, "_open", _opener(home))
 
-    def run(page: str) -> AppTest:
+    def run(page: str, user: dict | None = None) -> AppTest:
+        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``."""
+        monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
+        if user:
+            at.user = user
         at.run()
         assert not at.exception, at.exception
         return at
@@ -130,7 +136,8 @@ def _theme_sizes(home) -> list[int]:
 
 
 def test_gaps_page_status_change_is_recorded(app, home):
-    at = app("gaps.py")
+    """Signed in through OpenID Connect, the change is recorded under that email."""
+    at = app("gaps.py", user={"is_logged_in": True, "email": "rev@example.com", "name": "Rev"})
     assert at.title[0].value == "Capability gaps"
     ow = _ow(home)
     gaps = ow.load_gaps()
@@ -144,19 +151,18 @@ def test_gaps_page_status_change_is_recorded(app, home):
     assert at.header[0].value == target.context_pattern
     at.radio(key="ow_gap_next").set_value("confirmed")
     at.text_input(key="ow_gap_note").input("checked by hand")
-    at.sidebar.text_input(key="ow_who").input("reviewer-x")
     at.button[0].click().run()  # the form's submit button
     assert not at.exception
     assert ow.get_gap(target.id).status == GapStatus.CONFIRMED
     last = ow.gap_history(target.id)[-1]
     assert (last.who, last.note, last.new_status) == (
-        "reviewer-x",
+        "rev@example.com",
         "checked by hand",
         GapStatus.CONFIRMED,
     )
-    assert any("reviewer-x moved the gap" in s for s in _texts(at.success))
+    assert any("rev@example.com moved the gap" in s for s in _texts(at.success))
     assert at.text_input(key="ow_gap_note").value == ""  # not carried to the next change
-    assert "reviewer-x" in at.table[0].value["who"].tolist()
+    assert "rev@example.com" in at.table[0].value["who"].tolist()
     # filters
     at.multiselect(key="ow_gap_status").set_value(["resolved"]).run()
     assert all("resolved" in o for o in at.selectbox(key="ow_gap_pick").options)
@@ -211,7 +217,6 @@ def test_gaps_page_solutions_edit(app, home):
         "added_rows": [{"action": "ask a person", "text": "Who owns the chart?"}],
         "deleted_rows": [1],
     }
-    at.sidebar.text_input(key="ow_who").input("editor-y")
     at.button(key="ow_sol_save").click().run()
     assert not at.exception
     saved = ow.get_gap(gap.id).suggested_solutions
@@ -223,7 +228,7 @@ def test_gaps_page_solutions_edit(app, home):
     last = ow.gap_history(gap.id)[-1]
     assert (last.action, last.who, last.note) == (
         "solutions",
-        "editor-y",
+        os_principal().id,  # no sign-in: the account running the server
         "solutions edited (2 -> 2)",
     )
     assert any("Saved 2 suggested solutions." in s for s in _texts(at.success))

@@ -9,19 +9,12 @@ import json
 import os
 import re
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import _free_port, wait_idle
+from conftest import GROOVE, GrooveDashboard, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-
-#: the console script the README's first command runs, beside this Python
-GROOVE = [str(Path(sys.executable).with_name("groove"))]
 
 
 @pytest.fixture
@@ -48,30 +41,9 @@ def env(tmp_path):
 
 @pytest.fixture
 def dashboard(project, env, tmp_path):
-    port = _free_port()
-    log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [*GROOVE, "dashboard", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("groove dashboard did not start:\n" + Path(log.name).read_text())
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(15)
-    log.close()
+    server = GrooveDashboard(cwd=project, env=env, log=tmp_path / "dashboard.log")
+    yield server.url
+    server.stop()
 
 
 def groove(env, cwd, *args) -> subprocess.CompletedProcess:

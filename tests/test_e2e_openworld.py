@@ -15,6 +15,8 @@ from groove_core.simulate import simulate_openworld
 from groove_core.tiers import Groove
 
 pytestmark = pytest.mark.browser
+#: ``[identity]`` of the home's config.toml: who the dashboard records without sign-in
+REVIEWER = "e2e-reviewer@example.com"
 
 # pixel box of a trace's points and their fingerprint ids (customdata[0])
 _TRACE = """(prefix) => {
@@ -39,6 +41,8 @@ def home(tmp_path):
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
         simulate_openworld(g.user, seed=7, n_contexts=80)
+    with open(home / "config.toml", "a") as config:  # who the dashboard records
+        config.write(f'\n[identity]\nemail = "{REVIEWER}"\nname = "E2E Reviewer"\n')
     return home
 
 
@@ -130,10 +134,6 @@ def review_a_gap(page, url, home):
     page.get_by_text(f"{n} contexts of this gap, in red ({n} in Cluster {number})").wait_for()
     assert page.locator(".js-plotly-plot").count() == 2  # failures over time, the map
 
-    name = page.get_by_label("Your name (recorded with changes)")
-    name.fill("e2e-reviewer")
-    name.press("Enter")
-    wait_idle(page)
     # two changes in a row: both are made to this gap (the review stays on it)
     for old, new, note in (
         ("in progress", "resolved", "rollback documented"),
@@ -145,7 +145,7 @@ def review_a_gap(page, url, home):
         page.get_by_label("Note (optional)").fill(note)
         page.get_by_role("button", name="Record status change").click()
         wait_idle(page)
-        page.get_by_text(f"e2e-reviewer moved the gap from {old} to {new}").wait_for()
+        page.get_by_text(f"{REVIEWER} moved the gap from {old} to {new}").wait_for()
         page.get_by_role("heading", name=gap.context_pattern).wait_for()
         assert page.get_by_label("Note (optional)").input_value() == ""
 
@@ -156,15 +156,15 @@ def review_a_gap(page, url, home):
     table.wait_for()
     text = table.inner_text()
     assert "in progress → resolved" in text and "resolved → confirmed" in text
-    assert text.count("e2e-reviewer") == 2 and "rollback documented" in text
+    assert text.count(REVIEWER) == 2 and "rollback documented" in text
     assert datetime.now(UTC).strftime("%Y-%m-%d") in text  # when
     with _ow(home) as g:
         ow = g.user.openworld
         assert ow.get_gap(gap.id).status == GapStatus.CONFIRMED
         changes = [(h.who, h.old_status, h.new_status) for h in ow.gap_history(gap.id)[-2:]]
         assert changes == [
-            ("e2e-reviewer", GapStatus.IN_PROGRESS, GapStatus.RESOLVED),
-            ("e2e-reviewer", GapStatus.RESOLVED, GapStatus.CONFIRMED),
+            (REVIEWER, GapStatus.IN_PROGRESS, GapStatus.RESOLVED),
+            (REVIEWER, GapStatus.RESOLVED, GapStatus.CONFIRMED),
         ]
         assert ow.get_gap(first.id).status == first.status  # no other gap was changed
         assert len(ow.gap_history(first.id)) == first_history

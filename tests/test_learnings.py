@@ -4,9 +4,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_learning
+from conftest import as_principal, make_learning
 
 from groove_core.errors import NotFoundError, ValidationError
 from groove_core.model.params import AdaptiveParam, SystemParam
@@ -36,7 +37,11 @@ def test_update_bumps_updated_at_and_keeps_history(store):
     store.store(lr)
     time.sleep(1.1)
     new = store.update(
-        lr.id, description="Use spaces", category="code_pattern", scope="project:/repo", who="dana"
+        lr.id,
+        description="Use spaces",
+        category="code_pattern",
+        scope="project:/repo",
+        actor=as_principal("dana"),
     )
     assert new.updated_at > lr.updated_at and new.created_at == lr.created_at
     again = store.get(lr.id)
@@ -128,8 +133,11 @@ def test_list_pages_filters_and_sorts(store):
 def test_record_outcome_updates_the_posterior_and_keeps_events(store):
     lr = make_learning()
     store.store(lr)
-    for outcome in ["helpful", "ignored", "contradicted", "helpful"]:
-        stats = store.record_outcome(lr.id, outcome, session_id="s1")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, outcome in enumerate(["helpful", "ignored", "contradicted", "helpful"]):
+        stats = store.record_outcome(
+            lr.id, outcome, session_id=f"s{i}", at=t0 + timedelta(minutes=i)
+        )
     assert (stats.confidence_alpha, stats.confidence_beta) == (3.0, pytest.approx(2.6))
     assert stats.times_injected == 4
     assert store.get(lr.id).confidence == pytest.approx(3 / 5.6)

@@ -165,7 +165,7 @@ def test_version_7_gives_every_learning_a_usage_row(tmp_path, embedder):
         # a writer outside the contract left one learning without its usage row
         db.run("?[learning_id] <- [[$id]] :rm usage_stats {learning_id}", {"id": bare.id})
         report = migrations.migrate(db)
-        assert report.applied == [7] and report.backup is not None
+        assert report.applied[0] == 7 and report.backup is not None
         assert store.usage_many([bare.id])[bare.id].times_injected == 0
         assert [lr.id for lr in store.list(sort="usage").items] == [used.id, bare.id]
         assert store.usage(used.id).times_helpful == 1  # existing rows are untouched

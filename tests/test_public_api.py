@@ -40,6 +40,10 @@ def test_the_public_methods_of_the_stores_are_documented():
         "ParamStore",
         "AttributionStore",
         "OpenWorldStore",
+        "AccessStore",
+        "ProposalStore",
+        "AuditLog",
+        "TierWriter",
     ):
         cls = getattr(groove_core, name)
         for attr, member in vars(cls).items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_learning
+from conftest import as_principal, make_learning
 
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
@@ -155,7 +155,7 @@ def test_open_world_operations_read_by_key(store, engine, recorder):
     ow.get_fingerprints([f.hash for f in fps[:3]])
     ow.get_cluster(cluster.id)
     ow.get_gap(gap.id)
-    ow.update_gap_status(gap.id, "confirmed", who="alex")
+    ow.update_gap_status(gap.id, "confirmed", actor=as_principal("alex"))
     ow.gap_history(gap.id)
     ow.gap_contexts(gap.id)
     ow.load_failures_by_context(fps[0].hash)

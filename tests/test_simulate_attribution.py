@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import HashingEmbedder, make_learning
+from conftest import HashingEmbedder, as_principal, make_learning
 
 from groove_core.analysis import ablation
 from groove_core.errors import GrooveError
@@ -135,7 +135,7 @@ def test_removal_restores_exactly(tier):
     tier.learnings.record_outcome(ids[0], "helpful", session_id="real-1")
     tier.learnings.record_outcome(ids[1], "contradicted")
     tier.attribution.start_experiment(ids[2])
-    tier.attribution.deprecate(ids[3], "obsolete", who="me")
+    tier.attribution.deprecate(ids[3], "obsolete", actor=as_principal("me"))
     tier.params.store_param(SystemParam("injection_budget", AdaptiveParam.with_prior(8.0, 2.0)))
     before = state(tier)
     rep = simulate_attribution(tier, seed=5, sessions=150, experiments=5, end=END)

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import make_learning
+from conftest import as_principal, make_learning
 
 from groove_core.analysis import ablation
 from groove_core.analysis.evidence import value_trend
@@ -275,10 +275,12 @@ def test_bulk_outcomes_match_record_outcome(attr, store, two):
     a, b = two
     seq = ["helpful", "ignored", "contradicted", "helpful"]
     attr.store_bulk(
-        outcomes=[OutcomeEvent(a.id, o, T0 + timedelta(minutes=i), "x") for i, o in enumerate(seq)]
+        outcomes=[
+            OutcomeEvent(a.id, o, T0 + timedelta(minutes=i), f"x{i}") for i, o in enumerate(seq)
+        ]
     )
     for i, o in enumerate(seq):
-        store.record_outcome(b.id, o, session_id="x", at=T0 + timedelta(minutes=i))
+        store.record_outcome(b.id, o, session_id=f"x{i}", at=T0 + timedelta(minutes=i))
     ua, ub = store.usage(a.id), store.usage(b.id)
     assert ua == ub
     assert store.get(a.id).confidence == pytest.approx(store.get(b.id).confidence)
@@ -289,7 +291,7 @@ def test_bulk_outcomes_match_record_outcome(attr, store, two):
 def test_deprecate_writes_status_and_history(attr, store, two):
     a, _ = two
     attr.update_learning_value(value(a.id, 0.3))
-    out = attr.deprecate(a.id, "contradicts the style guide", who="curator")
+    out = attr.deprecate(a.id, "contradicts the style guide", actor=as_principal("curator"))
     assert out.status == LearningStatus.deprecated("contradicts the style guide")
     stored = attr.get_learning_value(a.id)
     assert stored.status.is_deprecated and stored.estimated_value == 0.3

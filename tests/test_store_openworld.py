@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from conftest import as_principal
 
 from groove_core.errors import DatabaseError, NotFoundError, ValidationError
 from groove_core.model.openworld import (
@@ -147,11 +148,11 @@ def test_cluster_round_trip_and_member_management(ow, store):
     assert np.dot(after.centroid, mean / np.linalg.norm(mean)) == pytest.approx(1.0, abs=1e-5)
     after = ow.remove_cluster_members(c.id, hashes[:2])
     assert set(after.members) == {hashes[2], hashes[5]}
-    made = ow.create_cluster(hashes[6:10], who="alex")
+    made = ow.create_cluster(hashes[6:10], actor=as_principal("alex"))
     assert ow.get_cluster(made.id).size == 4
     # out of every cluster at once (one transaction, an event per changed cluster)
     ow.add_cluster_members(made.id, [hashes[5]])
-    changed = ow.remove_from_clusters([hashes[5], hashes[11]], who="sam")
+    changed = ow.remove_from_clusters([hashes[5], hashes[11]], actor=as_principal("sam"))
     assert {x.id for x in changed} == {c.id, made.id}
     assert hashes[5] not in ow.cluster_membership()
     assert ow.get_cluster(made.id).members == tuple(sorted(hashes[6:10]))
@@ -206,7 +207,9 @@ def test_gap_round_trip_status_workflow_and_history(ow, store):
         T0 + timedelta(days=2),
         solutions(),
     )
-    ow.save_gap(gap, who="detector", contexts=[fps[0].hash, fps[1].hash, fps[5].hash])
+    ow.save_gap(
+        gap, actor=as_principal("detector"), contexts=[fps[0].hash, fps[1].hash, fps[5].hash]
+    )
     assert ow.get_gap(gap.id) == gap
     assert ow.load_gap(gap.id) == gap
     assert ow.gap_contexts(gap.id) == sorted([fps[0].hash, fps[1].hash, fps[5].hash])
@@ -228,8 +231,8 @@ def test_gap_round_trip_status_workflow_and_history(ow, store):
         ow.update_gap_status(gap.id, "resolved")  # detected -> resolved is not a move
     with pytest.raises(ValidationError):
         ow.update_gap_status(gap.id, "detected")
-    ow.update_gap_status(gap.id, GapStatus.CONFIRMED, who="alex", note="seen twice")
-    ow.update_gap_status(gap.id, "in_progress", who="sam")
+    ow.update_gap_status(gap.id, GapStatus.CONFIRMED, actor=as_principal("alex"), note="seen twice")
+    ow.update_gap_status(gap.id, "in_progress", actor=as_principal("sam"))
     assert ow.get_gap(gap.id).status == GapStatus.IN_PROGRESS
     hist = ow.gap_history(gap.id)
     assert [(h.action, h.who, h.old_status, h.new_status) for h in hist] == [
@@ -242,9 +245,9 @@ def test_gap_round_trip_status_workflow_and_history(ow, store):
     assert changed[0].to_json()["GapStatusChanged"]["new"] == "InProgress"
 
     new_solutions = solutions()[:1]
-    ow.update_gap_solutions(gap.id, new_solutions, who="alex")
+    ow.update_gap_solutions(gap.id, new_solutions, actor=as_principal("alex"))
     assert ow.get_gap(gap.id).suggested_solutions == new_solutions
-    ow.add_gap_solutions(gap.id, solutions()[1:2], who="alex")
+    ow.add_gap_solutions(gap.id, solutions()[1:2], actor=as_principal("alex"))
     assert len(ow.get_gap(gap.id).suggested_solutions) == 2
     assert [h.action for h in ow.gap_history(gap.id)][-2:] == ["solutions", "solutions"]
 
@@ -354,7 +357,7 @@ def test_events_since_limit_and_types(ow, store):
 
 
 def test_dismissed_proposals(ow):
-    ow.dismiss_proposal("prop-abc", [3, 1, 2], who="alex")
+    ow.dismiss_proposal("prop-abc", [3, 1, 2], actor=as_principal("alex"))
     (d,) = ow.dismissed_proposals()
     assert (d.proposal_id, d.who, d.member_hashes) == ("prop-abc", "alex", (1, 2, 3))
     ow.undismiss_proposal("prop-abc")

@@ -8,6 +8,7 @@ from conftest import HashingEmbedder, make_learning
 
 from groove_core.config import Config, home_dir
 from groove_core.errors import ConfigError, GrooveError, NotFoundError, TierUnavailableError
+from groove_core.model.access import Principal
 from groove_core.model.scope import Scope
 from groove_core.tiers import Groove
 
@@ -106,24 +107,26 @@ def test_reads_span_tiers_and_name_their_tier(tmp_path):
 
 
 def test_promotion_copies_with_a_promoted_source(tmp_path):
-    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path) as g:
+    alex = Principal("alex@example.com", "Alex", "config")
+    project = f"project:{tmp_path / 'repo'}"
+    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path, principal=alex) as g:
         original = make_learning("Use ruff", "Lint with ruff", "tool_usage", scope="user:alex")
         g.user.learnings.store(original)
-        copy = g.promote(original.id, "enterprise:acme", who="curator")
-        assert copy.id != original.id and copy.tier == "enterprise:acme"
-        stored = g.tier("enterprise:acme").learnings.require(copy.id)
+        (copy,) = g.promote(original.id, project).learnings
+        assert copy.id != original.id and copy.tier == project
+        stored = g.tier(project).learnings.require(copy.id)
         assert stored.source.to_json() == {
             "Promoted": {"from_scope": {"User": "alex"}, "original_id": original.id}
         }
-        assert stored.scope.to_db() == "enterprise:acme"
+        assert stored.scope.to_db() == project
         assert stored.content == original.content
         assert g.user.learnings.get(original.id) is not None  # a copy, not a move
-        history = g.tier("enterprise:acme").learnings.history(copy.id)
-        assert [(h.action, h.who) for h in history] == [("promoted", "curator")]
+        history = g.tier(project).learnings.history(copy.id)
+        assert [(h.action, h.who) for h in history] == [("promoted", "alex@example.com")]
         with pytest.raises(GrooveError, match="already in tier"):
-            g.promote(copy.id, "enterprise:acme")
+            g.promote(copy.id, project)
         with pytest.raises(NotFoundError):
-            g.promote("01900000-0000-7000-8000-000000000000", "enterprise:acme")
+            g.promote("01900000-0000-7000-8000-000000000000", project)
 
 
 def test_a_tier_that_cannot_open_is_reported_and_the_others_work(tmp_path):

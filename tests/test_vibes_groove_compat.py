@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import vibes_openworld_writer as vibes
+from conftest import as_principal
 from vibes_writer import initial_schema
 
 from groove_core.model.openworld import (
@@ -356,7 +357,7 @@ def test_groove_opens_a_vibes_tier_and_migrates_it_without_losing_a_row(
         assert json.loads(json.loads(dict(legacy)[CL2])["members_json"]) == CL2_JSON["members"]
         # the migrated tier is writable and its HNSW index serves
         assert ow.find_similar(np.asarray(_vec(2), np.float32), 1)[0].fingerprint.hash == 1002
-        ow.update_gap_status(GAP1, "resolved", who="alex")
+        ow.update_gap_status(GAP1, "resolved", actor=as_principal("alex"))
         assert ow.gap_history(GAP1)[-1].who == "alex"
         made = ow.add_cluster_members(CL2, [1006])
         assert set(made.members) == {1005, 1006}

@@ -15,7 +15,7 @@ from dashboard.components.evidence_common import (
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import forest_figure
-from dashboard.state import groove, report
+from dashboard.state import groove, principal, report
 from groove_core.errors import GrooveError
 from groove_core.experiments import analyze_experiments, deprecation_candidates
 
@@ -255,7 +255,7 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
     if yes.button("Deprecate", type="primary", key="ablation_confirm"):
         _dismiss()
         try:
-            store.deprecate(learning_id, reason)
+            store.deprecate(learning_id, reason, actor=principal())
         except GrooveError as err:
             report(err)
             return
@@ -311,7 +311,7 @@ with right:
         )
         if st.button("Start experiment", key="ablation_new_button"):
             try:
-                store.start_experiment(new_id)
+                store.start_experiment(new_id, actor=principal())
                 st.session_state["ablation_flash"] = f"Experiment started: {all_names[new_id]}"
                 st.rerun()
             except GrooveError as err:

@@ -9,14 +9,14 @@ import streamlit as st
 
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_map as om
-from dashboard.state import groove, pick_tier, report
+from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 
 st.title("Fingerprint map")
 g = groove()
 tier_name = pick_tier(g, key="ow_map_tier")
-reviewer = oc.who()
+reviewer = principal()  # recorded with every change
 flash = st.session_state.pop("ow_map_flash", None)
 if flash:
     st.success(flash)
@@ -121,7 +121,7 @@ else:
     a1, a2, a3 = st.columns(3)
     if a1.button(f"Create a cluster of these {len(hashes)}", key="ow_map_create", type="primary"):
         try:
-            made = ow.create_cluster(hashes, who=reviewer)
+            made = ow.create_cluster(hashes, actor=reviewer)
             st.session_state["ow_map_flash"] = f"Created a cluster of {made.size} fingerprints."
             st.rerun()
         except GrooveError as err:
@@ -136,7 +136,7 @@ else:
         )
         if a2.button("Add them to this cluster", key="ow_map_add"):
             try:
-                made = ow.add_cluster_members(target, hashes, who=reviewer)
+                made = ow.add_cluster_members(target, hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"{labels[target]} now has {made.size} fingerprints."
                 )
@@ -145,7 +145,7 @@ else:
                 report(err)
         if in_clusters and a3.button("Remove them from their clusters", key="ow_map_remove"):
             try:
-                changed = ow.remove_from_clusters(hashes, who=reviewer)
+                changed = ow.remove_from_clusters(hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"Removed the selection from {len(changed)} cluster(s)."
                 )
@@ -204,7 +204,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
         hashes = [int(m) for m in p.member_ids]  # a fingerprint's id is its hash
         if right.button("Accept", key=f"ow_prop_accept_{p.proposal_id}", type="primary"):
             try:
-                made = ow.create_cluster(hashes, who=reviewer)
+                made = ow.create_cluster(hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = (
                     f"{p.label} is now an anomaly cluster of {made.size} fingerprints."
                 )
@@ -213,7 +213,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
                 report(err)
         if right.button("Dismiss", key=f"ow_prop_dismiss_{p.proposal_id}"):
             try:
-                ow.dismiss_proposal(p.proposal_id, hashes, who=reviewer)
+                ow.dismiss_proposal(p.proposal_id, hashes, actor=reviewer)
                 st.session_state["ow_map_flash"] = f"{p.label} dismissed."
                 st.rerun()
             except GrooveError as err:

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
-from dashboard.state import groove, pick_tier, report
+from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
@@ -26,7 +26,7 @@ from groove_core.model.openworld import (
 st.title("Capability gaps")
 g = groove()
 tier_name = pick_tier(g, key="ow_gap_tier")
-reviewer = oc.who()
+reviewer = principal()  # recorded with every change
 flash = st.session_state.pop("ow_gap_flash", None)
 if flash:
     st.success(flash)
@@ -148,7 +148,7 @@ with left:
         note = st.text_input("Note (optional)", key="ow_gap_note")
         if st.form_submit_button("Record status change", type="primary"):
             try:
-                ch = ow.update_gap_status(gap.id, target, who=reviewer, note=note)
+                ch = ow.update_gap_status(gap.id, target, actor=reviewer, note=note)
                 st.session_state["ow_gap_flash"] = (
                     f"{ch.who} moved the gap from {ch.old_status.label} to {ch.new_status.label}."
                 )
@@ -264,7 +264,7 @@ edited = st.data_editor(
 if st.button("Save solutions", key="ow_sol_save"):
     try:
         new = og.solutions_from_frame(edited, gap.suggested_solutions)
-        ow.update_gap_solutions(gap.id, new, who=reviewer)
+        ow.update_gap_solutions(gap.id, new, actor=reviewer)
         st.session_state["ow_gap_flash"] = f"Saved {len(new)} suggested solutions."
         st.rerun()
     except GrooveError as err:

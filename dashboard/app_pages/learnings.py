@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard.components import learning_views as lv
-from dashboard.state import groove, report, tier_names
+from dashboard.state import groove, principal, report, tier_names
 from groove_core.analysis.posterior import density, summarize
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning, LearningCategory
@@ -166,7 +166,7 @@ if undo:
         for tier, ids in pending.items():
             for i in ids:
                 try:
-                    g.tier(tier).learnings.restore(i)
+                    g.tier(tier).learnings.restore(i, actor=principal())
                     restored += 1
                 except GrooveError as err:
                     lv.flash("error", f"Could not restore {i}: {err}")
@@ -338,10 +338,10 @@ def _confirm(ask: dict) -> None:
             for tier, tids in _by_tier(todo).items():
                 store = g.tier(tier).learnings
                 if ask["what"] == "delete":
-                    done += store.delete_many(tids)
+                    done += store.delete_many(tids, actor=principal())
                     deleted[tier] = tids
                 else:
-                    done += store.recategorize_many(tids, ask["category"])
+                    done += store.recategorize_many(tids, ask["category"], actor=principal())
         except GrooveError as err:
             lv.flash("error", str(err))
         else:
@@ -431,6 +431,7 @@ with right:
                         insight=ss[f"e_ins_{k}"],
                         category=ss[f"e_cat_{k}"],
                         scope=ss[f"e_scope_{k}"].strip(),
+                        actor=principal(),
                     )
                 except GrooveError as err:
                     ss["edit_error"] = (lid, str(err))

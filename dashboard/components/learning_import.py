@@ -7,9 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.importer import import_paths
 from groove_core.io.rules import find_in_project
+from groove_core.serve import DashboardAuth
 from groove_core.tiers import Groove, Tier
 
 _RESULT = "import_result"
@@ -72,16 +74,23 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
                 ".cursor/rules/*.mdc, .github/copilot-instructions.md)."
             )
     with right:
-        folder = st.text_input(
-            "Folder or rule file to import",
-            key=f"{key}_folder",
-            placeholder="/path/to/project or /path/to/rules",
-        )
-        if st.button("Import folder", key=f"{key}_folder_go", icon=":material/folder_open:"):
-            if not folder.strip():
-                st.error("Name a folder or a rule file first.")
-            else:
-                chosen = [Path(folder.strip()).expanduser()]
+        if auth_mode() is DashboardAuth.oidc:
+            # a path names a file on the server, not on the signed-in person's computer
+            st.caption(
+                "Importing another folder reads the server's files, so it is not offered "
+                "to people signed in from elsewhere: run `groove import PATH` on the server."
+            )
+        else:
+            folder = st.text_input(
+                "Folder or rule file to import",
+                key=f"{key}_folder",
+                placeholder="/path/to/project or /path/to/rules",
+            )
+            if st.button("Import folder", key=f"{key}_folder_go", icon=":material/folder_open:"):
+                if not folder.strip():
+                    st.error("Name a folder or a rule file first.")
+                else:
+                    chosen = [Path(folder.strip()).expanduser()]
     if chosen is None:
         return
 
@@ -93,7 +102,9 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
         bar.progress(min(frac, 1.0), text=f"{label}… {done}/{total}")
 
     try:
-        rep = import_paths(g.tier(target), chosen, progress=progress, skip_bad=True)
+        rep = import_paths(
+            g.tier(target), chosen, progress=progress, skip_bad=True, actor=principal()
+        )
     except GrooveError as err:
         bar.empty()
         st.error(f"Nothing was imported: {err}")

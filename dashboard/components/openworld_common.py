@@ -1,6 +1,6 @@
-"""Shared pieces of the open-world pages: the reviewer's name, the tier picker, the
-fingerprint frame, the UMAP projection (cached on disk under ``<home>/cache/projections``
-and in memory, with progress while it runs) and the cluster labels."""
+"""Shared pieces of the open-world pages: the fingerprint frame, the UMAP projection
+(cached on disk under ``<home>/cache/projections`` and in memory, with progress while it
+runs) and the cluster labels."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import streamlit as st
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
 from groove_core.analysis.projection import Projection, ProjectionCache, project, projection_key
 from groove_core.embed import DIM
-from groove_core.store.learnings import current_user
 
 SIMULATE_HINT = (
     "From a terminal: `groove simulate --part openworld --corpus <folder of rule files>` "
@@ -48,14 +47,6 @@ def _keep(memory: OrderedDict, key, value, size: int):
         while len(memory) > size:
             memory.popitem(last=False)
     return value
-
-
-def who() -> str:
-    """The reviewer's name (sidebar), recorded with every change."""
-    if "ow_who" not in st.session_state:
-        st.session_state["ow_who"] = current_user()
-    name = st.sidebar.text_input("Your name (recorded with changes)", key="ow_who")
-    return name.strip() or current_user()
 
 
 def cache_dir(g) -> ProjectionCache:

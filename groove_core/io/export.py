@@ -50,17 +50,12 @@ from pathlib import Path
 from typing import Any
 
 from groove_core.errors import GrooveError, ImportFileError, ValidationError
+from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import now, to_rfc3339
-from groove_core.model.usage import (
-    UsageStats,
-    outcome_event_from_json,
-    outcome_event_to_json,
-    usage_from_json,
-    usage_to_json,
-)
+from groove_core.model.usage import OutcomeEvent, UsageStats, usage_from_json, usage_to_json
 from groove_core.store.learnings import Edit
 
 EXPORT_VERSION = 1
@@ -110,7 +105,7 @@ def export_document(tier: Any) -> dict:
         "params": [p.to_json() for p in tier.params.all_params()],
         "relations": [r.to_json() for r in tier.learnings.all_relations()],
         "history": [e.to_json() for e in tier.learnings.all_history()],
-        "outcome_events": [outcome_event_to_json(e) for e in tier.learnings.all_outcome_events()],
+        "outcome_events": [e.to_json() for e in tier.learnings.all_outcome_events()],
     }
 
 
@@ -144,7 +139,7 @@ _EXTRA = ("history", "outcome_events")
 class ExportFile:
     """A validated ``GrooveExport``: its learnings (duplicates within the file settled
     by ``on_conflict``), their usage stats by id, relations, params, history entries and
-    outcome events (rows with ``at`` as aware datetimes), the ids repeated in the file,
+    outcome events, the ids repeated in the file,
     and each learning's record name (``learnings[3]``) for messages."""
 
     path: str
@@ -153,7 +148,7 @@ class ExportFile:
     relations: list[LearningRelation]
     params: list[SystemParam]
     history: list[Edit]
-    outcome_events: list[dict]
+    outcome_events: list[OutcomeEvent]
     duplicates: list[str]
     records: dict[str, str]
 
@@ -236,7 +231,7 @@ def parse_export(text: str, path: str = "<export>", *, on_conflict: str = "fail"
             ("relations", LearningRelation.from_json, out.relations),
             ("params", SystemParam.from_json, out.params),
             ("history", Edit.from_json, out.history),
-            ("outcome_events", outcome_event_from_json, out.outcome_events),
+            ("outcome_events", OutcomeEvent.from_json, out.outcome_events),
         ]
         for key, read, into in readers:
             for i, item in enumerate(doc.get(key, [])):
@@ -296,7 +291,7 @@ class ImportPlan:
     relations: list[LearningRelation] = field(default_factory=list)
     params: list[SystemParam] = field(default_factory=list)
     history: list[Edit] = field(default_factory=list)
-    outcome_events: list[dict] = field(default_factory=list)
+    outcome_events: list[OutcomeEvent] = field(default_factory=list)
     stats: list[ImportStats] = field(default_factory=list)
 
 
@@ -352,9 +347,7 @@ def plan_import(
         in_file = set(f.records)
         carry = [e for e in f.history if e.learning_id in written or e.learning_id not in in_file]
         events = [
-            e
-            for e in f.outcome_events
-            if e["learning_id"] in written or e["learning_id"] not in in_file
+            e for e in f.outcome_events if e.learning_id in written or e.learning_id not in in_file
         ]
         plan.history += carry
         plan.outcome_events += events
@@ -381,19 +374,32 @@ def write_plan(
     plan: ImportPlan,
     *,
     also: Sequence[Learning] = (),
-    who: str | None = None,
+    actor: Principal | None = None,
+    findings: dict | None = None,
+    override_reason: str | None = None,
+    detail: dict | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write a plan (and the learnings ``also``, e.g. from rule files) in ONE transaction."""
+    """Write a plan (and the learnings ``also``, e.g. from rule files) in ONE transaction
+    as a ``learning.import`` by ``actor`` (see
+    :meth:`~groove_core.store.learnings.LearningStore.store_many` for ``findings`` and
+    ``override_reason``).
+
+    Raises:
+        PermissionDeniedError, ContentBlockedError: nothing was written.
+    """
     tier.learnings.store_many(
         [*also, *plan.learnings],
-        who=who,
-        action="imported",
+        actor=actor,
+        action=Action.learning_import,
         usage=plan.usage,
         relations=plan.relations,
         system_params=plan.params,
         history=plan.history,
         outcome_events=plan.outcome_events,
+        findings=findings,
+        override_reason=override_reason,
+        detail=detail,
         embed_progress=progress,
     )
 
@@ -403,7 +409,8 @@ def import_file(
     path: str | os.PathLike,
     *,
     on_conflict: str = "fail",
-    who: str | None = None,
+    actor: Principal | None = None,
+    override_reason: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportStats:
     """Import a ``GrooveExport`` file into ``tier`` in ONE transaction (see the module
@@ -411,15 +418,20 @@ def import_file(
 
     Args:
         on_conflict: ``fail``, ``skip`` or ``replace`` (see the module docstring).
+        actor: who imports (default: the tier's acting principal).
+        override_reason: a curator's reason to import flagged content into an enterprise
+            tier.
         progress: called with the number of learnings embedded after each batch.
 
     Raises:
         ImportFileError: the file is unreadable, too large or malformed, or a conflict with
             ``on_conflict="fail"``; nothing written.
+        PermissionDeniedError: the actor may not import here (a curator's job in an
+            enterprise tier); ContentBlockedError: flagged content in an enterprise tier.
     """
     doc = read_export(path, on_conflict=on_conflict)
     plan = plan_import(
         tier, [doc], on_conflict=on_conflict, embed=tier.learnings.embedder is not None
     )
-    write_plan(tier, plan, who=who, progress=progress)
+    write_plan(tier, plan, actor=actor, override_reason=override_reason, progress=progress)
     return plan.stats[0]

@@ -26,7 +26,9 @@ from groove_core.io.export import (
     read_export,
     write_plan,
 )
+from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningContent, LearningSource
+from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
 
@@ -37,7 +39,10 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class ImportReport:
     """What an import did: files read, learnings added and skipped (already present),
-    per-file counts, and the files refused (only with ``skip_bad``)."""
+    per-file counts, the files refused (only with ``skip_bad``), the learnings the content
+    scan flagged (``flagged``: id, description and findings naming file:line), and the
+    proposal it filed instead of writing (a contributor's import into an enterprise tier).
+    """
 
     files: list[str] = field(default_factory=list)
     learnings_added: int = 0
@@ -45,6 +50,8 @@ class ImportReport:
     per_file: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     exports: list[ImportStats] = field(default_factory=list)
+    flagged: list[dict] = field(default_factory=list)
+    proposal: Proposal | None = None
 
     def to_json(self) -> dict:
         return {
@@ -54,6 +61,8 @@ class ImportReport:
             "per_file": self.per_file,
             "errors": self.errors,
             "exports": [s.to_json() for s in self.exports],
+            "flagged": self.flagged,
+            "proposal": self.proposal.id if self.proposal else None,
         }
 
 
@@ -76,7 +85,9 @@ def import_paths(
     scope: Scope | None = None,
     skip_bad: bool = False,
     on_conflict: str = "fail",
-    who: str | None = None,
+    actor: Principal | None = None,
+    reason: str = "",
+    override_reason: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
@@ -87,15 +98,25 @@ def import_paths(
     ``skip_bad``, which imports the good files and lists the bad ones in ``errors``).
     Everything is then written in ONE transaction, embedded in batches first.
 
+    Every learning is content-scanned: in a user or project tier flagged ones are
+    imported, marked and listed in ``flagged``; in an enterprise tier they block the
+    import unless a curator gives ``override_reason``. A contributor's import of rule
+    files into an enterprise tier files one proposal (``report.proposal``) instead; an
+    export file there needs a curator.
+
     Args:
         on_conflict: what to do with an export's learning whose id is already in the tier
             with different content: ``fail``, ``skip`` or ``replace`` (see
             :mod:`groove_core.io.export`).
+        actor: who imports (default: the tier's acting principal); ``reason`` goes with
+            a proposal.
 
     Raises:
         ImportFileError: a path does not exist, is unsupported or malformed, or an export
             conflicts with the tier and ``on_conflict`` is ``fail``.
+        PermissionDeniedError, ContentBlockedError: nothing was written.
     """
+    actor = actor or tier.actor
     given = [Path(p).expanduser() for p in paths]
     try:
         exports = [p for p in given if p.is_file() and is_export_file(p)]
@@ -145,6 +166,23 @@ def import_paths(
             )
             added += 1
         report.per_file[str(rf.path)] = added
+    if plan.learnings or plan.params or plan.relations or plan.history or plan.outcome_events:
+        tier.writer.authorize(Action.learning_import, actor)  # before a proposal is filed
+    findings = tier.learnings.scan([*fresh, *plan.learnings])
+    report.flagged = [
+        {
+            "id": lr.id,
+            "description": lr.description,
+            "findings": [f.to_json() for f in findings[lr.id]],
+        }
+        for lr in [*fresh, *plan.learnings]
+        if lr.id in findings
+    ]
+    if fresh and tier.must_propose(Action.learning_import, actor):
+        report.proposal = tier.proposals.file(
+            ProposalKind.import_, after=fresh, reason=reason, actor=actor
+        )
+        fresh = []
     report.learnings_added = len(fresh)
     for f, stats in zip(files, plan.stats, strict=True):
         report.files.append(f.path)
@@ -160,7 +198,16 @@ def import_paths(
         if progress:
             progress("embedding", done, total)
 
-    write_plan(tier, plan, also=fresh, who=who, progress=embedded)
+    write_plan(
+        tier,
+        plan,
+        also=fresh,
+        actor=actor,
+        findings=findings,
+        override_reason=override_reason,
+        detail={"files": len(parsed) + len(files)},
+        progress=embedded,
+    )
     return report
 
 

@@ -7,9 +7,12 @@ helpful adds 1 to alpha, ignored adds 0.1 to beta, contradicted adds 1.5 to beta
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from groove_core.errors import ValidationError
 
 PRIOR_ALPHA = 1.0
 PRIOR_BETA = 1.0
@@ -29,6 +32,81 @@ OUTCOME_INCREMENTS: dict[Outcome, tuple[float, float]] = {
     Outcome.IGNORED: (0.0, 0.1),
     Outcome.CONTRADICTED: (0.0, 1.5),
 }
+
+
+#: Namespace of the event ids derived from (learning, session): see :meth:`OutcomeEvent.key`.
+_EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-7a53-4a0e-9d0c-3c1b7f3f2a10")
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    """One injection outcome to record (relation ``outcome_event``).
+
+    ``event_id`` is the idempotency key: recording an event whose id is already stored for
+    the learning changes nothing, so a caller may retry a write it is unsure of. When it
+    is None, it is derived from the learning and ``session_id`` (one outcome per learning
+    per session); with neither, a fresh id is drawn and the event is not idempotent.
+
+    Raises:
+        ValidationError: an unknown outcome.
+    """
+
+    learning_id: str
+    outcome: Outcome
+    at: datetime | None = None
+    session_id: str | None = None
+    event_id: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
+        except ValueError:
+            raise ValidationError(
+                f"unknown outcome {self.outcome!r:.80} (use helpful, ignored or contradicted)"
+            ) from None
+
+    def to_json(self) -> dict:
+        """The export form of a recorded event: ``learning_id``, ``event_id`` (its
+        :meth:`key`), ``at`` (RFC 3339), ``outcome``, ``session_id``."""
+        from groove_core.model.serde import now, to_rfc3339
+
+        return {
+            "learning_id": self.learning_id,
+            "event_id": self.key(),
+            "at": to_rfc3339(self.at or now()),
+            "outcome": self.outcome.value,
+            "session_id": self.session_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> OutcomeEvent:
+        """Read the export form; ValidationError naming the bad field otherwise."""
+        from groove_core.model.serde import check_uuid, from_rfc3339, require
+
+        what = "outcome event"
+        event_id = require(data, "event_id", str, what)
+        if not event_id.strip():
+            raise ValidationError(f"{what}: event_id must not be empty")
+        session = data.get("session_id") if isinstance(data, dict) else None
+        return cls(
+            learning_id=check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+            outcome=require(data, "outcome", str, what),
+            at=from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+            session_id=None if session is None else require(data, "session_id", str, what),
+            event_id=event_id,
+        )
+
+    def key(self) -> str:
+        """The event id stored for this outcome (see the class docstring)."""
+        if self.event_id is not None:
+            if not isinstance(self.event_id, str) or not self.event_id.strip():
+                raise ValidationError(f"event id must be non-empty text, got {self.event_id!r}")
+            return self.event_id
+        if self.session_id is not None:
+            return str(uuid.uuid5(_EVENT_NAMESPACE, f"{self.learning_id}\x1f{self.session_id}"))
+        from groove_core.model.serde import new_id
+
+        return new_id()
 
 
 @dataclass
@@ -105,34 +183,3 @@ def usage_from_json(data: object) -> UsageStats:
         confidence_alpha=alpha,
         confidence_beta=beta,
     )
-
-
-def outcome_event_to_json(event: dict) -> dict:
-    """Export form of an ``outcome_event`` row (a dict with ``learning_id``, ``event_id``,
-    ``at`` as an aware datetime, ``outcome``, ``session_id``): ``at`` as RFC 3339."""
-    from groove_core.model.serde import to_rfc3339
-
-    return {**event, "at": to_rfc3339(event["at"])}
-
-
-def outcome_event_from_json(data: object) -> dict:
-    """Read the export form of an outcome event into a row dict (``at`` an aware
-    datetime); ValidationError naming the bad field otherwise."""
-    from groove_core.errors import ValidationError
-    from groove_core.model.serde import check_uuid, from_rfc3339, require
-
-    what = "outcome event"
-    event_id = require(data, "event_id", str, what)
-    if not event_id.strip():
-        raise ValidationError(f"{what}: event_id must not be empty")
-    outcome = require(data, "outcome", str, what)
-    if outcome not in {o.value for o in Outcome}:
-        raise ValidationError(f"{what}: unknown outcome {outcome!r:.40}")
-    session = data.get("session_id") if isinstance(data, dict) else None
-    return {
-        "learning_id": check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
-        "event_id": event_id,
-        "at": from_rfc3339(require(data, "at", str, what), f"{what}: at"),
-        "outcome": outcome,
-        "session_id": None if session is None else require(data, "session_id", str, what),
-    }

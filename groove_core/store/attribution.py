@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from groove_core.errors import DatabaseError, GrooveError, NotFoundError, ValidationError
+from groove_core.model.access import Action, Principal
 from groove_core.model.attribution import (
     AblationExperiment,
     AblationResult,
@@ -30,9 +31,9 @@ from groove_core.model.attribution import (
 from groove_core.model.learning import LearningCategory
 from groove_core.model.params import SystemParam
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
-from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
+from groove_core.model.usage import Outcome, OutcomeEvent, UsageStats
 from groove_core.store.engine import Engine
-from groove_core.store.learnings import LearningStore, current_user
+from groove_core.store.learnings import LearningStore, outcome_blocks
 from groove_core.store.params import PARAM_COLS, PUT_PARAMS, param_to_row
 from groove_core.store.rows import USAGE_COLS, USAGE_HEAD, USAGE_KEYED, row_to_usage
 
@@ -259,16 +260,6 @@ def _range(since: datetime | None, until: datetime | None) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- helpers
 @dataclass(frozen=True)
-class OutcomeEvent:
-    """One injection outcome to record in bulk (see :meth:`AttributionStore.store_bulk`)."""
-
-    learning_id: str
-    outcome: Outcome
-    at: datetime
-    session_id: str | None = None
-
-
-@dataclass(frozen=True)
 class SimulationRun:
     """A ``groove simulate`` run recorded in ``attribution_simulation``.
 
@@ -298,15 +289,18 @@ class AttributionStore:
     def __init__(self, db: Engine, learnings: LearningStore):
         self.db = db
         self.learnings = learnings
+        self.writer = learnings.writer
 
     @property
     def tier(self) -> str:
         return self.db.tier
 
     # ------------------------------------------------------------ attribution records
-    def store_attribution(self, record: AttributionRecord) -> None:
+    def store_attribution(
+        self, record: AttributionRecord, *, actor: Principal | None = None
+    ) -> None:
         """Insert or replace one record (key: learning id and session id)."""
-        self.store_bulk(attributions=[record])
+        self.store_bulk(attributions=[record], actor=actor)
 
     def store_bulk(
         self,
@@ -315,18 +309,51 @@ class AttributionStore:
         values: Sequence[LearningValue] = (),
         experiments: Sequence[AblationExperiment] = (),
         outcomes: Sequence[OutcomeEvent] = (),
+        actor: Principal | None = None,
     ) -> int:
         """Write many attribution records, learning values, experiments and injection
         outcomes in ONE transaction: all of it lands, or (any row rejected) nothing.
 
-        Outcomes are applied like :meth:`LearningStore.record_outcome` (seed 001's Beta
+        Outcomes are applied like :meth:`LearningStore.record_outcomes` (seed 001's Beta
         update of ``usage_stats``, ``learning.confidence`` kept at the posterior mean, one
-        ``outcome_event`` each), but summed per learning inside Cozo, so concurrent writers
+        ``outcome_event`` each), summed per learning inside Cozo, so concurrent writers
         lose no update. Returns the number of rows written.
+
+        Raises: PermissionDeniedError (experiments need a curator; the rest a contributor).
         """
+        actor = actor or self.writer.actor
+        action = self._authorize_bulk(actor, experiments, outcomes)
         blocks, params = self._bulk_blocks(attributions, values, experiments, outcomes)
-        self.db.run_chain(blocks, params)
-        return len(attributions) + len(values) + len(experiments) + len(outcomes)
+        if not blocks:
+            return 0
+        n = len(attributions) + len(values) + len(experiments) + len(outcomes)
+        self.writer.write(
+            action,
+            "attribution",
+            blocks,
+            params,
+            actor=actor,
+            detail={
+                "attributions": len(attributions),
+                "values": len(values),
+                "experiments": len(experiments),
+                "outcomes": len(outcomes),
+            },
+            check=False,
+        )
+        return n
+
+    def _authorize_bulk(
+        self, actor: Principal, experiments: Sequence, outcomes: Sequence
+    ) -> Action:
+        """The audit action of a bulk write, after checking every action it contains."""
+        self.writer.authorize(Action.attribution_write, actor)
+        if outcomes:
+            self.writer.authorize(Action.usage_record, actor)
+        if experiments:
+            self.writer.authorize(Action.experiment_write, actor)
+            return Action.experiment_write
+        return Action.attribution_write
 
     def _bulk_blocks(
         self,
@@ -347,7 +374,17 @@ class AttributionStore:
             params["experiments"] = [_experiment_row(e) for e in experiments]
             blocks.append(_PUT_EXPERIMENTS)
         if outcomes:
-            b, p = _outcome_blocks(outcomes)
+            rows = [
+                [
+                    check_uuid(o.learning_id),
+                    o.key(),
+                    to_unix(o.at) if o.at is not None else to_unix(now()),
+                    o.outcome.value,
+                    o.session_id,
+                ]
+                for o in outcomes
+            ]
+            b, p = outcome_blocks(rows)
             blocks += b
             params.update(p)
         return blocks, params
@@ -563,9 +600,11 @@ class AttributionStore:
         )
         return {r["learning_id"]: _row_value(r, self.tier) for r in res.dicts()}
 
-    def update_learning_value(self, value: LearningValue) -> None:
+    def update_learning_value(
+        self, value: LearningValue, *, actor: Principal | None = None
+    ) -> None:
         """Insert or replace a learning's value (seed 003)."""
-        self.store_bulk(values=[value])
+        self.store_bulk(values=[value], actor=actor)
 
     def list_learning_values(self, limit: int = 100) -> list[LearningValue]:
         """Up to ``limit`` values, highest estimated value first (seed 003)."""
@@ -598,15 +637,17 @@ class AttributionStore:
         return [_row_value(r, self.tier) for r in res.dicts()]
 
     def set_status(
-        self, learning_id: str, status: LearningStatus, *, who: str | None = None
+        self, learning_id: str, status: LearningStatus, *, actor: Principal | None = None
     ) -> LearningValue:
         """Set a learning's status in ``learning_value`` (creating a zero-valued row if it
         has none) and add a history entry (``deprecated`` or ``status_changed``) with the
         status before and after, in ONE transaction.
 
         Raises:
-            NotFoundError: no such learning in this tier.
+            NotFoundError: no such learning in this tier. PermissionDeniedError.
         """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_status, actor)
         lid = self.learnings.require(learning_id).id
         if not isinstance(status, LearningStatus):
             raise ValidationError(f"status must be a LearningStatus, got {status!r}")
@@ -626,21 +667,32 @@ class AttributionStore:
                 lid,
                 new_id(),
                 to_unix(at),
-                who or current_user(),
+                actor.id,
                 action,
                 json.dumps({"status": (old.status if old else LearningStatus.active()).to_json()}),
                 json.dumps(after),
             ]
         ]
-        self.db.run_chain([_PUT_VALUES, _PUT_EDIT], {"values": [_value_row(new)], "edits": edits})
+        self.writer.write(
+            Action.learning_status,
+            lid,
+            [_PUT_VALUES, _PUT_EDIT],
+            {"values": [_value_row(new)], "edits": edits},
+            actor=actor,
+            before=(old.status if old else LearningStatus.active()).to_json(),
+            after=status.to_json(),
+            check=False,
+        )
         return new
 
-    def deprecate(self, learning_id: str, reason: str, *, who: str | None = None) -> LearningValue:
+    def deprecate(
+        self, learning_id: str, reason: str, *, actor: Principal | None = None
+    ) -> LearningValue:
         """Mark a learning ``Deprecated { reason }`` and record a ``deprecated`` entry in its
         history, in one transaction. Raises ValidationError for an empty reason."""
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError("a deprecation needs a reason")
-        return self.set_status(learning_id, LearningStatus.deprecated(reason.strip()), who=who)
+        return self.set_status(learning_id, LearningStatus.deprecated(reason.strip()), actor=actor)
 
     # ------------------------------------------------------------ experiments
     def get_experiment(self, learning_id: str) -> AblationExperiment | None:
@@ -653,9 +705,11 @@ class AttributionStore:
         rows = res.dicts()
         return _row_experiment(rows[0], self.tier) if rows else None
 
-    def update_experiment(self, experiment: AblationExperiment) -> None:
+    def update_experiment(
+        self, experiment: AblationExperiment, *, actor: Principal | None = None
+    ) -> None:
         """Insert or replace an experiment (seed 003)."""
-        self.store_bulk(experiments=[experiment])
+        self.store_bulk(experiments=[experiment], actor=actor)
 
     def experiments(self, state: str | None = None) -> list[AblationExperiment]:
         """Experiments, oldest first; ``state`` ``running`` (no significant result yet) or
@@ -675,7 +729,7 @@ class AttributionStore:
         return [_row_experiment(r, self.tier) for r in res.dicts()]
 
     def start_experiment(
-        self, learning_id: str, *, at: datetime | None = None, who: str | None = None
+        self, learning_id: str, *, at: datetime | None = None, actor: Principal | None = None
     ) -> AblationExperiment:
         """Start an ablation experiment for a learning: an empty experiment, the learning's
         status set to ``Experimental`` (unless deprecated) and an ``experiment_started``
@@ -683,7 +737,10 @@ class AttributionStore:
 
         Raises:
             NotFoundError: no such learning. GrooveError: it already has an experiment.
+            PermissionDeniedError.
         """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.experiment_write, actor)
         lid = self.learnings.require(learning_id).id
         if self.get_experiment(lid) is not None:
             raise GrooveError(f"learning {lid} already has an ablation experiment")
@@ -717,29 +774,48 @@ class AttributionStore:
                 lid,
                 new_id(),
                 to_unix(now()),
-                who or current_user(),
+                actor.id,
                 "experiment_started",
                 None,
                 json.dumps({"started_at": exp.to_json()["started_at"]}),
             ]
         ]
-        self.db.run_chain(blocks, params)
+        self.writer.write(
+            Action.experiment_write,
+            lid,
+            blocks,
+            params,
+            actor=actor,
+            after=exp.to_json(),
+            detail={"started": True},
+            check=False,
+        )
         return exp
 
-    def record_result(self, learning_id: str, result: AblationResult | None) -> None:
+    def record_result(
+        self,
+        learning_id: str,
+        result: AblationResult | None,
+        *,
+        actor: Principal | None = None,
+    ) -> None:
         """Write an experiment's analysed result (``marginal_value``, ``confidence``,
         ``is_significant``) and copy it into the learning's value (``ablation_value``,
         ``ablation_confidence``) when it has one, in one transaction.
 
-        Raises: NotFoundError when the learning has no experiment.
+        Raises: NotFoundError when the learning has no experiment. PermissionDeniedError.
         """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.experiment_write, actor)
         lid = check_uuid(learning_id)
         if self.get_experiment(lid) is None:
             raise NotFoundError(f"learning {lid} has no ablation experiment")
         mv = None if result is None else result.marginal_value
         conf = None if result is None else result.confidence
         sig = None if result is None else result.is_significant
-        self.db.run_chain(
+        self.writer.write(
+            Action.experiment_write,
+            lid,
             [
                 "?[learning_id, marginal_value, confidence, is_significant] <- "
                 "[[$id, $mv, $conf, $sig]] :update ablation_experiment "
@@ -750,6 +826,9 @@ class AttributionStore:
                 "{learning_id => ablation_value, ablation_confidence, updated_at}",
             ],
             {"id": lid, "mv": mv, "conf": conf, "sig": sig, "at": to_unix(now())},
+            actor=actor,
+            after={"marginal_value": mv, "confidence": conf, "is_significant": sig},
+            check=False,
         )
 
     def coverage(self) -> tuple[int, int]:
@@ -816,6 +895,15 @@ class AttributionStore:
             "values": {r[0]: r for r in vals.rows},
             "experiments": {r[0]: r for r in exps.rows},
             "param_names": [str(n) for n in param_names],
+            "events": [
+                list(k)
+                for k in self.db.run(
+                    "?[learning_id, event_id] := learning_id in $ids, "
+                    "*outcome_event{learning_id, event_id}",
+                    {"ids": ids},
+                    read_only=True,
+                ).rows
+            ],
             "params": {r[0]: r for r in params.rows},
         }
 
@@ -828,6 +916,7 @@ class AttributionStore:
         experiments: Sequence[AblationExperiment],
         outcomes: Sequence[OutcomeEvent],
         params: Sequence[SystemParam] = (),
+        actor: Principal | None = None,
     ) -> None:
         """Write a simulation's data (and the adaptive parameters it taught) and its
         bookkeeping row in ONE transaction. Every session id must start with the run's
@@ -848,6 +937,7 @@ class AttributionStore:
             blocks.append(PUT_PARAMS)
             args["params"] = [param_to_row(p) for p in params]
         blocks.append(_PUT_SIM)
+        action = self._authorize_bulk(actor or self.writer.actor, experiments, outcomes)
         args["sim"] = [
             [
                 run.run_id,
@@ -860,9 +950,11 @@ class AttributionStore:
                 json.dumps(run.summary),
             ]
         ]
-        self.db.run_chain(blocks, args)
+        self.writer.write(
+            action, run.run_id, blocks, args, actor=actor, detail={"simulation": run.run_id}
+        )
 
-    def remove_simulation(self, run_id: str) -> dict:
+    def remove_simulation(self, run_id: str, *, actor: Principal | None = None) -> dict:
         """Remove one simulation run exactly, in ONE transaction: its synthetic attribution
         records and outcome events go, and the usage stats, confidences, learning values
         and experiments it touched get their snapshot back. Outcomes recorded for real
@@ -890,11 +982,14 @@ class AttributionStore:
             read_only=True,
         ).scalar(0)
         # real outcomes recorded since the run started (uuid v7 event ids are time-ordered)
+        # real outcomes recorded since the snapshot (events it did not hold)
         later = self.db.run(
+            "known[learning_id, event_id] <- $known\n"
             "?[learning_id, event_id, at, outcome, session_id] := learning_id in $ids, "
-            "*outcome_event{learning_id, event_id, at, outcome, session_id}, event_id > $run, "
-            "or(is_null(session_id), !starts_with(session_id, $p)) :order event_id",
-            {"ids": ids, "run": run_id, "p": prefix},
+            "*outcome_event{learning_id, event_id, at, outcome, session_id}, "
+            "not known[learning_id, event_id], "
+            "or(is_null(session_id), !starts_with(session_id, $p)) :order at, event_id",
+            {"ids": ids, "p": prefix, "known": snap.get("events") or [["", ""]]},
             read_only=True,
         )
         usage_rows: dict[str, list] = {k: list(v) for k, v in snap["usage"].items()}
@@ -916,7 +1011,9 @@ class AttributionStore:
                 stats_.confidence_beta,
             ]
             confidence[lid] = stats_.confidence()
-        self.db.run_chain(
+        self.writer.write(
+            Action.experiment_write,
+            run_id,
             [
                 "?[learning_id, session_id] := *attribution{learning_id, session_id}, "
                 "starts_with(session_id, $p) :rm attribution {learning_id, session_id}",
@@ -958,6 +1055,8 @@ class AttributionStore:
                 "param_names": snap.get("param_names", []),
                 "params": list(snap.get("params", {}).values()),
             },
+            actor=actor,
+            detail={"simulation_removed": run_id},
         )
         return {
             "attributions": int(n_attr or 0),
@@ -965,45 +1064,3 @@ class AttributionStore:
             "outcomes_kept": len(later.rows),
             "learnings_restored": len(ids),
         }
-
-
-def _outcome_blocks(outcomes: Sequence[OutcomeEvent]) -> tuple[list[str], dict[str, Any]]:
-    """Statements applying many outcomes: events, usage increments summed per learning
-    (Beta update of seed 001) and ``learning.confidence`` = posterior mean."""
-    events = []
-    inc: dict[str, list] = {}
-    for o in outcomes:
-        lid = check_uuid(o.learning_id)
-        outcome = Outcome(o.outcome)
-        at = to_unix(o.at)
-        events.append([lid, new_id(), at, outcome.value, o.session_id])
-        da, db = OUTCOME_INCREMENTS[outcome]
-        row = inc.setdefault(lid, [lid, 0, 0, 0, 0, 0.0, 0.0, at])
-        row[1] += 1
-        row[2] += int(outcome is Outcome.HELPFUL)
-        row[3] += int(outcome is Outcome.IGNORED)
-        row[4] += int(outcome is Outcome.CONTRADICTED)
-        row[5] += da
-        row[6] += db
-        row[7] = max(row[7], at)
-    blocks = [
-        _PUT_EVENTS,
-        # make sure a usage row exists (rows written by others may lack one)
-        f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], "
-        "*learning{id: learning_id}, not *usage_stats{learning_id}, times_injected = 0, "
-        "times_helpful = 0, times_ignored = 0, times_contradicted = 0, last_used = null, "
-        f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
-        "d[learning_id, n, h, g, c, da, db, last] <- $inc\n"
-        f"?[{USAGE_HEAD}] := d[learning_id, n, h, g, c, da, db, last], "
-        "*usage_stats{learning_id, times_injected: ti, times_helpful: th, "
-        "times_ignored: tg, times_contradicted: tc, last_used: lu, confidence_alpha: a, "
-        "confidence_beta: b}, times_injected = ti + n, times_helpful = th + h, "
-        "times_ignored = tg + g, times_contradicted = tc + c, "
-        "last_used = if(is_null(lu), last, max(lu, last)), confidence_alpha = a + da, "
-        f"confidence_beta = b + db :put usage_stats {{{USAGE_KEYED}}}",
-        "i[learning_id] <- $inc_ids\n?[id, confidence] := i[id], *usage_stats{learning_id: id, "
-        "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
-        ":update learning {id => confidence}",
-    ]
-    params = {"events": events, "inc": list(inc.values()), "inc_ids": [[k] for k in inc]}
-    return blocks, params

@@ -10,9 +10,10 @@ Concurrency (the ``sqlite`` engine lets several processes read and write one fil
 - A sqlite tier is kept in SQLite's write-ahead-log mode (``PRAGMA journal_mode=WAL``,
   set once when groove first opens it): readers never wait for a writer and a writer
   never waits for readers (https://sqlite.org/wal.html, "Advantages").
-- Writers queue on a cross-process file lock (``<db>.holders/write.lock``, a
-  :mod:`filelock` ``flock``) before the engine starts its transaction, retrying with
-  exponential back-off for at most ``busy_timeout`` seconds (default
+- Writers queue on a cross-process file lock (``<db>.holders/write.lock``, an ``flock``:
+  :class:`groove_core.locking.InterProcessLock`) before the engine starts its
+  transaction, retrying with exponential back-off for at most ``busy_timeout`` seconds
+  (default
   :data:`DEFAULT_BUSY_TIMEOUT`, per tier ``busy_timeout`` in ``config.toml``). The engine
   itself (mnestic) never waits for SQLite's lock: without the queue a busy writer fails
   at once and, retried at random, can starve.
@@ -411,13 +412,47 @@ class Engine:
         return not self.relations()
 
     def backup(self, dest: str | os.PathLike) -> Path:
-        """Write a consistent copy of the whole database to ``dest`` (a SQLite file)."""
+        """Write a consistent copy of the whole database to ``dest`` (a SQLite file),
+        waiting (with back-off, up to ``busy_timeout`` seconds) while another process
+        holds the write lock.
+
+        Raises: TierBusyError (the lock was never free), DatabaseError (the copy failed).
+        """
         dest = Path(dest)
         try:
-            self._client.backup(str(dest))
+            for tried in Retrying(
+                retry=retry_if_exception(_is_locked),
+                stop=stop_after_delay(self.busy_timeout),
+                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
+                before_sleep=lambda _state: dest.unlink(missing_ok=True),
+                reraise=True,
+            ):
+                with tried:
+                    self._client.backup(str(dest))
         except Exception as err:
-            raise DatabaseError(f"tier '{self.tier}': backup to {dest} failed: {err}") from None
+            dest.unlink(missing_ok=True)
+            if _is_locked(err):
+                raise TierBusyError(
+                    self.tier,
+                    f"{self.location} stayed locked for {self.busy_timeout:g} s during the "
+                    f"backup ({self.describe_holders()})",
+                ) from None
+            raise DatabaseError(
+                f"tier '{self.tier}': backup to {dest} failed: {_message(err)}"
+            ) from None
         return dest
+
+    def restore(self, src: str | os.PathLike) -> None:
+        """Load a backup written by :meth:`backup` into this (empty) database.
+
+        Raises: DatabaseError when the engine refuses (a non-empty database, not a backup).
+        """
+        try:
+            self._client.restore(str(src))
+        except Exception as err:
+            raise DatabaseError(
+                f"tier '{self.tier}': restore from {src} failed: {_message(err)}"
+            ) from None
 
     def close(self) -> None:
         """Close the database and drop this process's holder entry (once)."""

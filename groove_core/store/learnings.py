@@ -5,16 +5,22 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from groove_core.embed import DIM, Embedder, content_hash
-from groove_core.errors import EmbeddingError, NotFoundError, ValidationError
+from groove_core.errors import (
+    ContentBlockedError,
+    DatabaseError,
+    EmbeddingError,
+    NotFoundError,
+    ValidationError,
+)
+from groove_core.model.access import Action, Principal, os_principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
@@ -29,7 +35,7 @@ from groove_core.model.serde import (
     to_rfc3339,
     to_unix,
 )
-from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, UsageStats
+from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
 from groove_core.model.values import check_json
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
@@ -46,6 +52,10 @@ from groove_core.store.rows import (
     row_to_usage,
     usage_to_row,
 )
+from groove_core.store.writer import TierWriter
+
+if TYPE_CHECKING:
+    from groove_core.scan import Finding
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
 SORTS = {
@@ -78,7 +88,23 @@ _PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
 )
-_EVENT_COLS = ("learning_id", "event_id", "at", "outcome", "session_id")
+_PUT_SCAN = (
+    "?[learning_id, scanned_at, findings_json, override_by, override_reason] <- $scan_marks "
+    ":put learning_scan {learning_id => scanned_at, findings_json, override_by, override_reason}"
+)
+#: Fails the transaction unless the learning is still as it was read (same updated_at).
+_GUARD_UNCHANGED = (
+    "?[id] := id = $guard_id, *learning{id, updated_at}, updated_at = $guard_updated :assert some"
+)
+#: The history verb (relation ``learning_edit``, column ``action``) of each way in.
+_HISTORY_VERB = {
+    Action.learning_create: "created",
+    Action.learning_import: "imported",
+    Action.learning_promote: "promoted",
+    Action.learning_restore: "restored",
+    Action.proposal_approve: "created",
+}
+#: Outcome events as they are (an export's): ``:put`` by key, so importing twice is a no-op.
 _PUT_EVENTS = (
     "?[learning_id, event_id, at, outcome, session_id] <- $events "
     ":put outcome_event {learning_id, event_id => at, outcome, session_id}"
@@ -97,14 +123,6 @@ def text_for_embedding(content: LearningContent) -> str:
         parts.append(content.description)
     parts.append(content.insight)
     return "\n".join(p for p in parts if p.strip())
-
-
-def current_user() -> str:
-    """Who is editing, for the history (the OS login name)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -224,6 +242,26 @@ class Related:
     other: Learning | None
 
 
+@dataclass(frozen=True)
+class ScanMark:
+    """The content-scan findings stored with a learning (relation ``learning_scan``) and,
+    when it was let in despite them, who overrode the scan and why."""
+
+    learning_id: str
+    scanned_at: Any
+    findings: list
+    override_by: str | None
+    override_reason: str | None
+
+    def to_json(self) -> dict:
+        """``{"findings": [...], "override_by", "override_reason"}`` for ``--json`` rows."""
+        return {
+            "findings": [f.to_json() for f in self.findings],
+            "override_by": self.override_by,
+            "override_reason": self.override_reason,
+        }
+
+
 class LearningStore:
     """Typed access to the learnings of one tier (seed 001 ``LearningStore``).
 
@@ -231,11 +269,16 @@ class LearningStore:
         db: the tier's open engine (already migrated).
         embedder: embeds description + insight; ``None`` stores learnings without
             embeddings (semantic search then skips them until :meth:`reembed`).
+        writer: the tier's :class:`TierWriter` (role checks and audit); default: one
+            acting as the OS account.
     """
 
-    def __init__(self, db: Engine, embedder: Embedder | None = None):
+    def __init__(
+        self, db: Engine, embedder: Embedder | None = None, writer: TierWriter | None = None
+    ):
         self.db = db
         self.embedder = embedder
+        self.writer = writer or TierWriter(db, os_principal())
 
     @property
     def tier(self) -> str:
@@ -303,80 +346,249 @@ class LearningStore:
         return self.embed_texts([text])[0]
 
     # ------------------------------------------------------------ writes
-    def store(self, learning: Learning, *, who: str | None = None) -> str:
+    def store(
+        self,
+        learning: Learning,
+        *,
+        actor: Principal | None = None,
+        override_reason: str | None = None,
+    ) -> str:
         """Store one learning (new or replacing the same id) with default usage stats, its
-        embedding and a ``created`` history entry. Returns its id."""
-        self.store_many([learning], who=who)
+        embedding and a ``created`` history entry. Returns its id. See :meth:`store_many`
+        for the errors raised."""
+        self.store_many([learning], actor=actor, override_reason=override_reason)
         return learning.id
 
     def store_many(
         self,
         learnings: Sequence[Learning],
         *,
-        who: str | None = None,
-        action: str = "created",
+        actor: Principal | None = None,
+        action: Action = Action.learning_create,
         usage: dict[str, UsageStats] | None = None,
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
         embed_progress: Callable[[int], None] | None = None,
+        findings: dict[str, list[Finding]] | None = None,
+        override_reason: str | None = None,
+        detail: dict | None = None,
         history: Sequence[Edit] = (),
-        outcome_events: Sequence[dict] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
-        and optionally relations among them, system parameters, earlier history entries
-        and outcome events, e.g. from an export: an import lands whole or not at all).
+        content-scan marks, the audit entry, and optionally relations among them, system
+        parameters, and earlier history entries and outcome events as they were recorded,
+        e.g. from an export: an import lands whole or not at all).
+
+        Every learning is scanned (:mod:`groove_core.scan`) unless ``findings`` (id ->
+        findings) is given. In an enterprise tier a learning with findings is refused
+        unless ``override_reason`` is given (recorded with the learning and in the audit
+        log); elsewhere it is stored and marked.
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
         model writes nothing. A batch that is large next to the tier drops the HNSW index,
         loads the vectors and builds the index again, inside the same transaction (a
         failure leaves the old index in place): about 20x faster than inserting row by row.
 
+        Args:
+            action: ``learning.create`` (default), ``learning.import``,
+                ``learning.promote`` or ``learning.restore`` (history verb and audit action).
+
         Returns: the number of learnings written.
+
+        Raises:
+            PermissionDeniedError: the actor's role does not allow ``action`` here.
+            ContentBlockedError: findings in an enterprise tier without an override.
+            EmbeddingError / DatabaseError: nothing was written.
         """
         if not (learnings or relations or system_params or history or outcome_events):
             return 0
+        action = Action(action)
+        actor = actor or self.writer.actor
+        self.writer.authorize(action, actor)
+        blocks, params, info = self.plan_store(
+            learnings,
+            actor=actor,
+            action=action,
+            usage=usage,
+            relations=relations,
+            system_params=system_params,
+            embed_progress=embed_progress,
+            findings=findings,
+            override_reason=override_reason,
+            history=history,
+            outcome_events=outcome_events,
+        )
+        self.writer.write(
+            action,
+            learnings[0].id if len(learnings) == 1 else f"{len(learnings)} learnings",
+            blocks,
+            params,
+            actor=actor,
+            after=[lr.to_json() for lr in learnings],
+            detail={**(detail or {}), **info},
+            check=False,
+        )
+        return len(learnings)
+
+    def plan_store(
+        self,
+        learnings: Sequence[Learning],
+        *,
+        actor: Principal,
+        action: Action = Action.learning_create,
+        usage: dict[str, UsageStats] | None = None,
+        relations: Sequence[LearningRelation] = (),
+        system_params: Sequence[SystemParam] = (),
+        embed_progress: Callable[[int], None] | None = None,
+        findings: dict[str, list[Finding]] | None = None,
+        override_reason: str | None = None,
+        history_who: str | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
+    ) -> tuple[list[str], dict[str, Any], dict]:
+        """``(statements, params, audit detail)`` that store ``learnings`` as
+        :meth:`store_many` does (scan, embeddings computed now); nothing is written.
+        ``history_who`` is the principal named in the history (default: ``actor``);
+        ``history`` and ``outcome_events`` are earlier rows kept as they were.
+
+        Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
+        EmbeddingError.
+        """
+        findings = self.scan(learnings) if findings is None else findings
+        override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
         vectors = None
-        if self.embedder is not None:
+        if self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
-        who = who or current_user()
         at = to_unix(now())
+        verb = _HISTORY_VERB[Action(action)]
+        who = history_who or actor.id
         params: dict[str, Any] = {
             "learnings": [learning_to_row(lr) for lr in learnings],
             "usage": [usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings],
             "edits": [
-                [lr.id, new_id(), at, who, action, None, json.dumps(lr.to_json())]
-                for lr in learnings
+                [lr.id, new_id(), at, who, verb, None, json.dumps(lr.to_json())] for lr in learnings
             ],
         }
         blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT] if learnings else []
+        info: dict[str, Any] = {"learnings": len(learnings)}
+        marks = self._scan_marks(findings, at, actor if override else None, override)
+        if marks:
+            params["scan_marks"] = marks
+            blocks.append(_PUT_SCAN)
+            info["flagged"] = len(marks)
+        if override:
+            info["override_reason"] = override
         if relations:
-            params["relations"] = [
-                [r.from_id, r.relation_type.value, r.to_id, float(r.weight), to_unix(r.created_at)]
-                for r in relations
-            ]
+            params["relations"] = [_relation_row(r) for r in relations]
             blocks.append(_PUT_RELATIONS)
+            info["relations"] = len(relations)
         if system_params:
             params["params"] = [param_to_row(p) for p in system_params]
             blocks.append(PUT_PARAMS)
+            info["params"] = len(system_params)
         if history:
             params["history"] = [_edit_row(e) for e in history]
             blocks.append(_PUT_EDIT.replace("$edits", "$history"))
+            info["history"] = len(history)
         if outcome_events:
             params["events"] = [
-                [e["learning_id"], e["event_id"], to_unix(e["at"]), e["outcome"], e["session_id"]]
+                [e.learning_id, e.key(), to_unix(e.at), e.outcome.value, e.session_id]
                 for e in outcome_events
             ]
             blocks.append(_PUT_EVENTS)
-        if vectors is not None and learnings:
+            info["outcome_events"] = len(outcome_events)
+        if vectors is not None:
             params["embeddings"] = [
                 [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
             ]
             blocks += self._embedding_blocks(len(learnings))
-        self.db.run_chain(blocks, params)
-        return len(learnings)
+        return blocks, params, info
+
+    # ------------------------------------------------------------ content scan
+    def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
+        """Content-scan findings of each learning that has any (id -> findings), scanned in
+        one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
+        name its file and line."""
+        from groove_core.scan import scan_contents
+
+        sources = []
+        for lr in learnings:
+            file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
+            line = lr.content.pattern.get("line") if isinstance(lr.content.pattern, dict) else None
+            sources.append((file, line if isinstance(line, int) else None))
+        found = scan_contents([lr.content for lr in learnings], sources=sources)
+        return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
+
+    def _check_findings(
+        self, findings: dict[str, list[Finding]], override_reason: str | None, actor: Principal
+    ) -> str | None:
+        """The override reason that lets flagged learnings in (None when there are no
+        findings or the tier only marks them).
+
+        Raises:
+            ContentBlockedError: findings in an enterprise tier and no override reason.
+            PermissionDeniedError: an override by someone who is not a curator.
+        """
+        if not findings or self.writer.kind != "enterprise":
+            return None
+        reason = (override_reason or "").strip()
+        if not reason:
+            flat = [f for fs in findings.values() for f in fs]
+            first = flat[0]
+            raise ContentBlockedError(
+                f"content scan: {len(flat)} finding(s) in {len(findings)} learning(s), "
+                f"first {first.rule} at {first.where()}: {first.message}; an enterprise "
+                "tier takes them only with a curator's written override reason",
+                flat,
+            )
+        self.writer.authorize(Action.scan_override, actor)
+        return reason
+
+    @staticmethod
+    def _scan_marks(
+        findings: dict[str, list[Finding]],
+        at: int,
+        override_by: Principal | None,
+        override_reason: str | None,
+    ) -> list[list]:
+        return [
+            [
+                lid,
+                at,
+                json.dumps([f.to_json() for f in found], ensure_ascii=False),
+                override_by.id if override_by else None,
+                override_reason,
+            ]
+            for lid, found in findings.items()
+        ]
+
+    def scan_marks(self, ids: Sequence[str]) -> dict[str, ScanMark]:
+        """The stored content-scan marks of those of ``ids`` that have one."""
+        from groove_core.scan import Finding
+
+        if not self.writer._has("learning_scan"):
+            return {}
+        res = self.db.run(
+            "?[learning_id, scanned_at, findings_json, override_by, override_reason] := "
+            "learning_id in $ids, *learning_scan{learning_id, scanned_at, findings_json, "
+            "override_by, override_reason}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {
+            lid: ScanMark(
+                lid,
+                from_unix(at),
+                [Finding.from_json(f) for f in json.loads(fj)],
+                by,
+                why,
+            )
+            for lid, at, fj, by, why in res.rows
+        }
 
     def _embedding_blocks(self, n_new: int) -> list[str]:
         """Statements that write ``$embeddings`` (``n_new`` rows). When building the HNSW
@@ -391,7 +603,7 @@ class LearningStore:
                 return [_DROP_SEMANTIC_INDEX, _PUT_EMBEDDING, SEMANTIC_INDEX]
         return [_PUT_EMBEDDING]
 
-    def update(
+    def plan_update(
         self,
         learning_id: str,
         *,
@@ -399,10 +611,9 @@ class LearningStore:
         insight: str | None = None,
         category: str | LearningCategory | None = None,
         scope: str | Scope | None = None,
-        who: str | None = None,
-    ) -> Learning:
-        """Edit fields of a learning in one transaction: the row (``updated_at`` bumped), its
-        embedding, and an ``edited`` history entry with the fields before and after.
+    ) -> tuple[Learning, Learning]:
+        """``(current, edited)``: the learning as it is and as the edit would make it
+        (``edited is current`` when nothing changes). Nothing is written.
 
         Raises:
             NotFoundError: no such learning. ValidationError: a field is invalid.
@@ -421,35 +632,140 @@ class LearningStore:
             scope=new_scope,
             updated_at=max(now(), old.updated_at),
         )
-        before, after = _diff(old, new)
-        if not after:
+        return old, (new if _diff(old, new)[1] else old)
+
+    def update(
+        self,
+        learning_id: str,
+        *,
+        description: str | None = None,
+        insight: str | None = None,
+        category: str | LearningCategory | None = None,
+        scope: str | Scope | None = None,
+        actor: Principal | None = None,
+        override_reason: str | None = None,
+        expect: Learning | None = None,
+    ) -> Learning:
+        """Edit fields of a learning in one transaction: the row (``updated_at`` bumped), its
+        embedding, the content-scan mark, an ``edited`` history entry with the fields
+        before and after, and the audit entry.
+
+        Args:
+            expect: the learning as the caller saw it: the edit is refused when it has
+                changed since (someone else edited it).
+
+        Raises:
+            NotFoundError: no such learning. ValidationError: a field is invalid, or the
+            learning changed since ``expect``. PermissionDeniedError, ContentBlockedError:
+            see :meth:`store_many`.
+        """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_edit, actor)
+        old, new = self.plan_update(
+            learning_id, description=description, insight=insight, category=category, scope=scope
+        )
+        if expect is not None and old.to_json() != expect.to_json():
+            raise ValidationError(
+                f"learning {old.id} was changed by someone else since it was read; "
+                "reload it and edit again"
+            )
+        if new is old:
             return old
+        return self.apply_edit(old, new, actor=actor, override_reason=override_reason)
+
+    def apply_edit(
+        self,
+        old: Learning,
+        new: Learning,
+        *,
+        actor: Principal | None = None,
+        action: Action = Action.learning_edit,
+        override_reason: str | None = None,
+        extra: tuple[list[str], dict[str, Any]] = ([], {}),
+        detail: dict | None = None,
+        history_who: str | None = None,
+    ) -> Learning:
+        """Write ``new`` over ``old`` (same id) as one transaction, with its history entry,
+        embedding, scan mark and audit entry; ``extra`` adds statements to the same
+        transaction (an approved proposal's status). The row must still be ``old``.
+        ``history_who`` is the principal named in the history (default: ``actor``).
+
+        Raises:
+            ValidationError: the learning changed since ``old`` was read.
+            PermissionDeniedError / ContentBlockedError: see :meth:`store_many`.
+        """
+        actor = actor or self.writer.actor
+        self.writer.authorize(action, actor)
+        findings = self.scan([new]) if new.content != old.content else {}
+        override = self._check_findings(findings, override_reason, actor)
+        before, after = _diff(old, new)
+        at = to_unix(now())
         params: dict[str, Any] = {
             "learnings": [learning_to_row(new)],
             "edits": [
                 [
                     new.id,
                     new_id(),
-                    to_unix(now()),
-                    who or current_user(),
+                    at,
+                    history_who or actor.id,
                     "edited",
                     json.dumps(before),
                     json.dumps(after),
                 ]
             ],
+            "guard_id": old.id,
+            "guard_updated": to_unix(old.updated_at),
         }
-        blocks = [_PUT_LEARNING, _PUT_EDIT]
-        if self.embedder is not None and content != old.content:
-            vec = self.embed_texts([text_for_embedding(content)])[0]
+        blocks = [_GUARD_UNCHANGED, _PUT_LEARNING, _PUT_EDIT]
+        if new.content != old.content:
+            marks = self._scan_marks(findings, at, actor if override else None, override)
+            params["unmark"] = [[new.id]]
+            blocks.append("?[learning_id] <- $unmark :rm learning_scan {learning_id}")
+            if marks:
+                params["scan_marks"] = marks
+                blocks.append(_PUT_SCAN)
+        if self.embedder is not None and new.content != old.content:
+            vec = self.embed_texts([text_for_embedding(new.content)])[0]
             params["embeddings"] = [[new.id, vec.tolist()]]
             blocks.append(_PUT_EMBEDDING)
-        self.db.run_chain(blocks, params)
+        blocks += extra[0]
+        params.update(extra[1])
+        info = {**(detail or {}), "fields": sorted(after)}
+        if override:
+            info["override_reason"] = override
+        try:
+            self.writer.write(
+                action,
+                new.id,
+                blocks,
+                params,
+                actor=actor,
+                before=old.to_json(),
+                after=new.to_json(),
+                detail=info,
+                check=False,
+            )
+        except DatabaseError as err:
+            if self.get(old.id) != old:
+                raise ValidationError(
+                    f"learning {old.id} was changed by someone else meanwhile; reload it and "
+                    "edit again"
+                ) from None
+            raise err
         return new
 
     def recategorize_many(
-        self, ids: Sequence[str], category: str | LearningCategory, *, who: str | None = None
+        self,
+        ids: Sequence[str],
+        category: str | LearningCategory,
+        *,
+        actor: Principal | None = None,
     ) -> int:
-        """Set the category of several learnings in one transaction (with history)."""
+        """Set the category of several learnings in one transaction (with history).
+
+        Raises: NotFoundError for an id that is not here; PermissionDeniedError."""
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_edit, actor)
         cat = LearningCategory.parse(category)
         olds = [self.require(i) for i in ids]
         changed = [o for o in olds if o.category != cat]
@@ -457,9 +773,10 @@ class LearningStore:
             return 0
         t = now()
         at = to_unix(t)
-        who = who or current_user()
         news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
-        self.db.run_chain(
+        self.writer.write(
+            Action.learning_edit,
+            changed[0].id if len(changed) == 1 else f"{len(changed)} learnings",
             [_PUT_LEARNING, _PUT_EDIT],
             {
                 "learnings": [learning_to_row(n) for n in news],
@@ -468,7 +785,7 @@ class LearningStore:
                         o.id,
                         new_id(),
                         at,
-                        who,
+                        actor.id,
                         "edited",
                         json.dumps({"category": o.category.value}),
                         json.dumps({"category": cat.value}),
@@ -476,30 +793,39 @@ class LearningStore:
                     for o in changed
                 ],
             },
+            actor=actor,
+            before=[o.to_json() for o in changed],
+            after=[n.to_json() for n in news],
+            detail={"category": cat.value, "learnings": len(changed)},
+            check=False,
         )
         return len(changed)
 
-    def delete(self, learning_id: str, *, who: str | None = None) -> bool:
+    def delete(self, learning_id: str, *, actor: Principal | None = None) -> bool:
         """Delete a learning with its usage stats, embedding and relations (both directions),
         in one transaction; the history keeps a ``deleted`` entry with the whole learning,
-        its usage and relations so :meth:`restore` can undo it. Returns False if absent."""
-        return self.delete_many([learning_id], who=who) == 1
+        its usage and relations so :meth:`restore` can undo it. Returns False if absent.
 
-    def delete_many(self, ids: Iterable[str], *, who: str | None = None) -> int:
-        """Delete several learnings in one transaction (see :meth:`delete`)."""
+        Raises: PermissionDeniedError."""
+        return self.delete_many([learning_id], actor=actor) == 1
+
+    def plan_delete(
+        self, ids: Iterable[str], who: str
+    ) -> tuple[list[str], list[str], dict[str, Any], dict]:
+        """``(ids, statements, params, snapshots)`` that delete those of ``ids`` that exist,
+        with ``deleted`` history entries naming ``who`` (snapshots: id -> learning, usage
+        and relations, what :meth:`restore` needs). Nothing is written."""
         ids = [check_uuid(i) for i in ids]
         existing = {lr.id: lr for lr in self.get_many(ids)}
-        if not existing:
-            return 0
         keep = list(existing)
+        if not keep:
+            return [], [], {}, {}
         usages = self.usage_many(keep)
         rels: dict[str, list[dict]] = {i: [] for i in keep}
         for rel in self._relations_touching(keep):
             for end in (rel.from_id, rel.to_id):
                 if end in rels:
                     rels[end].append(rel.to_json())
-        at = to_unix(now())
-        who = who or current_user()
         snapshot = {
             i: {
                 "learning": existing[i].to_json(),
@@ -508,26 +834,47 @@ class LearningStore:
             }
             for i in keep
         }
-        self.db.run_chain(
-            [
-                "?[id] <- $ids :rm learning {id}",
-                "?[learning_id] <- $ids :rm usage_stats {learning_id}",
-                "?[learning_id] <- $ids :rm learning_embeddings {learning_id}",
-                "?[from_id, relation_type, to_id] := from_id in $flat, "
-                "*learning_relations{from_id, relation_type, to_id} "
-                ":rm learning_relations {from_id, relation_type, to_id}",
-                "?[from_id, relation_type, to_id] := to_id in $flat, "
-                "*learning_relations{from_id, relation_type, to_id} "
-                ":rm learning_relations {from_id, relation_type, to_id}",
-                _PUT_EDIT,
+        at = to_unix(now())
+        blocks = [
+            "?[id] <- $ids :rm learning {id}",
+            "?[learning_id] <- $ids :rm usage_stats {learning_id}",
+            "?[learning_id] <- $ids :rm learning_embeddings {learning_id}",
+            "?[learning_id] <- $ids :rm learning_scan {learning_id}",
+            "?[from_id, relation_type, to_id] := from_id in $flat, "
+            "*learning_relations{from_id, relation_type, to_id} "
+            ":rm learning_relations {from_id, relation_type, to_id}",
+            "?[from_id, relation_type, to_id] := to_id in $flat, "
+            "*learning_relations{from_id, relation_type, to_id} "
+            ":rm learning_relations {from_id, relation_type, to_id}",
+            _PUT_EDIT,
+        ]
+        params = {
+            "ids": [[i] for i in keep],
+            "flat": keep,
+            "edits": [
+                [i, new_id(), at, who, "deleted", json.dumps(snapshot[i]), None] for i in keep
             ],
-            {
-                "ids": [[i] for i in keep],
-                "flat": keep,
-                "edits": [
-                    [i, new_id(), at, who, "deleted", json.dumps(snapshot[i]), None] for i in keep
-                ],
-            },
+        }
+        return keep, blocks, params, snapshot
+
+    def delete_many(self, ids: Iterable[str], *, actor: Principal | None = None) -> int:
+        """Delete several learnings in one transaction (see :meth:`delete`).
+
+        Raises: PermissionDeniedError."""
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_delete, actor)
+        keep, blocks, params, snapshot = self.plan_delete(ids, actor.id)
+        if not keep:
+            return 0
+        self.writer.write(
+            Action.learning_delete,
+            keep[0] if len(keep) == 1 else f"{len(keep)} learnings",
+            blocks,
+            params,
+            actor=actor,
+            before=snapshot,
+            detail={"learnings": len(keep)},
+            check=False,
         )
         return len(keep)
 
@@ -543,13 +890,16 @@ class LearningStore:
         )
         return [_edit(r) for r in res.dicts()]
 
-    def restore(self, learning_id: str, *, who: str | None = None) -> Learning:
+    def restore(self, learning_id: str, *, actor: Principal | None = None) -> Learning:
         """Undo the deletion of a learning: the row, usage stats, relations whose other end
         still exists, and a re-computed embedding, in one transaction.
 
         Raises:
             NotFoundError: no deletion of that id is recorded, or it exists again.
+            PermissionDeniedError: the actor may not restore here.
         """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_restore, actor)
         learning_id = check_uuid(learning_id)
         if self.get(learning_id) is not None:
             raise NotFoundError(f"learning {learning_id} is not deleted")
@@ -559,12 +909,18 @@ class LearningStore:
         snap = edits[-1].before or {}
         learning = Learning.from_json(snap["learning"])
         stats = row_to_usage(dict(zip(USAGE_COLS, snap["usage"], strict=True)))
-        self.store_many([learning], who=who, action="restored", usage={learning.id: stats})
-        for rel in snap.get("relations", []):
-            relation = LearningRelation.from_json(rel)
-            other = relation.to_id if relation.from_id == learning.id else relation.from_id
-            if self.get(other) is not None:
-                self.store_relation(relation)
+        rels = [LearningRelation.from_json(r) for r in snap.get("relations", [])]
+        others = {r.to_id if r.from_id == learning.id else r.from_id for r in rels}
+        alive = {lr.id for lr in self.get_many(sorted(others))}
+        self.store_many(
+            [learning],
+            actor=actor,
+            action=Action.learning_restore,
+            usage={learning.id: stats},
+            relations=[
+                r for r in rels if (r.to_id if r.from_id == learning.id else r.from_id) in alive
+            ],
+        )
         return self.require(learning.id)
 
     # ------------------------------------------------------------ reads
@@ -722,83 +1078,99 @@ class LearningStore:
         )
         return {r["learning_id"]: row_to_usage(r) for r in res.dicts()}
 
-    def update_usage(self, learning_id: str, stats: UsageStats) -> None:
-        """Replace a learning's usage stats (seed 001) and keep ``learning.confidence`` equal
-        to the posterior mean, in one transaction."""
-        self.require(learning_id)
-        self.db.run_chain(
-            [
-                _PUT_USAGE,
-                "?[id, confidence] <- [[$id, $confidence]] :update learning {id => confidence}",
-            ],
-            {
-                "usage": [usage_to_row(check_uuid(learning_id), stats)],
-                "id": check_uuid(learning_id),
-                "confidence": stats.confidence(),
-            },
-        )
-
     def record_outcome(
         self,
         learning_id: str,
         outcome: Outcome | str,
         *,
         session_id: str | None = None,
+        event_id: str | None = None,
         at: Any = None,
+        actor: Principal | None = None,
     ) -> UsageStats:
         """Apply one injection outcome with the seed's Beta update and keep it as an
-        ``outcome_event``. The read-modify-write runs inside Cozo as one program, so
-        several processes recording outcomes for the same learning lose no update.
+        ``outcome_event`` (see :meth:`record_outcomes`). Returns the usage stats after it.
+
+        A retry of an outcome already recorded (same ``event_id``, or same learning and
+        ``session_id``) changes nothing and returns the stats as they are.
 
         Raises:
             NotFoundError: no such learning. ValidationError: unknown outcome.
+            PermissionDeniedError: the actor may not record outcomes here.
         """
-        try:
-            outcome = Outcome(outcome)
-        except ValueError:
-            raise ValidationError(
-                f"unknown outcome {outcome!r:.80} (use helpful, ignored or contradicted)"
-            ) from None
-        lid = self.require(learning_id).id
-        da, dbeta = OUTCOME_INCREMENTS[outcome]
-        when = to_unix(at) if at is not None else to_unix(now())
-        counts = {
-            "dh": int(outcome is Outcome.HELPFUL),
-            "dg": int(outcome is Outcome.IGNORED),
-            "dc": int(outcome is Outcome.CONTRADICTED),
-        }
-        self.db.run_chain(
-            [
-                # make sure a usage row exists (rows written by others may lack one)
-                f"?[{USAGE_HEAD}] := learning_id = $id, *learning{{id: learning_id}}, "
-                "not *usage_stats{learning_id}, times_injected = 0, times_helpful = 0, "
-                "times_ignored = 0, times_contradicted = 0, last_used = null, "
-                f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
-                f"?[{USAGE_HEAD}] := learning_id = $id, *usage_stats{{learning_id, "
-                "times_injected: ti, times_helpful: th, times_ignored: tg, "
-                "times_contradicted: tc, confidence_alpha: a, confidence_beta: b}, "
-                "times_injected = ti + 1, times_helpful = th + $dh, times_ignored = tg + $dg, "
-                "times_contradicted = tc + $dc, last_used = $at, confidence_alpha = a + $da, "
-                f"confidence_beta = b + $db :put usage_stats {{{USAGE_KEYED}}}",
-                "?[id, confidence] := id = $id, *usage_stats{learning_id: id, "
-                "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
-                ":update learning {id => confidence}",
-                "?[learning_id, event_id, at, outcome, session_id] <- "
-                "[[$id, $eid, $at, $outcome, $session]] "
-                ":put outcome_event {learning_id, event_id => at, outcome, session_id}",
-            ],
-            {
-                "id": lid,
-                "at": when,
-                "da": da,
-                "db": dbeta,
-                **counts,
-                "eid": new_id(),
-                "outcome": outcome.value,
-                "session": session_id,
-            },
+        event = OutcomeEvent(check_uuid(learning_id), outcome, at, session_id, event_id)
+        self.record_outcomes([event], actor=actor)
+        return self.usage_many([event.learning_id])[event.learning_id]
+
+    def record_outcomes(
+        self, events: Sequence[OutcomeEvent], *, actor: Principal | None = None
+    ) -> int:
+        """Record many outcomes (a session's) in ONE transaction: an ``outcome_event``
+        each, the usage counters and Beta parameters summed per learning inside Cozo (so
+        concurrent writers lose no update; seed 001's increments, see
+        :data:`~groove_core.model.usage.OUTCOME_INCREMENTS`), ``learning.confidence`` kept
+        at the posterior mean, and one audit entry.
+
+        Exactly once: an event whose ``event_id`` (:meth:`OutcomeEvent.key`) is already
+        stored for its learning is skipped, also when a concurrent retry stores it first;
+        the call fails only when nothing was committed.
+
+        Returns: the number of events recorded now (skipped retries not counted).
+
+        Raises:
+            NotFoundError: a learning does not exist (nothing is written).
+            ValidationError: an unknown outcome, or two events with one key and different
+                content. PermissionDeniedError: the actor may not record outcomes here.
+        """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.usage_record, actor)
+        rows: dict[tuple[str, str], list] = {}
+        for e in events:
+            lid = check_uuid(e.learning_id)
+            row = [lid, e.key(), to_unix(e.at) if e.at is not None else to_unix(now())]
+            row += [e.outcome.value, e.session_id]
+            prior = rows.setdefault((lid, row[1]), row)
+            if prior[3:] != row[3:]:
+                raise ValidationError(f"two outcomes with event id {row[1]} differ")
+        todo = list(rows.values())
+        for _ in range(5):
+            if not todo:
+                return 0
+            blocks, params = outcome_blocks(todo)
+            lids = sorted({r[0] for r in todo})
+            try:
+                self.writer.write(
+                    Action.usage_record,
+                    lids[0] if len(lids) == 1 else f"{len(lids)} learnings",
+                    blocks,
+                    params,
+                    actor=actor,
+                    after=todo,
+                    detail={"events": len(todo)},
+                    check=False,
+                )
+                return len(todo)
+            except DatabaseError:
+                missing = set(lids) - {lr.id for lr in self.get_many(lids)}
+                if missing:
+                    raise NotFoundError(
+                        f"no learning {min(missing)} in tier '{self.tier}'"
+                    ) from None
+                stored = self._stored_events([(r[0], r[1]) for r in todo])
+                if not stored:
+                    raise
+                todo = [r for r in todo if (r[0], r[1]) not in stored]
+        raise DatabaseError(f"tier '{self.tier}': outcomes kept conflicting with other writers")
+
+    def _stored_events(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (learning id, event id) pairs are stored."""
+        res = self.db.run(
+            "k[learning_id, event_id] <- $keys\n?[learning_id, event_id] := "
+            "k[learning_id, event_id], *outcome_event{learning_id, event_id}",
+            {"keys": [list(k) for k in keys]},
+            read_only=True,
         )
-        return self.usage_many([lid])[lid]
+        return {(a, b) for a, b in res.rows}
 
     def outcome_events(self, learning_id: str) -> list[dict]:
         """Every recorded outcome of a learning, oldest first: dicts with ``timestamp``
@@ -814,23 +1186,26 @@ class LearningStore:
         ]
 
     # ------------------------------------------------------------ relations
-    def store_relation(self, relation: LearningRelation) -> None:
+    def store_relation(self, relation: LearningRelation, *, actor: Principal | None = None) -> None:
         """Store (or replace) a relation between two learnings of this tier.
 
-        Raises: NotFoundError when either end does not exist. ValidationError for a self-loop.
+        Raises: NotFoundError when either end does not exist. ValidationError for a
+        self-loop. PermissionDeniedError.
         """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.relation_write, actor)
         if relation.from_id == relation.to_id:
             raise ValidationError("a learning cannot be related to itself")
         for end in (relation.from_id, relation.to_id):
             self.require(end)
-        self.store_many([], relations=[relation])
-
-    def remove_relation(self, relation: LearningRelation) -> None:
-        """Remove one relation (no error if absent)."""
-        self.db.run(
-            "?[from_id, relation_type, to_id] <- [[$from, $type, $to]] "
-            ":rm learning_relations {from_id, relation_type, to_id}",
-            {"from": relation.from_id, "type": relation.relation_type.value, "to": relation.to_id},
+        self.writer.write(
+            Action.relation_write,
+            relation.from_id,
+            [_PUT_RELATIONS],
+            {"relations": [_relation_row(relation)]},
+            actor=actor,
+            after=relation.to_json(),
+            check=False,
         )
 
     def _relations_touching(self, ids: Sequence[str]) -> list[LearningRelation]:
@@ -888,16 +1263,19 @@ class LearningStore:
         """Learnings related to ``learning_id`` in either direction (seed 001)."""
         return [r.other for r in self.related(learning_id, relation_type) if r.other]
 
-    def all_outcome_events(self) -> list[dict]:
-        """Every ``outcome_event`` row of the tier, oldest first: dicts with
-        ``learning_id``, ``event_id``, ``at`` (aware datetime), ``outcome`` and
-        ``session_id`` (None when not given)."""
+    def all_outcome_events(self) -> list[OutcomeEvent]:
+        """Every ``outcome_event`` row of the tier (also of deleted learnings), oldest
+        first, as recorded (``at`` an aware datetime, ``event_id`` the stored key)."""
         res = self.db.run(
-            f"?[{', '.join(_EVENT_COLS)}] := *outcome_event{{{', '.join(_EVENT_COLS)}}} "
+            "?[learning_id, event_id, at, outcome, session_id] := "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id} "
             ":order at, learning_id, event_id",
             read_only=True,
         )
-        return [{**r, "at": from_unix(r["at"])} for r in res.dicts()]
+        return [
+            OutcomeEvent(lid, outcome, from_unix(at), session, event_id)
+            for lid, event_id, at, outcome, session in res.rows
+        ]
 
     # ------------------------------------------------------------ history
     def all_history(self) -> list[Edit]:
@@ -922,33 +1300,6 @@ class LearningStore:
         )
         return [_edit(r) for r in res.dicts()]
 
-    def record_history(
-        self,
-        learning_id: str,
-        action: str,
-        before: dict | None,
-        after: dict | None,
-        *,
-        who: str | None = None,
-    ) -> None:
-        """Add a history entry that is not an edit of the row itself (e.g. ``deprecated``)."""
-        self.db.run(
-            _PUT_EDIT,
-            {
-                "edits": [
-                    [
-                        check_uuid(learning_id),
-                        new_id(),
-                        to_unix(now()),
-                        who or current_user(),
-                        action,
-                        None if before is None else json.dumps(before),
-                        None if after is None else json.dumps(after),
-                    ]
-                ]
-            },
-        )
-
     def count_unembedded(self) -> int:
         """Number of learnings without a stored embedding (semantic search misses them).
 
@@ -967,9 +1318,15 @@ class LearningStore:
             ).scalar(0)
         )
 
-    def reembed(self, progress: Callable[[int], None] | None = None) -> int:
+    def reembed(
+        self, progress: Callable[[int], None] | None = None, *, actor: Principal | None = None
+    ) -> int:
         """Compute embeddings for learnings that have none (e.g. written by another program).
-        Returns how many were added."""
+        Returns how many were added.
+
+        Raises: PermissionDeniedError, EmbeddingError."""
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_reembed, actor)
         res = self.db.run(
             f"?[{LEARNING_HEAD}] := {_LEARNING_ATOM}, not *learning_embeddings{{learning_id: id}}",
             read_only=True,
@@ -978,11 +1335,66 @@ class LearningStore:
         if not todo:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
-        self.db.run_chain(
+        self.writer.write(
+            Action.learning_reembed,
+            todo[0].id if len(todo) == 1 else f"{len(todo)} learnings",
             self._embedding_blocks(len(todo)),
             {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
+            actor=actor,
+            detail={"learnings": len(todo), "model": self.embedder.name},
+            check=False,
         )
         return len(todo)
+
+
+def _relation_row(r: LearningRelation) -> list:
+    return [r.from_id, r.relation_type.value, r.to_id, float(r.weight), to_unix(r.created_at)]
+
+
+def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
+    """Statements applying outcome events (rows ``[learning_id, event_id, at, outcome,
+    session_id]``, at most one per key): every learning must exist, each event is
+    inserted (the transaction fails on a key already stored), usage increments are summed
+    per learning (seed 001's Beta update) and ``learning.confidence`` = posterior mean."""
+    inc: dict[str, list] = {}
+    for lid, _eid, at, outcome, _sid in events:
+        da, db = OUTCOME_INCREMENTS[Outcome(outcome)]
+        row = inc.setdefault(lid, [lid, 0, 0, 0, 0, 0.0, 0.0, at])
+        row[1] += 1
+        row[2] += int(outcome == Outcome.HELPFUL)
+        row[3] += int(outcome == Outcome.IGNORED)
+        row[4] += int(outcome == Outcome.CONTRADICTED)
+        row[5] += da
+        row[6] += db
+        row[7] = max(row[7], at)
+    blocks = [
+        "i[learning_id] <- $inc_ids\n?[learning_id] := i[learning_id], "
+        "not *learning{id: learning_id} :assert none",
+        "?[learning_id, event_id, at, outcome, session_id] <- $events "
+        ":insert outcome_event {learning_id, event_id => at, outcome, session_id}",
+        # make sure a usage row exists (rows written by others may lack one)
+        f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], "
+        "not *usage_stats{learning_id}, times_injected = 0, "
+        "times_helpful = 0, times_ignored = 0, times_contradicted = 0, last_used = null, "
+        f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
+        "d[learning_id, n, h, g, c, da, db, last] <- $inc\n"
+        f"?[{USAGE_HEAD}] := d[learning_id, n, h, g, c, da, db, last], "
+        "*usage_stats{learning_id, times_injected: ti, times_helpful: th, "
+        "times_ignored: tg, times_contradicted: tc, last_used: lu, confidence_alpha: a, "
+        "confidence_beta: b}, times_injected = ti + n, times_helpful = th + h, "
+        "times_ignored = tg + g, times_contradicted = tc + c, "
+        "last_used = if(is_null(lu), last, max(lu, last)), confidence_alpha = a + da, "
+        f"confidence_beta = b + db :put usage_stats {{{USAGE_KEYED}}}",
+        "i[learning_id] <- $inc_ids\n?[id, confidence] := i[id], *usage_stats{learning_id: id, "
+        "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
+        ":update learning {id => confidence}",
+    ]
+    params = {
+        "events": [list(e) for e in events],
+        "inc": list(inc.values()),
+        "inc_ids": [[k] for k in inc],
+    }
+    return blocks, params
 
 
 def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:

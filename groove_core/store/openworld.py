@@ -30,6 +30,7 @@ import numpy as np
 
 from groove_core.embed import DIM
 from groove_core.errors import DatabaseError, NotFoundError, ValidationError
+from groove_core.model.access import Action, Principal, os_principal
 from groove_core.model.openworld import (
     AnomalyCluster,
     CapabilityGap,
@@ -54,6 +55,7 @@ from groove_core.model.openworld import (
 )
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_rfc3339, to_unix
 from groove_core.store.engine import Engine
+from groove_core.store.writer import TierWriter
 
 # ---------------------------------------------------------------- statements
 _FP_COLS = "hash, embedding_json, context_summary, associated_learning, created_at, embedding"
@@ -131,12 +133,6 @@ class OpenWorldBatch:
     gap_history: Sequence[GapChange] = ()
     failures: Sequence[FailureRecord] = ()
     events: Sequence[OpenWorldEvent] = ()
-
-
-def _current_user() -> str:
-    from groove_core.store.learnings import current_user
-
-    return current_user()
 
 
 def _fp_row(fp: PatternFingerprint) -> list:
@@ -255,12 +251,31 @@ class OpenWorldStore:
         db: the tier's open engine.
         learnings: the tier's :class:`~groove_core.store.learnings.LearningStore` (its
             embedder and embedding cache; learning descriptions for labels).
+
+    Writes take an ``actor`` (default: the tier's principal). Recording what the assistant
+    observed (fingerprints, clusters it formed, gaps, failures, events) needs the
+    contributor role in an enterprise tier; a person's curation (clusters made or changed
+    by hand, gap review, dismissals, deletions) needs a curator.
     """
 
     def __init__(self, db: Engine, learnings: Any = None):
         self.db = db
         self.learnings = learnings
+        self.writer: TierWriter = (
+            learnings.writer if learnings is not None else TierWriter(db, os_principal())
+        )
         self._shape: str | None = None
+
+    def _write(
+        self,
+        action: Action,
+        target: str,
+        blocks: list[str],
+        params: dict[str, Any],
+        actor: Principal | None,
+        **audit: Any,
+    ) -> None:
+        self.writer.write(action, target, blocks, params, actor=actor, **audit)
 
     @property
     def tier(self) -> str:
@@ -302,16 +317,25 @@ class OpenWorldStore:
         return relation in self.db.relations()
 
     # ------------------------------------------------------------ fingerprints
-    def save_fingerprint(self, fp: PatternFingerprint) -> None:
+    def save_fingerprint(self, fp: PatternFingerprint, *, actor: Principal | None = None) -> None:
         """Store one fingerprint (replacing the same hash)."""
-        self.save_fingerprints([fp])
+        self.save_fingerprints([fp], actor=actor)
 
-    def save_fingerprints(self, fps: Sequence[PatternFingerprint]) -> int:
+    def save_fingerprints(
+        self, fps: Sequence[PatternFingerprint], *, actor: Principal | None = None
+    ) -> int:
         """Store fingerprints in one transaction; returns how many."""
         self._writable()
         rows = [_fp_row(fp) for fp in fps]
         if rows:
-            self.db.run(_PUT_FP, {"fps": rows})
+            self._write(
+                Action.openworld_observe,
+                "fingerprints",
+                [_PUT_FP],
+                {"fps": rows},
+                actor,
+                detail={"fingerprints": len(rows)},
+            )
         return len(rows)
 
     def _fp_from_row(self, r: dict) -> PatternFingerprint:
@@ -404,27 +428,42 @@ class OpenWorldStore:
         )
         return [SimilarFingerprint(self._fp_from_row(r), float(r["dist"])) for r in res.dicts()]
 
-    def set_associated_learning(self, hashes: Iterable[int], learning_id: str | None) -> int:
+    def set_associated_learning(
+        self,
+        hashes: Iterable[int],
+        learning_id: str | None,
+        *,
+        actor: Principal | None = None,
+    ) -> int:
         """Associate fingerprints with a learning (or clear it); returns how many."""
         self._writable()
         lid = check_uuid(learning_id, "learning id") if learning_id else None
         keys = [hash_to_db(h) for h in hashes]
         if not keys:
             return 0
-        self.db.run(
-            "?[hash, associated_learning] := hash in $keys, *pattern_fingerprint{hash}, "
-            "associated_learning = $lid :update pattern_fingerprint {hash => associated_learning}",
+        self._write(
+            Action.openworld_curate,
+            lid or "fingerprints",
+            [
+                "?[hash, associated_learning] := hash in $keys, *pattern_fingerprint{hash}, "
+                "associated_learning = $lid "
+                ":update pattern_fingerprint {hash => associated_learning}"
+            ],
             {"keys": keys, "lid": lid},
+            actor,
+            detail={"fingerprints": len(keys)},
         )
         return len(keys)
 
-    def delete_fingerprints(self, hashes: Iterable[int]) -> int:
+    def delete_fingerprints(self, hashes: Iterable[int], *, actor: Principal | None = None) -> int:
         """Remove fingerprints and their cluster memberships (one transaction)."""
         self._writable()
         keys = [hash_to_db(h) for h in hashes]
         if not keys:
             return 0
-        self.db.run_chain(
+        self._write(
+            Action.openworld_curate,
+            "fingerprints",
             [
                 "?[cluster_id, fingerprint_hash] := fingerprint_hash in $keys, "
                 "*cluster_member{cluster_id, fingerprint_hash} "
@@ -433,6 +472,8 @@ class OpenWorldStore:
                 ":rm pattern_fingerprint {hash}",
             ],
             {"keys": keys},
+            actor,
+            detail={"deleted_fingerprints": keys},
         )
         return len(keys)
 
@@ -555,18 +596,29 @@ class OpenWorldStore:
             )
         return blocks
 
-    def save_cluster(self, cluster: AnomalyCluster) -> None:
+    def save_cluster(self, cluster: AnomalyCluster, *, actor: Principal | None = None) -> None:
         """Store a cluster and exactly its members (one transaction)."""
-        self.save_clusters([cluster])
+        self.save_clusters([cluster], actor=actor)
 
-    def save_clusters(self, clusters: Sequence[AnomalyCluster]) -> None:
-        """Store clusters and exactly their members, all in one transaction."""
+    def save_clusters(
+        self, clusters: Sequence[AnomalyCluster], *, actor: Principal | None = None
+    ) -> None:
+        """Store clusters (as the assistant's detector forms them) and exactly their
+        members, all in one transaction."""
         self._writable()
         params: dict[str, Any] = {}
         blocks: list[str] = []
         for n, c in enumerate(clusters):
             blocks += self._cluster_blocks(c, params, n)
-        self.db.run_chain(blocks, params)
+        if blocks:
+            self._write(
+                Action.openworld_observe,
+                "clusters",
+                blocks,
+                params,
+                actor,
+                detail={"clusters": [c.id for c in clusters]},
+            )
 
     def _centroid_of(self, hashes: Sequence[int]) -> np.ndarray:
         from groove_core.analysis.clustering import centroid
@@ -578,15 +630,17 @@ class OpenWorldStore:
         return centroid(np.stack(vecs))
 
     def _changed_cluster(
-        self, cluster: AnomalyCluster, members: set[int], who: str | None
+        self, cluster: AnomalyCluster, members: set[int], actor: Principal | None
     ) -> AnomalyCluster:
-        return self._changed_clusters([(cluster, members)], who)[0]
+        return self._changed_clusters([(cluster, members)], actor)[0]
 
     def _changed_clusters(
-        self, changes: Sequence[tuple[AnomalyCluster, set[int]]], who: str | None
+        self, changes: Sequence[tuple[AnomalyCluster, set[int]]], actor: Principal | None
     ) -> list[AnomalyCluster]:
         """Give clusters new member sets (centroid and last_seen follow), with a
         ``ClusterUpdated`` event each: one transaction."""
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.openworld_curate, actor)
         params: dict[str, Any] = {"events": []}
         blocks: list[str] = []
         out = []
@@ -597,9 +651,17 @@ class OpenWorldStore:
                 cluster.id, centroid, tuple(members), cluster.created_at, now()
             )
             blocks += self._cluster_blocks(updated, params, n)
-            params["events"].append(_event_row(self._cluster_event(updated, who)))
+            params["events"].append(_event_row(self._cluster_event(updated, actor.id)))
             out.append(updated)
-        self.db.run_chain([*blocks, _PUT_EV], params)
+        self._write(
+            Action.openworld_curate,
+            out[0].id if len(out) == 1 else f"{len(out)} clusters",
+            [*blocks, _PUT_EV],
+            params,
+            actor,
+            detail={"clusters": {c.id: len(c.members) for c in out}},
+            check=False,
+        )
         return out
 
     def _cluster_event(self, cluster: AnomalyCluster, who: str | None) -> OpenWorldEvent:
@@ -621,7 +683,7 @@ class OpenWorldStore:
         self,
         hashes: Iterable[int],
         *,
-        who: str | None = None,
+        actor: Principal | None = None,
     ) -> AnomalyCluster:
         """A new anomaly cluster of the given fingerprints (centroid = their normalised
         mean), with a ``ClusterUpdated`` event. Raises ValidationError when empty or when
@@ -635,14 +697,16 @@ class OpenWorldStore:
         if missing:
             raise ValidationError(f"no fingerprint {min(missing)} in tier '{self.tier}'")
         cluster = AnomalyCluster.new(self._centroid_of(sorted(members)), members)
-        return self._changed_cluster(cluster, members, who or _current_user())
+        return self._changed_cluster(cluster, members, actor)
 
-    def add_cluster_member(self, cluster_id: str, hash_: int) -> AnomalyCluster:
-        """Add one fingerprint to a cluster (seed 000)."""
-        return self.add_cluster_members(cluster_id, [hash_])
+    def add_cluster_member(
+        self, cluster_id: str, hash_: int, *, actor: Principal | None = None
+    ) -> AnomalyCluster:
+        """Add one fingerprint to a cluster (vibes-groove's ``add_cluster_member``)."""
+        return self.add_cluster_members(cluster_id, [hash_], actor=actor)
 
     def add_cluster_members(
-        self, cluster_id: str, hashes: Iterable[int], *, who: str | None = None
+        self, cluster_id: str, hashes: Iterable[int], *, actor: Principal | None = None
     ) -> AnomalyCluster:
         """Add fingerprints to a cluster; its centroid, count and last_seen follow."""
         self._writable()
@@ -651,19 +715,19 @@ class OpenWorldStore:
         known = {f.hash for f in self.get_fingerprints(new)}
         if new - known:
             raise ValidationError(f"no fingerprint {min(new - known)} in tier '{self.tier}'")
-        return self._changed_cluster(cluster, set(cluster.members) | new, who or _current_user())
+        return self._changed_cluster(cluster, set(cluster.members) | new, actor)
 
     def remove_cluster_members(
-        self, cluster_id: str, hashes: Iterable[int], *, who: str | None = None
+        self, cluster_id: str, hashes: Iterable[int], *, actor: Principal | None = None
     ) -> AnomalyCluster:
         """Take fingerprints out of a cluster (the cluster stays, even when empty)."""
         self._writable()
         cluster = self.require_cluster(cluster_id)
         gone = {check_hash(h) for h in hashes}
-        return self._changed_cluster(cluster, set(cluster.members) - gone, who or _current_user())
+        return self._changed_cluster(cluster, set(cluster.members) - gone, actor)
 
     def remove_from_clusters(
-        self, hashes: Iterable[int], *, who: str | None = None
+        self, hashes: Iterable[int], *, actor: Principal | None = None
     ) -> list[AnomalyCluster]:
         """Take fingerprints out of every cluster that holds them, in one transaction;
         returns the changed clusters (each stays, even when empty)."""
@@ -672,14 +736,16 @@ class OpenWorldStore:
         changes = [
             (c, set(c.members) - gone) for c in self.load_clusters() if gone & set(c.members)
         ]
-        return self._changed_clusters(changes, who or _current_user()) if changes else []
+        return self._changed_clusters(changes, actor) if changes else []
 
-    def delete_cluster(self, cluster_id: str) -> bool:
+    def delete_cluster(self, cluster_id: str, *, actor: Principal | None = None) -> bool:
         """Remove a cluster and its member rows (the fingerprints stay)."""
         self._writable()
         cid = check_uuid(cluster_id, "cluster id")
         existed = self.get_cluster(cid) is not None
-        self.db.run_chain(
+        self._write(
+            Action.openworld_curate,
+            cid,
             [
                 "?[cluster_id, fingerprint_hash] := cluster_id = $id, "
                 "*cluster_member{cluster_id, fingerprint_hash} "
@@ -687,26 +753,35 @@ class OpenWorldStore:
                 "?[id] := id = $id, *anomaly_cluster{id} :rm anomaly_cluster {id}",
             ],
             {"id": cid},
+            actor,
+            detail={"deleted": "cluster"},
         )
         return existed
 
     # ------------------------------------------------------------ proposals
     def dismiss_proposal(
-        self, proposal_id: str, member_hashes: Iterable[int], *, who: str | None = None
+        self, proposal_id: str, member_hashes: Iterable[int], *, actor: Principal | None = None
     ) -> None:
         """Remember that a person dismissed an HDBSCAN proposal."""
         self._writable()
         if not isinstance(proposal_id, str) or not proposal_id:
             raise ValidationError("proposal id must be non-empty text")
-        self.db.run(
-            "?[proposal_id, at, who, member_hashes_json] <- [[$pid, $at, $who, $members]] "
-            ":put cluster_proposal_dismissed {proposal_id => at, who, member_hashes_json}",
+        actor = actor or self.writer.actor
+        self._write(
+            Action.openworld_curate,
+            proposal_id,
+            [
+                "?[proposal_id, at, who, member_hashes_json] <- [[$pid, $at, $who, $members]] "
+                ":put cluster_proposal_dismissed {proposal_id => at, who, member_hashes_json}"
+            ],
             {
                 "pid": proposal_id,
                 "at": to_unix(now()),
-                "who": who or _current_user(),
+                "who": actor.id,
                 "members": json.dumps(sorted(check_hash(h) for h in member_hashes)),
             },
+            actor,
+            detail={"dismissed": True},
         )
 
     def dismissed_proposals(self) -> list[DismissedProposal]:
@@ -728,39 +803,44 @@ class OpenWorldStore:
             for r in res.dicts()
         ]
 
-    def undismiss_proposal(self, proposal_id: str) -> None:
+    def undismiss_proposal(self, proposal_id: str, *, actor: Principal | None = None) -> None:
         """Forget a dismissal: the proposal is offered again."""
         self._writable()
-        self.db.run(
-            "?[proposal_id] <- [[$pid]] :rm cluster_proposal_dismissed {proposal_id}",
+        self._write(
+            Action.openworld_curate,
+            str(proposal_id),
+            ["?[proposal_id] <- [[$pid]] :rm cluster_proposal_dismissed {proposal_id}"],
             {"pid": proposal_id},
+            actor,
+            detail={"dismissed": False},
         )
 
     # ------------------------------------------------------------ gaps
     def save_gap(
-        self, gap: CapabilityGap, *, who: str | None = None, contexts: Iterable[int] | None = None
+        self,
+        gap: CapabilityGap,
+        *,
+        actor: Principal | None = None,
+        contexts: Iterable[int] | None = None,
     ) -> None:
         """Store a gap (new or replacing the same id). A new gap gets a ``created`` entry in
         its history and a ``GapCreated`` event; ``contexts`` (fingerprint hashes) link it to
         the contexts it was found in."""
         self._writable()
+        actor = actor or self.writer.actor
         is_new = self.get_gap(gap.id) is None
         params: dict[str, Any] = {"gaps": [_gap_row(gap)]}
         blocks = [_PUT_GAP]
         if is_new:
             params["history"] = [
-                _hist_row(
-                    GapChange(
-                        gap.id, new_id(), now(), who or _current_user(), "created", None, gap.status
-                    )
-                )
+                _hist_row(GapChange(gap.id, new_id(), now(), actor.id, "created", None, gap.status))
             ]
             params["events"] = [_event_row(OpenWorldEvent.gap_created(gap))]
             blocks += [_PUT_HIST, _PUT_EV]
         if contexts is not None:
             params["contexts"] = [[gap.id, hash_to_db(h), to_unix(now())] for h in contexts]
             blocks.append(_PUT_CTX)
-        self.db.run_chain(blocks, params)
+        self._write(Action.openworld_observe, gap.id, blocks, params, actor, after=gap.to_json())
 
     def load_gaps(
         self,
@@ -813,7 +893,7 @@ class OpenWorldStore:
         gap_id: str,
         status: Any,
         *,
-        who: str | None = None,
+        actor: Principal | None = None,
         note: str = "",
         enforce_workflow: bool = True,
     ) -> GapChange:
@@ -827,6 +907,8 @@ class OpenWorldStore:
             DatabaseError: another writer changed the status first.
         """
         self._writable()
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.openworld_curate, actor)
         new = GapStatus.parse(status)
         gap = self.require_gap(gap_id)
         old = gap.status
@@ -837,12 +919,12 @@ class OpenWorldStore:
             raise ValidationError(
                 f"a {old.label} gap cannot become {new.label} (allowed: {allowed})"
             )
-        change = GapChange(
-            gap.id, new_id(), now(), who or _current_user(), "status", old, new, note or ""
-        )
+        change = GapChange(gap.id, new_id(), now(), actor.id, "status", old, new, note or "")
         event = OpenWorldEvent.gap_status_changed(gap.id, old, new, change.at)
         try:
-            self.db.run_chain(
+            self._write(
+                Action.openworld_curate,
+                gap.id,
                 [
                     "?[id] := id = $id, *capability_gap{id, status}, status = $old :assert some",
                     "?[id, status] <- [[$id, $new]] :update capability_gap {id => status}",
@@ -856,6 +938,11 @@ class OpenWorldStore:
                     "history": [_hist_row(change)],
                     "events": [_event_row(event)],
                 },
+                actor,
+                before={"status": old.value},
+                after={"status": new.value},
+                detail={"note": note} if note else None,
+                check=False,
             )
         except DatabaseError as err:
             if "asserted" in str(err):
@@ -870,7 +957,7 @@ class OpenWorldStore:
         gap_id: str,
         solutions: Sequence[SuggestedSolution],
         *,
-        who: str | None = None,
+        actor: Principal | None = None,
         note: str = "",
     ) -> CapabilityGap:
         """Replace a gap's suggested solutions (recorded in its history, one transaction).
@@ -880,11 +967,20 @@ class OpenWorldStore:
         """
         self._writable()
         return self._write_solutions(
-            self.require_gap(gap_id), tuple(solutions), who, note, added=()
+            self.require_gap(gap_id),
+            tuple(solutions),
+            actor,
+            note,
+            added=(),
+            action=Action.openworld_curate,
         )
 
     def add_gap_solutions(
-        self, gap_id: str, solutions: Sequence[SuggestedSolution], *, who: str | None = None
+        self,
+        gap_id: str,
+        solutions: Sequence[SuggestedSolution],
+        *,
+        actor: Principal | None = None,
     ) -> CapabilityGap:
         """Append suggested solutions (vibes-groove's ``add_gap_solutions``) with a
         ``SolutionGenerated`` event each, in the same transaction as the history entry."""
@@ -893,27 +989,30 @@ class OpenWorldStore:
         return self._write_solutions(
             gap,
             (*gap.suggested_solutions, *solutions),
-            who,
+            actor,
             f"{len(solutions)} solution(s) added",
             added=tuple(solutions),
+            action=Action.openworld_observe,
         )
 
     def _write_solutions(
         self,
         gap: CapabilityGap,
         solutions: tuple[SuggestedSolution, ...],
-        who: str | None,
+        actor: Principal | None,
         note: str,
         *,
         added: tuple[SuggestedSolution, ...],
+        action: Action,
     ) -> CapabilityGap:
+        actor = actor or self.writer.actor
         updated = gap.with_(suggested_solutions=solutions)
         n_old, n_new = len(gap.suggested_solutions), len(solutions)
         change = GapChange(
             gap.id,
             new_id(),
             now(),
-            who or _current_user(),
+            actor.id,
             "solutions",
             None,
             None,
@@ -934,7 +1033,15 @@ class OpenWorldStore:
                 _event_row(OpenWorldEvent.solution_generated(gap.id, sol, change.at))
                 for sol in added
             ]
-        self.db.run_chain(blocks, params)
+        self._write(
+            action,
+            gap.id,
+            blocks,
+            params,
+            actor,
+            before=solutions_to_json(gap.suggested_solutions),
+            after=params["sol"],
+        )
         return updated
 
     def gap_history(self, gap_id: str) -> list[GapChange]:
@@ -960,13 +1067,22 @@ class OpenWorldStore:
             for r in res.dicts()
         ]
 
-    def link_gap_contexts(self, gap_id: str, hashes: Iterable[int]) -> None:
+    def link_gap_contexts(
+        self, gap_id: str, hashes: Iterable[int], *, actor: Principal | None = None
+    ) -> None:
         """Record fingerprints (u64 hashes) a gap was found in. NotFoundError: no gap."""
         self._writable()
         gid = self.require_gap(gap_id).id
         rows = [[gid, hash_to_db(h), to_unix(now())] for h in hashes]
         if rows:
-            self.db.run(_PUT_CTX, {"contexts": rows})
+            self._write(
+                Action.openworld_observe,
+                gid,
+                [_PUT_CTX],
+                {"contexts": rows},
+                actor,
+                detail={"contexts": len(rows)},
+            )
 
     def gap_contexts(self, gap_id: str) -> list[int]:
         """Hashes of the fingerprints a gap was found in: its ``gap_context`` rows and the
@@ -1023,11 +1139,14 @@ class OpenWorldStore:
                 out.setdefault(cid, []).append(gid)
         return out
 
-    def delete_gap(self, gap_id: str) -> None:
-        """Remove a gap, its contexts and its history."""
+    def delete_gap(self, gap_id: str, *, actor: Principal | None = None) -> None:
+        """Remove a gap, its contexts and its history (the audit log keeps the deletion)."""
         self._writable()
         gid = check_uuid(gap_id, "gap id")
-        self.db.run_chain(
+        gap = self.get_gap(gid)
+        self._write(
+            Action.openworld_curate,
+            gid,
             [
                 "?[gap_id, context_hash] := gap_id = $id, *gap_context{gap_id, context_hash} "
                 ":rm gap_context {gap_id, context_hash}",
@@ -1036,19 +1155,31 @@ class OpenWorldStore:
                 "?[id] := id = $id, *capability_gap{id} :rm capability_gap {id}",
             ],
             {"id": gid},
+            actor,
+            before=gap.to_json() if gap else None,
+            detail={"deleted": "gap"},
         )
 
     # ------------------------------------------------------------ failures
-    def save_failure(self, failure: FailureRecord) -> None:
+    def save_failure(self, failure: FailureRecord, *, actor: Principal | None = None) -> None:
         """Store one failure record (replacing the same id)."""
-        self.save_failures([failure])
+        self.save_failures([failure], actor=actor)
 
-    def save_failures(self, failures: Sequence[FailureRecord]) -> int:
+    def save_failures(
+        self, failures: Sequence[FailureRecord], *, actor: Principal | None = None
+    ) -> int:
         """Store failure records in one transaction; returns how many."""
         self._writable()
         rows = [_fail_row(f) for f in failures]
         if rows:
-            self.db.run(_PUT_FAIL, {"failures": rows})
+            self._write(
+                Action.openworld_observe,
+                "failures",
+                [_PUT_FAIL],
+                {"failures": rows},
+                actor,
+                detail={"failures": len(rows)},
+            )
         return len(rows)
 
     def _failures(
@@ -1093,16 +1224,25 @@ class OpenWorldStore:
         return self._failures("", {}, limit)
 
     # ------------------------------------------------------------ events
-    def save_novelty_event(self, event: OpenWorldEvent) -> None:
-        """Store one open-world event (seed 000's ``save_novelty_event``)."""
-        self.save_novelty_events([event])
+    def save_novelty_event(self, event: OpenWorldEvent, *, actor: Principal | None = None) -> None:
+        """Store one open-world event (vibes-groove's ``save_novelty_event``)."""
+        self.save_novelty_events([event], actor=actor)
 
-    def save_novelty_events(self, events: Sequence[OpenWorldEvent]) -> int:
+    def save_novelty_events(
+        self, events: Sequence[OpenWorldEvent], *, actor: Principal | None = None
+    ) -> int:
         """Store events in one transaction; returns how many."""
         self._writable()
         rows = [_event_row(e) for e in events]
         if rows:
-            self.db.run(_PUT_EV, {"events": rows})
+            self._write(
+                Action.openworld_observe,
+                "events",
+                [_PUT_EV],
+                {"events": rows},
+                actor,
+                detail={"events": len(rows)},
+            )
         return len(rows)
 
     def load_novelty_events(
@@ -1161,7 +1301,13 @@ class OpenWorldStore:
         return {t: int(n) for t, n in res.rows}
 
     # ------------------------------------------------------------ bulk / synthetic
-    def write_batch(self, batch: OpenWorldBatch, *, synthetic_run: str | None = None) -> None:
+    def write_batch(
+        self,
+        batch: OpenWorldBatch,
+        *,
+        synthetic_run: str | None = None,
+        actor: Principal | None = None,
+    ) -> None:
         """Write many rows of every kind in ONE transaction; with ``synthetic_run`` every
         row is also marked synthetic under that run id (see :meth:`remove_synthetic`)."""
         self._writable()
@@ -1208,7 +1354,15 @@ class OpenWorldStore:
         if marks:
             params["synthetic"] = marks
             blocks.append(_PUT_SYN)
-        self.db.run_chain(blocks, params)
+        if blocks:
+            self._write(
+                Action.openworld_observe,
+                synthetic_run or "batch",
+                blocks,
+                params,
+                actor,
+                detail={"synthetic_run": synthetic_run, "statements": len(blocks)},
+            )
 
     def synthetic_runs(self) -> dict[str, int]:
         """Run id -> number of rows marked synthetic by it."""
@@ -1219,7 +1373,9 @@ class OpenWorldStore:
         )
         return {r: int(n) for r, n in res.rows}
 
-    def remove_synthetic(self, run_id: str | None = None) -> dict[str, int]:
+    def remove_synthetic(
+        self, run_id: str | None = None, *, actor: Principal | None = None
+    ) -> dict[str, int]:
         """Remove every row marked synthetic (by one run, or all), with the member rows of
         synthetic clusters, the history and contexts of synthetic gaps, memberships of
         synthetic fingerprints and the marks themselves: one transaction. Returns counts
@@ -1259,7 +1415,14 @@ class OpenWorldStore:
             f"?[kind, key] := {bind}*openworld_synthetic{{kind, key, run_id}} "
             ":rm openworld_synthetic {kind, key}",
         ]
-        self.db.run_chain(blocks, params)
+        self._write(
+            Action.openworld_curate,
+            run_id or "synthetic",
+            blocks,
+            params,
+            actor,
+            detail={"removed": counts},
+        )
         return counts
 
     # ------------------------------------------------------------ overview

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from groove_core.model.access import Action, Principal, os_principal
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import from_unix, to_unix
 from groove_core.store.engine import Engine
+from groove_core.store.writer import TierWriter
 
 PARAM_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
 PUT_PARAMS = (
@@ -27,10 +29,16 @@ def param_to_row(p: SystemParam) -> list:
 
 
 class ParamStore:
-    """Get, store and list :class:`SystemParam` rows."""
+    """Get, store and list :class:`SystemParam` rows.
 
-    def __init__(self, db: Engine):
+    Args:
+        db: the tier's open engine. writer: its :class:`TierWriter` (default: acting as
+            the OS account).
+    """
+
+    def __init__(self, db: Engine, writer: TierWriter | None = None):
         self.db = db
+        self.writer = writer or TierWriter(db, os_principal())
 
     def get_param(self, name: str) -> SystemParam | None:
         """The parameter called ``name``, or None."""
@@ -41,15 +49,25 @@ class ParamStore:
         )
         return _param(res.rows[0]) if res.rows else None
 
-    def store_param(self, param: SystemParam) -> None:
+    def store_param(self, param: SystemParam, *, actor: Principal | None = None) -> None:
         """Insert or replace a parameter."""
-        self.store_params([param])
+        self.store_params([param], actor=actor)
 
-    def store_params(self, params: list[SystemParam]) -> None:
-        """Insert or replace several parameters in one transaction."""
+    def store_params(self, params: list[SystemParam], *, actor: Principal | None = None) -> None:
+        """Insert or replace several parameters in one transaction.
+
+        Raises: PermissionDeniedError (a curator's job in an enterprise tier)."""
         if not params:
             return
-        self.db.run(PUT_PARAMS, {"params": [param_to_row(p) for p in params]})
+        rows = [param_to_row(p) for p in params]
+        self.writer.write(
+            Action.param_write,
+            params[0].name if len(params) == 1 else f"{len(params)} params",
+            [PUT_PARAMS],
+            {"params": rows},
+            actor=actor,
+            after=rows,
+        )
 
     def all_params(self) -> list[SystemParam]:
         """Every parameter, by name."""

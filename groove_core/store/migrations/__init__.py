@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from groove_core.errors import DatabaseError, MigrationError, SchemaTooNewError
+from groove_core.model.access import Action, Principal, os_principal
 from groove_core.store.engine import Engine
 from groove_core.store.migrations import (
     m001_initial,
@@ -24,7 +25,9 @@ from groove_core.store.migrations import (
     m005_attribution_extras,
     m006_openworld_extras,
     m007_usage_rows,
+    m008_access,
 )
+from groove_core.store.writer import TierWriter
 
 MIGRATIONS: list[ModuleType] = [
     m001_initial,
@@ -34,6 +37,7 @@ MIGRATIONS: list[ModuleType] = [
     m005_attribution_extras,
     m006_openworld_extras,
     m007_usage_rows,
+    m008_access,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
@@ -124,8 +128,18 @@ def _backup(db: Engine, version: int) -> Path | None:
     return db.backup(dest)
 
 
-def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> MigrationReport:
+def migrate(
+    db: Engine,
+    target: int | None = None,
+    *,
+    backup: bool = True,
+    actor: Principal | None = None,
+    writer: TierWriter | None = None,
+) -> MigrationReport:
     """Bring ``db`` to schema ``target`` (default: the latest this code knows).
+
+    From version 8 on, each step is recorded in the audit log (action ``tier.migrate``) by
+    ``actor`` (default: the OS account) in the step's own transaction.
 
     Going up applies each pending step in order; going down runs the ``down`` of groove's
     own versions (never below version 3, the data contract). Before any change to a
@@ -137,13 +151,16 @@ def migrate(db: Engine, target: int | None = None, *, backup: bool = True) -> Mi
             target is unknown or below the contract versions.
     """
     start = current_version(db)
+    writer = writer or TierWriter(db, actor or os_principal())
     if start > LATEST or start == (LATEST if target is None else target):
-        return _migrate(db, start, target, backup)
+        return _migrate(db, start, target, backup, writer)
     with db.write_lock():  # other processes opening the tier wait rather than race
-        return _migrate(db, current_version(db), target, backup)
+        return _migrate(db, current_version(db), target, backup, writer)
 
 
-def _migrate(db: Engine, start: int, target: int | None, backup: bool) -> MigrationReport:
+def _migrate(
+    db: Engine, start: int, target: int | None, backup: bool, writer: TierWriter
+) -> MigrationReport:
     if start > LATEST:
         raise SchemaTooNewError(
             db.tier,
@@ -168,25 +185,34 @@ def _migrate(db: Engine, start: int, target: int | None, backup: bool) -> Migrat
     version = start
     while version < target:
         step = _BY_VERSION[version + 1]
-        _run_step(db, step, step.up(db) + [_RECORD], up=True)
+        _run_step(writer, step, step.up(db) + [_RECORD], up=True)
         applied.append(step.VERSION)
         version = step.VERSION
     while version > target:
         step = _BY_VERSION[version]
-        _run_step(db, step, step.down(db) + [_UNRECORD], up=False)
+        _run_step(writer, step, step.down(db) + [_UNRECORD], up=False)
         rolled.append(version)
         version -= 1
     return MigrationReport(start, version, applied, rolled, written)
 
 
-def _run_step(db: Engine, step: ModuleType, blocks: list[str], *, up: bool) -> None:
+def _run_step(writer: TierWriter, step: ModuleType, blocks: list[str], *, up: bool) -> None:
+    db = writer.db
     params = {
         "version": step.VERSION,
         "applied_at": int(time.time()),
         "description": step.DESCRIPTION,
     }
     try:
-        db.run_chain(blocks, params)
+        writer.write(
+            Action.tier_migrate,
+            "schema",
+            blocks,
+            params,
+            detail={"version": step.VERSION, "direction": "up" if up else "down"},
+            check=False,
+            new_log=up and step.VERSION == m008_access.VERSION,
+        )
     except DatabaseError as err:
         # Another process may have applied the same step a moment ago.
         now_at = current_version(db)

@@ -1,0 +1,103 @@
+"""Backups of whole tiers with the engine's own backup (``groove backup``,
+``groove restore-backup``).
+
+A backup is Cozo's: a SQLite file holding every stored relation (learnings, history,
+outcome events, roles, proposals, the audit log...), written from a consistent snapshot,
+so it can be taken while the dashboard or the assistant has the tier open. A restore
+only ever fills a new or empty tier: it never overwrites data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from groove_core.errors import GrooveError, TierUnavailableError
+from groove_core.model.access import Action
+from groove_core.store.engine import Engine
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def backup_tier(tier: Any, dest: str | os.PathLike) -> dict[str, Any]:
+    """Write a backup of ``tier`` (a :class:`groove_core.tiers.Tier`) to ``dest``.
+
+    Returns: ``{"file", "bytes", "sha256"}`` of the written backup.
+
+    Raises:
+        GrooveError: ``dest`` exists already (nothing is overwritten), or the tier is an
+            http tier (back those up on their Cozo server).
+        DatabaseError: the engine's backup failed (a partial file is removed).
+    """
+    dest = Path(dest).expanduser().resolve()
+    if tier.db.kind == "http":
+        raise GrooveError(f"tier '{tier.name}' lives on a Cozo server: back it up there")
+    if dest.exists():
+        raise GrooveError(f"{dest} exists already; choose a new file name (nothing was written)")
+    if not dest.parent.is_dir():
+        raise GrooveError(f"folder {dest.parent} does not exist")
+    try:
+        tier.db.backup(dest)
+    except GrooveError:
+        dest.unlink(missing_ok=True)
+        raise
+    return {"file": str(dest), "bytes": dest.stat().st_size, "sha256": file_sha256(dest)}
+
+
+def restore_tier(groove: Any, name: str, src: str | os.PathLike) -> Any:
+    """Restore the backup ``src`` into tier ``name`` of ``groove`` (a
+    :class:`groove_core.tiers.Groove`), which must be new or empty; the tier is then
+    opened (migrated when the backup is older than this groove) and the restore is
+    recorded in its audit log. Returns the opened tier.
+
+    Raises:
+        GrooveError: ``src`` is missing or not a backup, or the tier holds data (nothing
+            is changed).
+        TierUnavailableError / DatabaseError: the tier cannot be opened or restored.
+    """
+    src = Path(src).expanduser().resolve()
+    try:
+        with src.open("rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except OSError as err:
+        raise GrooveError(f"cannot read {src}: {err.strerror or err}") from None
+    if magic != _SQLITE_MAGIC:
+        raise GrooveError(f"{src} is not a groove backup (not a SQLite file)")
+    name = groove.resolve(name)
+    if name in {t.name for t in groove.open_tiers()}:
+        raise GrooveError(f"tier '{name}' is open and holds data; restore into a new tier")
+    cfg = groove.config.tier(name)
+    if cfg.engine in ("http", "mem"):
+        raise GrooveError(f"tier '{name}' uses the {cfg.engine} engine: restore into a file tier")
+    with Engine(name, cfg.engine, cfg.path, cfg.options) as db:
+        if not db.is_empty():
+            raise TierUnavailableError(
+                name,
+                f"{db.location} holds data; restore into a new tier name, or move that "
+                "database away first (nothing was changed)",
+            )
+        db.restore(src)
+    tier = groove.tier(name)
+    tier.writer.write(
+        Action.tier_restore,
+        "tier",
+        [],
+        {},
+        detail={"file": str(src), "sha256": file_sha256(src)},
+        check=False,
+    )
+    return tier
+
+
+__all__ = ["backup_tier", "file_sha256", "restore_tier"]

@@ -1,0 +1,146 @@
+"""Roles of one tier (relation ``tier_role``): who may read, contribute, curate, administer.
+
+Granting and revoking are writes like any other: they need the admin role, and they are
+recorded in the audit log in the same transaction. An admin cannot remove the last admin
+(the tier would have nobody able to grant roles again).
+"""
+
+from __future__ import annotations
+
+from groove_core.errors import ValidationError
+from groove_core.model.access import Action, Grant, Principal, Role
+from groove_core.model.serde import from_unix, now, to_unix
+from groove_core.store.engine import Engine
+from groove_core.store.writer import TierWriter
+
+_COLS = "principal, role, name, granted_at, granted_by"
+_PUT = f"?[{_COLS}] <- $grant :put tier_role {{principal => role, name, granted_at, granted_by}}"
+
+
+class AccessStore:
+    """List, grant and revoke roles in one tier.
+
+    Args:
+        db: the tier's open engine (schema version 8 or later).
+        writer: the tier's :class:`TierWriter`.
+    """
+
+    def __init__(self, db: Engine, writer: TierWriter):
+        self.db = db
+        self.writer = writer
+
+    def grants(self) -> list[Grant]:
+        """Every stored role, highest role first, then by principal."""
+        res = self.db.run(f"?[{_COLS}] := *tier_role{{{_COLS}}}", read_only=True)
+        out = [
+            Grant(p, name, Role.parse(role), from_unix(at), by)
+            for p, role, name, at, by in res.rows
+        ]
+        return sorted(out, key=lambda g: (-g.role, g.principal))
+
+    def role_of(self, principal: Principal | None = None) -> Role | None:
+        """The role of ``principal`` (default: the tier's actor) here, or None."""
+        return self.writer.role_of(principal)
+
+    def grant(
+        self,
+        principal: str | Principal,
+        role: Role | str,
+        *,
+        name: str = "",
+        actor: Principal | None = None,
+    ) -> Grant:
+        """Give ``principal`` (an id such as an email, or a :class:`Principal`) ``role``
+        here, replacing the role it had.
+
+        Raises:
+            PermissionDeniedError: the actor is not an admin of this tier.
+            ValidationError: a malformed principal id or role, or demoting the last admin.
+        """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.access_grant, actor)
+        who = principal if isinstance(principal, Principal) else Principal(str(principal), name)
+        role = Role.parse(role)
+        before = self._grant_of(who.id)
+        if before and before.role == Role.admin and role != Role.admin:
+            self._keep_an_admin(who.id)
+        row = [who.id, role.name, who.name, to_unix(now()), actor.id]
+        self.writer.write(
+            Action.access_grant,
+            who.id,
+            [_PUT],
+            {"grant": [row]},
+            actor=actor,
+            before=before.to_json() if before else None,
+            after=dict(zip(_COLS.split(", "), row, strict=True)),
+            detail={"role": role.name},
+            check=False,
+        )
+        return Grant(who.id, who.name, role, from_unix(row[3]), actor.id)
+
+    def revoke(self, principal: str | Principal, *, actor: Principal | None = None) -> bool:
+        """Remove ``principal``'s role here. Returns False when it had none.
+
+        Raises:
+            PermissionDeniedError: the actor is not an admin of this tier.
+            ValidationError: removing the last admin.
+        """
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.access_revoke, actor)
+        pid = principal.id if isinstance(principal, Principal) else str(principal)
+        before = self._grant_of(pid)
+        if before is None:
+            return False
+        if before.role == Role.admin:
+            self._keep_an_admin(pid)
+        self.writer.write(
+            Action.access_revoke,
+            pid,
+            ["?[principal] <- [[$p]] :rm tier_role {principal}"],
+            {"p": pid},
+            actor=actor,
+            before=before.to_json(),
+            check=False,
+        )
+        return True
+
+    def bootstrap(self, admin: Principal) -> Grant:
+        """Make ``admin`` the first admin of a tier that has no admin yet (the principal
+        that creates an enterprise tier). Recorded in the audit log.
+
+        Raises: ValidationError when the tier already has an admin.
+        """
+        if any(g.role == Role.admin for g in self.grants()):
+            raise ValidationError(f"tier '{self.writer.tier}' already has an admin")
+        row = [admin.id, Role.admin.name, admin.name, to_unix(now()), admin.id]
+        self.writer.write(
+            Action.access_grant,
+            admin.id,
+            ["?[principal] := *tier_role{principal, role}, role = 'admin' :assert none", _PUT],
+            {"grant": [row]},
+            actor=admin,
+            after=dict(zip(_COLS.split(", "), row, strict=True)),
+            detail={"role": "admin", "first_admin": True},
+            check=False,
+        )
+        return Grant(admin.id, admin.name, Role.admin, from_unix(row[3]), admin.id)
+
+    def _grant_of(self, pid: str) -> Grant | None:
+        res = self.db.run(
+            f"?[{_COLS}] := principal = $p, *tier_role{{{_COLS}}}", {"p": pid}, read_only=True
+        )
+        if not res.rows:
+            return None
+        p, role, name, at, by = res.rows[0]
+        return Grant(p, name, Role.parse(role), from_unix(at), by)
+
+    def _keep_an_admin(self, leaving: str) -> None:
+        admins = [g.principal for g in self.grants() if g.role == Role.admin]
+        if admins == [leaving]:
+            raise ValidationError(
+                f"{leaving} is the last admin of tier '{self.writer.tier}'; grant admin to "
+                "someone else first"
+            )
+
+
+__all__ = ["AccessStore"]

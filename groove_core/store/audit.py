@@ -1,0 +1,277 @@
+"""The audit log of one tier: append-only, hash-chained entries (relation ``audit_log``).
+
+Each entry's ``hash`` is the SHA-256 of the canonical JSON (sorted keys, no white space,
+UTF-8) of its other fields, ``prev_hash`` included, so an entry cannot be altered,
+inserted or removed without breaking the chain from that point on; :meth:`AuditLog.verify`
+walks it. Entries are written only by :class:`groove_core.store.writer.TierWriter`, in the
+same transaction as the write they record. A hash chain detects changes made through
+anything but a rewrite of every later entry and of ``audit_head``; keep the head hash
+printed by ``groove audit verify`` (or a backup) elsewhere to detect even that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from groove_core.model.access import AuditEntry
+from groove_core.model.serde import from_unix, to_unix
+from groove_core.store.engine import Engine
+
+#: ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+AUDIT_COLS = [
+    "seq",
+    "at",
+    "principal",
+    "principal_name",
+    "via",
+    "action",
+    "target",
+    "before_hash",
+    "after_hash",
+    "detail",
+    "prev_hash",
+    "hash",
+]
+_HEAD = ", ".join(AUDIT_COLS)
+INSERT_ENTRIES = (
+    f"?[{_HEAD}] <- $audit_entries :insert audit_log {{seq => " + ", ".join(AUDIT_COLS[1:]) + "}"
+)
+PUT_HEAD = "?[k, seq, hash] <- [[0, $audit_seq, $audit_hash]] :put audit_head {k => seq, hash}"
+#: Fails the transaction unless the head is still the one the writer read.
+ASSERT_HEAD = (
+    "?[k] := k = 0, *audit_head{k, seq, hash}, seq = $audit_prev_seq, "
+    "hash = $audit_prev_hash :assert some"
+)
+ASSERT_NO_HEAD = "?[k] := *audit_head{k} :assert none"
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON of ``value``: sorted keys, no white space, non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(value: Any) -> str | None:
+    """SHA-256 (hex) of the canonical JSON of ``value``; None for None."""
+    if value is None:
+        return None
+    return hashlib.sha256(canonical(value).encode()).hexdigest()
+
+
+def entry_hash(row: dict) -> str:
+    """The hash of an entry: SHA-256 of the canonical JSON of every column but ``hash``
+    (``detail`` as its stored JSON text)."""
+    return hashlib.sha256(
+        canonical({k: row[k] for k in AUDIT_COLS if k != "hash"}).encode()
+    ).hexdigest()
+
+
+def seal(
+    seq: int,
+    prev_hash: str,
+    *,
+    at: datetime,
+    principal: str,
+    principal_name: str,
+    via: str,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+    detail: dict | None = None,
+) -> dict:
+    """A complete audit row (column -> value, hash computed) following ``prev_hash``."""
+    row = {
+        "seq": int(seq),
+        "at": to_unix(at),
+        "principal": principal,
+        "principal_name": principal_name,
+        "via": via,
+        "action": action,
+        "target": target,
+        "before_hash": content_hash(before),
+        "after_hash": content_hash(after),
+        "detail": None if detail is None else canonical(detail),
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = entry_hash(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What :meth:`AuditLog.verify` found.
+
+    Attributes:
+        ok: True when the chain is intact.
+        entries: entries checked.
+        head_seq / head_hash: the newest entry (0 and :data:`GENESIS` for an empty log).
+        first_bad: sequence number of the first entry found altered, inserted or removed
+            (None when ok).
+        problem: what is wrong there, for people (None when ok).
+    """
+
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_bad: int | None = None
+    problem: str | None = None
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+class AuditLog:
+    """Reads of a tier's audit log (entries are written by the tier's writer only)."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+
+    @property
+    def exists(self) -> bool:
+        return "audit_log" in self.db.relations()
+
+    def head(self) -> tuple[int, str] | None:
+        """``(seq, hash)`` of the newest entry, or None for an empty log."""
+        res = self.db.run("?[seq, hash] := k = 0, *audit_head{k, seq, hash}", read_only=True)
+        return (int(res.rows[0][0]), res.rows[0][1]) if res.rows else None
+
+    def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        principal: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        limit: int = 100,
+        newest_first: bool = True,
+    ) -> list[AuditEntry]:
+        """Entries matching every filter given (``action`` may be a prefix such as
+        ``learning.``), newest first, at most ``limit``. Each filter that an index keeps
+        (principal, target, time) reads that index."""
+        conds: list[str] = []
+        params: dict[str, Any] = {"limit": max(1, int(limit))}
+        if principal is not None:
+            conds.append("principal = $who, *audit_log:by_principal{principal, seq}")
+            params["who"] = principal
+        elif target is not None:
+            conds.append("target = $target, *audit_log:by_target{target, seq}")
+            params["target"] = target
+        elif since is not None:
+            conds.append("*audit_log:by_time{at, seq}, at >= $since")
+        if since is not None:
+            params["since"] = to_unix(since)
+        conds.append(f"*audit_log{{{_HEAD}}}")
+        if since is not None:
+            conds.append("at >= $since")
+        if target is not None and principal is not None:
+            conds.append("target = $target")
+            params["target"] = target
+        if action is not None:
+            conds.append("starts_with(action, $action)")
+            params["action"] = action
+        order = "-seq" if newest_first else "seq"
+        res = self.db.run(
+            f"?[{_HEAD}] := {', '.join(conds)} :order {order} :limit $limit",
+            params,
+            read_only=True,
+        )
+        return [_entry(r) for r in res.dicts()]
+
+    def _rows(self, batch: int = 2000) -> Iterator[dict]:
+        """Every entry in sequence order, ``batch`` at a time by key range."""
+        head = self.head()
+        top = head[0] if head else 0
+        res = self.db.run("?[max(seq)] := *audit_log{seq}", read_only=True)
+        top = max(top, int(res.scalar(0) or 0))
+        for lo in range(0, top + 1, batch):
+            res = self.db.run(
+                f"?[{_HEAD}] := *audit_log{{{_HEAD}}}, seq >= $lo, seq < $hi :order seq",
+                {"lo": lo, "hi": lo + batch},
+                read_only=True,
+            )
+            yield from res.dicts()
+
+    def verify(self) -> Verification:
+        """Walk the chain from the first entry: each entry's hash must match its contents,
+        sequence numbers must run 1, 2, 3, ... and each ``prev_hash`` must be the hash of
+        the entry before; the head must name the last entry. Reports the first entry
+        where that fails."""
+        expected_seq, prev, count = 1, None, 0
+        prev_hash = GENESIS
+        for row in self._rows():
+            count += 1
+            seq = row["seq"]
+            if entry_hash(row) != row["hash"]:
+                return self._bad(
+                    count,
+                    prev,
+                    seq,
+                    f"entry {seq} was altered: its hash does not match its contents",
+                )
+            if seq != expected_seq:
+                what = (
+                    f"entries {expected_seq}..{seq - 1} were removed"
+                    if seq > expected_seq
+                    else f"entry {seq} is out of order"
+                )
+                return self._bad(count, prev, expected_seq, what)
+            if row["prev_hash"] != prev_hash:
+                return self._bad(
+                    count,
+                    prev,
+                    seq,
+                    f"entry {seq} does not follow entry {seq - 1}: an entry was inserted, "
+                    "removed or rewritten before it",
+                )
+            prev, prev_hash, expected_seq = row, row["hash"], seq + 1
+        head = self.head()
+        last_seq = prev["seq"] if prev else 0
+        if head is not None and (head[0] != last_seq or head[1] != prev_hash):
+            return self._bad(
+                count,
+                prev,
+                min(head[0], last_seq + 1),
+                f"the log ends at entry {last_seq} but its head names entry {head[0]}: "
+                "entries were removed from the end or the head was changed",
+            )
+        if head is None and prev is not None:
+            return self._bad(count, prev, last_seq, "the log has entries but no head")
+        return Verification(True, count, last_seq, prev_hash)
+
+    @staticmethod
+    def _bad(count: int, prev: dict | None, seq: int, problem: str) -> Verification:
+        return Verification(
+            False,
+            count,
+            prev["seq"] if prev else 0,
+            prev["hash"] if prev else GENESIS,
+            seq,
+            problem,
+        )
+
+
+def _entry(r: dict) -> AuditEntry:
+    return AuditEntry(
+        seq=r["seq"],
+        at=from_unix(r["at"]),
+        principal=r["principal"],
+        principal_name=r["principal_name"],
+        via=r["via"],
+        action=r["action"],
+        target=r["target"],
+        before_hash=r["before_hash"],
+        after_hash=r["after_hash"],
+        detail=json.loads(r["detail"]) if r["detail"] else None,
+        prev_hash=r["prev_hash"],
+        hash=r["hash"],
+    )
+
+
+__all__ = ["GENESIS", "AuditLog", "Verification", "canonical", "content_hash", "seal"]
