@@ -22,10 +22,11 @@ from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
 from groove_core.serve import DashboardAuth
 
-# Messages hold ids and commands: never break them. Text users wrote is escape()d where it
-# meets markup and shown as Text in tables; emoji codes such as ":smile:" stay as typed.
-out = Console(soft_wrap=True, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
+# Messages hold ids and commands: never break them. Markup is off (messages also hold text
+# users wrote, which may contain "[/]" or ":smile:"): a line that styles passes
+# markup=True and escape()s what it interpolates.
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 class _Commands(TyperGroup):
@@ -559,9 +560,9 @@ def show(
             "created_at",
             "updated_at",
         ):
-            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", highlight=False)
-        out.print(f"[bold]description:[/] {escape(found.description)}", highlight=False)
-        out.print("[bold]insight:[/]", highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", markup=True, highlight=False)
+        out.print(f"[bold]description:[/] {escape(found.description)}", markup=True)
+        out.print("[bold]insight:[/]", markup=True, highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
         out.print(
@@ -985,11 +986,11 @@ def review_show(
             _print_json(p.to_json())
             return
         for key, value in p.summary().items():
-            out.print(f"[bold]{key}:[/] {escape(str(value))}", highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(value))}", markup=True, highlight=False)
         for label, items in (("before", p.before), ("after", p.after)):
             for item in items:
                 c = item.get("content") or {}
-                out.print(f"[bold]{label}:[/] {escape(str(c.get('description', '')))}")
+                out.print(f"[bold]{label}:[/] {escape(str(c.get('description', '')))}", markup=True)
                 out.print(str(c.get("insight", "")), markup=False, highlight=False)
         _warn_flagged([{"id": p.id, "findings": list(p.findings)}])
 
@@ -1140,8 +1141,9 @@ def audit_verify(tier: TierOpt = "user", json_out: JsonOpt = False, home: HomeOp
             )
         else:
             err.print(
-                f"[bold red]tier '{t.name}': audit log broken at entry {v.first_bad}:[/] "
-                + escape(v.problem or "")
+                f"[bold red]tier '{escape(t.name)}': audit log broken at entry {v.first_bad}:[/] "
+                + escape(v.problem or ""),
+                markup=True,
             )
         if not v.ok:
             raise typer.Exit(1)
@@ -1240,7 +1242,7 @@ def dashboard(
     except GrooveError as error:
         _fail(str(error))
     if warning:
-        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
 
     chosen = home_dir(os.environ.get("GROOVE_HOME"))
     project = find_project_root()
