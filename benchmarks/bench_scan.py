@@ -57,11 +57,11 @@ def load_corpus(root: Path = CORPUS) -> list[CorpusLearning]:
     out = []
     for path in rules.discover([root]):
         for rule in rules.parse_file(path).rules:
-            key = import_key(scope, rule.insight)
+            key = import_key(scope, rule.text)
             if key in seen:
                 continue
             seen.add(key)
-            pattern = {"import_key": key, "line": rule.line}
+            pattern = {"import_key": key, "line": rule.line, "end_line": rule.end_line}
             if rule.heading:
                 pattern["heading"] = rule.heading
             content = LearningContent(rule.description, rule.insight, pattern)

@@ -103,3 +103,41 @@ def report(err: Exception) -> None:
         st.error(str(err))
     else:
         raise err
+
+
+def waiting_counts(g: Groove, names: list[str] | None = None) -> dict[str, int]:
+    """Proposals awaiting review per tier (``names``, default: every tier that opens).
+    A tier that cannot be read is left out silently: the pages name it."""
+    if names is None:
+        names = [t.name for t in g.available()[0]]
+    out: dict[str, int] = {}
+    for name in names:
+        try:
+            out[name] = g.tier(name).proposals.count_waiting()
+        except GrooveError:
+            continue
+    return out
+
+
+def open_page(title: str) -> tuple[Groove, list[str]]:
+    """Start a curation page: its title, the store, the names of the tiers that opened
+    (the others named in warnings) and the messages queued by the last action. Stops the
+    page when no tier opened."""
+    from dashboard.components.learning_views import show_flash
+
+    st.title(title)
+    g = groove()
+    names = tier_names(g)
+    show_flash()
+    if not names:
+        st.stop()
+    return g, names
+
+
+def enterprise_first(names: list[str], prefer: list[str] = ()) -> int:
+    """Index in ``names`` of the first of ``prefer`` there, else of the first enterprise
+    tier, else 0 (the default of a tier select box on the curation pages)."""
+    for n in [*prefer, *(n for n in names if n.startswith("enterprise:"))]:
+        if n in names:
+            return names.index(n)
+    return 0

@@ -524,7 +524,6 @@ def show(
         data = {
             **found.summary(),
             "pattern": found.content.pattern,
-            "source_detail": found.source.to_json(),
             "usage_stats": usage_to_json(t.learnings.usage(found.id)),
             "scan": _scan_field(t, [found.id])[found.id],
             "relations": [

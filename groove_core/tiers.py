@@ -401,6 +401,97 @@ class Groove:
         """Number of learnings matching ``flt`` in the chosen tiers (default: open ones)."""
         return sum(t.learnings.count(flt) for t in self._pick(tiers))
 
+    def facets_by_tier(self, tiers: list[str] | None = None) -> dict[str, dict[str, dict]]:
+        """Tier -> facet (``category``, ``scope``, ``source_type``) -> value -> count."""
+        return {t.name: t.learnings.facets() for t in self._pick(tiers)}
+
+    def facets(self, tiers: list[str] | None = None) -> dict[str, dict[str, int]]:
+        """Counts by category, scope and source type summed over the chosen tiers."""
+        out: dict[str, dict[str, int]] = {"category": {}, "scope": {}, "source_type": {}}
+        for per_tier in self.facets_by_tier(tiers).values():
+            for col, counts in per_tier.items():
+                for value, n in counts.items():
+                    out[col][value] = out[col].get(value, 0) + n
+        return out
+
+    def by_tier(self, ids: list[str], tiers: list[str] | None = None) -> dict[str, list[str]]:
+        """The tier holding each of ``ids`` (read order: the first tier that has it),
+        as tier -> ids in the order given; ids in no chosen tier are left out."""
+        out: dict[str, list[str]] = {}
+        left = list(dict.fromkeys(ids))
+        for t in self._pick(tiers):
+            if not left:
+                break
+            here = {lr.id for lr in t.learnings.get_many(left)}
+            if here:
+                out[t.name] = [i for i in left if i in here]
+                left = [i for i in left if i not in here]
+        return out
+
+    def delete_many(
+        self,
+        ids: list[str],
+        *,
+        tiers: list[str] | None = None,
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> list[Submission]:
+        """Delete learnings wherever they are (one transaction per tier; a contributor's
+        deletion in an enterprise tier is filed as a proposal), one :class:`Submission`
+        per tier. Undo with :meth:`restore_many`.
+
+        Raises: PermissionDeniedError (nothing of that tier changed).
+        """
+        return [
+            self.delete(name, tids, reason=reason, actor=actor)
+            for name, tids in self.by_tier(ids, tiers).items()
+        ]
+
+    def recategorize_many(
+        self,
+        ids: list[str],
+        category: str,
+        *,
+        tiers: list[str] | None = None,
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> list[Submission]:
+        """Set the category of learnings wherever they are (one transaction per tier); in
+        an enterprise tier a contributor's changes are filed as one proposal each.
+
+        Raises: PermissionDeniedError, ValidationError (an unknown category).
+        """
+        actor = actor or self.principal
+        out = []
+        for name, tids in self.by_tier(ids, tiers).items():
+            t = self.tier(name, create=False)
+            if t.must_propose(Action.learning_edit, actor):
+                out += [
+                    self.edit(name, i, category=category, reason=reason, actor=actor) for i in tids
+                ]
+            else:
+                n = t.learnings.recategorize_many(tids, category, actor=actor)
+                out.append(Submission(name, None, (), n))
+        return out
+
+    def restore_many(
+        self, deleted: dict[str, list[str]], *, actor: Principal | None = None
+    ) -> tuple[int, list[str]]:
+        """Undo deletions: ``deleted`` is tier -> ids (as :meth:`delete_many` reports
+        them). Returns (restored, errors for people); one learning that cannot be
+        restored does not stop the others."""
+        restored, errors = 0, []
+        for name, tids in deleted.items():
+            for i in tids:
+                try:
+                    self.tier(name, create=False).learnings.restore(
+                        i, actor=actor or self.principal
+                    )
+                    restored += 1
+                except GrooveError as err:
+                    errors.append(f"{i}: {err}")
+        return restored, errors
+
     def search(
         self,
         text: str,
@@ -494,13 +585,14 @@ class Groove:
         """
         t = self.tier(tier, create=False)
         actor = actor or self.principal
+        found = t.learnings.get_many(ids)
+        if not found:
+            return Submission(t.name)
         if t.must_propose(Action.learning_delete, actor):
-            found = t.learnings.get_many(ids)
-            if not found:
-                return Submission(t.name)
             p = t.proposals.file(ProposalKind.delete, before=found, reason=reason, actor=actor)
             return Submission(t.name, p)
-        return Submission(t.name, None, (), t.learnings.delete_many(ids, actor=actor))
+        n = t.learnings.delete_many([lr.id for lr in found], actor=actor)
+        return Submission(t.name, None, tuple(found), n)
 
     def promote(
         self,

@@ -30,6 +30,8 @@ def home(tmp_path_factory):
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
         simulate_openworld(g.user, seed=5, n_contexts=80)
+        # someone signed in from elsewhere needs a role in the owner's user tier
+        g.user.access.grant("rev@example.com", "curator")
     return home
 
 
