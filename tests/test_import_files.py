@@ -166,6 +166,17 @@ def test_a_file_that_is_not_readable_json_is_refused(groove, tmp_path, text, mes
     assert snapshot(groove.user) == before
 
 
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "Infinity", "NaN"])
+def test_a_number_no_double_holds_is_refused_not_made_infinite(groove, tmp_path, exported, literal):
+    text = json.dumps(exported[1]).replace(
+        '"confidence_alpha": ', f'"confidence_alpha": {literal}, "x": ', 1
+    )
+    before = snapshot(groove.user)
+    with pytest.raises(ImportFileError, match="'confidence_alpha' must be a finite number"):
+        import_paths(groove.user, [_write(tmp_path, text)])
+    assert snapshot(groove.user) == before
+
+
 def test_a_file_that_is_not_utf8_is_refused(groove, tmp_path):
     path = tmp_path / "latin1.json"
     path.write_bytes('{"version": 1, "learnings": [], "x": "café"}'.encode("latin-1"))
