@@ -82,19 +82,29 @@ def principal() -> Principal:
         raise  # unreachable: refuse() stops
 
 
-def tier_names(g: Groove) -> list[str]:
-    """Names of the tiers that opened, showing the ones that failed as warnings."""
-    tiers, problems = g.available()
+def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:
+    """Names of the tiers that opened, showing the ones that failed as warnings.
+    Simulation tiers (synthetic data) are listed, last, only with ``synthetic``."""
+    tiers, problems = g.available(synthetic=synthetic)
     for p in problems:
         st.warning(f"Tier '{p.name}' is not available: {p.reason}")
     return [t.name for t in tiers]
 
 
+def tier_label(g: Groove, name: str) -> str:
+    """A tier's name for pickers: simulation tiers say ``(synthetic)``."""
+    return g.tier(name, create=False).label
+
+
 def pick_tier(g: Groove, *, key: str, label: str = "Tier", sidebar: bool = True) -> str:
-    """A select box of open tiers (user first); returns the chosen tier name."""
-    names = tier_names(g)
+    """A select box of open tiers (user first, simulation tiers last and labelled
+    synthetic); ``?tier=<name>`` in the address preselects one. Returns the name."""
+    names = tier_names(g, synthetic=True)
+    wanted = st.query_params.get("tier")
+    if wanted in names and key not in st.session_state:
+        st.session_state[key] = wanted
     where = st.sidebar if sidebar else st
-    return where.selectbox(label, names, key=key)
+    return where.selectbox(label, names, key=key, format_func=lambda n: tier_label(g, n))
 
 
 def report(err: Exception) -> None:

@@ -19,13 +19,14 @@ The home is ``--home DIR``, else ``$GROOVE_HOME``, else the platform's user data
 An optional ``[identity]`` table names who acts (``email = "alice@example.com"``,
 ``name = "Alice"``); without it the OS account acts.
 
-Tier names are ``user``, ``project:<path>`` and ``enterprise:<org>``, in printable text
-(:func:`tier_kind` refuses control characters before anything is written). An
-unconfigured project or enterprise tier gets a sqlite file under the home; it is added
-to ``config.toml`` (:meth:`Config.record`) once it holds data, never by an operation
-that failed. ``config.toml`` is edited with tomlkit, so the user's comments and layout
-stay, under a file lock, and replaced atomically (a temp file renamed over it) after
-the new text was checked to parse.
+Tier names are ``user``, ``project:<path>``, ``enterprise:<org>`` and
+``simulation:<name>`` (synthetic data written by ``groove simulate``, kept apart from the
+real tiers), in printable text (:func:`tier_kind` refuses control characters before
+anything is written). An unconfigured project, enterprise or simulation tier gets a
+sqlite file under the home; it is added to ``config.toml`` (:meth:`Config.record`) once
+it holds data, never by an operation that failed. ``config.toml`` is edited with tomlkit,
+so the user's comments and layout stay, under a file lock, and replaced atomically (a
+temp file renamed over it) after the new text was checked to parse.
 """
 
 from __future__ import annotations
@@ -71,13 +72,19 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+#: Tier kinds holding synthetic data only (never read across tiers unless named).
+SYNTHETIC_KINDS = ("simulation",)
+_FOLDERS = {"project": "projects", "enterprise": "enterprise", "simulation": "simulations"}
+
+
 def tier_kind(name: str) -> str:
-    """``user``, ``project`` or ``enterprise`` for a tier name.
+    """``user``, ``project``, ``enterprise`` or ``simulation`` for a tier name.
 
     Raises:
         ConfigError: the name is none of ``user``, ``project:<path>``, ``enterprise:<org>``,
-            or holds text that cannot be a TOML key and file name (control or format
-            characters, a lone surrogate) or is longer than :data:`MAX_TIER_NAME`.
+            ``simulation:<name>``, or holds text that cannot be a TOML key and file name
+            (control or format characters, a lone surrogate) or is longer than
+            :data:`MAX_TIER_NAME`.
     """
     if name == "user":
         return "user"
@@ -86,10 +93,11 @@ def tier_kind(name: str) -> str:
     except GrooveError as err:
         raise ConfigError(f"invalid tier name {name!r:.80}: {err}") from None
     kind, sep, rest = name.partition(":")
-    if sep and rest.strip() and kind in ("project", "enterprise"):
+    if sep and rest.strip() and kind in _FOLDERS:
         return kind
     raise ConfigError(
-        f"invalid tier name {name!r:.80}: use user, project:<path> or enterprise:<org>"
+        f"invalid tier name {name!r:.80}: use user, project:<path>, enterprise:<org> or "
+        "simulation:<name>"
     )
 
 
@@ -211,8 +219,7 @@ class Config:
         rest = name.split(":", 1)[1]
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(rest).name or rest).strip("-") or "tier"
         digest = hashlib.sha256(rest.encode()).hexdigest()[:8]
-        folder = "projects" if kind == "project" else "enterprise"
-        return self.home / folder / f"{slug}-{digest}{suffix}"
+        return self.home / _FOLDERS[kind] / f"{slug}-{digest}{suffix}"
 
     def tier(self, name: str) -> TierConfig:
         """The configuration of tier ``name``; an unconfigured project or enterprise tier
@@ -291,6 +298,28 @@ class Config:
     def exists(self, name: str) -> bool:
         """True when tier ``name`` is configured or its default database exists."""
         return name in self.tiers or self.default_path(name).exists()
+
+    def forget(self, name: str) -> None:
+        """Remove tier ``name``'s table from ``config.toml`` and from this configuration,
+        edited like :meth:`record` (under the lock, comments and the other tables kept,
+        replaced atomically).
+
+        Raises:
+            ConfigError: ``config.toml`` unreadable or not writable.
+        """
+        self.tiers.pop(name, None)
+        if not self.path.exists():
+            return
+        with self._editing():
+            try:
+                doc = tomlkit.parse(self.path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as err:
+                raise ConfigError(f"cannot edit {self.path}: {err}") from None
+            tiers = doc.get("tiers")
+            if tiers is not None and name in tiers:
+                del tiers[name]  # and the blank line record() put before it, at the end
+                self._replace(tomlkit.dumps(doc).rstrip() + "\n")
+            self._load()
 
     def known_tiers(self) -> list[str]:
         """Every configured tier name (``user`` first)."""

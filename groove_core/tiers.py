@@ -1,18 +1,21 @@
 """The three tiers of seed 001: user (opened eagerly), project (per project path) and
 enterprise (per organisation), both opened on first use; reads that span tiers, and
-promotion of a learning from one tier to another."""
+promotion of a learning from one tier to another. A fourth kind, ``simulation:<name>``,
+holds only synthetic data (``groove simulate``): it is read only when named, never as
+part of a read across tiers."""
 
 from __future__ import annotations
 
 import heapq
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from groove_core.config import Config, home_dir, tier_kind
+from groove_core.config import SYNTHETIC_KINDS, Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import (
     ConfigError,
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from groove_core.store.attribution import AttributionStore
     from groove_core.store.openworld import OpenWorldStore
 
-READ_ORDER = ("project", "user", "enterprise")
+READ_ORDER = ("project", "user", "enterprise", "simulation")
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -138,6 +141,16 @@ class Tier:
     def kind(self) -> str:
         return tier_kind(self.name)
 
+    @property
+    def synthetic(self) -> bool:
+        """True for a simulation tier: everything in it was made by ``groove simulate``."""
+        return self.kind in SYNTHETIC_KINDS
+
+    @property
+    def label(self) -> str:
+        """The name, with ``(synthetic)`` after a simulation tier's, for pickers."""
+        return f"{self.name} (synthetic)" if self.synthetic else self.name
+
     @cached_property
     def attribution(self) -> AttributionStore:
         """Attribution records, learning values and ablation experiments (seed 003)."""
@@ -155,7 +168,7 @@ class Tier:
     def default_scope(self) -> Scope:
         """The scope new learnings of this tier get: ``project:<path>`` for a project tier,
         ``enterprise:<org>`` for an enterprise tier, global for the user tier."""
-        if self.kind == "user":
+        if self.kind in ("user", *SYNTHETIC_KINDS):
             return Scope.global_()
         return Scope(self.kind, self.name.split(":", 1)[1])
 
@@ -313,16 +326,18 @@ class Groove:
     def user(self) -> Tier:
         return self.tier("user")
 
-    def open_tiers(self) -> list[Tier]:
-        """Tiers opened so far, in read order (project, user, enterprise)."""
+    def open_tiers(self, *, synthetic: bool = False) -> list[Tier]:
+        """Tiers opened so far, in read order (project, user, enterprise); simulation
+        tiers only with ``synthetic`` (last)."""
         with self._lock:
-            tiers = list(self._tiers.values())
+            tiers = [t for t in self._tiers.values() if synthetic or not t.synthetic]
         return sorted(tiers, key=lambda t: (READ_ORDER.index(t.kind), t.name))
 
-    def available(self) -> tuple[list[Tier], list[TierProblem]]:
+    def available(self, *, synthetic: bool = False) -> tuple[list[Tier], list[TierProblem]]:
         """Open every configured tier plus those already open; report the ones that fail
-        instead of raising, so a page can show the rest and name the broken ones. Tiers
-        this object created that got data since are recorded in ``config.toml`` first
+        instead of raising, so a page can show the rest and name the broken ones.
+        Simulation tiers are opened and listed only with ``synthetic``. Tiers this object
+        created that got data since are recorded in ``config.toml`` first
         (:meth:`record_new_tiers`), so a long-lived process (the dashboard) shares them.
 
         Raises:
@@ -331,11 +346,42 @@ class Groove:
         self.record_new_tiers()
         problems = []
         for name in self.config.known_tiers():
+            if not synthetic and tier_kind(name) in SYNTHETIC_KINDS:
+                continue
             try:
                 self.tier(name)
             except GrooveError as err:
                 problems.append(TierProblem(name, str(err)))
-        return self.open_tiers(), problems
+        return self.open_tiers(synthetic=synthetic), problems
+
+    def drop_tier(self, name: str) -> bool:
+        """Delete a simulation tier: close it, delete its database and forget it in
+        ``config.toml``. Returns False when it did not exist.
+
+        Raises:
+            GrooveError: ``name`` is not a simulation tier (real tiers are never dropped
+                here), or its engine keeps data elsewhere (http).
+        """
+        name = self.resolve(name)
+        if tier_kind(name) not in SYNTHETIC_KINDS:
+            raise GrooveError(f"only simulation tiers can be dropped, not '{name}'")
+        if not self.config.exists(name):
+            return False
+        cfg = self.config.tier(name)
+        if cfg.engine == "http":
+            raise GrooveError(f"tier '{name}' lives on a Cozo server: remove it there")
+        with self._lock:
+            open_tier = self._tiers.pop(name, None)
+            if open_tier is not None:
+                open_tier.close()
+            if cfg.path is not None:
+                for path in cfg.path.parent.glob(cfg.path.name + "*"):  # -wal, .holders
+                    if path.is_dir():
+                        shutil.rmtree(path)
+                    elif path.exists():
+                        path.unlink()
+            self.config.forget(name)
+        return True
 
     def close(self) -> None:
         """Record the new tiers that hold data (:meth:`record_new_tiers`) and close every

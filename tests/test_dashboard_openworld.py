@@ -19,6 +19,8 @@ from groove_core.simulate import simulate_openworld
 from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
 
+SIM = "simulation:demo"
+
 PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
 
 
@@ -26,12 +28,12 @@ PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("owhome")
     with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        g.user.learnings.store_many(
+        g.tier(SIM).learnings.store_many(
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
-        simulate_openworld(g.user, seed=5, n_contexts=80)
-        # someone signed in from elsewhere needs a role in the owner's user tier
-        g.user.access.grant("rev@example.com", "curator")
+        simulate_openworld(g.tier(SIM), seed=5, n_contexts=80)
+        # someone signed in from elsewhere needs a role in the owner's simulation tier
+        g.tier(SIM).access.grant("rev@example.com", "curator")
     return home
 
 
@@ -47,6 +49,7 @@ def app(home, monkeypatch):
         """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``."""
         monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
+        at.query_params["tier"] = SIM  # the simulation writes only into its own tier
         if user:
             at.user = user
         at.run()
@@ -70,7 +73,7 @@ def _opener(home):
 
 
 def _ow(home):
-    return _opener(home)().user.openworld
+    return _opener(home)().tier(SIM).openworld
 
 
 def _texts(elements) -> list[str]:

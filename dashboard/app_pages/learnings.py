@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components import scan_views as sv
-from dashboard.state import groove, principal, report, tier_names
+from dashboard.state import groove, principal, report, tier_label, tier_names
 from groove_core.analysis.posterior import density, summarize
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning, LearningCategory
@@ -32,7 +32,8 @@ CATEGORIES = [c.value for c in LearningCategory]
 
 st.title("Learnings")
 g = groove()
-names = tier_names(g)
+names = tier_names(g)  # the real tiers: "all tiers" never mixes synthetic data in
+synthetic = [n for n in tier_names(g, synthetic=True) if n not in names]
 lv.show_flash()
 ss = st.session_state
 
@@ -74,7 +75,17 @@ def _facets(tier: str, version: int, home: str) -> dict[str, dict[str, int]]:
 # ---------------------------------------------------------------- sidebar
 with st.sidebar:
     st.header("Filter")
-    tier_choice = st.selectbox("Tier", [ALL, *names], key="f_tier", on_change=_new_view)
+    if (wanted := st.query_params.get("tier")) in names + synthetic and "f_tier" not in ss:
+        ss["f_tier"] = wanted
+    tier_choice = st.selectbox(
+        "Tier",
+        [ALL, *names, *synthetic],
+        key="f_tier",
+        on_change=_new_view,
+        format_func=lambda n: n if n == ALL else tier_label(g, n),
+        help="All tiers means the real ones; a simulation tier (synthetic) is shown only "
+        "when picked.",
+    )
 chosen = names if tier_choice == ALL else [tier_choice]
 
 facets: dict[str, dict[str, int]] = {"scope": {}, "category": {}, "source_type": {}}
@@ -496,7 +507,7 @@ with right:
                     "helps when injected.",
                 )
                 st.caption(
-                    f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+                    f"95% equal-tailed credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
                     f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
                 )
                 st.plotly_chart(

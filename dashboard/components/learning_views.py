@@ -156,7 +156,7 @@ def confidence_chart(curve: pd.DataFrame, mean: float, low: float, high: float) 
             fill="tozeroy",
             mode="none",
             fillcolor="rgba(99, 110, 250, 0.25)",
-            name="95% credible interval",
+            name="95% equal-tailed credible interval",
             hoverinfo="skip",
         )
     )

@@ -374,6 +374,7 @@ class LearningStore:
         detail: dict | None = None,
         history: Sequence[Edit] = (),
         outcome_events: Sequence[OutcomeEvent] = (),
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         content-scan marks, the audit entry, and optionally relations among them, system
@@ -393,6 +394,8 @@ class LearningStore:
         Args:
             action: ``learning.create`` (default), ``learning.import``,
                 ``learning.promote`` or ``learning.restore`` (history verb and audit action).
+            vectors: embeddings the caller already has (one per learning, e.g. copied
+                from another tier), used instead of computing them.
 
         Returns: the number of learnings written.
 
@@ -418,6 +421,7 @@ class LearningStore:
             override_reason=override_reason,
             history=history,
             outcome_events=outcome_events,
+            vectors=vectors,
         )
         self.writer.write(
             action,
@@ -446,6 +450,7 @@ class LearningStore:
         history_who: str | None = None,
         history: Sequence[Edit] = (),
         outcome_events: Sequence[OutcomeEvent] = (),
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
@@ -458,8 +463,10 @@ class LearningStore:
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
-        vectors = None
-        if self.embedder is not None and learnings:
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+        elif self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
@@ -998,6 +1005,17 @@ class LearningStore:
         at = order.index("id")
         items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
+
+    def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
+        have one."""
+        res = self.db.run(
+            "?[learning_id, embedding] := learning_id in $ids, "
+            "*learning_embeddings{learning_id, embedding}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
     def ids(self) -> list[str]:
         """Every learning's id, in id order (one query over a narrow index)."""
