@@ -375,6 +375,7 @@ def write_plan(
     *,
     also: Sequence[Learning] = (),
     actor: Principal | None = None,
+    vectors: Any = None,
     findings: dict | None = None,
     override_reason: str | None = None,
     detail: dict | None = None,
@@ -382,8 +383,8 @@ def write_plan(
 ) -> None:
     """Write a plan (and the learnings ``also``, e.g. from rule files) in ONE transaction
     as a ``learning.import`` by ``actor`` (see
-    :meth:`~groove_core.store.learnings.LearningStore.store_many` for ``findings`` and
-    ``override_reason``).
+    :meth:`~groove_core.store.learnings.LearningStore.store_many` for ``vectors``, one
+    per learning of ``also`` then of the plan, ``findings`` and ``override_reason``).
 
     Raises:
         PermissionDeniedError, ContentBlockedError: nothing was written.
@@ -397,6 +398,7 @@ def write_plan(
         system_params=plan.params,
         history=plan.history,
         outcome_events=plan.outcome_events,
+        vectors=vectors,
         findings=findings,
         override_reason=override_reason,
         detail=detail,
