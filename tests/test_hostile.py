@@ -292,3 +292,32 @@ def test_hostile_text_in_import_files_is_stored_exactly_or_refused(tmp_path):
         assert str(bad) in str(err.value) and "learnings[0]" in str(err.value)
     assert g.tier(f"project:{tmp_path / 'other'}").learnings.count() == 0
     g.close()
+
+
+def test_access_review_audit_and_backup_commands(cli, tmp_path):
+    """The team commands answer every hostile value with one line or keep it exactly."""
+    cli("import", "CLAUDE.md")
+    cli("backup", tmp_path / "good.backup")
+    for name, h in HOSTILE.items():
+        granted = cli("access", "grant", h, "reader", "--tier", "enterprise:team")
+        if granted.exit_code == 0:
+            listed = _json(cli("access", "list", "--tier", "enterprise:team", "--json"))["grants"]
+            assert h in [g["principal"] for g in listed], name
+            cli("access", "revoke", h, "--tier", "enterprise:team")
+        for args in (
+            ("access", "grant", "bob@example.com", h, "--tier", "enterprise:team"),
+            ("access", "list", "--tier", h),
+            ("review", "show", h, "--tier", "enterprise:team"),
+            ("review", "list", "--tier", h),
+            ("review", "reject", h, "--reason", h, "--tier", "enterprise:team"),
+            ("audit", "log", "--who", h, "--action", h, "--target", h),
+            ("audit", "log", "--since", h),
+            ("audit", "verify", "--tier", h),
+            ("backup", h, "--tier", h),
+            ("restore-backup", h, "--tier", f"enterprise:restored-{len(name)}"),
+        ):
+            cli(*args)
+        if name not in NOT_AN_ARGUMENT:
+            result = cli("restore-backup", tmp_path / "good.backup", "--tier", f"enterprise:{h}")
+            assert result.exit_code == (1 if name in NOT_A_TIER_NAME else 0), name
+    _usable(cli)
