@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import numpy as np
-from scipy import stats
+from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import from_rfc3339, now, require, to_rfc3339
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -49,8 +49,14 @@ class AdaptiveParam:
         self.uncertainty = 1.0 / (1.0 + math.sqrt(self.observations))
 
     def sample(self, rng: np.random.Generator | None = None) -> float:
-        """Thompson sampling: one draw from Beta(prior_alpha, prior_beta) (scipy.stats.beta)."""
-        return float(stats.beta(self.prior_alpha, self.prior_beta).rvs(random_state=rng))
+        """Thompson sampling: one draw in [0, 1] from Beta(prior_alpha, prior_beta).
+
+        Drawn by numpy's ``Generator.beta`` (``rng``, else a fresh ``default_rng()``); the
+        same stream as ``scipy.stats.beta.rvs(random_state=rng)``, without importing scipy.
+        """
+        import numpy as np  # not at module level: reading a parameter does not need it
+
+        return float((rng or np.random.default_rng()).beta(self.prior_alpha, self.prior_beta))
 
     def to_json(self) -> dict:
         return {

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from groove_core.embed import DIM, Embedder, content_hash
 from groove_core.errors import (
     ContentBlockedError,
@@ -45,6 +43,8 @@ from groove_core.store.rows import (
 from groove_core.store.writer import TierWriter
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from groove_core.scan import Finding
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
@@ -250,6 +250,8 @@ class LearningStore:
         Raises:
             EmbeddingError: no embedder is configured or it returned the wrong shape.
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         if self.embedder is None:
             raise EmbeddingError(f"tier '{self.tier}' has no embedder configured")
         model = self.embedder.name
