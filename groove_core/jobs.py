@@ -16,12 +16,16 @@ models kept for ``transform``) serves the jobs after the first.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +104,23 @@ def _init_worker(queue) -> None:
     _progress_queue = queue
 
 
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """Hide ``__main__`` while a worker process starts.
+
+    A spawned worker first runs the parent's ``__main__`` file again (multiprocessing's
+    "safe importing of main module"), and Streamlit makes the page being run ``__main__``:
+    the worker would run that page. An empty ``__main__`` for these few milliseconds keeps
+    the worker to what it is sent."""
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
 def _run(key: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     """In the worker: run ``fn`` with a progress callback that reports to the server."""
 
@@ -124,6 +145,10 @@ class BackgroundJobs:
         self._pool: ProcessPoolExecutor | None = None
         self._queue = None
         self.started = 0  #: jobs started so far (a job shared by two callers counts once)
+        # At exit, stop the worker rather than wait for its job: concurrent.futures joins
+        # its workers in a hook of threading's shutdown, before atexit's handlers run; a
+        # hook registered after it runs before it.
+        getattr(threading, "_register_atexit", atexit.register)(self.shutdown)
 
     def _executor(self) -> ProcessPoolExecutor:
         """The worker pool, (re)made when missing or broken; call with the lock held."""
@@ -144,7 +169,7 @@ class BackgroundJobs:
         while True:
             try:
                 item = queue.get()
-            except (EOFError, OSError, ValueError):  # the queue was closed
+            except (EOFError, OSError, TypeError, ValueError):  # the queue is closed
                 return
             if item is None:
                 return
@@ -164,7 +189,8 @@ class BackgroundJobs:
             job = self._jobs.get(key)
             if job is not None:
                 return job
-            future = self._executor().submit(_run, key, fn, args, kwargs)
+            with _plain_main():  # submit starts the worker process when there is none
+                future = self._executor().submit(_run, key, fn, args, kwargs)
             job = Job(key, description or key, future)
             self._jobs[key] = job
             self.started += 1
@@ -175,6 +201,11 @@ class BackgroundJobs:
         """The job for ``key`` (running or finished), or None."""
         with self._lock:
             return self._jobs.get(key)
+
+    def running(self) -> list[Job]:
+        """The jobs that have not ended yet, oldest first."""
+        with self._lock:
+            return [job for job in self._jobs.values() if not job.done]
 
     def forget(self, key: str) -> None:
         """Drop a finished job (to run it again, or once its result is kept elsewhere);

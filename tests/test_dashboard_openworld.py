@@ -1,10 +1,13 @@
 """AppTest of the open-world pages over a home filled by the simulation (small: UMAP of
-~80 points; the first fit in a process compiles numba)."""
+~80 points, in the background worker of dashboard.components.openworld_common; its first
+fit compiles numba)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +45,15 @@ def app(home, monkeypatch):
     monkeypatch.setattr(state, "_open", _opener(home))
 
     def run(page: str, user: dict | None = None) -> AppTest:
-        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``."""
+        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``.
+        A projection it started in the background is waited for and the page run again."""
         monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
         if user:
             at.user = user
         at.run()
+        if _finish_projections():
+            at.run()
         assert not at.exception, at.exception
         return at
 
@@ -55,6 +61,36 @@ def app(home, monkeypatch):
 
 
 _OPEN: dict[str, Groove] = {}
+
+
+def _finish_projections(timeout: float = 540) -> bool:
+    """Wait for the projections running in the background; True if there were any."""
+    from dashboard.components.openworld_common import JOBS
+
+    jobs = JOBS.running()
+    deadline = time.monotonic() + timeout
+    while not all(job.done for job in jobs):
+        assert time.monotonic() < deadline, "the projection did not finish"
+        time.sleep(0.1)
+    return bool(jobs)
+
+
+def gated_project(go: str, *args, progress, **kwargs):
+    """The page's projection job, held until the file ``go`` exists (runs in the worker)."""
+    from groove_core.analysis.projection import project_in
+    from groove_core.progress import Progress
+
+    progress(Progress("waiting for the test", 0.25, 1))
+    while not Path(go).exists():
+        time.sleep(0.05)
+    return project_in(*args, progress=progress, **kwargs)
+
+
+def refused_project(*args, progress, **kwargs):
+    """A projection job that fails (runs in the worker)."""
+    from groove_core.errors import ValidationError
+
+    raise ValidationError("the worker ran out of memory")
 
 
 def _opener(home):
@@ -128,6 +164,93 @@ def test_fingerprint_map_page(app, home, monkeypatch):
     monkeypatch.setattr(om, "MAX_POINTS", 30)
     at = app("fingerprint_map.py")
     assert any(w.startswith("Showing 30 of 80 fingerprints") for w in _texts(at.warning))
+
+
+def test_map_page_works_while_the_projection_runs_then_shows_the_map(tmp_path, monkeypatch):
+    """A set never projected: the page shows the projection's progress in the map's
+    place while its lists and sidebar work; a second session shares the one job; once
+    it is done the map appears, and a new server reads it from the disk cache."""
+    import dashboard.components.openworld_common as oc
+    import dashboard.state as state
+
+    home = tmp_path / "fresh"
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        simulate_openworld(g.user, seed=9, n_contexts=40)
+    monkeypatch.setattr(state, "_open", _opener(home))
+    monkeypatch.setenv(AUTH_ENV, "none")
+    go = tmp_path / "go"
+    monkeypatch.setattr(oc, "project_in", functools.partial(gated_project, str(go)))
+    started = oc.JOBS.started
+
+    def session() -> AppTest:
+        at = AppTest.from_file(str(PAGES / "fingerprint_map.py"), default_timeout=240)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    try:
+        first = session()
+        (job,) = oc.JOBS.running()
+        deadline = time.monotonic() + 120
+        while job.progress is None:  # the worker reports once it has started
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        second = session()
+        first.run()
+        assert oc.JOBS.started == started + 1 and oc.JOBS.running() == [job]  # one job
+        n = len(_ow(home).load_fingerprints())
+        for at in (first, second):
+            assert not at.get("plotly_chart")  # no map yet: its progress instead
+            bar = at.get("progress")[0].proto
+            assert bar.text.startswith(f"Projecting {n:,} fingerprints with UMAP: waiting for")
+            assert "Select points on the map once it is ready." in _texts(at.caption)
+            assert len(at.dataframe[0].value) == len(_ow(home).load_clusters())
+            assert [s.value for s in at.subheader] == [
+                "Selection",
+                "Anomaly clusters",
+                "Proposed clusters",
+            ]
+            assert any(c.startswith("HDBSCAN over the 40 fingerprints") for c in _texts(at.caption))
+        first.number_input(key="ow_map_min_size").set_value(6).run()  # the sidebar works
+        assert not first.exception and not first.get("plotly_chart")
+    finally:
+        go.touch()
+    assert _finish_projections()
+    first.run()
+    assert f"Showing all {n} fingerprints." in _texts(first.caption)
+    assert len(first.get("plotly_chart")) == 1
+    files = sorted(p.suffix for p in (home / "cache" / "projections").iterdir())
+    assert files == [".json", ".npz"]  # coordinates only, no model
+
+    oc._PROJ.clear()  # a new server: nothing in memory, the disk cache answers
+    again = session()
+    assert len(again.get("plotly_chart")) == 1 and oc.JOBS.started == started + 1
+
+
+def test_a_failed_projection_is_said_and_can_be_tried_again(tmp_path, monkeypatch):
+    import dashboard.components.openworld_common as oc
+    import dashboard.state as state
+
+    home = tmp_path / "failing"
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        simulate_openworld(g.user, seed=4, n_contexts=40)
+    monkeypatch.setattr(state, "_open", _opener(home))
+    monkeypatch.setenv(AUTH_ENV, "none")
+    monkeypatch.setattr(oc, "project_in", refused_project)
+    at = AppTest.from_file(str(PAGES / "fingerprint_map.py"), default_timeout=240)
+    at.run()
+    _finish_projections()
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"Projecting {len(_ow(home).load_fingerprints()):,} fingerprints with UMAP failed: "
+        "the worker ran out of memory"
+    ]
+    started = oc.JOBS.started
+    retry = next(b for b in at.button if b.key and b.key.startswith("proj_retry_"))
+    retry.click().run()
+    assert oc.JOBS.started == started + 1  # a new job, not the failed one again
+    _finish_projections()
 
 
 def _theme_sizes(home) -> list[int]:

@@ -1,6 +1,8 @@
 """Fingerprint map: where the contexts groove met lie (UMAP of their embeddings), which
 anomaly clusters group them, and HDBSCAN proposals for the ones no cluster holds yet.
-Select points (lasso or box) to make a cluster of them or add them to one."""
+Select points (lasso or box) to make a cluster of them or add them to one. A projection
+not computed yet runs in the background: its progress shows in the map's place while the
+lists, proposals and filters work."""
 
 from __future__ import annotations
 
@@ -81,27 +83,30 @@ c1, c2 = st.columns([3, 2])
 color_by = c1.radio(
     "Colour by", list(om.COLOR_BY), format_func=om.COLOR_BY.get, horizontal=True, key="ow_map_color"
 )
-shown, info = sample_for_plot(frame, om.MAX_POINTS, stratify_by="cluster")
-if info.method != "all":
-    st.warning(info.description + " Selections apply to the points shown.")
-else:
-    c2.caption(info.description)
 if color_by == "learning":
     c2.caption(learning_note)
-
-event = st.plotly_chart(
-    om.figure(shown, color_by),
-    on_select="rerun",
-    selection_mode=("points", "box", "lasso"),
-    key="ow_map_chart",
-    width="stretch",
-)
-picked_ids = om.selected_ids(event)
-picked = frame[frame["id"].isin(picked_ids)]
+on_map = oc.placed(g, frame, emb)  # None while the projection runs (its progress shows)
+picked = frame.iloc[0:0]
+if on_map is not None:
+    shown, info = sample_for_plot(on_map, om.MAX_POINTS, stratify_by="cluster")
+    if info.method != "all":
+        st.warning(info.description + " Selections apply to the points shown.")
+    else:
+        c2.caption(info.description)
+    event = st.plotly_chart(
+        om.figure(shown, color_by),
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+        key="ow_map_chart",
+        width="stretch",
+    )
+    picked = frame[frame["id"].isin(om.selected_ids(event))]
 
 # ---------------------------------------------------------------- selection
 st.subheader("Selection")
-if picked.empty:
+if on_map is None:
+    st.caption("Select points on the map once it is ready.")
+elif picked.empty:
     st.caption("Draw a lasso or a box around points on the map to select them.")
 else:
     st.dataframe(

@@ -1,14 +1,12 @@
 """Shared pieces of the open-world pages: the fingerprint frame, the UMAP projection
-(cached on disk under ``<home>/cache/projections`` and in memory, with progress while it
-runs) and the cluster labels."""
+(computed by a background job of the server, cached on disk under
+``<home>/cache/projections`` and in memory, its progress shown while the rest of the page
+works) and the cluster labels."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,8 +14,15 @@ import pandas as pd
 import streamlit as st
 
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
-from groove_core.analysis.projection import Projection, ProjectionCache, project, projection_key
+from groove_core.analysis.projection import (
+    Projection,
+    ProjectionCache,
+    cached_projection,
+    project_in,
+    projection_key,
+)
 from groove_core.embed import DIM
+from groove_core.jobs import BackgroundJobs, Job
 
 SIMULATE_HINT = (
     "From a terminal: `groove simulate --part openworld --corpus <folder of rule files>` "
@@ -25,7 +30,14 @@ SIMULATE_HINT = (
     "`groove simulate --part openworld --remove` takes it out again)."
 )
 UNCLUSTERED = "unclustered"
+#: UMAP's seed for the map: None lets umap-learn use every core (a seed makes it
+#: single-threaded); the coordinates are cached, so the picture stays the same anyway.
+MAP_SEED: int | None = None
+#: Seconds between two looks at a running projection.
+POLL_S = 1.0
 
+#: Projections running for this server, one per fingerprint set, in a worker process.
+JOBS = BackgroundJobs()
 _PROJ: OrderedDict[str, Projection] = OrderedDict()
 _PROPOSALS: OrderedDict[tuple, list[ClusterProposal]] = OrderedDict()
 _LOCK = threading.Lock()
@@ -72,64 +84,82 @@ def fingerprint_frame(ow) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, emb
 
 
-def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
-    """The 2-D UMAP projection of these fingerprints: from memory, from the disk cache, or
-    computed while a progress bar shows the stage, UMAP's epochs and the time taken (the
-    first run compiles numba, about 30-60 s)."""
-    key = projection_key(ids, emb)
+def projection(g, frame: pd.DataFrame, emb: np.ndarray) -> Projection | Job:
+    """The 2-D UMAP projection of a :func:`map_frame`'s fingerprints when it is ready
+    (from memory or the disk cache), else the background :class:`Job` computing it,
+    started if no session has started it yet (one job per fingerprint set)."""
+    key = frame.attrs["projection_key"]
     if (kept := _recall(_PROJ, key)) is not None:
         return kept
+    ids = frame["id"].tolist()
     cache = cache_dir(g)
-    if key in cache:
-        proj = project(ids, emb, cache=cache)
-    else:
-        with st.status(
-            f"Projecting {len(ids):,} fingerprints with UMAP...", expanded=True
-        ) as status:
-            st.caption(
-                "The first projection in a server compiles numba: about 30-60 s. "
-                "The result is kept, so this happens once per set of fingerprints."
-            )
-            bar = st.progress(0.0, text="starting")
-            seen = {"stage": "starting", "fraction": 0.0}  # written by the worker thread
-            start = time.monotonic()
-            with ThreadPoolExecutor(1) as pool:
-                job = pool.submit(
-                    project,
-                    ids,
-                    emb,
-                    cache=cache,
-                    progress=lambda stage, fraction: seen.update(stage=stage, fraction=fraction),
-                )
-                while not job.done():
-                    took = time.monotonic() - start
-                    bar.progress(seen["fraction"], text=f"{seen['stage']} · {took:.0f} s")
-                    wait_for([job], timeout=0.5)
-                proj = job.result()
-            how = {
-                "umap": "fitted",
-                "transform": "new points placed into the earlier map",
-                "cache": "from the cache",
-                "trivial": "too few points for UMAP",
-            }
-            status.update(
-                label=f"Projected {len(ids):,} fingerprints ({how.get(proj.method, proj.method)}) "
-                f"in {time.monotonic() - start:.0f} s",
-                state="complete",
-                expanded=False,
-            )
-    return _keep(_PROJ, key, proj, 4)
+    found = cached_projection(ids, emb, cache=cache, random_state=MAP_SEED)
+    if found is not None:
+        return _keep(_PROJ, key, found, 4)
+    job = JOBS.submit(
+        key,
+        project_in,
+        str(cache.directory),
+        ids,
+        emb,
+        random_state=MAP_SEED,
+        description=f"Projecting {len(ids):,} fingerprints with UMAP",
+    )
+    if not job.done or job.error() is not None:
+        return job
+    _keep(_PROJ, key, job.result(), 4)
+    JOBS.forget(key)  # kept in memory and on disk now
+    return _PROJ[key]
+
+
+def placed(g, frame: pd.DataFrame, emb: np.ndarray) -> pd.DataFrame | None:
+    """``frame`` with each fingerprint's place on the map (``x``, ``y``) when the
+    projection is ready; else shows its progress (looked at every :data:`POLL_S` s; the
+    page runs again once it is done) and returns None, so the caller goes on without
+    the map."""
+    found = projection(g, frame, emb)
+    if isinstance(found, Job):
+        _projection_progress(found.key)
+        return None
+    out = frame.merge(found.frame, on="id")
+    out.attrs.update(frame.attrs)
+    return out
+
+
+@st.fragment(run_every=POLL_S)
+def _projection_progress(key: str) -> None:
+    job = JOBS.get(key)
+    if job is None or (job.done and job.error() is None):
+        st.rerun()  # ready: draw the map
+        return
+    failure = job.error()
+    if failure is not None:
+        st.error(str(failure))
+        if st.button("Try again", key=f"proj_retry_{key}"):
+            JOBS.forget(key)
+            st.rerun()
+        return
+    p = job.progress
+    where = p.describe() if p is not None else "starting the worker"
+    st.progress(
+        (p.fraction or 0.0) if p is not None else 0.0,
+        text=f"{job.description}: {where} · {job.elapsed:.0f} s",
+    )
+    st.caption(
+        "The map appears here when the projection is done; everything else on this page "
+        "works meanwhile. The first projection in a server also compiles numba (about "
+        "30-60 s); the result is kept, so this happens once per set of fingerprints."
+    )
 
 
 def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`fingerprint_frame` with each fingerprint's place on the map (``x``, ``y``),
-    its cluster label (``cluster``) and the name of its learning (``learning``)."""
+    """:func:`fingerprint_frame` with each fingerprint's cluster label (``cluster``) and the
+    name of its learning (``learning``); ``attrs["projection_key"]`` names the set (see
+    :func:`placed` for the coordinates)."""
     frame, emb = fingerprint_frame(ow)
     if frame.empty:
         return frame, emb
-    proj = projection(g, frame["id"].tolist(), emb)
-    frame = frame.merge(proj.frame, on="id")
-    frame.attrs["projection_key"] = proj.key
+    frame.attrs["projection_key"] = projection_key(frame["id"].tolist(), emb)
     frame["cluster"] = frame["cluster_id"].map(labels).fillna(UNCLUSTERED)
     names = ow.learning_labels(frame["learning_id"].dropna().unique())
     frame["learning"] = frame["learning_id"].map(
