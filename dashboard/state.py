@@ -82,19 +82,29 @@ def principal() -> Principal:
         raise  # unreachable: refuse() stops
 
 
-def tier_names(g: Groove) -> list[str]:
-    """Names of the tiers that opened, showing the ones that failed as warnings."""
-    tiers, problems = g.available()
+def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:
+    """Names of the tiers that opened, showing the ones that failed as warnings.
+    Simulation tiers (synthetic data) are listed, last, only with ``synthetic``."""
+    tiers, problems = g.available(synthetic=synthetic)
     for p in problems:
         st.warning(f"Tier '{p.name}' is not available: {p.reason}")
     return [t.name for t in tiers]
 
 
+def tier_label(g: Groove, name: str) -> str:
+    """A tier's name for pickers: simulation tiers say ``(synthetic)``."""
+    return g.tier(name, create=False).label
+
+
 def pick_tier(g: Groove, *, key: str, label: str = "Tier", sidebar: bool = True) -> str:
-    """A select box of open tiers (user first); returns the chosen tier name."""
-    names = tier_names(g)
+    """A select box of open tiers (user first, simulation tiers last and labelled
+    synthetic); ``?tier=<name>`` in the address preselects one. Returns the name."""
+    names = tier_names(g, synthetic=True)
+    wanted = st.query_params.get("tier")
+    if wanted in names and key not in st.session_state:
+        st.session_state[key] = wanted
     where = st.sidebar if sidebar else st
-    return where.selectbox(label, names, key=key)
+    return where.selectbox(label, names, key=key, format_func=lambda n: tier_label(g, n))
 
 
 def report(err: Exception) -> None:
@@ -103,3 +113,41 @@ def report(err: Exception) -> None:
         st.error(str(err))
     else:
         raise err
+
+
+def waiting_counts(g: Groove, names: list[str] | None = None) -> dict[str, int]:
+    """Proposals awaiting review per tier (``names``, default: every tier that opens).
+    A tier that cannot be read is left out silently: the pages name it."""
+    if names is None:
+        names = [t.name for t in g.available()[0]]
+    out: dict[str, int] = {}
+    for name in names:
+        try:
+            out[name] = g.tier(name).proposals.count_waiting()
+        except GrooveError:
+            continue
+    return out
+
+
+def open_page(title: str) -> tuple[Groove, list[str]]:
+    """Start a curation page: its title, the store, the names of the tiers that opened
+    (the others named in warnings) and the messages queued by the last action. Stops the
+    page when no tier opened."""
+    from dashboard.components.learning_views import show_flash
+
+    st.title(title)
+    g = groove()
+    names = tier_names(g)
+    show_flash()
+    if not names:
+        st.stop()
+    return g, names
+
+
+def enterprise_first(names: list[str], prefer: list[str] = ()) -> int:
+    """Index in ``names`` of the first of ``prefer`` there, else of the first enterprise
+    tier, else 0 (the default of a tier select box on the curation pages)."""
+    for n in [*prefer, *(n for n in names if n.startswith("enterprise:"))]:
+        if n in names:
+            return names.index(n)
+    return 0

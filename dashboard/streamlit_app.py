@@ -17,6 +17,7 @@ PAGES = HERE / "app_pages"
 
 st.set_page_config(page_title="groove", page_icon=":material/psychology:", layout="wide")
 identity.sidebar(state.principal())  # the sign-in gate: stops here until someone signs in
+waiting = sum(state.waiting_counts(state.groove()).values())
 
 nav = st.navigation(
     {
@@ -25,6 +26,16 @@ nav = st.navigation(
                 PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True
             ),
             st.Page(PAGES / "learnings.py", title="Learnings", icon=":material/list:"),
+        ],
+        "Curation": [
+            st.Page(
+                PAGES / "review.py",
+                title=f"Review queue ({waiting})" if waiting else "Review queue",
+                icon=":material/rule:",
+                url_path="review",
+            ),
+            st.Page(PAGES / "audit.py", title="Audit", icon=":material/history:"),
+            st.Page(PAGES / "tiers.py", title="Tiers", icon=":material/layers:"),
         ],
         "Evidence": [
             st.Page(PAGES / "posterior.py", title="Posterior", icon=":material/bar_chart:"),

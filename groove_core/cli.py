@@ -38,7 +38,9 @@ HomeOpt = Annotated[
 TierOpt = Annotated[
     str,
     typer.Option(
-        "--tier", help="tier: user, project (this project), project:<path> or enterprise:<org>"
+        "--tier",
+        help="tier: user, project (this project), project:<path>, enterprise:<org> or "
+        "simulation:<name>",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
@@ -187,12 +189,12 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
         from groove_core.store import migrations
 
         g = _groove()
-        tiers, problems = g.available()
+        tiers, problems = g.available(synthetic=True)
         rows = []
         for t in tiers:
             rows.append(
                 {
-                    "tier": t.name,
+                    "tier": t.label,
                     "engine": t.db.kind,
                     "location": t.db.location,
                     "schema_version": migrations.current_version(t.db),
@@ -325,6 +327,8 @@ def _filter(scope, category, source):
 
 
 def _tiers_arg(g, tier: str) -> list[str] | None:
+    """The tiers a read covers: every real tier for ``all`` (simulation tiers only when
+    named), else the one named."""
     if tier == "all":
         g.available()
         return None
@@ -333,7 +337,9 @@ def _tiers_arg(g, tier: str) -> list[str] | None:
 
 @app.command("list")
 def list_(
-    tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "user",
+    tier: Annotated[
+        str, typer.Option(help="a tier, or 'all' (every real tier: not simulation tiers)")
+    ] = "user",
     scope: Annotated[str | None, typer.Option(help="only this scope")] = None,
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
     source: Annotated[str | None, typer.Option(help="only this source type")] = None,
@@ -376,7 +382,9 @@ def search(
     text: Annotated[str, typer.Argument(help="what to look for")],
     mode: Annotated[Mode, typer.Option(help="semantic, fulltext or hybrid")] = Mode.hybrid,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
-    tier: Annotated[str, typer.Option(help="a tier, or 'all'")] = "user",
+    tier: Annotated[
+        str, typer.Option(help="a tier, or 'all' (every real tier: not simulation tiers)")
+    ] = "user",
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
@@ -428,7 +436,6 @@ def show(
         data = {
             **found.summary(),
             "pattern": found.content.pattern,
-            "source_detail": found.source.to_json(),
             "usage_stats": usage_to_json(t.learnings.usage(found.id)),
             "scan": _scan_field(t, [found.id])[found.id],
             "relations": [
@@ -675,7 +682,17 @@ class Part(StrEnum):
 
 @app.command()
 def simulate(
-    tier: TierOpt = "user",
+    tier: Annotated[
+        str,
+        typer.Option(
+            "--tier",
+            help="the simulation tier to write into: simulation:<name> (never a real tier)",
+        ),
+    ] = "simulation:demo",
+    source: Annotated[
+        str,
+        typer.Option("--from", help="the real tier whose learnings are copied (only read)"),
+    ] = "user",
     part: Annotated[Part, typer.Option(help="what to simulate")] = Part.all,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 0,
     sessions: Annotated[int, typer.Option(min=1, help="synthetic sessions")] = 300,
@@ -687,30 +704,47 @@ def simulate(
     remove: Annotated[
         bool,
         typer.Option(
-            "--remove", help="remove the simulated data again (restores usage stats exactly)"
+            "--remove",
+            help="delete the simulation tier (with --part attribution or openworld: only "
+            "that part's runs in it)",
         ),
     ] = False,
     home: HomeOpt = None,
 ) -> None:
-    """Fill a tier with SYNTHETIC data for the evidence and open-world pages.
+    """Fill a simulation tier with SYNTHETIC data for the evidence and open-world pages.
 
-    Attribution: sessions "sim-<seed>-*", outcomes, attribution records,
-    ablation experiments and adaptive parameters from a seeded model with a
-    known true effect per learning. Open world: fingerprints from the tier's
-    learnings (and --corpus), novel contexts, clusters, gaps, failures and
-    events. Everything is marked synthetic, in the data and on the dashboard;
-    --remove deletes it again and restores usage stats, confidences and
-    parameters exactly.
+    The simulation never writes into a real tier: it copies the learnings of
+    --from (default user) into its own tier, --tier (default simulation:demo),
+    and writes everything there. Attribution: sessions "sim-<seed>-*",
+    outcomes, attribution records, ablation experiments and adaptive parameters
+    from a seeded model with a known true effect per learning. Open world:
+    fingerprints from the copied learnings (and --corpus), novel contexts,
+    clusters, gaps, failures and events. Simulation tiers are left out of
+    '--tier all' and shown as synthetic on the dashboard; --remove deletes the
+    simulation tier again.
     """
     _use_home(home)
 
     def body():
         from groove_core import simulate as sim
+        from groove_core.config import SYNTHETIC_KINDS, tier_kind
 
-        t = _groove().tier(tier)
+        g = _groove()
+        name = g.resolve(tier)
+        if tier_kind(name) not in SYNTHETIC_KINDS:
+            raise GrooveError(
+                f"groove simulate writes only into a simulation tier (simulation:<name>); "
+                f"'{name}' is a real tier. Copy its learnings with: groove simulate --from "
+                f"{name}"
+            )
         do_attr = part in (Part.all, Part.attribution)
         do_ow = part in (Part.all, Part.openworld)
         if remove:
+            if part == Part.all:
+                gone = sim.remove_simulation_tier(g, name)
+                out.print(f"deleted simulation tier '{name}'" if gone else f"no tier '{name}'")
+                return
+            t = g.tier(name, create=False)
             if do_attr:
                 runs = sim.remove_attribution_simulation(t)
                 out.print(f"removed {len(runs)} attribution simulation run(s) from '{t.name}'")
@@ -718,6 +752,12 @@ def simulate(
                 counts = sim.remove_openworld_simulation(t)
                 out.print(f"removed open-world simulation rows from '{t.name}': {counts}")
             return
+        t, copied = sim.copy_into_simulation(g, name, source)
+        out.print(
+            f"copied {copied.copied} learnings ({copied.already} copied before) and "
+            f"{copied.params} parameters from '{copied.source}' into the SYNTHETIC tier "
+            f"'{t.name}'; '{copied.source}' is unchanged"
+        )
         with _progress(counts=False) as bar:
             task = bar.add_task("simulating", total=1.0)
             if do_attr:
@@ -739,7 +779,8 @@ def simulate(
                 )
                 out.print(
                     f"SYNTHETIC open-world data written to tier '{t.name}': "
-                    f"{report.summary()}. Remove it with: groove simulate --remove"
+                    f"{report.summary()}. Remove it with: groove simulate --remove --tier "
+                    f"{t.name}"
                 )
 
     _run(body)

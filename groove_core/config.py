@@ -16,8 +16,10 @@ The home is ``--home DIR``, else ``$GROOVE_HOME``, else the platform's user data
 An optional ``[identity]`` table names who acts (``email = "alice@example.com"``,
 ``name = "Alice"``); without it the OS account acts.
 
-Tier names are ``user``, ``project:<path>`` and ``enterprise:<org>``; an unconfigured
-project or enterprise tier gets a sqlite file under the home.
+Tier names are ``user``, ``project:<path>``, ``enterprise:<org>`` and
+``simulation:<name>`` (synthetic data written by ``groove simulate``, kept apart from the
+real tiers); an unconfigured project, enterprise or simulation tier gets a sqlite file
+under the home.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+import tomlkit
 
 from groove_core.errors import ConfigError, ValidationError
 from groove_core.model.access import Principal, os_principal
@@ -52,18 +55,27 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+#: Tier kinds holding synthetic data only (never read across tiers unless named).
+SYNTHETIC_KINDS = ("simulation",)
+_FOLDERS = {"project": "projects", "enterprise": "enterprise", "simulation": "simulations"}
+
+
 def tier_kind(name: str) -> str:
-    """``user``, ``project`` or ``enterprise`` for a tier name.
+    """``user``, ``project``, ``enterprise`` or ``simulation`` for a tier name.
 
     Raises:
-        ConfigError: the name is none of ``user``, ``project:<path>``, ``enterprise:<org>``.
+        ConfigError: the name is none of ``user``, ``project:<path>``, ``enterprise:<org>``,
+            ``simulation:<name>``.
     """
     if name == "user":
         return "user"
     kind, sep, rest = name.partition(":")
-    if sep and rest and kind in ("project", "enterprise"):
+    if sep and rest and kind in _FOLDERS:
         return kind
-    raise ConfigError(f"invalid tier name {name!r}: use user, project:<path> or enterprise:<org>")
+    raise ConfigError(
+        f"invalid tier name {name!r}: use user, project:<path>, enterprise:<org> or "
+        "simulation:<name>"
+    )
 
 
 @dataclass(frozen=True)
@@ -164,8 +176,7 @@ class Config:
         rest = name.split(":", 1)[1]
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(rest).name or rest).strip("-") or "tier"
         digest = hashlib.sha256(rest.encode()).hexdigest()[:8]
-        folder = "projects" if kind == "project" else "enterprise"
-        return self.home / folder / f"{slug}-{digest}{suffix}"
+        return self.home / _FOLDERS[kind] / f"{slug}-{digest}{suffix}"
 
     def tier(self, name: str) -> TierConfig:
         """The configuration of tier ``name``. An unconfigured project or enterprise tier
@@ -176,18 +187,38 @@ class Config:
         tier_kind(name)
         cfg = TierConfig(name, "sqlite", self.default_path(name))
         if self.path.exists():
-            rel = cfg.path.relative_to(self.home).as_posix()
             with self.path.open("a") as fh:
-                fh.write(
-                    f"\n# added by groove when first opened\n[tiers.{_toml_key(name)}]\n"
-                    f'engine = "sqlite"\npath = {_toml_key(rel)}\n'
-                )
+                fh.write(self._added(cfg))
         self.tiers[name] = cfg
         return cfg
+
+    def _added(self, cfg: TierConfig) -> str:
+        """The block :meth:`tier` appends to ``config.toml`` for an unconfigured tier."""
+        rel = cfg.path.relative_to(self.home).as_posix() if cfg.path else ""
+        return (
+            f"\n# added by groove when first opened\n[tiers.{_toml_key(cfg.name)}]\n"
+            f'engine = "sqlite"\npath = {_toml_key(rel)}\n'
+        )
 
     def exists(self, name: str) -> bool:
         """True when tier ``name`` is configured or its default database exists."""
         return name in self.tiers or self.default_path(name).exists()
+
+    def forget(self, name: str) -> None:
+        """Remove tier ``name``'s table from ``config.toml`` (comments and the other
+        tables stay as they are; tomlkit) and from this configuration."""
+        cfg = self.tiers.pop(name, None)
+        if not self.path.exists():
+            return
+        text = self.path.read_text()
+        if cfg is not None and cfg.path is not None and self._added(cfg) in text:
+            self.path.write_text(text.replace(self._added(cfg), "", 1))
+            return
+        doc = tomlkit.parse(text)
+        tiers = doc.get("tiers")
+        if tiers is not None and name in tiers:
+            del tiers[name]
+            self.path.write_text(tomlkit.dumps(doc))
 
     def known_tiers(self) -> list[str]:
         """Every configured tier name (``user`` first)."""

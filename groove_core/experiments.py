@@ -4,17 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from groove_core.analysis import deprecation
-from groove_core.analysis.evidence import ExperimentAnalysis, experiment_analysis
+from groove_core.analysis.evidence import (
+    VALUE_COLUMNS,
+    ExperimentAnalysis,
+    experiment_analysis,
+    learning_values,
+)
 from groove_core.errors import NotFoundError
 from groove_core.model.attribution import LearningValue
 from groove_core.store.attribution import AttributionStore
 
-__all__ = ["analyze_experiment", "analyze_experiments", "deprecation_candidates"]
+
+def value_board(
+    store: AttributionStore,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    category: str | None = None,
+) -> pd.DataFrame:
+    """The tier's leaderboard (:meth:`AttributionStore.leaderboard`) over a period, with
+    each learning's value estimate from the records of that period
+    (:func:`groove_core.analysis.evidence.learning_values`, computed over *all* sessions
+    of the period, then restricted to ``category``): columns ``value``, ``se``,
+    ``ci_low``, ``ci_high`` (outcome units), ``p_positive``, ``n_injected``, ``n_other``
+    are added (NaN for a learning without an estimate)."""
+    board = store.leaderboard(since, until, category=category)
+    values = learning_values(store.attribution_frame(since, until))
+    return board.merge(values[VALUE_COLUMNS], on="learning_id", how="left")
+
+
+__all__ = ["analyze_experiment", "analyze_experiments", "deprecation_candidates", "value_board"]
 
 
 def analyze_experiment(

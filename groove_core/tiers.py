@@ -1,18 +1,21 @@
 """The three tiers of seed 001: user (opened eagerly), project (per project path) and
 enterprise (per organisation), both opened on first use; reads that span tiers, and
-promotion of a learning from one tier to another."""
+promotion of a learning from one tier to another. A fourth kind, ``simulation:<name>``,
+holds only synthetic data (``groove simulate``): it is read only when named, never as
+part of a read across tiers."""
 
 from __future__ import annotations
 
 import heapq
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from groove_core.config import Config, home_dir, tier_kind
+from groove_core.config import SYNTHETIC_KINDS, Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import (
     GrooveError,
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from groove_core.store.openworld import OpenWorldStore
     from groove_core.store.search import SearchHit, SearchStore
 
-READ_ORDER = ("project", "user", "enterprise")
+READ_ORDER = ("project", "user", "enterprise", "simulation")
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -136,6 +139,16 @@ class Tier:
     def kind(self) -> str:
         return tier_kind(self.name)
 
+    @property
+    def synthetic(self) -> bool:
+        """True for a simulation tier: everything in it was made by ``groove simulate``."""
+        return self.kind in SYNTHETIC_KINDS
+
+    @property
+    def label(self) -> str:
+        """The name, with ``(synthetic)`` after a simulation tier's, for pickers."""
+        return f"{self.name} (synthetic)" if self.synthetic else self.name
+
     @cached_property
     def attribution(self) -> AttributionStore:
         """Attribution records, learning values and ablation experiments (seed 003)."""
@@ -160,7 +173,7 @@ class Tier:
     def default_scope(self) -> Scope:
         """The scope new learnings of this tier get: ``project:<path>`` for a project tier,
         ``enterprise:<org>`` for an enterprise tier, global for the user tier."""
-        if self.kind == "user":
+        if self.kind in ("user", *SYNTHETIC_KINDS):
             return Scope.global_()
         return Scope(self.kind, self.name.split(":", 1)[1])
 
@@ -283,22 +296,55 @@ class Groove:
     def user(self) -> Tier:
         return self.tier("user")
 
-    def open_tiers(self) -> list[Tier]:
-        """Tiers opened so far, in read order (project, user, enterprise)."""
+    def open_tiers(self, *, synthetic: bool = False) -> list[Tier]:
+        """Tiers opened so far, in read order (project, user, enterprise); simulation
+        tiers only with ``synthetic`` (last)."""
         with self._lock:
-            tiers = list(self._tiers.values())
+            tiers = [t for t in self._tiers.values() if synthetic or not t.synthetic]
         return sorted(tiers, key=lambda t: (READ_ORDER.index(t.kind), t.name))
 
-    def available(self) -> tuple[list[Tier], list[TierProblem]]:
+    def available(self, *, synthetic: bool = False) -> tuple[list[Tier], list[TierProblem]]:
         """Open every configured tier plus those already open; report the ones that fail
-        instead of raising, so a page can show the rest and name the broken ones."""
+        instead of raising, so a page can show the rest and name the broken ones.
+        Simulation tiers are opened and listed only with ``synthetic``."""
         problems = []
         for name in self.config.known_tiers():
+            if not synthetic and tier_kind(name) in SYNTHETIC_KINDS:
+                continue
             try:
                 self.tier(name)
             except GrooveError as err:
                 problems.append(TierProblem(name, str(err)))
-        return self.open_tiers(), problems
+        return self.open_tiers(synthetic=synthetic), problems
+
+    def drop_tier(self, name: str) -> bool:
+        """Delete a simulation tier: close it, delete its database and forget it in
+        ``config.toml``. Returns False when it did not exist.
+
+        Raises:
+            GrooveError: ``name`` is not a simulation tier (real tiers are never dropped
+                here), or its engine keeps data elsewhere (http).
+        """
+        name = self.resolve(name)
+        if tier_kind(name) not in SYNTHETIC_KINDS:
+            raise GrooveError(f"only simulation tiers can be dropped, not '{name}'")
+        if not self.config.exists(name):
+            return False
+        cfg = self.config.tier(name)
+        if cfg.engine == "http":
+            raise GrooveError(f"tier '{name}' lives on a Cozo server: remove it there")
+        with self._lock:
+            open_tier = self._tiers.pop(name, None)
+            if open_tier is not None:
+                open_tier.close()
+            if cfg.path is not None:
+                for path in cfg.path.parent.glob(cfg.path.name + "*"):  # -wal, .holders
+                    if path.is_dir():
+                        shutil.rmtree(path)
+                    elif path.exists():
+                        path.unlink()
+            self.config.forget(name)
+        return True
 
     def close(self) -> None:
         """Close every open tier."""
@@ -358,6 +404,97 @@ class Groove:
     def count(self, tiers: list[str] | None = None, flt: LearningFilter | None = None) -> int:
         """Number of learnings matching ``flt`` in the chosen tiers (default: open ones)."""
         return sum(t.learnings.count(flt) for t in self._pick(tiers))
+
+    def facets_by_tier(self, tiers: list[str] | None = None) -> dict[str, dict[str, dict]]:
+        """Tier -> facet (``category``, ``scope``, ``source_type``) -> value -> count."""
+        return {t.name: t.learnings.facets() for t in self._pick(tiers)}
+
+    def facets(self, tiers: list[str] | None = None) -> dict[str, dict[str, int]]:
+        """Counts by category, scope and source type summed over the chosen tiers."""
+        out: dict[str, dict[str, int]] = {"category": {}, "scope": {}, "source_type": {}}
+        for per_tier in self.facets_by_tier(tiers).values():
+            for col, counts in per_tier.items():
+                for value, n in counts.items():
+                    out[col][value] = out[col].get(value, 0) + n
+        return out
+
+    def by_tier(self, ids: list[str], tiers: list[str] | None = None) -> dict[str, list[str]]:
+        """The tier holding each of ``ids`` (read order: the first tier that has it),
+        as tier -> ids in the order given; ids in no chosen tier are left out."""
+        out: dict[str, list[str]] = {}
+        left = list(dict.fromkeys(ids))
+        for t in self._pick(tiers):
+            if not left:
+                break
+            here = {lr.id for lr in t.learnings.get_many(left)}
+            if here:
+                out[t.name] = [i for i in left if i in here]
+                left = [i for i in left if i not in here]
+        return out
+
+    def delete_many(
+        self,
+        ids: list[str],
+        *,
+        tiers: list[str] | None = None,
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> list[Submission]:
+        """Delete learnings wherever they are (one transaction per tier; a contributor's
+        deletion in an enterprise tier is filed as a proposal), one :class:`Submission`
+        per tier. Undo with :meth:`restore_many`.
+
+        Raises: PermissionDeniedError (nothing of that tier changed).
+        """
+        return [
+            self.delete(name, tids, reason=reason, actor=actor)
+            for name, tids in self.by_tier(ids, tiers).items()
+        ]
+
+    def recategorize_many(
+        self,
+        ids: list[str],
+        category: str,
+        *,
+        tiers: list[str] | None = None,
+        reason: str = "",
+        actor: Principal | None = None,
+    ) -> list[Submission]:
+        """Set the category of learnings wherever they are (one transaction per tier); in
+        an enterprise tier a contributor's changes are filed as one proposal each.
+
+        Raises: PermissionDeniedError, ValidationError (an unknown category).
+        """
+        actor = actor or self.principal
+        out = []
+        for name, tids in self.by_tier(ids, tiers).items():
+            t = self.tier(name, create=False)
+            if t.must_propose(Action.learning_edit, actor):
+                out += [
+                    self.edit(name, i, category=category, reason=reason, actor=actor) for i in tids
+                ]
+            else:
+                n = t.learnings.recategorize_many(tids, category, actor=actor)
+                out.append(Submission(name, None, (), n))
+        return out
+
+    def restore_many(
+        self, deleted: dict[str, list[str]], *, actor: Principal | None = None
+    ) -> tuple[int, list[str]]:
+        """Undo deletions: ``deleted`` is tier -> ids (as :meth:`delete_many` reports
+        them). Returns (restored, errors for people); one learning that cannot be
+        restored does not stop the others."""
+        restored, errors = 0, []
+        for name, tids in deleted.items():
+            for i in tids:
+                try:
+                    self.tier(name, create=False).learnings.restore(
+                        i, actor=actor or self.principal
+                    )
+                    restored += 1
+                except GrooveError as err:
+                    errors.append(f"{i}: {err}")
+        return restored, errors
 
     def search(
         self,
@@ -452,13 +589,14 @@ class Groove:
         """
         t = self.tier(tier, create=False)
         actor = actor or self.principal
+        found = t.learnings.get_many(ids)
+        if not found:
+            return Submission(t.name)
         if t.must_propose(Action.learning_delete, actor):
-            found = t.learnings.get_many(ids)
-            if not found:
-                return Submission(t.name)
             p = t.proposals.file(ProposalKind.delete, before=found, reason=reason, actor=actor)
             return Submission(t.name, p)
-        return Submission(t.name, None, (), t.learnings.delete_many(ids, actor=actor))
+        n = t.learnings.delete_many([lr.id for lr in found], actor=actor)
+        return Submission(t.name, None, tuple(found), n)
 
     def promote(
         self,

@@ -237,3 +237,58 @@ def wait_idle(pg, timeout: int = 60_000) -> None:
     pg.wait_for_selector(
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
     )
+
+
+# ---------------------------------------------------------------- sign-in (OpenID Connect)
+@pytest.fixture
+def provider(monkeypatch):
+    """A real OpenID Connect provider (oidc-provider-mock) on loopback: its base URL.
+    Plain http on loopback, which Authlib must be told. A new subject signs in with the
+    claim ``email = sub``; alice@example.com also has a name."""
+    from oidc_provider_mock import User, run_server_in_thread
+
+    alice = User(
+        sub="alice@example.com", claims={"email": "alice@example.com", "name": "Alice Liddell"}
+    )
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    with run_server_in_thread(port=0, user_claims=[alice]) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+def oidc_secrets(path: Path, provider: str) -> Path:
+    """Write a Streamlit secrets file whose ``[auth]`` points at ``provider``."""
+    import secrets
+
+    path.write_text(
+        "[auth]\n"
+        'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_hex(32)}"\n'
+        'client_id = "groove-dashboard"\n'
+        f'client_secret = "{secrets.token_hex(16)}"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
+    return path
+
+
+def sign_in(pg, sub: str) -> None:
+    """Press "Sign in", authorize as ``sub`` at the provider, wait for the dashboard."""
+    import re
+
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url(re.compile(r"/oauth2/authorize\?"))
+    pg.locator("input[name='sub']").fill(sub)
+    pg.get_by_role("button", name="Authorize", exact=True).click()
+    pg.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/$"))
+    wait_idle(pg)
+
+
+def signed_in_page(browser, url: str, sub: str):
+    """A new browser context whose page has signed in as ``sub`` at ``url``: (context,
+    page). Close the context when done."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url)
+    wait_idle(pg)
+    sign_in(pg, sub)
+    return ctx, pg

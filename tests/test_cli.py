@@ -20,6 +20,7 @@ FIELDS = {
     "insight",
     "confidence",
     "source",
+    "source_detail",
     "created_at",
     "updated_at",
     "scan",
@@ -160,12 +161,33 @@ def test_promote_to_the_enterprise_tier_goes_through_review(cli, imported, tmp_p
     cli("review", "approve", waiting["id"], "--note", "useful")
     (row,) = json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout)
     assert row["source"] == "promoted" and row["scope"] == "enterprise:acme"
+    assert row["source_detail"]["Promoted"]["original_id"] == lid
     assert json.loads(cli("review", "list", "--json").stdout) == []
     log = json.loads(cli("audit", "log", "--tier", "enterprise:acme", "--json").stdout)
     assert [(e["action"], e["principal"]) for e in log[:2]] == [
         ("proposal.approve", "bob@example.com"),
         ("access.grant", waiting["author"]),
     ]
+
+
+def test_list_and_search_rows_name_the_file_a_rule_came_from(cli, tmp_path):
+    (tmp_path / "CLAUDE.md").write_text(RULES)
+    mdc = tmp_path / ".cursor" / "rules" / "db.mdc"
+    mdc.parent.mkdir(parents=True)
+    mdc.write_text("---\ndescription: Database\n---\n- Retry a write when the database is locked\n")
+    cli("import", tmp_path)
+    files = {str((tmp_path / "CLAUDE.md").resolve()), str(mdc.resolve())}
+
+    def source_file(row):
+        return row["source_detail"]["Imported"]["source_file"]
+
+    rows = json.loads(cli("list", "--json").stdout)
+    assert {source_file(r) for r in rows} == files
+    (hit,) = json.loads(cli("search", "database locked", "--mode", "fulltext", "--json").stdout)
+    assert source_file(hit) == str(mdc.resolve())
+    shown = json.loads(cli("show", hit["id"], "--json").stdout)
+    assert shown["source_detail"] == hit["source_detail"]
+    assert {r["id"]: r["source_detail"] for r in rows}[hit["id"]] == hit["source_detail"]
 
 
 def test_migrate_status_down_and_up(cli, imported):

@@ -35,22 +35,24 @@ def test_simulate_openworld_from_learnings_and_corpus(tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     assert "SYNTHETIC open-world data" in done.output
 
-    # read back with a test embedder (which embeds nothing here)
+    # read back with a test embedder (which embeds nothing here), from the simulation tier
     with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
-        ow = g.user.openworld
+        assert g.user.openworld.load_fingerprints() == []  # the real tier is untouched
+        sim = g.tier("simulation:demo", create=False)
+        ow = sim.openworld
         fps = ow.load_fingerprints()
         assert len(fps) == 40 and all(f.embedding.shape == (384,) for f in fps)
         sentences = tuple(s for theme in THEMES for s in theme[4])
         novel = [f for f in fps if f.context_summary.startswith(sentences)]
         familiar = [f for f in fps if not f.context_summary.startswith(sentences)]
-        learnings = {lr.id for lr in g.user.learnings.iter_all()}
+        learnings = {lr.id for lr in sim.learnings.iter_all()}  # the copies
         from_learnings = [f for f in familiar if f.associated_learning]
         assert {f.associated_learning for f in from_learnings} == learnings
         assert len(familiar) > len(from_learnings)  # the rest are corpus lines
         assert len(novel) == 40 - len(familiar) >= 5 * 4  # every theme, 4 contexts or more
         # embedded by all-MiniLM-L6-v2 (the tier's embedding cache is keyed by the model)
         keys = {content_hash(f.context_summary, "all-MiniLM-L6-v2"): f for f in novel}
-        cached = g.user.db.run(
+        cached = sim.db.run(
             "?[k, v] := *embedding_cache{content_hash: k, embedding: v}, is_in(k, $keys)",
             {"keys": list(keys)},
         ).rows
@@ -77,4 +79,6 @@ def test_simulate_openworld_from_learnings_and_corpus(tmp_path, monkeypatch):
     removed = CliRunner().invoke(app, [*args, "--remove"])
     assert removed.exit_code == 0, removed.output
     with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        ow = g.tier("simulation:demo", create=False).openworld
+        assert ow.counts() == dict.fromkeys(ow.counts(), 0)
         assert g.user.openworld.counts() == dict.fromkeys(g.user.openworld.counts(), 0)

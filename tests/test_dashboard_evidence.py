@@ -1,21 +1,25 @@
-"""AppTest of the evidence pages on a simulated store: the numbers shown are the numbers
-of groove_core.analysis on the same data."""
+"""AppTest of the evidence pages on a simulation tier: the numbers shown are the numbers
+of groove_core.analysis on the same data, or of an independent computation."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import HashingEmbedder, make_learning
+from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from groove_core.analysis import ablation, posterior
 from groove_core.analysis.evidence import value_trend
 from groove_core.experiments import analyze_experiments, deprecation_candidates
 from groove_core.model.params import AdaptiveParam, SystemParam
-from groove_core.simulate import simulate_attribution
+from groove_core.simulate import copy_into_simulation, simulate_attribution
 from groove_core.tiers import Groove
+
+SIM = "simulation:demo"
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")
 
@@ -44,13 +48,15 @@ PARAMS = [
 
 
 def seed_home(home: Path, seed: int = 0, sessions: int = 300, experiments: int = 6):
-    """A groove home whose user tier holds learnings, simulated attribution data and
-    adaptive parameters. Returns the simulation report."""
+    """A groove home whose user tier holds learnings and adaptive parameters, copied into
+    the simulation tier ``simulation:demo`` that holds simulated attribution data.
+    Returns the simulation report."""
     with Groove(home, embedder=HashingEmbedder(), project=home) as g:
         t = g.user
         t.learnings.store_many([make_learning(d, i, c) for d, i, c in TEXTS])
         t.params.store_params(PARAMS)
-        return simulate_attribution(t, seed=seed, sessions=sessions, experiments=experiments)
+        sim, _ = copy_into_simulation(g, SIM, "user")
+        return simulate_attribution(sim, seed=seed, sessions=sessions, experiments=experiments)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +69,7 @@ def home(tmp_path_factory):
 @pytest.fixture
 def groove_ro(home):
     g = Groove(home, embedder=HashingEmbedder(), project=home)
-    yield g.user
+    yield g.tier(SIM)
     g.close()
 
 
@@ -72,7 +78,7 @@ def page(home, monkeypatch, name, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page(f"app_pages/{name}.py")
-    for k, v in query.items():
+    for k, v in {"tier": SIM, **query}.items():
         at.query_params[k] = v
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -85,14 +91,24 @@ def metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
+def interval(lo, hi) -> str:
+    return "unbounded" if math.isinf(lo) or math.isinf(hi) else f"[{lo:+.3f}, {hi:+.3f}]"
+
+
 def detail_matches(at: AppTest, a) -> None:
-    """The experiment metrics shown are those of the analysis ``a``."""
+    """The experiment metrics shown are those of the analysis ``a``; the fixed-n p-value
+    and interval only once both arms have the minimum number of sessions."""
     assert metric(at, "Effect") == f"{a.effect:+.3f}"
-    assert metric(at, "p-value") == ("< 0.0001" if a.p_value < 1e-4 else f"{a.p_value:.4f}")
+    if a.enough_sessions:
+        p = "< 0.0001" if a.p_value < 1e-4 else f"{a.p_value:.4f}"
+        assert metric(at, "p-value") == p
+        assert metric(at, "95% CI") == f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
+    else:
+        assert metric(at, "p-value") == metric(at, "95% CI") == "—"
     assert metric(at, "Chance it helps") == f"{a.prob_helps:.3f}"
     assert metric(at, "Status") == a.status
-    assert metric(at, "95% CI") == f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
-    assert metric(at, "Sequential interval") == f"[{a.cs_low:+.3f}, {a.cs_high:+.3f}]"
+    assert metric(at, "Sequential interval") == interval(a.cs_low, a.cs_high)
+    assert a.reason in [c.value for c in at.caption]
     assert metric(at, "Sessions with / without") == f"{a.n_with} / {a.n_without}"
     assert metric(at, "Sessions still needed") == str(a.sessions_needed_per_arm)
 
@@ -104,7 +120,7 @@ def test_posterior_page_numbers(home, groove_ro, monkeypatch):
     u = groove_ro.learnings.usage(lid)
     s = posterior.summarize(u.confidence_alpha, u.confidence_beta, threshold=0.5)
     assert metric(at, "Posterior mean") == f"{s.mean:.3f}"
-    assert metric(at, "95% credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
+    assert metric(at, "95% equal-tailed credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
     assert metric(at, "P(confidence < 0.50)") == f"{s.p_below_threshold:.3f}"
     assert metric(at, "Helpful") == str(u.times_helpful)
     assert metric(at, "Ignored") == str(u.times_ignored)
@@ -144,8 +160,10 @@ def test_ablation_page_numbers(home, groove_ro, monkeypatch):
     for (_, row), a in zip(table.iterrows(), analyses, strict=True):
         assert row["sessions"] == f"{a.n_with} / {a.n_without}"
         assert row["effect"] == pytest.approx(a.effect, abs=1e-12)
-        assert row["ci"] == f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
-        assert row["cs"] == f"[{a.cs_low:+.3f}, {a.cs_high:+.3f}]"
+        ci = f"[{a.ci_low:+.3f}, {a.ci_high:+.3f}]"
+        assert row["ci"] == (ci if a.enough_sessions else "—")
+        assert row["cs"] == interval(a.cs_low, a.cs_high)
+        assert row["reason"] == a.reason
         assert row["prob_helps"] == pytest.approx(a.prob_helps, abs=1e-12)
         assert row["status"] == a.status
         assert row["needed"] == a.sessions_needed_per_arm
@@ -180,7 +198,7 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
     new = at.selectbox(key="ablation_new_pick").value
     at.button(key="ablation_new_button").click().run()
     with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
-        t = g.user
+        t = g.tier(SIM)
         assert (
             t.attribution.get_learning_value(target).status.reason
             == "superseded by the style guide"
@@ -196,9 +214,9 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
     at = page(tmp_path, monkeypatch, "posterior", learning=target)
     assert [w.value for w in at.warning] == ["Deprecated: superseded by the style guide"]
     at = page(tmp_path, monkeypatch, "learnings", id=target)
-    assert any(
-        "Active → Deprecated: superseded by the style guide" in c.value for c in at.caption
-    ), [c.value for c in at.caption]
+    assert any("→ Deprecated: superseded by the style guide" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
 
 
 def test_attribution_page_numbers(home, groove_ro, monkeypatch):
@@ -209,7 +227,18 @@ def test_attribution_page_numbers(home, groove_ro, monkeypatch):
     expected = board[board["total_value"] > 0].head(10)
     assert list(top["total_value"]) == pytest.approx(list(expected["total_value"]))
     assert list(top["sessions"]) == list(expected["sessions"])
-    assert list(top["confidence"]) == pytest.approx(list(expected["confidence"]))
+    # the value of each learning, recomputed from the raw records with scipy's Welch test
+    frame = store.attribution_frame()
+    outcome = frame.groupby("session_id")["session_outcome"].first()
+    for _, row in top.head(3).iterrows():
+        lid = expected.loc[expected["total_value"] == row["total_value"], "learning_id"].iloc[0]
+        inj = set(frame[(frame["learning_id"] == lid) & ~frame["was_withheld"]]["session_id"])
+        a, b = outcome[outcome.index.isin(inj)], outcome[~outcome.index.isin(inj)]
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        assert row["value"] == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+        assert row["ci"] == f"[{ci.low:+.4f}, {ci.high:+.4f}]"
+        one_sided = stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
+        assert row["p_positive"] == pytest.approx(1 - one_sided, abs=0.01)
     confidences = {lr.id: lr.confidence for lr in groove_ro.learnings.iter_all()}
     assert list(top["posterior_mean"]) == pytest.approx(
         [confidences[i] for i in expected["learning_id"]]
@@ -232,7 +261,8 @@ def test_attribution_page_numbers(home, groove_ro, monkeypatch):
     trend = value_trend(store.attribution_frame(learning_ids=[lid]), window=20)
     assert metric(at, "Cumulative value") == f"{trend['cumulative'].iloc[-1]:+.3f}"
     assert metric(at, "Rolling mean (last 20)") == f"{trend['rolling_mean'].iloc[-1]:+.4f}"
-    assert metric(at, "95% interval of that mean") == (
+    assert any("pointwise" in c.value for c in at.caption)
+    assert metric(at, "95% pointwise interval of that mean") == (
         f"[{trend['rolling_low'].iloc[-1]:+.4f}, {trend['rolling_high'].iloc[-1]:+.4f}]"
     )
     # a time range narrows it: the first half of the sessions
@@ -258,7 +288,7 @@ def test_parameters_page_numbers(home, monkeypatch):
     at = page(home, monkeypatch, "parameters")
     table = at.dataframe[0].value
     with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        params = g.user.params.all_params()
+        params = g.tier(SIM).params.all_params()
     # the tier's own parameters and those groove simulate taught
     assert list(table["parameter"]) == sorted(
         [p.name for p in PARAMS] + ["ablation_rate", "activation_threshold", "injection_budget"]
@@ -269,4 +299,85 @@ def test_parameters_page_numbers(home, monkeypatch):
     assert table.iloc[0]["ci_low"] == pytest.approx(s.ci_low)
     assert metric(at, "Value") == f"{p.param.value:.3f}"
     assert metric(at, "Observations") == str(p.param.observations)
-    assert metric(at, "95% credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
+    assert metric(at, "95% equal-tailed credible interval") == f"[{s.ci_low:.3f}, {s.ci_high:.3f}]"
+
+
+SIZES = (2, 5, 20, 200)
+
+
+def seed_sizes(home: Path) -> dict[int, str]:
+    """A simulation tier with one ablation experiment of 2, 5, 20 and 200 sessions per arm
+    (true effect 0.15, sd 0.2, unequal arms' sds). Returns learning id by size."""
+    import numpy as np
+
+    from groove_core.model.attribution import AblationExperiment, SessionOutcome
+    from groove_core.model.serde import now
+
+    rng = np.random.default_rng(2026)
+    by_size = {}
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        t = g.user
+        t.learnings.store_many([make_learning(f"Sized {n}", f"insight {n}") for n in SIZES])
+        sim, _ = copy_into_simulation(g, SIM, "user")
+        exps = []
+        for lr in sim.learnings.iter_all():
+            n = int(lr.description.split()[1])
+            t0 = now()
+            w = rng.normal(0.65, 0.25, n)
+            o = rng.normal(0.5, 0.15, n)
+            exps.append(
+                AblationExperiment(
+                    lr.id,
+                    t0,
+                    tuple(SessionOutcome(f"sim-w{k}", float(v), t0) for k, v in enumerate(w)),
+                    tuple(SessionOutcome(f"sim-o{k}", float(v), t0) for k, v in enumerate(o)),
+                )
+            )
+            by_size[n] = lr.id
+        sim.attribution.store_bulk(experiments=exps)
+    return by_size
+
+
+def test_what_a_curator_sees_at_2_5_20_and_200_sessions(tmp_path, monkeypatch):
+    """Issue 10: at each size the numbers shown mean what they say. Below the minimum of
+    20 per arm: no p-value, no fixed-n interval, no verdict, and the reason names the
+    missing sessions; the sequential interval is unbounded at 2 and 5. At 20 and 200 the
+    p-value and interval are scipy's Welch test on the same sessions, and the chance it
+    helps is the Behrens-Fisher posterior (Monte Carlo, 1e6 draws, error < 0.002)."""
+    import numpy as np
+
+    by_size = seed_sizes(tmp_path)
+    at = page(tmp_path, monkeypatch, "ablation")
+    table = at.dataframe[0].value.set_index("sessions")
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        exps = {e.learning_id: e for e in g.tier(SIM).attribution.experiments()}
+    rng = np.random.default_rng(5)
+    for n, lid in by_size.items():
+        row = table.loc[f"{n} / {n}"]
+        w, o = np.array(exps[lid].with_outcomes()), np.array(exps[lid].without_outcomes())
+        draws = 1_000_000
+        mu_w = w.mean() + w.std(ddof=1) / np.sqrt(n) * rng.standard_t(n - 1, draws)
+        mu_o = o.mean() + o.std(ddof=1) / np.sqrt(n) * rng.standard_t(n - 1, draws)
+        assert row["prob_helps"] == pytest.approx(np.mean(mu_w > mu_o), abs=0.002)
+        assert row["effect"] == pytest.approx(w.mean() - o.mean(), abs=1e-12)
+        if n < 20:
+            assert row["p_value"] == "—" and row["ci"] == "—"
+            assert row["cs"] == "unbounded"
+            assert row["status"] == "inconclusive"
+            assert f"{20 - n} more sessions with the learning" in row["reason"]
+        else:
+            res = stats.ttest_ind(w, o, equal_var=False)
+            ci = res.confidence_interval(0.95)
+            assert row["p_value"] == ("< 0.0001" if res.pvalue < 1e-4 else f"{res.pvalue:.4f}")
+            assert row["ci"] == f"[{ci.low:+.3f}, {ci.high:+.3f}]"
+            assert row["cs"].startswith("[")
+    assert table.loc["200 / 200"]["status"] == "positive"
+    # only the experiments with enough sessions are drawn, and the page says so
+    forest = at.get("plotly_chart")[0].proto.spec
+    assert "Sized 200" in forest and "Sized 20 " in forest and "Sized 5" not in forest
+    assert any("2 experiment(s) not drawn" in c.value for c in at.caption)
+    # the detail of the 2-session experiment says what is missing
+    at.selectbox(key="ablation_detail").set_value(by_size[2]).run()
+    assert metric(at, "p-value") == metric(at, "95% CI") == "—"
+    assert metric(at, "Sequential interval") == "unbounded"
+    assert any("18 more sessions with the learning" in c.value for c in at.caption)

@@ -330,7 +330,7 @@ def test_detail_shows_confidence_usage_and_relation_links(seeded):
     # Beta(3, 1.1): mean 3 / 4.1
     assert metrics["Confidence (posterior mean)"] == "0.73"
     assert metrics["Injected"] == "3" and metrics["Helpful"] == "2"
-    assert "95% credible interval" in texts(at)
+    assert "95% equal-tailed credible interval" in texts(at)
 
     at = run("learnings", id=lr.id)
     link = [b for b in at.button if seeded["retry"].description in b.label]

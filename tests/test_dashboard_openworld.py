@@ -22,6 +22,8 @@ from groove_core.simulate import simulate_openworld
 from groove_core.simulate.openworld import THEMES
 from groove_core.tiers import Groove
 
+SIM = "simulation:demo"
+
 PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
 
 
@@ -29,10 +31,12 @@ PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("owhome")
     with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        g.user.learnings.store_many(
+        g.tier(SIM).learnings.store_many(
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
-        simulate_openworld(g.user, seed=5, n_contexts=80)
+        simulate_openworld(g.tier(SIM), seed=5, n_contexts=80)
+        # someone signed in from elsewhere needs a role in the owner's simulation tier
+        g.tier(SIM).access.grant("rev@example.com", "curator")
     return home
 
 
@@ -49,6 +53,7 @@ def app(home, monkeypatch):
         A projection it started in the background is waited for and the page run again."""
         monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
+        at.query_params["tier"] = SIM  # the simulation writes only into its own tier
         if user:
             at.user = user
         at.run()
@@ -104,7 +109,7 @@ def _opener(home):
 
 
 def _ow(home):
-    return _opener(home)().user.openworld
+    return _opener(home)().tier(SIM).openworld
 
 
 def _texts(elements) -> list[str]:

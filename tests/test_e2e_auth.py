@@ -8,52 +8,38 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 
 import pytest
-from conftest import GrooveDashboard, HashingEmbedder, make_learning, wait_idle
-from oidc_provider_mock import User, run_server_in_thread
+from conftest import (
+    GrooveDashboard,
+    HashingEmbedder,
+    make_learning,
+    oidc_secrets,
+    sign_in,
+    wait_idle,
+)
 from playwright.sync_api import expect
 
 from groove_core.tiers import Groove
 
 pytestmark = pytest.mark.browser
 
-#: alice has a name at the provider; bob is a new subject (the provider gives him
-#: only ``email = sub``)
-ALICE = User(
-    sub="alice@example.com", claims={"email": "alice@example.com", "name": "Alice Liddell"}
-)
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    """The provider's base URL (plain http on loopback, which Authlib must be told)."""
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-    with run_server_in_thread(port=0, user_claims=[ALICE]) as server:
-        yield f"http://localhost:{server.server_port}"
-
 
 @pytest.fixture
 def team(tmp_path, provider):
-    """(dashboard, ids of two learnings) for a home served with sign-in."""
+    """(dashboard, ids of two learnings) for a home served with sign-in. The home's owner
+    lets alice (who has a name at the provider) and bob (a new subject: the provider gives
+    him only ``email = sub``) curate its user tier: people signed in from elsewhere need a
+    role there."""
     home = tmp_path / "home"
     with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
         ids = [
             g.user.learnings.store(make_learning("Use tabs", "Indent with tabs")),
             g.user.learnings.store(make_learning("Run pytest -x", "Stop at the first failure")),
         ]
-        for person in ("alice@example.com", "bob@example.com"):  # the owner lets them curate
-            g.user.access.grant(person, "curator")
-    path = tmp_path / "secrets.toml"
-    path.write_text(
-        "[auth]\n"
-        'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-        f'cookie_secret = "{secrets.token_hex(32)}"\n'
-        'client_id = "groove-dashboard"\n'
-        f'client_secret = "{secrets.token_hex(16)}"\n'
-        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
-    )
+        for who in ("alice@example.com", "bob@example.com"):
+            g.user.access.grant(who, "curator")
+    path = oidc_secrets(tmp_path / "secrets.toml", provider)
     env = {**os.environ, "GROOVE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     server = GrooveDashboard(
         "--auth", "oidc", "--secrets", str(path), cwd=tmp_path, env=env, log=tmp_path / "log"
@@ -68,15 +54,6 @@ def expect_sign_in_screen_only(pg) -> None:
     assert pg.get_by_test_id("stSidebarNav").count() == 0  # no navigation
     assert pg.get_by_test_id("stSidebar").count() == 0
     assert pg.get_by_test_id("stHeading").count() == 1  # and no page under it
-
-
-def sign_in(pg, sub: str) -> None:
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(re.compile(r"/oauth2/authorize\?"))
-    pg.locator("input[name='sub']").fill(sub)
-    pg.get_by_role("button", name="Authorize", exact=True).click()
-    pg.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/$"))
-    wait_idle(pg)
 
 
 def delete(pg, url: str, learning_id: str) -> None:

@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pytest
 from conftest import wait_idle
-from scipy import special, stats
-from test_dashboard_evidence import seed_home
+from scipy import optimize, stats
+from test_analysis_ablation import _behrens_fisher_quad, _lai_interval
+from test_dashboard_evidence import SIM, SIZES, seed_home, seed_sizes
 
 from groove_core.store.engine import Engine
 
@@ -31,9 +32,15 @@ def settle(pg, marker: str) -> None:
     wait_idle(pg)
 
 
+def sim_db(home):
+    """The simulation tier's database file (the simulation writes nowhere else)."""
+    (path,) = (home / "simulations").glob("demo-*.db")
+    return path
+
+
 def raw_rows(home):
     """The experiments and outcome events, read straight from the database file."""
-    db = Engine("check", "sqlite", home / "user.db")
+    db = Engine("check", "sqlite", sim_db(home))
     try:
         exps = db.run(
             "?[learning_id, started_at, w, o] := *ablation_experiment{learning_id, started_at, "
@@ -48,34 +55,41 @@ def raw_rows(home):
     return exps, events
 
 
+def _lai(w, o, alpha=0.05):
+    """Lai's (1976) confidence set on sessions paired in order (found by root-finding on
+    the martingale, see test_analysis_ablation), with the mixture precision that makes it
+    narrowest at 100 pairs (found here by minimizing that width)."""
+    ref = np.r_[np.zeros(99), 1.0]
+
+    def width(u):
+        lo, hi = _lai_interval(ref, np.zeros(100), 1 - alpha, math.exp(u))
+        return hi - lo if math.isfinite(lo) else 1e9
+
+    c2 = math.exp(optimize.minimize_scalar(width, bounds=(-12, 12), method="bounded").x)
+    return _lai_interval(w, o, 1 - alpha, c2)
+
+
 def expected_ablation(w: list[float], o: list[float]) -> dict[str, str]:
-    """What the page should show, computed independently: Welch's test (scipy), the
-    Behrens-Fisher chance that the effect is > 0, and the asymptotic confidence sequence of
-    Waudby-Smith et al. (2024) with rho^2 = (-W_{-1}(-alpha^2/e) - 1) / 200."""
+    """What the page should show, computed independently: Welch's test (scipy, shown from
+    20 sessions per arm), the Behrens-Fisher chance that the effect is > 0 (quadrature
+    over the real line) and Lai's confidence sequence on sessions paired in order."""
+    n = min(len(w), len(o))
     res = stats.ttest_ind(w, o, equal_var=False)
     ci = res.confidence_interval(0.95)
     effect = np.mean(w) - np.mean(o)
-    se = math.sqrt(stats.tvar(w) / len(w) + stats.tvar(o) / len(o))
-    t = len(w) + len(o)
-    alpha = 0.05
-    x_opt = -special.lambertw(-(alpha**2) / math.e, k=-1).real - 1
-    r2 = x_opt / 200
-    half = (
-        math.sqrt(t)
-        * se
-        * math.sqrt(2 * (t * r2 + 1) / (t**2 * r2) * math.log(math.sqrt(t * r2 + 1) / alpha))
-    )
-    lo, hi = effect - half, effect + half
+    chance = _behrens_fisher_quad(w, o)
+    lo, hi = _lai(w, o)
     status = "inconclusive"
-    if min(len(w), len(o)) >= 20:
+    if n >= 20:
         status = "positive" if lo > 0 else "negative" if hi < 0 else status
+    p = "< 0.0001" if res.pvalue < 1e-4 else f"{res.pvalue:.4f}"
     return {
         "Effect": f"{effect:+.3f}",
-        "p-value": "< 0.0001" if res.pvalue < 1e-4 else f"{res.pvalue:.4f}",
-        "Chance it helps": f"{stats.t.cdf(effect / se, res.df):.3f}",
+        "p-value": p if n >= 20 else "—",
+        "Chance it helps": f"{chance:.3f}",
         "Status": status,
-        "95% CI": f"[{ci.low:+.3f}, {ci.high:+.3f}]",
-        "Sequential interval": f"[{lo:+.3f}, {hi:+.3f}]",
+        "95% CI": f"[{ci.low:+.3f}, {ci.high:+.3f}]" if n >= 20 else "—",
+        "Sequential interval": f"[{lo:+.3f}, {hi:+.3f}]" if math.isfinite(lo) else "unbounded",
         "Sessions with / without": f"{len(w)} / {len(o)}",
     }
 
@@ -86,7 +100,7 @@ def test_posterior_and_ablation_pages(tmp_path, dashboard_factory, page):
     app = dashboard_factory(tmp_path)
 
     # ------------------------------------------------ ablation page: overview and detail
-    page.goto(app.url + "/ablation")
+    page.goto(app.url + f"/ablation?tier={SIM}")
     settle(page, "Sessions still needed")
     shown = metrics(page)
     assert shown["Experiments"] == str(len(exps))
@@ -108,12 +122,12 @@ def test_posterior_and_ablation_pages(tmp_path, dashboard_factory, page):
     ignored = sum(o == "ignored" for _, o in mine)
     contradicted = sum(o == "contradicted" for _, o in mine)
     a, b = 1 + helpful, 1 + 0.1 * ignored + 1.5 * contradicted
-    page.goto(app.url + f"/posterior?learning={lid}")
+    page.goto(app.url + f"/posterior?learning={lid}&tier={SIM}")
     settle(page, "Sessions still needed")
     shown = metrics(page)
     lo, hi = stats.beta.interval(0.95, a, b)
     assert shown["Posterior mean"] == f"{a / (a + b):.3f}"
-    assert shown["95% credible interval"] == f"[{lo:.3f}, {hi:.3f}]"
+    assert shown["95% equal-tailed credible interval"] == f"[{lo:.3f}, {hi:.3f}]"
     assert shown["P(confidence < 0.50)"] == f"{stats.beta.cdf(0.5, a, b):.3f}"
     assert shown["Standard deviation"] == f"{stats.beta.std(a, b):.3f}"
     assert (shown["Helpful"], shown["Ignored"], shown["Contradicted"]) == tuple(
@@ -139,3 +153,28 @@ def test_posterior_and_ablation_pages(tmp_path, dashboard_factory, page):
     settle(page, "One experiment in detail")
     shown = metrics(page)
     assert {k: shown[k] for k in expected} == expected
+
+
+def test_a_curator_at_2_5_20_and_200_sessions_in_chromium(tmp_path, dashboard_factory, page):
+    """Issue 10 in a real browser: one experiment each of 2, 5, 20 and 200 sessions per
+    arm; the detail shown for each is what an independent computation says, with no
+    p-value, interval or verdict below the minimum of 20 and the missing sessions named."""
+    by_size = seed_sizes(tmp_path)
+    exps, _ = raw_rows(tmp_path)
+    arms = {
+        lid: ([s["outcome"] for s in json.loads(w)], [s["outcome"] for s in json.loads(o)])
+        for lid, _, w, o in exps
+    }
+    app = dashboard_factory(tmp_path)
+    for n in SIZES:
+        lid = by_size[n]
+        page.goto(app.url + f"/ablation?tier={SIM}&learning={lid}")
+        settle(page, "Sessions still needed")
+        shown = metrics(page)
+        expected = expected_ablation(*arms[lid])
+        assert {k: shown[k] for k in expected} == expected, n
+        if n < 20:
+            page.locator("[data-testid='stCaptionContainer']").filter(
+                has_text=f"{20 - n} more sessions with the learning"
+            ).first.wait_for()
+    page.screenshot(path=str(tmp_path / "ablation_sizes.png"), full_page=True)

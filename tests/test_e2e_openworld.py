@@ -15,6 +15,8 @@ from groove_core.model.openworld import GapStatus
 from groove_core.simulate import simulate_openworld
 from groove_core.tiers import Groove
 
+SIM = "simulation:demo"
+
 pytestmark = pytest.mark.browser
 #: ``[identity]`` of the home's config.toml: who the dashboard records without sign-in
 REVIEWER = "e2e-reviewer@example.com"
@@ -38,10 +40,10 @@ def home(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        g.user.learnings.store_many(
+        g.tier(SIM).learnings.store_many(
             [make_learning(f"Prefer tool {i}", f"Use tool {i}") for i in range(10)]
         )
-        simulate_openworld(g.user, seed=7, n_contexts=80)
+        simulate_openworld(g.tier(SIM), seed=7, n_contexts=80)
     with open(home / "config.toml", "a") as config:  # who the dashboard records
         config.write(f'\n[identity]\nemail = "{REVIEWER}"\nname = "E2E Reviewer"\n')
     return home
@@ -59,7 +61,7 @@ def test_map_and_gap_review_in_chromium(home, dashboard_factory, page):
 
 
 def select_points_into_a_cluster(page, url, home):
-    page.goto(url + "/fingerprint_map")
+    page.goto(url + "/fingerprint_map?tier=" + SIM)
     page.get_by_role("heading", name="Fingerprint map").wait_for(timeout=120_000)
     # the first projection runs in the background (its worker compiles numba first): its
     # progress stands in the map's place and the rest of the page works meanwhile
@@ -81,12 +83,12 @@ def select_points_into_a_cluster(page, url, home):
     n = int(create.inner_text().rsplit(" ", 1)[1])
     assert n >= len(trace["ids"])
     with _ow(home) as g:
-        before = {c.id for c in g.user.openworld.load_clusters()}
+        before = {c.id for c in g.tier(SIM).openworld.load_clusters()}
     create.click()
     wait_idle(page)
     page.get_by_text(f"Created a cluster of {n} fingerprints.").wait_for()
     with _ow(home) as g:
-        (made,) = [c for c in g.user.openworld.load_clusters() if c.id not in before]
+        (made,) = [c for c in g.tier(SIM).openworld.load_clusters() if c.id not in before]
     assert made.size == n and {str(h) for h in made.members} >= set(trace["ids"])
     label = f"Cluster {len(before) + 1} · {made.id[-8:]}"
     page.locator(".legendtext", has_text=label).wait_for()  # a colour of its own on the map
@@ -105,7 +107,7 @@ def select_points_into_a_cluster(page, url, home):
     add.click()
     wait_idle(page)
     with _ow(home) as g:
-        grown = g.user.openworld.get_cluster(made.id)
+        grown = g.tier(SIM).openworld.get_cluster(made.id)
     assert set(made.members) < set(grown.members)
     assert {str(h) for h in grown.members} >= set(trace["ids"])
     page.get_by_text(f"{label} now has {grown.size} fingerprints.").wait_for()
@@ -123,11 +125,11 @@ def lasso(page, box) -> None:
 
 
 def review_a_gap(page, url, home):
-    page.goto(url + "/gaps")
+    page.goto(url + "/gaps?tier=" + SIM)
     wait_idle(page, 240_000)
     page.get_by_role("heading", name="Capability gaps").wait_for()
     with _ow(home) as g:
-        ow = g.user.openworld
+        ow = g.tier(SIM).openworld
         first = ow.load_gaps()[0]  # the one the review opens with
         gap = next(x for x in ow.load_gaps() if x.context_pattern == "Helm release rollback")
         fails = ow.gap_failures(gap.id)
@@ -169,7 +171,7 @@ def review_a_gap(page, url, home):
     assert text.count(REVIEWER) == 2 and "rollback documented" in text
     assert datetime.now(UTC).strftime("%Y-%m-%d") in text  # when
     with _ow(home) as g:
-        ow = g.user.openworld
+        ow = g.tier(SIM).openworld
         assert ow.get_gap(gap.id).status == GapStatus.CONFIRMED
         changes = [(h.who, h.old_status, h.new_status) for h in ow.gap_history(gap.id)[-2:]]
         assert changes == [

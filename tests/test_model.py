@@ -194,3 +194,35 @@ def test_content_limits():
         LearningContent("  ", "x")
     with pytest.raises(ValidationError):
         LearningContent("x" * 100_001, "x")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "weight"),
+    [
+        (float("nan"), 1.0),
+        (0.5, float("nan")),
+        (0.5, float("inf")),
+        (float("inf"), 1.0),
+        (0.5, -1.0),
+        (1.5, 1.0),
+        ("0.5", 1.0),
+        (True, 1.0),
+    ],
+)
+def test_adaptive_param_refuses_nan_and_infinite_updates(outcome, weight):
+    """Issue 10: update() accepted NaN and infinite weights. A refused update changes
+    nothing."""
+    p = AdaptiveParam.with_prior(3.0, 2.0)
+    p.update(0.7, 2.0)
+    before = p.to_json()
+    with pytest.raises(ValidationError):
+        p.update(outcome, weight)
+    assert p.to_json() == before
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0.0, -1.0])
+def test_adaptive_param_prior_must_be_finite_and_positive(bad):
+    with pytest.raises(ValidationError):
+        AdaptiveParam.with_prior(bad, 2.0)
+    with pytest.raises(ValidationError):
+        AdaptiveParam(prior_alpha=1.0, prior_beta=bad)

@@ -524,3 +524,133 @@ def test_rule_file_names():
         RULE_FILE_NAMES
     )
     assert "copilot-instructions.md" in RULE_FILE_NAMES
+
+
+# ------------------------------------------------------------- what is not a rule (issue 12)
+
+NOISE = """\
+# Database
+
+Follow these database rules:
+
+- Use migrations for every schema change
+- Never edit a migration that has been applied
+
+Adapt the schema docs based on:
+
+- The database engine in use
+- Team naming conventions
+
+See [the guide](https://example.com/guide)
+https://example.com/just-a-link
+
+[Your project name]
+
+const database_best_practices = [
+  "Index every foreign key column",
+  "Avoid SELECT * in application queries",
+];
+
+SELECT id FROM users WHERE id = 1;
+
+Keep transactions short because long transactions hold locks
+and block other writers.
+
+## Connection pooling
+
+### Always close cursors explicitly
+
+```python
+cursor.close()
+```
+
+### Example Queries
+
+```sql
+SELECT 1;
+```
+
+For example:
+
+- SELECT with a LIMIT
+- a join on the primary key
+"""
+
+
+def test_lead_ins_placeholders_links_code_and_headings_are_not_rules():
+    parsed = parse_text(NOISE, "CLAUDE.md")
+    texts = _texts(parsed)
+    assert not any(t.startswith("Follow these database rules") for t in texts)
+    assert not any("example.com" in t or "Your project name" in t for t in texts)
+    assert not any("database_best_practices" in t or t.startswith(("SELECT", "]")) for t in texts)
+    assert not any(t in ("Database", "Connection pooling", "Example Queries") for t in texts)
+    assert not any("LIMIT" in t or "primary key" in t for t in texts)  # examples
+    # the rules around them are kept, negations included; quoted rules lose their quotes
+    assert "Never edit a migration that has been applied" in texts
+    index = _rule(parsed, "Index every foreign key column")
+    assert index.line == 19 and index.heading == "Database"
+    avoid = _rule(parsed, "Avoid SELECT")
+    assert avoid.line == 20 and avoid.text == "Avoid SELECT * in application queries"
+
+
+def test_a_hard_wrapped_sentence_is_one_rule():
+    parsed = parse_text(NOISE, "CLAUDE.md")
+    locks = _rule(parsed, "Keep transactions short")
+    assert locks.text == (
+        "Keep transactions short because long transactions hold locks and block other writers."
+    )
+    assert (locks.line, locks.end_line) == (25, 26)
+
+
+def test_a_lead_in_and_its_phrases_make_one_rule():
+    parsed = parse_text(NOISE, "CLAUDE.md")
+    adapt = _rule(parsed, "Adapt the schema docs based on:")
+    assert adapt.text.endswith("The database engine in use; Team naming conventions")
+    assert (adapt.line, adapt.end_line) == (8, 11)
+
+
+def test_an_imperative_heading_over_code_is_a_rule_with_the_code():
+    parsed = parse_text(NOISE, "CLAUDE.md")
+    close = _rule(parsed, "Always close cursors explicitly")
+    assert close.line == 30 and close.heading == "Database > Connection pooling"
+    assert "cursor.close()" in close.insight
+
+
+PLAIN = """\
+// Project rules
+// Use tabs in every Python module.
+// Keep functions under forty lines.
+
+Code Style
+Write docstrings for public functions
+Prefer pathlib over os.path for file paths
+"""
+
+
+def test_plain_text_rule_files_one_statement_per_line():
+    parsed = parse_text(PLAIN, ".cursorrules")
+    assert [(r.line, r.text) for r in parsed.rules] == [
+        (2, "Use tabs in every Python module."),
+        (3, "Keep functions under forty lines."),
+        (6, "Write docstrings for public functions"),
+        (7, "Prefer pathlib over os.path for file paths"),
+    ]
+    assert parsed.rules[0].heading == "Project rules"
+    assert parsed.rules[2].heading == "Code Style"
+
+
+def test_description_and_insight_say_different_things():
+    parsed = parse_text(
+        "# Testing\n\n## Mocks\n\n- **Boundaries**: mock only external services, "
+        "never the code under test.\n",
+        "AGENTS.md",
+    )
+    (rule,) = parsed.rules
+    # the description is plain text for a table; the insight keeps the rule as written
+    # and says where it sits in its file
+    assert rule.description == "Boundaries: mock only external services, never the code under test."
+    assert rule.insight == (
+        "**Boundaries**: mock only external services, never the code under test."
+        "\n\nContext: Testing > Mocks"
+    )
+    assert rule.description != rule.insight

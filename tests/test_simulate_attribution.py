@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from conftest import HashingEmbedder, as_principal, make_learning
 
@@ -27,8 +28,9 @@ CATS = [
 
 @pytest.fixture
 def tier(tmp_path):
+    """A simulation tier holding 30 learnings (the simulators write nowhere else)."""
     g = Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path)
-    t = g.user
+    t = g.tier("simulation:test")
     t.learnings.store_many(
         [
             make_learning(f"Learning {i} on topic {i % 7}", f"insight {i}", CATS[i % 6])
@@ -183,4 +185,50 @@ def test_empty_tier_is_refused(tmp_path):
         Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g,
         pytest.raises(GrooveError, match="no learnings"),
     ):
-        simulate_attribution(g.user)
+        simulate_attribution(g.tier("simulation:empty"))
+
+
+def test_a_real_tier_is_refused_and_unchanged(tmp_path):
+    """Issue 10: the simulation wrote outcomes into real learnings. It refuses any tier
+    that is not a simulation tier, before writing anything."""
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        g.user.learnings.store_many([make_learning(f"L {i}", "x") for i in range(5)])
+        ids = g.user.learnings.ids()
+        before = g.user.learnings.usage_many(ids)
+        with pytest.raises(GrooveError, match="simulation tier"):
+            simulate_attribution(g.user, seed=1, sessions=20)
+        assert g.user.learnings.usage_many(ids) == before
+        assert g.user.attribution.simulation_runs() == []
+
+
+def test_learning_values_are_in_outcome_units_with_a_real_confidence(tier):
+    """Issue 10: "estimated value" was about 0.45x the true effect and "value confidence"
+    1 - 1/sqrt(1 + activations) whatever the data. Now: the stored value is the
+    difference of mean session outcomes (checked against scipy's Welch test on the raw
+    records) and tracks the true effect with slope about 1; the confidence is
+    P(value > 0), which separates clear helps from clear harms."""
+    from scipy import stats
+
+    rep = simulate_attribution(tier, seed=9, sessions=600, experiments=0, end=END)
+    frame = tier.attribution.attribution_frame()
+    outcome = frame.groupby("session_id")["session_outcome"].first()
+    values = tier.attribution.values_many(list(rep.truth))
+    est, truth = [], []
+    for lid, v in values.items():
+        inj = set(frame[(frame["learning_id"] == lid) & ~frame["was_withheld"]]["session_id"])
+        a = outcome[outcome.index.isin(inj)].to_numpy()
+        b = outcome[~outcome.index.isin(inj)].to_numpy()
+        if len(a) < 20:
+            continue
+        assert v.estimated_value == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+        welch = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
+        # the exact posterior and the one-sided Welch p-value agree closely at these sizes
+        assert v.confidence == pytest.approx(1 - welch.pvalue, abs=0.01)
+        est.append(v.estimated_value)
+        truth.append(rep.truth[lid])
+    slope = np.polyfit(truth, est, 1)[0]
+    assert 0.8 <= slope <= 1.25, slope
+    conf = {lid: v.confidence for lid, v in values.items()}
+    helps = [conf[i] for i, d in rep.truth.items() if d >= 0.12 and i in conf]
+    harms = [conf[i] for i, d in rep.truth.items() if d <= -0.12 and i in conf]
+    assert helps and harms and min(helps) > max(harms)

@@ -18,7 +18,7 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def tier(tmp_path, embedder):
     g = Groove(tmp_path / "home", embedder=embedder, project=tmp_path)
-    t = g.user
+    t = g.tier("simulation:test")  # the simulators write nowhere else
     t.learnings.store_many(
         [
             make_learning(f"Prefer tool {i}", f"Use tool {i} for task {i % 4}", "tool_usage")
@@ -128,3 +128,13 @@ def test_corpus_lines_are_prose():
     lines = corpus_lines(CORPUS, limit_files=20)
     assert len(lines) > 50
     assert all(40 <= len(x) <= 220 and not x.startswith(("#", "```", "---")) for x in lines)
+
+
+def test_a_real_tier_is_refused(tmp_path, embedder):
+    from groove_core.errors import GrooveError
+
+    with Groove(tmp_path / "home", embedder=embedder, project=tmp_path) as g:
+        g.user.learnings.store_many([make_learning("Prefer tool", "Use tool")])
+        with pytest.raises(GrooveError, match="simulation tier"):
+            simulate_openworld(g.user, seed=1, n_contexts=40, now=NOW)
+        assert g.user.openworld.load_fingerprints() == []

@@ -323,7 +323,9 @@ def test_experiments_by_state_and_write_back(attr, store, two):
     assert {e.learning_id for e in attr.experiments("running")} == {a.id, b.id}
     assert attr.experiments("concluded") == []
     with_ = tuple(SessionOutcome(f"w{i}", 0.8 + (i % 5) / 10, T0) for i in range(25))
-    without = tuple(SessionOutcome(f"o{i}", 0.4 + (i % 5) / 10, T0) for i in range(25))
+    # (paired in session order the differences vary: a constant difference would carry no
+    # noise estimate, and the sequential interval stays unbounded)
+    without = tuple(SessionOutcome(f"o{i}", 0.4 + ((i + 2) % 5) / 10, T0) for i in range(25))
     attr.update_experiment(AblationExperiment(a.id, exp.started_at, with_, without))
     done = analyze_experiment(attr, a.id)
     expected = ablation.analyze([s.outcome for s in with_], [s.outcome for s in without])

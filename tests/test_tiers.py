@@ -153,3 +153,27 @@ def test_reading_a_tier_that_does_not_exist_creates_nothing(tmp_path):
         assert not (home / "enterprise").exists()
         g.tier("enterprise:acme").learnings.store(make_learning("Curated", "rule"))
         assert g.list(["enterprise:acme"]).total == 1  # a write creates it, reads find it
+
+
+def test_cross_tier_facets_deletes_recategorisation_and_restore(tmp_path):
+    project = f"project:{tmp_path / 'repo'}"
+    with Groove(tmp_path / "h", embedder=HashingEmbedder(), project=tmp_path) as g:
+        mine = [make_learning(f"user rule {i}", "u", "preference") for i in range(3)]
+        theirs = [make_learning(f"project rule {i}", "p", "tool_usage") for i in range(2)]
+        g.user.learnings.store_many(mine)
+        g.tier(project).learnings.store_many(theirs)
+        facets = g.facets()
+        assert facets["category"] == {"preference": 3, "tool_usage": 2}
+        assert g.facets_by_tier()["user"]["category"] == {"preference": 3}
+        picked = [mine[0].id, theirs[1].id, "01900000-0000-7000-8000-000000000000"]
+        assert g.by_tier(picked) == {project: [theirs[1].id], "user": [mine[0].id]}
+        subs = g.recategorize_many(picked, "solution")
+        assert sorted(s.count for s in subs) == [1, 1]
+        assert g.facets()["category"] == {"preference": 2, "tool_usage": 1, "solution": 2}
+        gone = g.delete_many(picked)
+        deleted = {s.tier: [lr.id for lr in s.learnings] for s in gone}
+        assert deleted == {project: [theirs[1].id], "user": [mine[0].id]}
+        assert g.count() == 3
+        assert g.restore_many(deleted) == (2, [])
+        assert g.count() == 5
+        assert g.get(mine[0].id).category.value == "solution"  # restored as it was deleted

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.components.evidence_common import (
     choose_tier,
     experiment_metrics,
+    findings,
     fmt_interval,
-    fmt_p,
     label,
     learning_names,
     synthetic_banner,
@@ -43,7 +45,10 @@ with st.sidebar.expander("Analysis settings"):
         1000,
         DEFAULT_MIN_SESSIONS,
         key="ablation_min",
-        help="An experiment stays inconclusive until both arms have this many sessions.",
+        help="An experiment stays inconclusive, and its p-value and fixed-n interval are "
+        "not shown, until both arms have this many sessions. The sequential interval is "
+        "valid at every look from the first session, so a smaller minimum does not raise "
+        "the rate of wrong verdicts; it only allows earlier ones.",
     )
     target = st.number_input(
         "Effect to detect",
@@ -92,12 +97,12 @@ for d in done:
             "id": d.experiment.learning_id,
             "status": a.status,
             "effect": a.effect,
-            "ci": fmt_interval(a.ci_low, a.ci_high, signed=True),
-            "p_value": fmt_p(a.p_value),
+            **findings(a),
             "prob_helps": a.prob_helps,
             "cs": fmt_interval(a.cs_low, a.cs_high, signed=True),
             "sessions": f"{a.n_with} / {a.n_without}",
             "needed": a.sessions_needed_per_arm,
+            "reason": a.reason,
             "started": d.experiment.started_at,
         }
     )
@@ -120,16 +125,27 @@ else:
                 "status": d.analysis.status,
             }
             for d in done
-        ]
-    ).dropna(subset=["effect"])
+            if d.analysis.enough_sessions
+            and math.isfinite(d.analysis.cs_low)
+            and math.isfinite(d.analysis.cs_high)
+        ],
+        columns=["label", "effect", "ci_low", "ci_high", "cs_low", "cs_high", "status"],
+    )
     if plotted.empty:
-        st.caption("No experiment has sessions in both arms yet.")
+        st.caption("No experiment has enough sessions in both arms to draw its intervals yet.")
     else:
         st.plotly_chart(forest_figure(plotted), width="stretch", key="ablation_forest")
+    if len(plotted) < len(done):
+        st.caption(
+            f"{len(done) - len(plotted)} experiment(s) not drawn: fewer than "
+            f"{int(min_sessions)} sessions in an arm, an unbounded sequential interval or "
+            "outcomes without variation (see the table)."
+        )
     st.caption(
         "Diamond: estimated effect. Thick bar: 95% Welch confidence interval (valid for one "
-        "look at a fixed sample). Thin bar: 95% always-valid sequential interval (Waudby-Smith "
-        "et al. 2024), valid however often this page is opened; it decides the status."
+        "look at a fixed sample). Thin bar: 95% always-valid sequential interval (Lai 1976, "
+        "sessions paired in the order they ran), valid however often this page is opened; "
+        "it decides the status."
     )
 
 # ---------------------------------------------------------------- table
@@ -150,20 +166,29 @@ if not table.empty:
                 "Effect", format="%+.3f", help="Mean outcome with it minus without it."
             ),
             "ci": st.column_config.TextColumn(
-                "95% CI", help="Welch's interval, valid for one look at a fixed sample."
+                "95% CI",
+                help="Welch's interval, valid for one look at a fixed sample; — until both "
+                "arms have the minimum number of sessions.",
             ),
             "p_value": st.column_config.TextColumn(
-                "p-value", help="Welch's t-test of 'no effect' (two-sided)."
+                "p-value",
+                help="Welch's t-test of 'no effect' (two-sided); — until both arms have the "
+                "minimum number of sessions.",
             ),
             "prob_helps": st.column_config.NumberColumn(
-                "P(helps)", format="%.3f", help="Posterior probability that the effect is > 0."
+                "P(helps)",
+                format="%.3f",
+                help="Exact posterior probability that the effect is > 0 (normal arms, "
+                "flat priors; Behrens-Fisher).",
             ),
             "cs": st.column_config.TextColumn(
                 "Sequential interval",
-                help="95% always-valid interval: valid however often you look. "
+                help="95% always-valid interval: valid however often you look, from the "
+                "first session (unbounded while the data cannot rule out any effect). "
                 "It decides the status.",
             ),
             "status": st.column_config.TextColumn("Status"),
+            "reason": st.column_config.TextColumn("Why", width="large"),
             "needed": st.column_config.NumberColumn(
                 "Needed",
                 help=f"Sessions per arm until the sequential interval would exclude zero "

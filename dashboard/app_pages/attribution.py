@@ -7,11 +7,18 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard.components.evidence_common import fmt, label, short, synthetic_banner
+from dashboard.components.evidence_common import (
+    fmt,
+    fmt_interval,
+    label,
+    short,
+    synthetic_banner,
+)
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
-from dashboard.state import groove, report, tier_names
+from dashboard.state import groove, report, tier_label, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
+from groove_core.experiments import value_board
 from groove_core.model.learning import LearningCategory
 
 st.title("Attribution")
@@ -22,14 +29,21 @@ st.caption(
 )
 
 g = groove()
-names = tier_names(g)
+names = tier_names(g, synthetic=True)
 if not names:
     st.warning("No tier is open.")
     st.stop()
 
 # ---------------------------------------------------------------- filters
 with st.sidebar:
-    chosen_tiers = st.multiselect("Tiers", names, default=names[:1], key="attr_tiers")
+    wanted = st.query_params.get("tier")
+    chosen_tiers = st.multiselect(
+        "Tiers",
+        names,
+        default=[wanted] if wanted in names else names[:1],
+        key="attr_tiers",
+        format_func=lambda n: tier_label(g, n),
+    )
     categories = ["all", *(c.value for c in LearningCategory)]
     category = st.selectbox("Category", categories, key="attr_category")
 if not chosen_tiers:
@@ -63,7 +77,7 @@ cat = None if category == "all" else category
 boards = []
 try:
     for t in tiers:
-        b = t.attribution.leaderboard(since, until, category=cat)
+        b = value_board(t.attribution, since, until, category=cat)
         found = {lr.id: lr for lr in t.learnings.get_many(list(b["learning_id"]))}
         b.insert(0, "learning", [label(found.get(i), i, 70) for i in b["learning_id"]])
         b.insert(1, "tier", t.name)
@@ -75,14 +89,21 @@ except GrooveError as err:
     report(err)
     st.stop()
 board = pd.concat(boards, ignore_index=True).sort_values("total_value", ascending=False)
+board["ci"] = [
+    fmt_interval(lo, hi, 4, signed=True)
+    for lo, hi in zip(board["ci_low"], board["ci_high"], strict=True)
+]
 
 # ---------------------------------------------------------------- leaderboard
 st.subheader("Leaderboard")
 st.caption(
-    f"{start_day} to {end_day}. Total value: sum of attributed values in the range; per "
-    "session: its mean over the sessions where the learning was injected. Estimated value "
-    "and value confidence are the stored lifetime estimates (learning_value); posterior "
-    "mean is the confidence that it helps (as on the Posterior page)."
+    f"{start_day} to {end_day}. Total value and per session: the attributed values "
+    "(groove's share of each session's outcome credited to the learning). Value: mean "
+    "session outcome where the learning was injected minus the mean of the other sessions "
+    "in the range, in outcome units, with its 95% Welch interval and the posterior "
+    "probability that it is above 0. It is an association (sessions may differ in other "
+    "ways); an ablation experiment measures the effect. Posterior mean is the confidence "
+    "that it helps (as on the Posterior page)."
 )
 cols = {
     "learning": st.column_config.TextColumn("Learning", width="medium"),
@@ -91,11 +112,19 @@ cols = {
     "mean_value": st.column_config.NumberColumn("Per session", format="%+.4f"),
     "sessions": st.column_config.NumberColumn("Sessions", help="Sessions in the range."),
     "activated": st.column_config.NumberColumn("Activated"),
-    "estimated_value": st.column_config.NumberColumn("Estimated value", format="%+.4f"),
-    "confidence": st.column_config.NumberColumn(
-        "Value confidence",
+    "value": st.column_config.NumberColumn(
+        "Value",
+        format="%+.4f",
+        help="Mean session outcome with it injected minus without, in outcome units.",
+    ),
+    "ci": st.column_config.TextColumn(
+        "95% CI of value", help="Welch's interval for the value (one look at this range)."
+    ),
+    "p_positive": st.column_config.NumberColumn(
+        "P(value > 0)",
         format="%.3f",
-        help="How sure groove is of the estimated value (learning_value.confidence).",
+        help="Posterior probability that the value is above 0 (normal groups, flat priors; "
+        "Behrens-Fisher).",
     ),
     "posterior_mean": st.column_config.NumberColumn(
         "Posterior mean",
@@ -111,8 +140,9 @@ shown = [
     "mean_value",
     "sessions",
     "activated",
-    "estimated_value",
-    "confidence",
+    "value",
+    "ci",
+    "p_positive",
     "posterior_mean",
     "status",
 ]
@@ -221,7 +251,7 @@ else:
     m1.metric("Cumulative value", fmt(trend["cumulative"].iloc[-1], signed=True))
     m2.metric(f"Rolling mean (last {window})", fmt(trend["rolling_mean"].iloc[-1], 4, signed=True))
     m3.metric(
-        "95% interval of that mean",
+        "95% pointwise interval of that mean",
         f"[{fmt(trend['rolling_low'].iloc[-1], 4, signed=True)}, "
         f"{fmt(trend['rolling_high'].iloc[-1], 4, signed=True)}]",
     )
@@ -231,5 +261,7 @@ else:
     c2.plotly_chart(roll, width="stretch", key="attr_roll")
     st.caption(
         "Left: running sum of attributed values. Right: mean of the last "
-        f"{window} sessions with a 95% t-interval (grey dots: single sessions)."
+        f"{window} sessions with a pointwise 95% t-interval: each point's interval holds "
+        "on its own, so across a long history some windows will miss the true mean by "
+        "chance (grey dots: single sessions)."
     )

@@ -1,6 +1,7 @@
 """Learnings: filter, search, sort and page through learnings; a detail panel with the
-full content, usage, Beta confidence, relations and edit history; edit, delete (with
-undo) and bulk actions on selected rows.
+full content, content-scan findings, usage, Beta confidence, relations and edit history;
+a new learning, edit, delete (with undo), promote and bulk actions on selected rows. In an
+enterprise tier a contributor's change is filed as a proposal for review (and said so).
 
 The selected learning is ``?id=<uuid>`` in the address, so a link to it can be shared and
 relation links select the learning at their other end."""
@@ -12,8 +13,10 @@ from functools import partial
 
 import streamlit as st
 
+from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
-from dashboard.state import groove, principal, report, tier_names
+from dashboard.components import scan_views as sv
+from dashboard.state import groove, principal, report, tier_label, tier_names
 from groove_core.analysis.posterior import density, summarize
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning, LearningCategory
@@ -29,7 +32,8 @@ CATEGORIES = [c.value for c in LearningCategory]
 
 st.title("Learnings")
 g = groove()
-names = tier_names(g)
+names = tier_names(g)  # the real tiers: "all tiers" never mixes synthetic data in
+synthetic = [n for n in tier_names(g, synthetic=True) if n not in names]
 lv.show_flash()
 ss = st.session_state
 
@@ -71,7 +75,17 @@ def _facets(tier: str, version: int, home: str) -> dict[str, dict[str, int]]:
 # ---------------------------------------------------------------- sidebar
 with st.sidebar:
     st.header("Filter")
-    tier_choice = st.selectbox("Tier", [ALL, *names], key="f_tier", on_change=_new_view)
+    if (wanted := st.query_params.get("tier")) in names + synthetic and "f_tier" not in ss:
+        ss["f_tier"] = wanted
+    tier_choice = st.selectbox(
+        "Tier",
+        [ALL, *names, *synthetic],
+        key="f_tier",
+        on_change=_new_view,
+        format_func=lambda n: n if n == ALL else tier_label(g, n),
+        help="All tiers means the real ones; a simulation tier (synthetic) is shown only "
+        "when picked.",
+    )
 chosen = names if tier_choice == ALL else [tier_choice]
 
 facets: dict[str, dict[str, int]] = {"scope": {}, "category": {}, "source_type": {}}
@@ -161,15 +175,9 @@ if undo:
     box.write(f"Deleted {n} learning{'s' if n != 1 else ''}.")
 
     def _undo() -> None:
-        pending = ss.pop("undo", {})
-        restored = 0
-        for tier, ids in pending.items():
-            for i in ids:
-                try:
-                    g.tier(tier).learnings.restore(i, actor=principal())
-                    restored += 1
-                except GrooveError as err:
-                    lv.flash("error", f"Could not restore {i}: {err}")
+        restored, errors = g.restore_many(ss.pop("undo", {}), actor=principal())
+        for e in errors:
+            lv.flash("error", f"Could not restore {e}")
         _changed()
         if restored:
             lv.flash("success", f"Restored {restored} learning{'s' if restored != 1 else ''}.")
@@ -177,6 +185,8 @@ if undo:
     c1, c2 = box.columns([1, 6])
     c1.button("Undo delete", key="undo_btn", on_click=_undo, icon=":material/undo:")
     c2.button("Dismiss", key="undo_dismiss", on_click=lambda: ss.pop("undo", None), type="tertiary")
+
+changes.new_learning_button(g, names, principal(), lambda sub: _changed())
 
 # ---------------------------------------------------------------- rows of this view
 hits = None
@@ -199,12 +209,13 @@ try:
 except GrooveError as err:
     report(err)
 
-usage = {}
+usage, marks = {}, {}
 for name in chosen:
     in_tier = [lr.id for lr in items if lr.tier == name]
     if in_tier:
         try:
             usage.update(g.tier(name).learnings.usage_many(in_tier))
+            marks.update(g.tier(name).learnings.scan_marks(in_tier))
         except GrooveError as err:
             report(err)
 
@@ -247,7 +258,7 @@ with left:
         else:
             st.info("No learnings yet. The Overview page shows how to import rule files.")
     else:
-        frame = lv.learnings_frame(items, usage, hits, show_tier=len(chosen) > 1)
+        frame = lv.learnings_frame(items, usage, hits, show_tier=len(chosen) > 1, flagged=marks)
         table_key = f"rows_{ss.get('table_version', 0)}"
         event = st.dataframe(
             frame,
@@ -305,15 +316,6 @@ def _clear_ask() -> None:
     ss.pop("ask", None)
 
 
-def _by_tier(learning_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i in learning_ids:
-        lr = by_id.get(i) or g.get(i)
-        if lr is not None:
-            out.setdefault(lr.tier, []).append(i)
-    return out
-
-
 def _confirm(ask: dict) -> None:
     todo = ask["ids"]
     n = len(todo)
@@ -333,23 +335,24 @@ def _confirm(ask: dict) -> None:
         key="confirm_yes",
         type="primary",
     ):
-        done, deleted = 0, {}
         try:
-            for tier, tids in _by_tier(todo).items():
-                store = g.tier(tier).learnings
-                if ask["what"] == "delete":
-                    done += store.delete_many(tids, actor=principal())
-                    deleted[tier] = tids
-                else:
-                    done += store.recategorize_many(tids, ask["category"], actor=principal())
+            where = g.by_tier(todo, chosen)
+            if ask["what"] == "delete":
+                subs = g.delete_many(todo, tiers=chosen, actor=principal())
+            else:
+                subs = g.recategorize_many(todo, ask["category"], tiers=chosen, actor=principal())
         except GrooveError as err:
             lv.flash("error", str(err))
         else:
+            for sub in subs:
+                if sub.proposal is not None:
+                    changes.announce(sub, "")
+            done = sum(s.count for s in subs if s.applied)
             if ask["what"] == "delete":
-                ss["undo"] = deleted
+                ss["undo"] = {s.tier: where[s.tier] for s in subs if s.applied and s.count}
                 if st.query_params.get("id") in todo:
                     st.query_params.pop("id", None)
-            else:
+            elif done:
                 lv.flash(
                     "success",
                     f"Re-categorised {done} learning{'s' if done != 1 else ''}"
@@ -368,6 +371,15 @@ if ss.get("ask"):
     _noun = "learning" if len(_ask["ids"]) == 1 else "learnings"
     _verb = "Delete" if _ask["what"] == "delete" else "Re-categorise"
     st.dialog(f"{_verb} {_noun}?", on_dismiss=_clear_ask)(_confirm)(_ask)
+
+
+def _mark(lr: Learning):
+    """The scan mark of a learning not in this view's rows."""
+    try:
+        return g.tier(lr.tier).learnings.scan_marks([lr.id]).get(lr.id)
+    except GrooveError as err:
+        report(err)
+
 
 # ---------------------------------------------------------------- detail panel
 with right:
@@ -388,10 +400,11 @@ with right:
                 "Show details of", options, key="pick", on_change=_picked, format_func=labels.get
             )
         tier_store = g.tier(lr.tier).learnings
+        mark = marks.get(lr.id) or _mark(lr)
         st.subheader(lv.short(lr.description, 120))
         st.caption(
             f"`{lr.id}` · tier **{lr.tier}** · {lr.category.value.replace('_', ' ')}"
-            f" · scope `{lr.scope.to_db()}`"
+            f" · scope `{lr.scope.to_db()}`" + (f" · **{sv.BADGE}**" if mark else "")
         )
         try:
             related = tier_store.related(lr.id)
@@ -406,6 +419,7 @@ with right:
                 "Confidence",
                 f"Relations ({len(related)})",
                 f"History ({len(edits)})",
+                "Promote",
             ]
         )
         with tabs[0]:
@@ -419,13 +433,15 @@ with right:
             if lr.content.pattern is not None:
                 with st.expander("Pattern"):
                     st.json(lr.content.pattern)
+            sv.scan_mark(mark, key=f"scan_{lr.id}")
 
         with tabs[1]:
             form_key = f"{lr.id}_{int(lr.updated_at.timestamp())}"
 
             def _save(lid: str = lr.id, tier: str = lr.tier, k: str = form_key) -> None:
                 try:
-                    new = g.tier(tier).learnings.update(
+                    sub = g.edit(
+                        tier,
                         lid,
                         description=ss[f"e_desc_{k}"].strip(),
                         insight=ss[f"e_ins_{k}"],
@@ -439,7 +455,8 @@ with right:
                 ss.pop("edit_error", None)
                 _changed()
                 st.query_params["id"] = lid
-                lv.flash("success", f"Saved “{lv.short(new.description, 60)}”.")
+                saved = sub.learnings[0].description if sub.learnings else ""
+                changes.announce(sub, f"Saved “{lv.short(saved, 60)}”.")
 
             with st.form(f"edit_{form_key}", border=False):
                 st.text_input(
@@ -490,7 +507,7 @@ with right:
                     "helps when injected.",
                 )
                 st.caption(
-                    f"95% credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
+                    f"95% equal-tailed credible interval {post.ci_low:.2f}–{post.ci_high:.2f} · "
                     f"Beta(α={stats.confidence_alpha:g}, β={stats.confidence_beta:g})"
                 )
                 st.plotly_chart(
@@ -510,3 +527,6 @@ with right:
 
         with tabs[4]:
             lv.history_entries(edits)
+
+        with tabs[5]:
+            changes.promote_form(g, lr, names, principal())

@@ -19,8 +19,9 @@ from groove_core.errors import GrooveError
 st.title("Adaptive parameters")
 st.caption(
     "groove tunes its own thresholds instead of hard-coding them. Each parameter is a value "
-    "in [0, 1] with a Beta(α, β) belief over it, updated from observed outcomes; its "
-    "uncertainty is 1 before any observation and 1 / (1 + √n) after n."
+    "in [0, 1] with a Beta(α, β) belief over it, updated from observed outcomes. Its "
+    "'uncertainty' is seed 001's step-size rule, 1 before any observation and 1 / (1 + √n) "
+    "after n, not a probability: the credible interval says how sure groove is."
 )
 
 g = groove()
@@ -89,7 +90,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Value", fmt(p.param.value), help="α / (α + β).")
 c2.metric("Uncertainty", fmt(p.param.uncertainty))
 c3.metric("Observations", p.param.observations)
-c4.metric("95% credible interval", fmt_interval(s.ci_low, s.ci_high))
+c4.metric("95% equal-tailed credible interval", fmt_interval(s.ci_low, s.ci_high))
 st.plotly_chart(
     posterior_figure(posterior.density(s.alpha, s.beta), s, "parameter value"),
     width="stretch",

@@ -75,9 +75,10 @@ st.subheader("How sure are we that it helps?")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Posterior mean", fmt(summary.mean), help="α / (α + β): the confidence groove uses.")
 c2.metric(
-    "95% credible interval",
+    "95% equal-tailed credible interval",
     fmt_interval(summary.ci_low, summary.ci_high),
-    help="The confidence lies in this range with 95% posterior probability.",
+    help="The confidence lies in this range with 95% posterior probability, 2.5% of it "
+    "below and 2.5% above (equal tails; not the highest-density interval).",
 )
 c3.metric(
     f"P(confidence < {threshold:.2f})",
@@ -126,8 +127,8 @@ else:
     last = traj.iloc[-1]
     st.caption(
         f"The posterior mean after each of the {len(events)} recorded outcomes, with its 95% "
-        "credible band; markers are the outcomes (green helpful, grey ignored, red "
-        "contradicted)."
+        "equal-tailed credible interval after each (pointwise); markers are the outcomes "
+        "(green helpful, grey ignored, red contradicted)."
     )
     if (
         abs(last["alpha"] - usage.confidence_alpha) > 1e-9
@@ -156,18 +157,12 @@ if done is None:
     )
 else:
     experiment_metrics(done.analysis)
-    verdict = {
-        "positive": "Conclusive: sessions go better with this learning.",
-        "negative": "Conclusive: sessions go worse with this learning.",
-        "inconclusive": "Not conclusive yet: the sequential interval still contains zero "
-        "or an arm has too few sessions.",
-    }[done.analysis.status]
-    st.caption(f"{verdict} Started {done.experiment.started_at:%Y-%m-%d}.")
+    st.caption(f"Started {done.experiment.started_at:%Y-%m-%d}.")
 st.page_link(
     "app_pages/ablation.py",
     label="All experiments on the Ablation page",
     icon=":material/science:",
-    query_params={"learning": learning.id},
+    query_params={"learning": learning.id, "tier": tier.name},
 )
 
 # ---------------------------------------------------------------- compare
@@ -219,8 +214,12 @@ if len(chosen) >= 2:
         column_config={
             "learning": st.column_config.TextColumn("Learning"),
             "mean": st.column_config.NumberColumn("Posterior mean", format="%.3f"),
-            "ci_low": st.column_config.NumberColumn("95% low", format="%.3f"),
-            "ci_high": st.column_config.NumberColumn("95% high", format="%.3f"),
+            "ci_low": st.column_config.NumberColumn(
+                "95% low", format="%.3f", help="Equal-tailed credible interval."
+            ),
+            "ci_high": st.column_config.NumberColumn(
+                "95% high", format="%.3f", help="Equal-tailed credible interval."
+            ),
             f"P(< {threshold:.2f})": st.column_config.NumberColumn(format="%.3f"),
             "evidence": st.column_config.NumberColumn("Evidence", format="%.1f"),
         },

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.state import pick_tier, report
-from groove_core.analysis.ablation import AblationAnalysis
+from groove_core.analysis.ablation import AblationAnalysis, finite_from_pairs
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.tiers import Groove, Tier
@@ -25,7 +25,10 @@ def fmt(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
 def fmt_interval(
     low: float | None, high: float | None, digits: int = 3, *, signed: bool = False
 ) -> str:
-    """``[low, high]`` with :func:`fmt`; ``—`` when neither end is known."""
+    """``[low, high]`` with :func:`fmt`; ``—`` when neither end is known; ``unbounded``
+    when an end is infinite (a sequential interval that cannot rule out any value yet)."""
+    if any(isinstance(v, float) and math.isinf(v) for v in (low, high)):
+        return "unbounded"
     lo, hi = fmt(low, digits, signed=signed), fmt(high, digits, signed=signed)
     return "—" if lo == hi == "—" else f"[{lo}, {hi}]"
 
@@ -64,54 +67,72 @@ def choose_tier(g: Groove, key: str) -> Tier | None:
 
 
 def synthetic_banner(tier: Tier) -> None:
-    """Say so when the tier holds data made by ``groove simulate``."""
+    """Say so when the tier is a simulation tier, or holds data made by
+    ``groove simulate`` (an older groove wrote it into real tiers)."""
     try:
         runs = tier.attribution.simulation_runs()
     except GrooveError as err:
         report(err)
         return
-    if runs:
-        seeds = ", ".join(str(r.seed) for r in runs)
+    if tier.synthetic or runs:
+        seeds = f" (seed {', '.join(str(r.seed) for r in runs)})" if runs else ""
         st.info(
-            f"This tier holds **synthetic** data from `groove simulate` (seed {seeds}): "
-            "sessions whose id starts with `sim-`, their outcomes, experiments and the "
-            "adaptive parameters they taught are simulated, with known true effects. "
-            "Remove them with `groove simulate --remove`.",
+            f"Tier **{tier.name}** holds **synthetic** data from `groove simulate`{seeds}: "
+            "copies of real learnings with simulated sessions, outcomes, experiments and "
+            "the adaptive parameters they taught, with known true effects. No real "
+            f"learning is touched. Remove it with `groove simulate --remove --tier "
+            f"{tier.name}`.",
             icon=":material/science:",
         )
 
 
+def findings(a: AblationAnalysis) -> dict[str, str]:
+    """The fixed-n figures of ``a`` as shown: the p-value and the Welch interval are
+    findings only once both arms have the minimum number of sessions (``—`` before)."""
+    if not a.enough_sessions:
+        return {"p_value": "—", "ci": "—"}
+    return {"p_value": fmt_p(a.p_value), "ci": fmt_interval(a.ci_low, a.ci_high, signed=True)}
+
+
 def experiment_metrics(a: AblationAnalysis) -> None:
-    """The numbers of one ablation experiment (an analysis of ``analysis.ablation``)."""
+    """The numbers of one ablation experiment (an analysis of ``analysis.ablation``), with
+    a sentence saying why its status is what it is (what is still missing)."""
+    shown = findings(a)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
         "Effect",
         fmt(a.effect, signed=True),
-        help="Mean outcome with the learning minus without it.",
+        help="Mean outcome with the learning minus without it (an estimate: see the "
+        "intervals for how sure it is).",
     )
-    m2.metric("p-value", fmt_p(a.p_value), help="Welch's t-test of 'no effect', two-sided.")
+    m2.metric(
+        "p-value",
+        shown["p_value"],
+        help="Welch's t-test of 'no effect', two-sided, for one look at a fixed sample; "
+        f"shown once both arms have {a.min_sessions_per_arm} sessions.",
+    )
     m3.metric(
         "Chance it helps",
         fmt(a.prob_helps),
-        help="Posterior probability that the effect is > 0 (Bayesian, flat prior).",
+        help="Exact posterior probability that the effect is > 0 if each arm's outcomes "
+        "are normal with unknown mean and variance and flat priors (the Behrens-Fisher "
+        "posterior, integrated numerically). A probability, not a verdict.",
     )
-    m4.metric(
-        "Status",
-        a.status,
-        help="Inconclusive until both arms have the minimum number of sessions; then "
-        "positive or negative once the sequential interval excludes zero.",
-    )
+    m4.metric("Status", a.status, help="Decided by the sequential interval only.")
     m5, m6, m7, m8 = st.columns([1.4, 1.4, 1, 1])
     m5.metric(
-        "95% CI",
-        fmt_interval(a.ci_low, a.ci_high, signed=True),
-        help="Welch's interval: valid for one look at a fixed number of sessions.",
+        f"{a.level:.0%} CI",
+        shown["ci"],
+        help="Welch's interval: valid for one look at a fixed number of sessions; shown "
+        f"once both arms have {a.min_sessions_per_arm} sessions.",
     )
     m6.metric(
         "Sequential interval",
         fmt_interval(a.cs_low, a.cs_high, signed=True),
-        help="95% always-valid interval (Waudby-Smith et al. 2024): valid however often "
-        "the experiment is looked at. It decides the status.",
+        help=f"{a.level:.0%} always-valid interval (Lai 1976, on sessions paired in the "
+        "order they ran): valid however often the experiment is looked at, from the first "
+        f"session; unbounded until {finite_from_pairs(a.level)} sessions per arm. It "
+        "decides the status.",
     )
     m7.metric("Sessions with / without", f"{a.n_with} / {a.n_without}")
     m8.metric(
@@ -120,6 +141,7 @@ def experiment_metrics(a: AblationAnalysis) -> None:
         help="Per arm, until the sequential interval would exclude zero for the effect "
         "size to detect (80% power); 0 once the status is conclusive.",
     )
+    st.caption(a.reason)
 
 
 def learning_names(tier: Tier, ids: Sequence[str]) -> dict[str, str]:

@@ -43,7 +43,7 @@ def posterior_figure(
             fillcolor=BAND,
             mode="lines",
             line={"width": 0},
-            name=f"{s.level:.0%} credible interval",
+            name=f"{s.level:.0%} equal-tailed credible interval",
             hoverinfo="skip",
         )
     )
@@ -98,7 +98,7 @@ def trajectory_figure(traj: pd.DataFrame) -> go.Figure:
             line={"width": 0},
             fill="tonexty",
             fillcolor=BAND,
-            name="95% credible band",
+            name="95% equal-tailed credible interval (pointwise)",
             hoverinfo="skip",
             line_shape="hv",
         )
@@ -263,7 +263,7 @@ def trend_figures(trend: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
             line={"width": 0},
             fill="tonexty",
             fillcolor=BAND,
-            name="95% interval",
+            name="95% pointwise t-interval",
             hoverinfo="skip",
         )
     )

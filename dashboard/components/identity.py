@@ -46,4 +46,9 @@ def sidebar(who: Principal) -> None:
         box.caption(f"Signed in as {escape(who)}")
         box.button("Sign out", key="sign_out", icon=":material/logout:", on_click=st.logout)
     else:
-        box.caption(f"Acting as {escape(who)} ({_HOW.get(who.via, who.via)})")
+        box.caption(f"Acting as {escape(who)} ({how(who.via)})")
+
+
+def how(via: str) -> str:
+    """How an identity was established, for people (``oidc`` -> "signed in")."""
+    return _HOW.get(via, via)

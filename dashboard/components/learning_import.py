@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.components.learning_views import FLAGGED
+from dashboard.components.scan_views import findings_table
 from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.importer import import_paths
@@ -30,7 +32,21 @@ def show_result() -> None:
     )
     if rep.learnings_skipped:
         msg += f" ({rep.learnings_skipped} already there, skipped)"
-    (st.success if rep.learnings_added or not rep.errors else st.warning)(msg + ".")
+    if rep.proposal is not None:
+        st.info(
+            f"Filed proposal {rep.proposal.id} in tier '{tier}' for review: "
+            f"{len(rep.proposal.learning_ids)} learning(s) wait for a curator's approval on "
+            "the Review queue page."
+        )
+    else:
+        (st.success if rep.learnings_added or not rep.errors else st.warning)(msg + ".")
+    if rep.flagged:
+        n = len(rep.flagged)
+        st.warning(
+            f"{FLAGGED}: the content scan flagged {n} imported learning{'s' if n != 1 else ''} "
+            "(secrets, prompt injection or hidden text). Review them before anyone relies on them."
+        )
+        findings_table([f for x in rep.flagged for f in x["findings"]], key="import_findings")
     if rep.errors:
         with st.expander(f"{len(rep.errors)} file(s) could not be imported", expanded=True):
             for e in rep.errors:

@@ -4,7 +4,7 @@ module only arranges it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,8 @@ SORT_LABELS = {
 MODE_LABELS = {"hybrid": "Hybrid", "semantic": "Semantic", "fulltext": "Full-text"}
 
 _FLASH = "learning_flash"
+#: The badge of a learning the content scan flagged.
+FLAGGED = "⚠ flagged"
 
 
 # ---------------------------------------------------------------- messages
@@ -62,13 +64,17 @@ def learnings_frame(
     hits: Sequence[SearchHit] | None = None,
     *,
     show_tier: bool = True,
+    flagged: Collection[str] = (),
 ) -> pd.DataFrame:
     """One row per learning, in the given order; with ``hits`` the score columns of each
-    search hit (overall score and each leg's rank and score)."""
+    search hit (overall score and each leg's rank and score); a ``scan`` column marks the
+    ids in ``flagged`` (learnings the content scan flagged) with :data:`FLAGGED`."""
     usage = usage or {}
     rows = []
     for i, lr in enumerate(items):
         row: dict[str, Any] = {"description": lr.description}
+        if flagged:
+            row["scan"] = FLAGGED if lr.id in flagged else ""
         if hits is not None:
             h = hits[i]
             row["score"] = h.score
@@ -96,6 +102,7 @@ def learnings_frame(
 
 TABLE_CONFIG = {
     "description": st.column_config.TextColumn("Description", width="medium"),
+    "scan": st.column_config.TextColumn("Scan", help="Flagged by the content scan: see details"),
     "category": st.column_config.TextColumn("Category"),
     "scope": st.column_config.TextColumn("Scope"),
     "source": st.column_config.TextColumn("Source"),
@@ -149,7 +156,7 @@ def confidence_chart(curve: pd.DataFrame, mean: float, low: float, high: float) 
             fill="tozeroy",
             mode="none",
             fillcolor="rgba(99, 110, 250, 0.25)",
-            name="95% credible interval",
+            name="95% equal-tailed credible interval",
             hoverinfo="skip",
         )
     )
@@ -246,6 +253,7 @@ def _text(value: Any) -> str:
 
 
 __all__ = [
+    "FLAGGED",
     "MODE_LABELS",
     "SORT_LABELS",
     "TABLE_CONFIG",

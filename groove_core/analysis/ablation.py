@@ -2,21 +2,30 @@
 
 An ablation experiment withholds a learning from a random share of sessions and compares
 session outcomes: ``with_outcomes`` are the outcomes of sessions where the learning was
-injected, ``without_outcomes`` of sessions where it was withheld. Outcomes are floats
-(typically in [0, 1] or [-1, 1]); the learning's *marginal value* is the difference of
-the two arms' mean outcomes.
+injected, ``without_outcomes`` of sessions where it was withheld, each in the order the
+sessions ran. Outcomes are floats (typically in [0, 1] or [-1, 1]); the learning's
+*marginal value* is the difference of the two arms' mean outcomes.
 
 :func:`analyze` reports, for that difference:
 
 * a fixed-n Welch (1947) t-test and confidence interval (scipy.stats.ttest_ind with
-  ``equal_var=False``), valid when the sample sizes were fixed in advance;
-* a Bayesian probability that the learning helps;
-* an *always-valid* confidence sequence (Waudby-Smith et al., 2024), valid although the
-  dashboard and the assistant look at the experiment after every session and may stop it
-  whenever they like. The experiment's ``status`` is decided by the confidence sequence,
-  so peeking does not inflate the rate of false "positive"/"negative" verdicts.
+  ``equal_var=False``), valid for one look at a sample size fixed in advance;
+* the exact posterior probability that the learning helps under independent normal
+  models with the standard non-informative prior (the Behrens-Fisher posterior,
+  integrated numerically);
+* an *always-valid* confidence sequence, valid at every look from the first session on,
+  although the dashboard and the assistant look after every session and may stop
+  whenever they like: sessions are paired in the order they ran (Scheffé's 1943 pairing
+  solution of the Behrens-Fisher problem) and Lai's (1976) scale-invariant normal-mixture
+  confidence sequence is applied to the paired differences. The experiment's ``status``
+  is decided by this sequence, so peeking does not inflate the rate of false
+  "positive"/"negative" verdicts, however small the minimum number of sessions.
 
-All functions are pure: numbers and numpy arrays in, frozen dataclasses out.
+Degenerate data (no variation within the arms, or arms identical up to floating-point
+rounding) carry no information about the noise: they give no p-value, no interval and
+no verdict, never "significance".
+
+All functions are pure: numbers and numpy arrays in, frozen dataclasses or arrays out.
 """
 
 from __future__ import annotations
@@ -24,18 +33,23 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
+from groove_core.analysis.posterior import _check_shape as _check_positive
 from groove_core.errors import ValidationError
 
 __all__ = [
     "AblationAnalysis",
     "analyze",
     "confidence_sequence",
-    "optimal_rho",
+    "finite_from_pairs",
+    "mixture_precision",
+    "prob_greater",
+    "sequential_path",
     "sessions_per_arm",
     "simulate_outcomes",
     "to_result",
@@ -45,6 +59,8 @@ Status = Literal["inconclusive", "positive", "negative"]
 
 #: Total sessions (both arms) at which the confidence sequence is tightest by default.
 DEFAULT_CS_T_OPT = 200
+#: Spreads and differences below RESOLUTION x the largest |outcome| are rounding noise.
+RESOLUTION = 1e-9
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,10 @@ class AblationAnalysis:
 
     Fields marked *inferential* are ``float('nan')`` (``None`` for
     ``sessions_needed_per_arm``) when either arm has fewer than 2 sessions, because a
-    variance cannot be estimated from one observation; ``status`` is then
-    ``"inconclusive"``.
+    variance cannot be estimated from one observation, and also when the data are
+    degenerate (see ``degenerate``); ``status`` is then ``"inconclusive"``. Fixed-n
+    figures (``ci_*``, ``p_value``) are computed whenever they can be, but they are
+    findings only once ``enough_sessions`` is true: the pages show them only then.
 
     Attributes:
         n_with: number of sessions with the learning injected (int >= 0).
@@ -65,7 +83,7 @@ class AblationAnalysis:
         mean_with: mean outcome of the injected arm (NaN when that arm is empty).
         mean_without: mean outcome of the withheld arm (NaN when that arm is empty).
         effect: mean_with - mean_without, the estimated marginal value (NaN when an arm
-            is empty).
+            is empty; exactly 0.0 when the arms are identical up to rounding).
         ci_low: lower end of the Welch confidence interval for the effect at ``level``
             (scipy ``TtestResult.confidence_interval``); inferential.
         ci_high: upper end of that interval; inferential.
@@ -73,15 +91,23 @@ class AblationAnalysis:
             inferential.
         df: Welch-Satterthwaite degrees of freedom; inferential.
         p_value: two-sided p-value of Welch's (1947) t-test of "no effect"; inferential.
-        prob_helps: posterior probability that the effect is > 0, in [0, 1] (see
-            :func:`analyze` for the model); inferential.
+        prob_helps: exact posterior probability that the effect is > 0, in [0, 1] (see
+            :func:`prob_greater`); inferential.
         cs_low: lower end of the always-valid confidence sequence for the effect at
-            ``level`` (see :func:`confidence_sequence`); inferential.
-        cs_high: upper end of that confidence sequence; inferential.
-        cs_rho: the confidence sequence's tuning parameter rho (standardized scale).
+            ``level`` (see :func:`confidence_sequence`); ``-inf`` while the sequence is
+            still unbounded (the first pairs); inferential.
+        cs_high: upper end of that confidence sequence (``+inf`` while unbounded).
+        cs_pairs: pairs of sessions (one per arm, in the order they ran) the sequence
+            uses: min(n_with, n_without).
+        cs_precision: the sequence's tuning c^2 (see :func:`mixture_precision`).
         status: ``"positive"`` (cs_low > 0: the learning helps), ``"negative"``
-            (cs_high < 0: it harms) or ``"inconclusive"`` (either arm below
-            ``min_sessions_per_arm``, or the sequence still contains 0).
+            (cs_high < 0: it harms) or ``"inconclusive"``.
+        reason: one sentence for people saying why the status is what it is (what is
+            missing, or that the data are degenerate).
+        degenerate: ``None``, ``"identical"`` (the arms are identical up to rounding: no
+            detectable difference) or ``"no variation"`` (no outcome varies within an
+            arm, so no uncertainty can be estimated).
+        min_sessions_per_arm: sessions per arm required before a verdict.
         sessions_needed_per_arm: further sessions per arm before the status can turn
             conclusive for an effect of ``target_effect`` with the requested power (see
             :func:`sessions_per_arm`; at least up to ``min_sessions_per_arm``); 0 once the
@@ -102,20 +128,32 @@ class AblationAnalysis:
     prob_helps: float
     cs_low: float
     cs_high: float
-    cs_rho: float
+    cs_pairs: int
+    cs_precision: float
     status: Status
+    reason: str
+    degenerate: str | None
+    min_sessions_per_arm: int
     sessions_needed_per_arm: int | None
     level: float
 
+    @property
+    def enough_sessions(self) -> bool:
+        """Both arms have at least ``min_sessions_per_arm`` sessions."""
+        return min(self.n_with, self.n_without) >= self.min_sessions_per_arm
 
-def _as_outcomes(name: str, values: Any) -> np.ndarray:
-    """Return ``values`` as a 1-D float array, raising ValidationError on NaN/inf/shape."""
+
+def _as_outcomes(name: str, values: Any, ndim: int = 1) -> np.ndarray:
+    """Return ``values`` as a float array of ``ndim`` dimensions, raising
+    ValidationError on NaN/inf/shape."""
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as err:
         raise ValidationError(f"{name} must be an array of numbers") from err
-    if arr.ndim != 1:
+    if ndim == 1 and arr.ndim != 1:
         raise ValidationError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.ndim < 1:
+        raise ValidationError(f"{name} must be an array, got a scalar")
     if not np.all(np.isfinite(arr)):
         raise ValidationError(f"{name} holds NaN or infinite values")
     return arr
@@ -132,51 +170,127 @@ def _check_open_unit(name: str, value: Any) -> float:
     return number
 
 
-def optimal_rho(t_opt: float, level: float = 0.95) -> float:
-    """Tuning parameter rho that makes the confidence sequence tightest at time ``t_opt``.
+# --------------------------------------------------------------------------- sequence
+def _half_width_factor(n: Any, c2: float, alpha: float) -> np.ndarray:
+    """Half-width of Lai's confidence sequence after n observations, per unit of the
+    sample sd (ddof 1); +inf where the sequence is still the whole line."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_k = -math.log(alpha) + 0.5 * np.log((n + c2) / c2)
+        q = -np.expm1(-2.0 * log_k / n)  # 1 - K^(-2/n), K = sqrt((n + c2) / c2) / alpha
+        room = n - q * (n + c2)
+        factor = np.sqrt(q * (n + c2) * (n - 1.0) / (n * room))
+    return np.where((room > 0) & (n >= 2), factor, np.inf)
 
-    The normal-mixture boundary at time t, for unit variance, has squared half-width
-    2 (x + 1) / (t x) * log(sqrt(x + 1) / alpha) with x = t rho^2 and alpha = 1 - level.
-    Setting its derivative in x to zero gives log((x + 1) / alpha^2) = x, solved by
 
-        rho^2 = (-W_{-1}(-alpha^2 / e) - 1) / t_opt,
+@lru_cache(maxsize=64)
+def _precision(n_opt: float, level: float) -> float:
+    """c^2 minimizing the half-width factor after ``n_opt`` pairs (cached)."""
+    alpha = 1.0 - level
+    found = optimize.minimize_scalar(
+        lambda u: float(_half_width_factor(n_opt, math.exp(u), alpha)),
+        bounds=(-12.0, 12.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    return math.exp(found.x)
 
-    W_{-1} being the lower branch of Lambert's W (scipy.special.lambertw, k=-1). This is
-    the exact minimizer; Howard, Ramdas, McAuliffe & Sekhon, "Time-uniform,
-    nonparametric, nonasymptotic confidence sequences", Annals of Statistics 2021, and
-    Waudby-Smith et al. (2024) tune rho by this criterion (their published code uses a
-    closed form with an extra factor exp(alpha^2) inside W, a close approximation). At
-    level 0.95, t_opt rho^2 ~ 8.21.
+
+def mixture_precision(t_opt: float = DEFAULT_CS_T_OPT, level: float = 0.95) -> float:
+    """Tuning c^2 of the confidence sequence that makes it tightest after ``t_opt``
+    sessions in all, i.e. n_opt = t_opt / 2 pairs.
+
+    Lai's sequence mixes the standardized effect theta = mu / sigma over a normal prior
+    N(0, 1/c^2); c^2 only moves where the sequence is tightest, never its validity. The
+    half-width after n pairs, per unit of the sample sd, is computed in closed form (see
+    :func:`confidence_sequence`) and minimized over log c^2 at n = n_opt by
+    scipy.optimize.minimize_scalar. For large n_opt it approaches n_opt / x with
+    log((x + 1) / alpha^2) = x (the optimal normal mixture of Howard, Ramdas, McAuliffe
+    & Sekhon, Annals of Statistics 2021), x ~ 8.21 at level 0.95.
 
     Args:
-        t_opt: total number of sessions (both arms) at which the sequence should be
-            tightest, > 0.
+        t_opt: sessions (both arms) at which the sequence should be tightest, > 2.
         level: confidence level in (0, 1).
 
     Returns:
-        rho > 0 (dimensionless: the boundary is applied to standardized sums).
+        c^2 > 0 (dimensionless).
 
     Raises:
-        ValidationError: t_opt not finite and > 0, level outside (0, 1).
+        ValidationError: t_opt not finite and > 2, level outside (0, 1).
     """
     lvl = _check_open_unit("level", level)
-    try:
-        t = float(t_opt)
-    except (TypeError, ValueError) as err:
-        raise ValidationError(f"t_opt must be a number > 0, got {t_opt!r}") from err
-    if not math.isfinite(t) or t <= 0:
-        raise ValidationError(f"t_opt must be a finite number > 0, got {t_opt!r}")
-    alpha = 1.0 - lvl
-    w = special.lambertw(-(alpha**2) / math.e, k=-1).real
-    return math.sqrt((-w - 1.0) / t)
+    t = _check_positive("t_opt", t_opt)
+    if t <= 2:
+        raise ValidationError(f"t_opt must be > 2 (two sessions per pair), got {t_opt!r}")
+    return _precision(t / 2.0, lvl)
 
 
-def _mixture_margin(t: float, rho: float, alpha: float) -> float:
-    """Two-sided normal-mixture boundary for a unit-variance mean at time t."""
-    r2 = rho * rho
-    return math.sqrt(
-        2.0 * (t * r2 + 1.0) / (t * t * r2) * math.log(math.sqrt(t * r2 + 1.0) / alpha)
+def finite_from_pairs(level: float = 0.95, t_opt: float = DEFAULT_CS_T_OPT) -> int:
+    """The fewest pairs of sessions after which the confidence sequence is bounded (it is
+    the whole line before: the data cannot yet rule out any effect at this level).
+
+    Raises: ValidationError for a bad level or t_opt (see :func:`mixture_precision`).
+    """
+    c2 = mixture_precision(t_opt, level)
+    n = 2
+    while not np.isfinite(_half_width_factor(n, c2, 1.0 - level)):
+        n += 1
+    return n
+
+
+def sequential_path(
+    with_outcomes: Any,
+    without_outcomes: Any,
+    *,
+    level: float = 0.95,
+    t_opt: float = DEFAULT_CS_T_OPT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The always-valid confidence sequence after each pair of sessions, vectorised.
+
+    Pair k is (with_outcomes[..., k], without_outcomes[..., k]); its difference
+    d_k = with - without. After n pairs, with mean d_bar_n and sample sd s_n (ddof 1),
+    the sequence is d_bar_n +/- s_n * f(n), f as in :func:`confidence_sequence`. Where
+    n < 2, where the boundary is still the whole line, or where s_n is zero up to
+    rounding (s_n <= RESOLUTION x the largest |outcome| so far: degenerate data carry no
+    information about the noise) the sequence is (-inf, +inf).
+
+    Args:
+        with_outcomes: array (..., n) of outcomes with the learning, in session order.
+        without_outcomes: array of the same shape, outcomes without it.
+        level: confidence level in (0, 1).
+        t_opt: sessions (both arms) at which the sequence is tightest (see
+            :func:`mixture_precision`).
+
+    Returns:
+        (low, high): float arrays of the inputs' shape; element [..., k] is the sequence
+        after k + 1 pairs, in outcome units.
+
+    Raises:
+        ValidationError: arrays of different shapes, NaN/inf values, level or t_opt out
+            of range.
+    """
+    w = _as_outcomes("with_outcomes", with_outcomes, ndim=0)
+    o = _as_outcomes("without_outcomes", without_outcomes, ndim=0)
+    if w.shape != o.shape:
+        raise ValidationError(f"paired arrays differ in shape: {w.shape} and {o.shape}")
+    lvl = _check_open_unit("level", level)
+    c2 = mixture_precision(t_opt, lvl)
+    d = w - o
+    n = np.arange(1, d.shape[-1] + 1, dtype=float)
+    shifted = d - d[..., :1]  # the variance is shift-invariant; this avoids cancellation
+    total = np.cumsum(shifted, axis=-1)
+    squares = np.cumsum(shifted * shifted, axis=-1)
+    mean = total / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (squares - n * mean * mean) / (n - 1.0)
+    sd = np.sqrt(np.clip(np.nan_to_num(var, nan=0.0), 0.0, None))
+    scale = np.maximum.accumulate(np.maximum(np.abs(w), np.abs(o)), axis=-1)
+    centre = mean + d[..., :1]
+    informative = sd > RESOLUTION * scale
+    half = np.where(
+        informative, np.where(informative, sd, 1.0) * _half_width_factor(n, c2, 1.0 - lvl), np.inf
     )
+    return centre - half, centre + half
 
 
 def confidence_sequence(
@@ -185,113 +299,153 @@ def confidence_sequence(
     *,
     level: float = 0.95,
     t_opt: float = DEFAULT_CS_T_OPT,
-    rho: float | None = None,
 ) -> tuple[float, float]:
-    """Always-valid (asymptotic) confidence sequence for mean_with - mean_without.
+    """Always-valid confidence sequence for mean_with - mean_without, at the last look.
 
-    Method: the asymptotic confidence sequence (AsympCS) with the Gaussian-mixture
-    boundary of Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas, "Time-uniform central
-    limit theory and asymptotic confidence sequences", Annals of Statistics 2024
-    (arXiv:2103.06476), section 2 (the Gaussian-mixture AsympCS), applied to the
-    difference-in-means estimator of a randomized experiment (their treatment-effect
-    examples). With
-    t = n_with + n_without sessions so far, pi = n_with / t the share injected, and
-    unbiased sample variances s_w^2 and s_o^2 of the two arms,
+    Method. Sessions are paired in the order they ran: pair k is the k-th session with
+    the learning and the k-th without it (Scheffé, "On solutions of the Behrens-Fisher
+    problem based on the t-distribution", Annals of Mathematical Statistics 14, 1943).
+    When sessions are i.i.d. and each is withheld independently of its outcome, the
+    differences d_k are i.i.d. with mean mu = mean_with - mean_without, whatever the two
+    arms' variances. For normal outcomes, Lai's scale-invariant mixture
+    (T. L. Lai, "On confidence sequences", Annals of Statistics 4, 1976; see also Wang &
+    Ramdas, "Anytime-valid t-tests and confidence sequences for Gaussian means with
+    unknown variance", Sequential Analysis 2025, arXiv:2310.03722)
 
-        sigma_t^2 = s_w^2 / pi + s_o^2 / (1 - pi) = t (s_w^2 / n_w + s_o^2 / n_o)
+        M_n(mu) = sqrt(c^2 / (n + c^2)) * (V_n / (V_n - S_n^2 / (n + c^2)))^(n / 2),
+        S_n = sum (d_k - mu),  V_n = sum (d_k - mu)^2,
 
-    estimates the variance of the estimator's influence function
-    A (Y - mu_w) / pi - (1 - A)(Y - mu_o) / (1 - pi), and the sequence is
+    is a nonnegative martingale with M_1 = 1 when mu is the true mean, so by Ville's
+    inequality {mu : M_n(mu) < 1 / alpha}, alpha = 1 - level, covers mu at every n at
+    once with probability >= level. Solving the inequality gives, with mean d_bar and
+    sample sd s after n pairs, K = sqrt((n + c^2) / c^2) / alpha and
+    q = 1 - K^(-2/n):
 
-        effect_t +/- sigma_t * sqrt( 2 (t rho^2 + 1) / (t^2 rho^2)
-                                     * log( sqrt(t rho^2 + 1) / alpha ) ),
+        d_bar +/- s * sqrt( q (n + c^2)(n - 1) / (n (n - q (n + c^2))) ),
 
-    alpha = 1 - level. The boundary is Robbins' two-sided normal mixture (mixing
-    exp(lambda S_t - lambda^2 t / 2) over lambda ~ N(0, rho^2)). rho > 0 is a tuning
-    parameter that only moves where the sequence is tightest: by default it is
-    :func:`optimal_rho` (t_opt = 200 total sessions), for which rho^2 ~ 8.2 / t_opt at
-    level 0.95.
-
-    Guarantee: P(effect is outside the sequence at *any* t) <= alpha, asymptotically
-    (the sequence's approximation error vanishes as t grows), when sessions are i.i.d.,
-    each is withheld independently of its outcome with a fixed probability, and
-    outcomes have finite variance (bounded outcomes do). It is therefore valid under
-    continuous monitoring and optional stopping, which a fixed-n interval is not; the
-    price is width (about 1.5 times the Welch interval at t_opt, at 95 %). This function
-    is stateless: it does not take the running intersection over past looks.
+    and the whole line while n - q (n + c^2) <= 0 (the first pairs cannot rule out any
+    effect: see :func:`finite_from_pairs`). The guarantee is exact for normal outcomes
+    from the first session and approximate otherwise (checked by simulation for bounded
+    and skewed outcomes in the tests). Unpaired sessions of the larger arm wait for a
+    partner; with a fair coin the arms stay close in size. c^2 is
+    :func:`mixture_precision` (tightest after ``t_opt`` sessions, t_opt / 2 pairs).
 
     Args:
-        with_outcomes: 1-D array-like of outcomes with the learning, at least 2 values.
-        without_outcomes: 1-D array-like of outcomes without it, at least 2 values.
+        with_outcomes: 1-D array-like of outcomes with the learning, in session order.
+        without_outcomes: 1-D array-like of outcomes without it, in session order.
         level: confidence level, in (0, 1).
-        t_opt: total sessions at which the sequence is tightest (ignored if rho given).
-        rho: explicit tuning parameter > 0, or ``None`` to use optimal_rho(t_opt, level).
+        t_opt: sessions (both arms) at which the sequence is tightest, > 2.
 
     Returns:
-        (cs_low, cs_high), in outcome units.
+        (cs_low, cs_high), in outcome units; (-inf, +inf) while the sequence is
+        unbounded, or for degenerate data.
 
     Raises:
-        ValidationError: an arm with fewer than 2 values, NaN/inf values, arrays not 1-D,
-            level outside (0, 1), t_opt or rho not finite and > 0.
+        ValidationError: an arm with fewer than 2 values, NaN/inf values, arrays not
+            1-D, level outside (0, 1), t_opt not finite and > 2.
     """
     w = _as_outcomes("with_outcomes", with_outcomes)
     o = _as_outcomes("without_outcomes", without_outcomes)
     if w.size < 2 or o.size < 2:
         raise ValidationError("a confidence sequence needs at least 2 sessions in each arm")
-    lvl = _check_open_unit("level", level)
-    if rho is None:
-        r = optimal_rho(t_opt, lvl)
+    pairs = min(w.size, o.size)
+    low, high = sequential_path(w[:pairs], o[:pairs], level=level, t_opt=t_opt)
+    return float(low[-1]), float(high[-1])
+
+
+# --------------------------------------------------------------------------- posterior
+def prob_greater(
+    effect: float, se_with: float, df_with: float, se_without: float, df_without: float
+) -> float:
+    """P(mu_with - mu_without > 0 | data): the exact Behrens-Fisher posterior probability.
+
+    Model: each arm's outcomes are i.i.d. normal with their own mean and variance, under
+    the non-informative prior p(mu, log sigma) ~ 1 per arm (Gelman et al., *Bayesian Data
+    Analysis*, 3rd ed., section 3.2). Then mu_arm = mean_arm + se_arm * T_arm with
+    T_arm ~ Student-t(n_arm - 1) and se_arm = s_arm / sqrt(n_arm), the two independent,
+    so mu_with - mu_without follows the Behrens-Fisher distribution (Box & Tiao,
+    *Bayesian Inference in Statistical Analysis*, 1973, section 2.5) and
+
+        P(effect + se_w T_w - se_o T_o > 0) = integral_0^1 P(T_w > (se_o F_o^-1(u)
+                                                 - effect) / se_w) du,
+
+    F_o being the t(df_without) cdf (or the same with the arms' roles swapped, whichever
+    arm has the smaller se is integrated over): one bounded integral, computed with
+    scipy.integrate.quad (absolute error below 1e-8 in the tests). When one se is 0 the
+    other arm's t cdf gives it exactly.
+
+    Args:
+        effect: mean_with - mean_without (outcome units), finite.
+        se_with, se_without: standard errors s / sqrt(n) of the arm means, finite, >= 0,
+            not both 0.
+        df_with, df_without: n - 1 of each arm, finite and > 0.
+
+    Returns:
+        A probability in [0, 1].
+
+    Raises:
+        ValidationError: a non-finite argument, a negative se, both se 0, df <= 0.
+    """
+    values = [effect, se_with, df_with, se_without, df_without]
+    try:
+        e, sw, nw, so, no = (float(v) for v in values)
+    except (TypeError, ValueError) as err:
+        raise ValidationError(f"prob_greater needs numbers, got {values!r}") from err
+    if not all(math.isfinite(v) for v in (e, sw, nw, so, no)):
+        raise ValidationError(f"prob_greater needs finite numbers, got {values!r}")
+    if sw < 0 or so < 0 or (sw == 0 and so == 0) or nw <= 0 or no <= 0:
+        raise ValidationError("prob_greater needs se >= 0 (not both 0) and df > 0")
+    if so == 0:
+        return float(stats.t.cdf(e / sw, nw))
+    if sw == 0:
+        return float(stats.t.cdf(e / so, no))
+
+    # integrate over the quantiles of the arm with the smaller se: the integrand then
+    # varies slowly in u (never a near-step), which keeps quad accurate
+    if sw <= so:
+
+        def integrand(u: float) -> float:  # special.stdtr/stdtrit: t cdf and its inverse
+            return special.stdtr(no, (e + sw * special.stdtrit(nw, u)) / so)
+
     else:
-        r = float(rho)
-        if not math.isfinite(r) or r <= 0:
-            raise ValidationError(f"rho must be a finite number > 0, got {rho!r}")
-    return _cs(w, o, lvl, r)
+
+        def integrand(u: float) -> float:
+            return 1.0 - special.stdtr(nw, (so * special.stdtrit(no, u) - e) / sw)
+
+    with warnings.catch_warnings():  # quad's round-off notice at probabilities ~0 or ~1
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        value, _ = integrate.quad(integrand, 0.0, 1.0, epsabs=1e-11, epsrel=1e-10, limit=200)
+    return float(min(1.0, max(0.0, value)))
 
 
-def _cs(w: np.ndarray, o: np.ndarray, level: float, rho: float) -> tuple[float, float]:
-    """Confidence sequence on validated arrays (each with >= 2 values)."""
-    t = float(w.size + o.size)
-    effect = float(w.mean() - o.mean())
-    sigma = math.sqrt(t * (w.var(ddof=1) / w.size + o.var(ddof=1) / o.size))
-    margin = sigma * _mixture_margin(t, rho, 1.0 - level)
-    return effect - margin, effect + margin
-
-
-def _sessions_needed(
-    w: np.ndarray,
-    o: np.ndarray,
-    target_effect: float,
-    level: float,
-    power: float,
-    rho: float,
-    min_sessions: int,
-) -> int | None:
-    """Further sessions per arm until the confidence sequence detects ``target_effect``."""
+# --------------------------------------------------------------------------- power
+def _pooled_sd(w: np.ndarray, o: np.ndarray) -> float | None:
     arms = [a for a in (w, o) if a.size >= 2]
     if not arms:
         return None
     dof = sum(a.size - 1 for a in arms)
-    pooled_sd = math.sqrt(sum((a.size - 1) * a.var(ddof=1) for a in arms) / dof)
-    required = max(min_sessions, _cs_sessions_per_arm(pooled_sd, target_effect, level, power, rho))
-    return max(0, required - min(w.size, o.size))
+    return math.sqrt(sum((a.size - 1) * a.var(ddof=1) for a in arms) / dof)
 
 
-def _cs_sessions_per_arm(sd: float, effect: float, level: float, power: float, rho: float) -> int:
+def _cs_sessions_per_arm(sd: float, effect: float, level: float, power: float, c2: float) -> int:
     """Smallest n per arm at which the sequence excludes 0 with probability ``power``."""
     if sd == 0.0:
         return 2
     z = float(stats.norm.ppf(power))
     alpha = 1.0 - level
+    sd_pair = sd * math.sqrt(2.0)
 
-    def slack(n: float) -> float:  # >= 0 once the power is reached at n sessions per arm
-        return effect - 2.0 * sd * _mixture_margin(2.0 * n, rho, alpha) - z * sd * math.sqrt(2 / n)
+    def reached(n: int) -> bool:
+        half = sd_pair * float(_half_width_factor(n, c2, alpha))
+        return effect - half - z * sd_pair / math.sqrt(n) >= 0
 
-    if slack(2.0) >= 0:
-        return 2
-    hi = 4.0
-    while slack(hi) < 0:
-        hi *= 2.0
-    return math.ceil(optimize.brentq(slack, hi / 2.0, hi, xtol=1e-6))
+    lo, hi = 1, 2
+    while not reached(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # reached(lo) is False, reached(hi) True
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if reached(mid) else (mid, hi)
+    return max(2, hi)
 
 
 def sessions_per_arm(
@@ -307,18 +461,16 @@ def sessions_per_arm(
     The experiment's status turns "positive" when the confidence sequence of
     :func:`confidence_sequence` lies above 0, so this is the power analysis of that
     decision (not of a fixed-n t-test, which needs about half as many sessions and would
-    promise a verdict the status does not give). With n sessions in each arm, outcome sd
-    ``sd`` in both and true effect d = ``target_effect``, the estimated effect is
-    approximately N(d, 2 sd^2 / n) (central limit theorem), and the sequence's half-width
-    at t = 2n is 2 sd * m(t), m being the normal-mixture boundary of
-    :func:`confidence_sequence` (sigma_t = sqrt(sd^2 / 0.5 + sd^2 / 0.5) = 2 sd). The
-    sequence excludes 0 at n with probability
-    Phi((d - 2 sd m(2n)) / (sd sqrt(2 / n))); the answer is the smallest integer n >= 2
-    at which that reaches ``power`` (root found by scipy.optimize.brentq; Phi and its
-    inverse are scipy.stats.norm). It is conservative: the sequence may already have
-    excluded 0 at an earlier look. Same logic as any power analysis (Cohen, *Statistical
-    Power Analysis for the Behavioral Sciences*, 2nd ed., 1988, ch. 2), applied to the
-    interval of Waudby-Smith et al. (2024).
+    promise a verdict the status does not give). With n pairs, outcome sd ``sd`` in both
+    arms and true effect d = ``target_effect``, a pair's difference has sd
+    sd_d = sqrt(2) sd, the mean difference is approximately N(d, sd_d^2 / n) and the
+    sequence's half-width is about sd_d f(n) (f of :func:`confidence_sequence`, with the
+    sample sd replaced by its target). The sequence excludes 0 at n with probability
+    Phi((d - sd_d f(n)) / (sd_d / sqrt(n))); the answer is the smallest integer n >= 2 at
+    which that reaches ``power`` (Phi^-1 is scipy.stats.norm.ppf). It is conservative:
+    the sequence may already have excluded 0 at an earlier look. Same logic as any power
+    analysis (Cohen, *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed.,
+    1988, ch. 2), applied to Lai's (1976) sequence.
 
     Args:
         sd: outcome standard deviation in each arm (outcome units), finite and >= 0;
@@ -326,14 +478,14 @@ def sessions_per_arm(
         target_effect: the smallest effect worth detecting (outcome units), > 0.
         level: confidence level of the sequence, in (0, 1).
         power: probability of detecting the effect, in (0, 1).
-        t_opt: total sessions at which the sequence is tightest (its tuning).
+        t_opt: sessions (both arms) at which the sequence is tightest (its tuning).
 
     Returns:
         n per arm, an int >= 2.
 
     Raises:
         ValidationError: sd not finite and >= 0, target_effect not finite and > 0, level
-            or power outside (0, 1), t_opt not finite and > 0.
+            or power outside (0, 1), t_opt not finite and > 2.
     """
     try:
         s, d = float(sd), float(target_effect)
@@ -345,7 +497,39 @@ def sessions_per_arm(
         raise ValidationError(f"target_effect must be a finite number > 0, got {target_effect!r}")
     lvl = _check_open_unit("level", level)
     pw = _check_open_unit("power", power)
-    return _cs_sessions_per_arm(s, d, lvl, pw, optimal_rho(t_opt, lvl))
+    return _cs_sessions_per_arm(s, d, lvl, pw, mixture_precision(t_opt, lvl))
+
+
+# --------------------------------------------------------------------------- analysis
+def _degenerate(w: np.ndarray, o: np.ndarray) -> str | None:
+    """``"identical"``, ``"no variation"`` or None (see :class:`AblationAnalysis`)."""
+    scale = max(float(np.abs(w).max()), float(np.abs(o).max()))
+    tol = RESOLUTION * scale
+    if w.std(ddof=1) > tol or o.std(ddof=1) > tol:
+        return None
+    return "identical" if abs(w.mean() - o.mean()) <= tol else "no variation"
+
+
+def _reason(status: Status, degenerate: str | None, n_w: int, n_o: int, minimum: int) -> str:
+    if degenerate == "identical":
+        return "No detectable difference: the two arms are identical up to rounding."
+    if degenerate == "no variation":
+        return (
+            "No verdict: no outcome varies within an arm, so the noise cannot be "
+            "estimated and no interval can be trusted."
+        )
+    if min(n_w, n_o) < minimum:
+        return (
+            f"No verdict yet: {max(0, minimum - n_w)} more sessions with the learning and "
+            f"{max(0, minimum - n_o)} more without it are needed (minimum {minimum} per arm)."
+        )
+    return {
+        "positive": "Conclusive: the sequential interval lies above 0 (sessions go better "
+        "with the learning).",
+        "negative": "Conclusive: the sequential interval lies below 0 (sessions go worse "
+        "with the learning).",
+        "inconclusive": "Not conclusive yet: the sequential interval still contains 0.",
+    }[status]
 
 
 def analyze(
@@ -366,44 +550,42 @@ def analyze(
       Biometrika 34: t = effect / se with se = sqrt(s_w^2/n_w + s_o^2/n_o) and
       Welch-Satterthwaite df; computed by scipy.stats.ttest_ind(equal_var=False) and its
       ``confidence_interval(level)``. Valid for one look at a fixed sample size.
-    * prob_helps = P(effect > 0 | data) under independent normal models for the two arms
-      with the non-informative prior p(mu, log sigma) ~ 1 for each (Gelman et al.,
-      *Bayesian Data Analysis*, 3rd ed., section 3.2): the marginal posterior of
-      mu_with - mu_without is the Behrens-Fisher distribution (Box & Tiao, *Bayesian
-      Inference in Statistical Analysis*, 1973, ch. 2), approximated as in
-      Welch-Satterthwaite by effect + se * T with T ~ Student-t(df) using Welch's se
-      and df. So prob_helps = scipy.stats.t.cdf(effect / se, df) (= 1 - the one-sided
-      p-value for "effect <= 0"). With se = 0 it is 1, 0 or NaN as effect is > 0,
-      < 0 or = 0.
+    * prob_helps = P(effect > 0 | data), the exact Behrens-Fisher posterior probability
+      of :func:`prob_greater` (independent normal arms, flat prior on (mu, log sigma)).
     * cs_low, cs_high: the always-valid confidence sequence of
-      :func:`confidence_sequence` (Waudby-Smith et al., Annals of Statistics 2024), tuned
-      by rho = optimal_rho(cs_t_opt, level) (reported as ``cs_rho``).
+      :func:`confidence_sequence` (Scheffé's pairing, Lai 1976), tuned by
+      c^2 = mixture_precision(cs_t_opt, level) (reported as ``cs_precision``).
     * status: "inconclusive" until both arms have >= min_sessions_per_arm sessions; then
       "positive" if cs_low > 0, "negative" if cs_high < 0, else "inconclusive". Because
-      it uses the confidence sequence, checking the status after every session keeps the
-      chance of a wrong "positive"/"negative" near 1 - level.
+      the sequence is valid at every look from the first session, checking the status
+      after every session keeps the chance of a wrong "positive"/"negative" at most
+      1 - level (exactly so for normal outcomes), whatever the minimum.
+    * Degenerate data: when the sd of both arms is at most RESOLUTION x the largest
+      |outcome| (no variation within the arms, up to rounding), nothing about the noise
+      is known: ci_*, t_statistic, df, p_value, prob_helps and cs_* are NaN, the status
+      "inconclusive" and ``degenerate`` says why; when the means
+      also agree up to rounding, the effect is reported as exactly 0.0 ("no detectable
+      difference").
     * sessions_needed_per_arm: 0 when the status is already conclusive; otherwise, with
       the pooled sample sd s_p = sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) over arms with
       >= 2 sessions, n* = max(min_sessions_per_arm, :func:`sessions_per_arm` (s_p,
-      target_effect, level, power)), the sessions per arm at which the confidence
-      sequence (which sets the status) excludes 0 with probability ``power`` when the
-      true effect is ``target_effect``; the answer is max(0, n* - min(n_w, n_o)). It is
-      about twice the size a fixed-n Welch test would need (statsmodels'
-      ``TTestIndPower``), the price of a verdict that stays valid under repeated looks.
+      target_effect, level, power)), the answer is max(0, n* - min(n_w, n_o)).
 
     Small samples: with fewer than 2 sessions in an arm no variance can be estimated, so
-    the function does not raise but returns ci_*, t_statistic, df, p_value, prob_helps,
-    cs_* as NaN, status "inconclusive", and sessions_needed_per_arm from the other arm's
-    sd (``None`` when neither arm has 2 sessions). Means of an empty arm are NaN.
+    the function does not raise but returns ci_*, t_statistic, df, p_value, prob_helps
+    and cs_* as NaN, status "inconclusive", and
+    sessions_needed_per_arm from the other arm's sd (``None`` when neither arm has 2
+    sessions). Means of an empty arm are NaN.
 
     Args:
-        with_outcomes: 1-D array-like of floats, outcomes of sessions with the learning.
+        with_outcomes: 1-D array-like of floats, outcomes of sessions with the learning,
+            in the order the sessions ran.
         without_outcomes: 1-D array-like of floats, outcomes of sessions without it.
         level: confidence level for interval, sequence and power analysis, in (0, 1).
         min_sessions_per_arm: sessions per arm before a verdict is given, int >= 2.
         target_effect: smallest effect worth detecting, in outcome units, > 0.
         power: desired power against target_effect, in (0, 1).
-        cs_t_opt: total sessions at which the confidence sequence is tightest, > 0.
+        cs_t_opt: sessions (both arms) at which the confidence sequence is tightest, > 2.
 
     Returns:
         An :class:`AblationAnalysis`.
@@ -411,7 +593,7 @@ def analyze(
     Raises:
         ValidationError: arrays not 1-D or holding NaN/inf; level or power outside (0, 1);
             min_sessions_per_arm not an int >= 2; target_effect not finite and > 0;
-            cs_t_opt not finite and > 0.
+            cs_t_opt not finite and > 2.
     """
     w = _as_outcomes("with_outcomes", with_outcomes)
     o = _as_outcomes("without_outcomes", without_outcomes)
@@ -425,55 +607,73 @@ def analyze(
         raise ValidationError(
             f"min_sessions_per_arm must be an integer >= 2, got {min_sessions_per_arm!r}"
         )
-    try:
-        target = float(target_effect)
-    except (TypeError, ValueError) as err:
-        raise ValidationError(f"target_effect must be a number, got {target_effect!r}") from err
-    if not math.isfinite(target) or target <= 0:
-        raise ValidationError(f"target_effect must be a finite number > 0, got {target_effect!r}")
-    rho = optimal_rho(cs_t_opt, lvl)
+    minimum = int(min_sessions_per_arm)
+    target = _check_positive("target_effect", target_effect)
+    c2 = mixture_precision(cs_t_opt, lvl)
 
     nan = float("nan")
     mean_w = float(w.mean()) if w.size else nan
     mean_o = float(o.mean()) if o.size else nan
-    needed = _sessions_needed(w, o, target, lvl, pw, rho, int(min_sessions_per_arm))
+    pooled = _pooled_sd(w, o)
+    needed = None
+    if pooled is not None:
+        required = max(minimum, _cs_sessions_per_arm(pooled, target, lvl, pw, c2))
+        needed = max(0, required - min(w.size, o.size))
+    base = {
+        "n_with": int(w.size),
+        "n_without": int(o.size),
+        "mean_with": mean_w,
+        "mean_without": mean_o,
+        "cs_pairs": int(min(w.size, o.size)),
+        "cs_precision": c2,
+        "min_sessions_per_arm": minimum,
+        "level": lvl,
+    }
+    blank = {
+        "ci_low": nan,
+        "ci_high": nan,
+        "t_statistic": nan,
+        "df": nan,
+        "p_value": nan,
+        "prob_helps": nan,
+        "cs_low": nan,
+        "cs_high": nan,
+        "status": "inconclusive",
+    }
 
     if w.size < 2 or o.size < 2:
         return AblationAnalysis(
-            n_with=int(w.size),
-            n_without=int(o.size),
-            mean_with=mean_w,
-            mean_without=mean_o,
+            **base,
+            **blank,
             effect=mean_w - mean_o,
-            ci_low=nan,
-            ci_high=nan,
-            t_statistic=nan,
-            df=nan,
-            p_value=nan,
-            prob_helps=nan,
-            cs_low=nan,
-            cs_high=nan,
-            cs_rho=rho,
-            status="inconclusive",
+            reason=_reason("inconclusive", None, w.size, o.size, max(2, minimum)),
+            degenerate=None,
             sessions_needed_per_arm=needed,
-            level=lvl,
+        )
+    effect = mean_w - mean_o
+    degenerate = _degenerate(w, o)
+    if degenerate is not None:
+        return AblationAnalysis(
+            **base,
+            **blank,
+            effect=0.0 if degenerate == "identical" else effect,
+            reason=_reason("inconclusive", degenerate, w.size, o.size, minimum),
+            degenerate=degenerate,
+            sessions_needed_per_arm=None,
         )
 
-    effect = mean_w - mean_o
-    se = math.sqrt(w.var(ddof=1) / w.size + o.var(ddof=1) / o.size)
-    with warnings.catch_warnings():
-        if se == 0:  # constant arms: scipy warns about precision loss; the result is exact
-            warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings():  # near-constant arms: degenerate cases are out already
+        warnings.simplefilter("ignore", RuntimeWarning)
         res = stats.ttest_ind(w, o, equal_var=False)
         ci = res.confidence_interval(confidence_level=lvl)
-    if se > 0:
-        prob_helps = float(stats.t.cdf(effect / se, float(res.df)))
-    else:
-        prob_helps = 1.0 if effect > 0 else 0.0 if effect < 0 else nan
-    cs_low, cs_high = _cs(w, o, lvl, rho)
+    se_w, se_o = math.sqrt(w.var(ddof=1) / w.size), math.sqrt(o.var(ddof=1) / o.size)
+    prob_helps = prob_greater(effect, se_w, w.size - 1, se_o, o.size - 1)
+    pairs = min(w.size, o.size)
+    low, high = sequential_path(w[:pairs], o[:pairs], level=lvl, t_opt=cs_t_opt)
+    cs_low, cs_high = float(low[-1]), float(high[-1])
 
     status: Status = "inconclusive"
-    if min(w.size, o.size) >= min_sessions_per_arm:
+    if pairs >= minimum:
         if cs_low > 0:
             status = "positive"
         elif cs_high < 0:
@@ -482,10 +682,7 @@ def analyze(
         needed = 0  # the verdict is in
 
     return AblationAnalysis(
-        n_with=int(w.size),
-        n_without=int(o.size),
-        mean_with=mean_w,
-        mean_without=mean_o,
+        **base,
         effect=effect,
         ci_low=float(ci.low),
         ci_high=float(ci.high),
@@ -495,10 +692,10 @@ def analyze(
         prob_helps=prob_helps,
         cs_low=cs_low,
         cs_high=cs_high,
-        cs_rho=rho,
         status=status,
+        reason=_reason(status, None, w.size, o.size, minimum),
+        degenerate=None,
         sessions_needed_per_arm=needed,
-        level=lvl,
     )
 
 
@@ -508,8 +705,8 @@ def to_result(analysis: AblationAnalysis) -> tuple[float, float, bool]:
     * marginal_value = analysis.effect (outcome units).
     * confidence = the posterior probability that the effect has the sign it was
       estimated with: prob_helps when effect >= 0, else 1 - prob_helps. It lies in
-      [0.5, 1] (0.5 = no idea which way; 1 = certain); see :func:`analyze` for the model.
-      A prob_helps of NaN (zero effect with zero variance) gives 0.5.
+      [0.5, 1] (0.5 = no idea which way; 1 = certain); see :func:`prob_greater` for the
+      model. Degenerate data (prob_helps NaN) give 0.5.
     * is_significant = analysis.status != "inconclusive", i.e. the always-valid
       confidence sequence excludes 0 and both arms have the minimum number of sessions.
 

@@ -3,7 +3,8 @@
 
 Rule-file import is idempotent: every imported learning carries, in its ``pattern``, an
 ``import_key`` (sha256 of its scope and the rule text as first imported); rules whose key
-is already in the tier are skipped, even if the learning was edited since.
+is already in the tier are skipped, even if the learning was edited since. The pattern
+also keeps the rule's ``line``, ``end_line`` and context ``heading`` in its file.
 """
 
 from __future__ import annotations
@@ -127,12 +128,12 @@ def import_paths(
         added = 0
         source = LearningSource.imported(str(Path(rf.path).resolve()), at)
         for rule in rf.rules:
-            key = import_key(scope, rule.insight)
+            key = import_key(scope, rule.text)
             if key in known:
                 report.learnings_skipped += 1
                 continue
             known.add(key)
-            pattern = {"import_key": key, "line": rule.line}
+            pattern = {"import_key": key, "line": rule.line, "end_line": rule.end_line}
             if rule.heading:
                 pattern["heading"] = rule.heading
             fresh.append(

@@ -236,7 +236,11 @@ class Learning:
         )
 
     def summary(self) -> dict:
-        """Flat dict for tables and ``--json`` output (timestamps as RFC 3339)."""
+        """Flat dict for tables and ``--json`` output (timestamps as RFC 3339).
+
+        ``source`` is the source type (``"imported"``, ...) and ``source_detail`` the
+        whole source as serde writes it (``{"Imported": {"source_file": ...,
+        "imported_at": ...}}``, or a bare variant name such as ``"UserCreated"``)."""
         return {
             "id": self.id,
             "tier": self.tier,
@@ -246,6 +250,7 @@ class Learning:
             "insight": self.insight,
             "confidence": self.confidence,
             "source": self.source.kind,
+            "source_detail": self.source.to_json(),
             "created_at": to_rfc3339(self.created_at),
             "updated_at": to_rfc3339(self.updated_at),
         }

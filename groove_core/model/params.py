@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,16 @@ from groove_core.model.serde import from_rfc3339, now, require, to_rfc3339
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+def _finite(name: str, value: Any) -> float:
+    """``value`` as a float; ValidationError for a non-number, NaN or an infinity."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's too
+        raise ValidationError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValidationError(f"{name} must be finite, got {value!r}")
+    return number
 
 
 @dataclass
@@ -28,19 +39,36 @@ class AdaptiveParam:
     prior_beta: float = 1.0
 
     def __post_init__(self) -> None:
+        for name in ("prior_alpha", "prior_beta"):
+            _finite(name, getattr(self, name))
         if not (self.prior_alpha > 0 and self.prior_beta > 0):
             raise ValidationError("prior_alpha and prior_beta must be positive")
 
     @classmethod
     def with_prior(cls, alpha: float, beta: float) -> AdaptiveParam:
-        """Informed prior Beta(alpha, beta); value = alpha / (alpha + beta)."""
-        return cls(alpha / (alpha + beta), 1.0, 0, alpha, beta)
+        """Informed prior Beta(alpha, beta); value = alpha / (alpha + beta).
+
+        Raises: ValidationError unless alpha and beta are finite numbers > 0."""
+        a, b = _finite("alpha", alpha), _finite("beta", beta)
+        if a <= 0 or b <= 0:
+            raise ValidationError("alpha and beta must be positive")
+        return cls(a / (a + b), 1.0, 0, a, b)
 
     def update(self, outcome: float, weight: float = 1.0) -> None:
         """Seed 001's Bayesian update: the outcome in [0, 1] counts with weight
-        ``weight / (1 + uncertainty)`` towards alpha (success) and beta (failure)."""
-        if not 0.0 <= outcome <= 1.0 or weight < 0 or math.isnan(outcome):
-            raise ValidationError("outcome must be in [0, 1] and weight non-negative")
+        ``weight / (1 + uncertainty)`` towards alpha (success) and beta (failure).
+
+        Raises:
+            ValidationError: outcome not a finite number in [0, 1], or weight not a
+                finite number >= 0 (NaN and infinities included); nothing changes.
+        """
+        out, w = _finite("outcome", outcome), _finite("weight", weight)
+        if not 0.0 <= out <= 1.0 or w < 0:
+            raise ValidationError(
+                f"outcome must be in [0, 1] and weight >= 0, got outcome {outcome!r}, "
+                f"weight {weight!r}"
+            )
+        outcome, weight = out, w
         self.observations += 1
         effective = weight / (1.0 + self.uncertainty)
         self.prior_alpha += outcome * effective

@@ -23,8 +23,10 @@ The model (all draws from ``numpy.random.default_rng(seed)``):
   when delta is larger; never helpful unless activated) recorded like a real one (usage
   stats, confidence and an outcome event), and an attribution record whose temporal
   signal and attributed value follow delta's sign with noise;
-* learning values aggregate those records; experiments carry their sessions with and
-  without the learning and the result of :func:`groove_core.analysis.ablation.analyze`;
+* learning values aggregate those records (the value estimate of
+  :func:`groove_core.analysis.evidence.learning_values`: outcome units, with P(value > 0)
+  as its confidence); experiments carry their sessions with and without the learning and
+  the result of :func:`groove_core.analysis.ablation.analyze`;
 * the adaptive parameters of :data:`SIM_PARAMS` learn from the sessions by seed 001's
   Bayesian update (``AdaptiveParam.update``), starting from their stored value if any:
   ``injection_budget`` from each session's outcome (clipped to [0, 1]),
@@ -39,8 +41,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
-from groove_core.analysis.evidence import experiment_analysis
+from groove_core.analysis.evidence import (
+    experiment_analysis,
+    learning_values,
+    temporal_confidence,
+)
 from groove_core.errors import GrooveError, ValidationError
 from groove_core.model.attribution import (
     AblationExperiment,
@@ -54,6 +61,7 @@ from groove_core.model.attribution import (
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import new_id, now
 from groove_core.model.usage import Outcome
+from groove_core.simulate.tier import require_simulation_tier
 from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRun
 
 __all__ = [
@@ -106,7 +114,7 @@ class AttributionSimulationReport:
             f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, {self.learnings} learnings, "
             f"{self.attributions} attribution records, {self.outcomes} outcomes, "
             f"{len(self.experiments)} ablation experiments, {len(SIM_PARAMS)} adaptive "
-            "parameters. Remove it with: groove simulate --remove --part attribution"
+            f"parameters. Remove it with: groove simulate --remove --tier {self.tier}"
         )
 
 
@@ -139,11 +147,12 @@ def simulate_attribution(
     end: datetime | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> AttributionSimulationReport:
-    """Fill ``tier`` with synthetic attribution data for its learnings (see the module
-    docstring for the model), in ONE transaction.
+    """Fill simulation tier ``tier`` with synthetic attribution data for its learnings (see
+    the module docstring for the model), in ONE transaction. Real tiers are refused: fill
+    a simulation tier with copies first (:func:`groove_core.simulate.tier.copy_into_simulation`).
 
     Args:
-        tier: an open :class:`groove_core.tiers.Tier`.
+        tier: an open simulation :class:`groove_core.tiers.Tier` (``simulation:<name>``).
         seed: random seed; the same seed on the same learnings gives the same data.
         sessions: number of synthetic sessions (>= 1).
         experiments: number of learnings given an ablation experiment (capped at the
@@ -153,9 +162,11 @@ def simulate_attribution(
         progress: optional ``progress(fraction, message)`` callback.
 
     Raises:
-        GrooveError: the tier has no learnings, or already holds a run with this seed.
+        GrooveError: not a simulation tier, the tier has no learnings, or it already
+            holds a run with this seed.
         ValidationError: a bad argument.
     """
+    require_simulation_tier(tier)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError(f"seed must be an integer >= 0, got {seed!r}")
     if int(sessions) < 1 or int(experiments) < 0 or int(days) < 1:
@@ -388,6 +399,20 @@ def _outcome(rng, delta: float, activated: bool) -> Outcome:
 
 
 def _values(records, exps, old_values, at) -> list[LearningValue]:
+    """Learning values from the simulated records: ``estimated_value`` and ``confidence``
+    are the value estimate (outcome units) and P(value > 0) of
+    :func:`groove_core.analysis.evidence.learning_values`; ``temporal_confidence`` is
+    :func:`groove_core.analysis.evidence.temporal_confidence` of the net temporal signals
+    (0.5 where the data say nothing either way)."""
+    frame = pd.DataFrame(
+        {
+            "learning_id": [r.learning_id for r in records],
+            "session_id": [r.session_id for r in records],
+            "session_outcome": [r.session_outcome for r in records],
+            "was_withheld": [r.was_withheld for r in records],
+        }
+    )
+    estimates = learning_values(frame).set_index("learning_id")
     by_learning: dict[str, list[AttributionRecord]] = {}
     for r in records:
         by_learning.setdefault(r.learning_id, []).append(r)
@@ -397,8 +422,6 @@ def _values(records, exps, old_values, at) -> list[LearningValue]:
         inj = [r for r in recs if not r.was_withheld]
         act = [r for r in inj if r.was_activated]
         n_inj = len(inj)
-        temporal = float(np.mean([r.net_temporal for r in act])) if act else 0.0
-        t_conf = 1.0 - 1.0 / np.sqrt(1.0 + len(act))
         exp = exp_by.get(lid)
         result = exp.result if exp is not None else None
         old = old_values.get(lid)
@@ -408,15 +431,19 @@ def _values(records, exps, old_values, at) -> list[LearningValue]:
             status = LearningStatus.experimental()
         else:
             status = LearningStatus.active()
+        est = estimates.loc[lid] if lid in estimates.index else None
+        value = 0.0 if est is None or np.isnan(est["value"]) else float(est["value"])
+        conf = 0.5 if est is None or np.isnan(est["p_positive"]) else float(est["p_positive"])
+        temporal = [r.net_temporal for r in act]
         out.append(
             LearningValue(
                 learning_id=lid,
-                estimated_value=float(np.mean([r.attributed_value for r in inj])) if inj else 0.0,
-                confidence=float(t_conf),
+                estimated_value=value,
+                confidence=conf,
                 session_count=n_inj,
                 activation_rate=len(act) / n_inj if n_inj else 0.0,
-                temporal_value=temporal,
-                temporal_confidence=float(t_conf),
+                temporal_value=float(np.mean(temporal)) if temporal else 0.0,
+                temporal_confidence=temporal_confidence(temporal),
                 ablation_value=None if result is None else result.marginal_value,
                 ablation_confidence=None if result is None else result.confidence,
                 status=status,

@@ -47,6 +47,7 @@ from groove_core.model.openworld import (
 )
 from groove_core.model.serde import now as _now
 from groove_core.model.serde import to_rfc3339
+from groove_core.simulate.tier import require_simulation_tier
 from groove_core.store.openworld import OpenWorldBatch
 
 SALT = "groove-simulation\0"
@@ -236,10 +237,11 @@ def simulate_openworld(
     progress: Callable[[str, float], None] | None = None,
     now: datetime | None = None,
 ) -> OpenWorldSimulationReport:
-    """Write synthetic open-world data into ``tier`` (see the module docstring).
+    """Write synthetic open-world data into simulation tier ``tier`` (see the module
+    docstring); real tiers are refused.
 
     Args:
-        tier: an open :class:`groove_core.tiers.Tier` with an embedder.
+        tier: an open simulation :class:`groove_core.tiers.Tier` with an embedder.
         seed: the random seed; the run id is ``openworld-seed<seed>``.
         corpus_dir: a folder of rule files (``.mdc``, ``.md``, ``.cursorrules``) whose
             lines become familiar contexts besides the tier's learnings.
@@ -248,9 +250,11 @@ def simulate_openworld(
         now: the time the simulated month ends at (default: now).
 
     Raises:
+        GrooveError: not a simulation tier.
         ValidationError: ``n_contexts`` too small or no corpus folder.
         EmbeddingError: the tier has no embedder.
     """
+    require_simulation_tier(tier)
     n_contexts = int(n_contexts)
     if n_contexts < 40:
         raise ValidationError("n_contexts must be at least 40")

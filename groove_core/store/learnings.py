@@ -322,6 +322,7 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         content-scan marks, the audit entry, and optionally relations among them and
@@ -340,6 +341,8 @@ class LearningStore:
         Args:
             action: ``learning.create`` (default), ``learning.import``,
                 ``learning.promote`` or ``learning.restore`` (history verb and audit action).
+            vectors: embeddings the caller already has (one per learning, e.g. copied
+                from another tier), used instead of computing them.
 
         Returns: the number of learnings written.
 
@@ -363,6 +366,7 @@ class LearningStore:
             embed_progress=embed_progress,
             findings=findings,
             override_reason=override_reason,
+            vectors=vectors,
         )
         self.writer.write(
             action,
@@ -389,6 +393,7 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
+        vectors: Sequence[np.ndarray] | None = None,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
@@ -400,8 +405,10 @@ class LearningStore:
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
-        vectors = None
-        if self.embedder is not None and learnings:
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+        elif self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
             )
@@ -441,20 +448,18 @@ class LearningStore:
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
-        """Content-scan findings of each learning that has any (id -> findings); an
-        imported learning's findings name its file and line."""
-        from groove_core.scan import scan_content
+        """Content-scan findings of each learning that has any (id -> findings), scanned in
+        one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
+        name its file and line."""
+        from groove_core.scan import scan_contents
 
-        out: dict[str, list[Finding]] = {}
+        sources = []
         for lr in learnings:
             file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
             line = lr.content.pattern.get("line") if isinstance(lr.content.pattern, dict) else None
-            found = scan_content(
-                lr.content, file=file, file_line=line if isinstance(line, int) else None
-            )
-            if found:
-                out[lr.id] = found
-        return out
+            sources.append((file, line if isinstance(line, int) else None))
+        found = scan_contents([lr.content for lr in learnings], sources=sources)
+        return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
 
     def _check_findings(
         self, findings: dict[str, list[Finding]], override_reason: str | None, actor: Principal
@@ -931,6 +936,19 @@ class LearningStore:
         at = order.index("id")
         items = self.get_many([row[at] for row in res.rows])
         return Page(items, self.count(flt), offset, limit)
+
+    def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
+        have one."""
+        import numpy as np  # not at module level: opening a store does not need it
+
+        res = self.db.run(
+            "?[learning_id, embedding] := learning_id in $ids, "
+            "*learning_embeddings{learning_id, embedding}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
     def ids(self) -> list[str]:
         """Every learning's id, in id order (one query over a narrow index)."""

@@ -1,0 +1,68 @@
+"""The Access section of the Tiers page: the roles stored in a tier and, for its admins,
+a form to grant a role and a button to revoke each one. groove_core checks every grant
+and revoke (admin only, never the last admin); its refusal is shown as a message."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.components import learning_views as lv
+from groove_core.errors import GrooveError
+from groove_core.model.access import Principal, Role
+from groove_core.tiers import Tier
+
+ROLES = [r.name for r in Role]
+
+
+def access_section(tier: Tier, me: Principal) -> None:
+    """Grants of ``tier``; the grant form and revoke buttons when ``me`` is its admin."""
+    try:
+        role = tier.role(me)
+        grants = tier.access.grants()
+    except GrooveError as err:
+        st.error(str(err))
+        return
+    st.caption(f"Your role in tier '{tier.name}': {role.name if role else 'none'}.")
+    if grants:
+        st.dataframe(
+            pd.DataFrame([g.to_json() for g in grants]),
+            key=f"grants_{tier.name}",
+            hide_index=True,
+        )
+    else:
+        st.caption("No roles are stored: this tier's owner on this machine needs none.")
+    if role is not Role.admin:
+        st.info("Only an admin of this tier grants and revokes roles.")
+        return
+    with st.form(f"grant_{tier.name}"):
+        st.markdown("**Grant a role**")
+        c1, c2, c3 = st.columns([3, 2, 3])
+        pid = c1.text_input("Principal", key=f"gr_pid_{tier.name}", placeholder="an email")
+        new_role = c2.selectbox("Role", ROLES, index=1, key=f"gr_role_{tier.name}")
+        name = c3.text_input("Name (optional)", key=f"gr_name_{tier.name}")
+        go = st.form_submit_button("Grant", type="primary")
+    if go:
+        try:
+            granted = tier.access.grant(pid.strip(), new_role, name=name, actor=me)
+        except GrooveError as err:
+            st.error(f"Not granted: {err}")
+        else:
+            lv.flash("success", f"{granted.principal} is now {granted.role.name} in '{tier.name}'.")
+            st.rerun()
+    for g in grants:
+        if st.button(
+            f"Revoke {g.principal} ({g.role.name})",
+            key=f"revoke_{tier.name}_{g.principal}",
+            icon=":material/person_remove:",
+        ):
+            try:
+                tier.access.revoke(g.principal, actor=me)
+            except GrooveError as err:
+                st.error(f"Not revoked: {err}")
+            else:
+                lv.flash("success", f"{g.principal} has no role in '{tier.name}' any more.")
+                st.rerun()
+
+
+__all__ = ["access_section"]

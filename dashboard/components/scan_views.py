@@ -1,0 +1,52 @@
+"""Content-scan findings as people read them (see :mod:`groove_core.scan`): a table of
+rule, where and message, and the mark a flagged learning carries, with the curator's
+override when one let it in. Everything shown comes from groove_core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.components.learning_views import FLAGGED
+from groove_core.scan import Finding
+from groove_core.store.learnings import ScanMark
+
+#: The badge of a learning the content scan flagged (table column and detail panel).
+BADGE = FLAGGED
+
+
+def findings_frame(findings: Sequence[Finding | dict]) -> pd.DataFrame:
+    """One row per finding: ``rule``, ``where`` (``CLAUDE.md:12`` or ``insight:3``) and
+    ``message``. Accepts :class:`Finding` objects or their ``to_json`` dicts (as a
+    proposal stores them)."""
+    rows = []
+    for f in findings:
+        f = f if isinstance(f, Finding) else Finding.from_json(f)
+        rows.append({"rule": f.rule, "where": f.where(), "message": f.message})
+    return pd.DataFrame(rows, columns=["rule", "where", "message"])
+
+
+def findings_table(findings: Sequence[Finding | dict], *, key: str) -> None:
+    """The findings as a table (nothing when there are none)."""
+    if findings:
+        st.dataframe(findings_frame(findings), key=key, hide_index=True, width="stretch")
+
+
+def scan_mark(mark: ScanMark | None, *, key: str) -> None:
+    """A learning's stored scan mark: a warning naming how many findings, the findings,
+    and who let it in despite them and why (when a curator did)."""
+    if mark is None:
+        return
+    n = len(mark.findings)
+    st.warning(
+        f"{BADGE}: the content scan found {n} problem{'s' if n != 1 else ''} in this learning "
+        "(secrets, prompt injection or hidden text)."
+    )
+    findings_table(mark.findings, key=key)
+    if mark.override_reason:
+        st.caption(f"Let in by {mark.override_by}: {mark.override_reason}")
+
+
+__all__ = ["BADGE", "findings_frame", "findings_table", "scan_mark"]

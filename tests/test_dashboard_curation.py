@@ -1,0 +1,359 @@
+"""AppTest tests of the curators' pages (Review queue, Audit, Tiers and Access) and of the
+Learnings page's routed changes, on an enterprise tier with an admin, two curators, a
+contributor and a reader, each signed in through ``st.user`` (``--auth oidc``). What a
+page shows is compared with what groove_core returns; a refused action changes nothing
+and shows groove_core's message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import HashingEmbedder, make_learning
+from streamlit.testing.v1 import AppTest
+from test_access import dump
+from test_review import aws_pair
+
+from groove_core.model.access import Principal, os_principal
+from groove_core.model.proposal import ProposalKind, ProposalStatus
+from groove_core.serve import AUTH_ENV
+from groove_core.store.learnings import text_for_embedding
+from groove_core.tiers import Groove
+
+PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"
+ORG = "enterprise:acme"
+ADA = Principal("ada@example.com", "Ada Admin", "oidc")  # admin
+CORA = Principal("cora@example.com", "Cora Curator", "oidc")  # curator
+CURT = Principal("curt@example.com", "Curt Curator", "oidc")  # curator
+CARL = Principal("carl@example.com", "Carl Contributor", "oidc")  # contributor
+REX = Principal("rex@example.com", "Rex Reader", "oidc")  # reader
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A home whose enterprise tier holds two learnings; the pages open it signed in."""
+    import groove_core.tiers
+
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    h = tmp_path / "home"
+    with Groove(h, embedder=HashingEmbedder(), project=tmp_path, principal=ADA) as g:
+        tier = g.tier(ORG)  # Ada creates it: its first admin
+        for who, role in ((CORA, "curator"), (CURT, "curator"), (CARL, "contributor")):
+            tier.access.grant(who.id, role, name=who.name)
+        tier.access.grant(REX.id, "reader", name=REX.name)
+        for desc, insight in (
+            ("Pin torch to the CPU build", "Install torch from the CPU index"),
+            ("Run pytest with -x", "Stop at the first failure"),
+        ):
+            g.create(ORG, make_learning(desc, insight, scope=ORG))
+    monkeypatch.setenv("GROOVE_HOME", str(h))
+    monkeypatch.setenv(AUTH_ENV, "oidc")
+    monkeypatch.chdir(tmp_path)
+    yield h
+    import dashboard.state
+
+    dashboard.state._open.clear()
+
+
+def reopen(home) -> Groove:
+    return Groove(home, embedder=HashingEmbedder(), principal=ADA)
+
+
+def run(page: str, who: Principal, at: AppTest | None = None, **query) -> AppTest:
+    """Run ``page`` signed in as ``who`` (again, when ``at`` is given)."""
+    if at is None:
+        at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=60)
+        for k, v in query.items():
+            at.query_params[k] = v
+    at.user = {"is_logged_in": True, "email": who.id, "name": who.name}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame(at: AppTest, column: str):
+    """The first table with a column named ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def shown(at: AppTest, kind: str) -> str:
+    return "\n".join(str(e.value) for e in getattr(at, kind))
+
+
+def labelled(widgets, label):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no {label!r} in {[w.label for w in widgets]}"
+    return found
+
+
+def propose(home, who: Principal, desc: str, insight: str, reason: str = "") -> str:
+    with reopen(home) as g:
+        sub = g.create(ORG, make_learning(desc, insight, scope=ORG), reason=reason, actor=who)
+        assert sub.proposal is not None
+        return sub.proposal.id
+
+
+# ---------------------------------------------------------------- review queue
+def test_curator_sees_the_queue_diff_similar_learnings_and_approves(home):
+    pid = propose(home, CARL, "Pin torch to the CPU wheel", "Install torch from the CPU index")
+    at = run("review", CORA)
+    rows = frame(at, "kind")
+    assert list(rows["author"]) == ["Carl Contributor <carl@example.com>"]
+    assert list(rows["kind"]) == ["create"] and list(rows["findings"]) == [0]
+    assert "Proposal " + pid in shown(at, "subheader")
+    html = "\n".join(str(h.proto.body) for h in at.get("html"))
+    assert "<ins" in html and "CPU wheel" in html  # a creation: every word is new
+    with reopen(home) as g:
+        tier = g.tier(ORG)
+        after = tier.proposals.require(pid).after[0]
+        hits = tier.search.search(_text(after), mode="semantic", limit=5)
+    similar = frame(at, "score")
+    assert list(similar["id"]) == [h.learning.id for h in hits]
+    assert list(similar["score"]) == pytest.approx([h.score for h in hits])
+    assert similar["description"].iloc[0] == "Pin torch to the CPU build"
+
+    at.text_input(key=f"ap_note_{pid}").input("same as our build docs")
+    labelled(at.button, "Approve")[0].click()
+    at = run("review", CORA, at)
+    assert f"Approved proposal {pid}" in shown(at, "success")
+    with reopen(home) as g:
+        p = g.tier(ORG).proposals.require(pid)
+        assert p.status == ProposalStatus.approved and p.decided_by == CORA.id
+        assert g.tier(ORG).learnings.get(p.learning_ids[0]).description == (
+            "Pin torch to the CPU wheel"
+        )
+    assert "No proposal is waiting" in shown(at, "info")
+
+
+def _text(after: dict) -> str:
+    from groove_core.model.learning import Learning
+
+    return text_for_embedding(Learning.from_json(after).content)
+
+
+def test_edit_proposal_shows_changed_words_side_by_side(home):
+    with reopen(home) as g:
+        target = next(
+            lr for lr in g.tier(ORG).learnings.iter_all() if lr.description.startswith("Run")
+        )
+        pid = g.edit(ORG, target.id, insight="Stop at the second failure", actor=CARL).proposal.id
+    at = run("review", CORA, proposal=pid)
+    insights = [str(h.proto.body) for h in at.get("html") if "<b>Insight</b>" in h.proto.body]
+    insight_before, insight_after = insights  # the left column, then the right one
+    assert "<del" in insight_before and ">first</del>" in insight_before
+    assert ">second</ins>" in insight_after and "<del" not in insight_after
+    similar = frame(at, "score")
+    assert "(this learning)" in similar["description"].iloc[0]
+
+
+def test_findings_block_approval_until_an_override_reason_and_refusals_change_nothing(home):
+    key, secret = aws_pair()
+    pid = propose(home, CARL, "Deploy credentials", f"aws_access_key_id={key}")
+    at = run("review", CORA)
+    findings = frame(at, "rule")
+    assert findings["rule"].str.startswith("secret:").all()
+    with reopen(home) as g:
+        before = dump(g.tier(ORG).db)
+    labelled(at.button, "Approve")[0].click()  # no override reason
+    at = run("review", CORA, at)
+    assert f"Proposal {pid} was not approved" in shown(at, "error")
+    labelled(at.button, "Reject")[0].click()  # no reason
+    at = run("review", CORA, at)
+    assert f"Proposal {pid} was not rejected" in shown(at, "error")
+    with reopen(home) as g:
+        assert dump(g.tier(ORG).db) == before
+    at.text_area(key=f"ap_override_{pid}").input("the AWS documentation's example key")
+    labelled(at.button, "Approve")[0].click()
+    at = run("review", CORA, at)
+    with reopen(home) as g:
+        p = g.tier(ORG).proposals.require(pid)
+        assert p.status == ProposalStatus.approved
+        assert p.override_reason == "the AWS documentation's example key"
+        mark = g.tier(ORG).learnings.scan_marks(p.learning_ids)[p.learning_ids[0]]
+        assert mark.override_by == CORA.id
+
+
+def test_nobody_approves_their_own_and_the_author_withdraws_or_revises(home):
+    with reopen(home) as g:
+        own = (
+            g.tier(ORG)
+            .proposals.file(
+                ProposalKind.create,
+                after=[make_learning("Cora's rule", "x", scope=ORG)],
+                actor=CORA,
+            )
+            .id
+        )
+    at = run("review", CORA, proposal=own)
+    assert "nobody approves their own proposal" in shown(at, "info")
+    assert all(b.disabled for b in at.button if b.label in ("Approve", "Reject", "Request changes"))
+
+    pid = propose(home, CARL, "Use uv", "Install with uv")
+    at = run("review", CARL, proposal=pid)
+    assert not [b for b in at.button if b.label == "Approve"]  # a contributor decides nothing
+    assert "your role here is contributor" in shown(at, "caption")
+    at.text_input(key=f"rv_desc_{pid}").input("Use uv for installs")
+    labelled(at.button, "Revise proposal")[0].click()
+    at = run("review", CARL, at)
+    assert f"Revised proposal {pid}" in shown(at, "success")
+    at.button(key=f"withdraw_{pid}").click()
+    at = run("review", CARL, at)
+    with reopen(home) as g:
+        p = g.tier(ORG).proposals.require(pid)
+    assert p.status == ProposalStatus.withdrawn
+    assert p.after[0]["content"]["description"] == "Use uv for installs"
+
+    at = run("review", REX)  # a reader sees the queue and no action
+    assert not [b for b in at.button if b.label in ("Approve", "Withdraw")]
+
+
+# ---------------------------------------------------------------- audit
+def test_audit_rows_filters_and_chain_verification(home):
+    propose(home, CARL, "Use uv", "Install with uv")
+    at = run("audit", ADA)
+    with reopen(home) as g:
+        log = g.tier(ORG).audit
+        everything = log.entries(limit=100)
+        carls = log.entries(principal=CARL.id, limit=100)
+    rows = frame(at, "seq")
+    assert list(rows["seq"]) == [e.seq for e in everything]
+    assert rows["seq"].is_monotonic_decreasing
+    first = rows.iloc[0]
+    assert (first["principal"], first["name"], first["action"]) == (
+        CARL.id,
+        CARL.name,
+        "proposal.file",
+    )
+    assert first["identified"] == "signed in"
+
+    at.text_input(key="au_who").input(CARL.id)
+    at = run("audit", ADA, at)
+    assert list(frame(at, "seq")["seq"]) == [e.seq for e in carls]
+    at.text_input(key="au_who").input("")
+    at.selectbox(key="au_action").set_value("access.")
+    at = run("audit", ADA, at)
+    assert set(frame(at, "seq")["action"]) == {"access.grant"}
+
+    at.button(key="au_verify").click()
+    at = run("audit", ADA, at)
+    assert f"Chain intact: {len(everything)} entries" in shown(at, "success")
+    with reopen(home) as g:  # someone with the database file rewrites history
+        db = g.tier(ORG).db
+        db.run(
+            "?[seq, target] := *audit_log{seq}, seq = 3, target = $t "
+            ":update audit_log {seq => target}",
+            {"t": "someone-else@example.com"},
+        )
+    at.button(key="au_verify").click()
+    at = run("audit", ADA, at)
+    assert "Chain broken at entry 3" in shown(at, "error")
+
+
+# ---------------------------------------------------------------- tiers and access
+def test_tiers_page_numbers_equal_groove_core(home):
+    propose(home, CARL, "Use uv", "Install with uv")
+    at = run("tiers", CARL)
+    rows = frame(at, "tier").set_index("tier")
+    with reopen(home) as g:
+        tier = g.tier(ORG)
+        assert rows.loc[ORG, "learnings"] == tier.learnings.count() == 2
+        assert rows.loc[ORG, "waiting"] == tier.proposals.count_waiting() == 1
+        assert rows.loc[ORG, "audit"] == tier.audit.head()[0]
+        assert rows.loc[ORG, "engine"] == tier.db.kind and rows.loc[ORG, "location"] == (
+            tier.db.location
+        )
+    assert rows.loc[ORG, "role"] == "contributor" and rows.loc["user", "role"] == "none"
+    assert rows.loc[ORG, "pending"] == "none"
+    assert "Only an admin of this tier grants" in shown(at, "info")
+    assert not [b for b in at.button if b.label == "Grant"]
+
+
+def test_admin_grants_and_the_last_admin_cannot_be_revoked(home):
+    at = run("tiers", ADA)
+    at.text_input(key=f"gr_pid_{ORG}").input("eve@example.com")
+    at.selectbox(key=f"gr_role_{ORG}").set_value("curator")
+    labelled(at.button, "Grant")[0].click()
+    at = run("tiers", ADA, at)
+    assert "eve@example.com is now curator" in shown(at, "success")
+    with reopen(home) as g:
+        before = dump(g.tier(ORG).db)
+        assert {x.principal: x.role.name for x in g.tier(ORG).access.grants()}[
+            "eve@example.com"
+        ] == "curator"
+    at.button(key=f"revoke_{ORG}_{ADA.id}").click()
+    at = run("tiers", ADA, at)
+    assert "is the last admin" in shown(at, "error")
+    with reopen(home) as g:
+        assert dump(g.tier(ORG).db) == before
+
+
+# ---------------------------------------------------------------- learnings page
+def test_contributor_changes_on_the_learnings_page_are_filed_as_proposals(home):
+    at = run("learnings", CARL)
+    at.button(key="new_learning").click()
+    at = run("learnings", CARL, at)
+    at.selectbox(key="nl_tier").set_value(ORG)
+    at.text_input(key="nl_desc").input("Use uv for installs")
+    at.text_area(key="nl_ins").input("uv is faster than pip")
+    at.text_input(key="nl_reason").input("CI got 3x faster")
+    labelled(at.button, "Add learning")[0].click()
+    at = run("learnings", CARL, at)
+    assert "Filed proposal" in shown(at, "info") and "for review" in shown(at, "info")
+    with reopen(home) as g:
+        tier = g.tier(ORG)
+        (p,) = tier.proposals.list()
+        assert (p.author, p.kind, p.reason) == (CARL.id, ProposalKind.create, "CI got 3x faster")
+        assert tier.learnings.count() == 2  # nothing published
+        target = tier.learnings.list().items[0]
+    at = run("learnings", CARL, id=target.id)
+    at.button(key="delete_one").click()
+    at = run("learnings", CARL, at)
+    labelled(at.button, "Yes, delete")[0].click()
+    at = run("learnings", CARL, at)
+    assert "Filed proposal" in shown(at, "info")
+    with reopen(home) as g:
+        tier = g.tier(ORG)
+        assert tier.learnings.get(target.id) is not None
+        kinds = sorted(p.kind.value for p in tier.proposals.list())
+    assert kinds == ["create", "delete"]
+
+
+def test_a_curator_edits_directly_and_promotion_is_a_proposal(home):
+    with reopen(home) as g:
+        target = g.tier(ORG).learnings.list().items[0]
+    at = run("learnings", CORA, id=target.id)
+    key = f"{target.id}_{int(target.updated_at.timestamp())}"
+    at.text_area(key=f"e_ins_{key}").input("Edited by a curator")
+    labelled(at.button, "Save changes")[0].click()
+    at = run("learnings", CORA, at)
+    assert f"Saved “{target.description}”." in shown(at, "success")
+    with reopen(home) as g:
+        assert g.tier(ORG).learnings.get(target.id).insight == "Edited by a curator"
+        assert g.tier(ORG).proposals.count_waiting() == 0
+
+
+def test_flagged_learnings_carry_the_badge_and_promotion_files_a_proposal(home, monkeypatch):
+    monkeypatch.setenv(AUTH_ENV, "none")  # this machine's account owns the user tier
+    key, _ = aws_pair()
+    me = os_principal()
+    with reopen(home) as g:
+        flagged = make_learning("Deploy", f"aws_access_key_id={key}")
+        clean = make_learning("Use tabs", "Indent with tabs")
+        g.user.learnings.store_many([flagged, clean], actor=me)
+        g.tier(ORG).access.grant(me.id, "contributor")
+    at = AppTest.from_file(str(PAGES / "learnings.py"), default_timeout=60)
+    at.query_params["id"] = flagged.id
+    at.run()
+    assert not at.exception, at.exception
+    rows = frame(at, "description").set_index("description")
+    assert rows.loc["Deploy", "scan"] == "⚠ flagged" and rows.loc["Use tabs", "scan"] == ""
+    assert "secret:AWSKeyDetector" in set(frame(at, "rule")["rule"])
+    labelled(at.text_input, "Reason")[-1].input("the team deploys this way")
+    labelled(at.button, "Promote")[0].click().run()
+    assert "Filed proposal" in shown(at, "info")
+    with reopen(home) as g:
+        (p,) = g.tier(ORG).proposals.list()
+    assert p.kind == ProposalKind.promote and p.source == {"tier": "user", "id": flagged.id}
+    assert p.findings  # the key travels with the proposal to the reviewer
