@@ -171,28 +171,36 @@ def test_fingerprint_map_page(app, home, monkeypatch):
     assert any(w.startswith("Showing 30 of 80 fingerprints") for w in _texts(at.warning))
 
 
+def _fresh_home(home: Path, seed: int, monkeypatch) -> Path:
+    """A home of 40 simulated contexts that no projection has seen, opened by the pages."""
+    import dashboard.state as state
+
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        simulate_openworld(g.tier(SIM), seed=seed, n_contexts=40)
+    monkeypatch.setattr(state, "_open", _opener(home))
+    monkeypatch.setenv(AUTH_ENV, "none")
+    return home
+
+
+def session(page: str = "fingerprint_map.py") -> AppTest:
+    """One browser session's first run of ``page`` on the simulation tier."""
+    at = AppTest.from_file(str(PAGES / page), default_timeout=240)
+    at.query_params["tier"] = SIM
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_map_page_works_while_the_projection_runs_then_shows_the_map(tmp_path, monkeypatch):
     """A set never projected: the page shows the projection's progress in the map's
     place while its lists and sidebar work; a second session shares the one job; once
     it is done the map appears, and a new server reads it from the disk cache."""
     import dashboard.components.openworld_common as oc
-    import dashboard.state as state
 
-    home = tmp_path / "fresh"
-    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        simulate_openworld(g.user, seed=9, n_contexts=40)
-    monkeypatch.setattr(state, "_open", _opener(home))
-    monkeypatch.setenv(AUTH_ENV, "none")
+    home = _fresh_home(tmp_path / "fresh", 9, monkeypatch)
     go = tmp_path / "go"
     monkeypatch.setattr(oc, "project_in", functools.partial(gated_project, str(go)))
     started = oc.JOBS.started
-
-    def session() -> AppTest:
-        at = AppTest.from_file(str(PAGES / "fingerprint_map.py"), default_timeout=240)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
     try:
         first = session()
         (job,) = oc.JOBS.running()
@@ -234,16 +242,10 @@ def test_map_page_works_while_the_projection_runs_then_shows_the_map(tmp_path, m
 
 def test_a_failed_projection_is_said_and_can_be_tried_again(tmp_path, monkeypatch):
     import dashboard.components.openworld_common as oc
-    import dashboard.state as state
 
-    home = tmp_path / "failing"
-    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
-        simulate_openworld(g.user, seed=4, n_contexts=40)
-    monkeypatch.setattr(state, "_open", _opener(home))
-    monkeypatch.setenv(AUTH_ENV, "none")
+    home = _fresh_home(tmp_path / "failing", 4, monkeypatch)
     monkeypatch.setattr(oc, "project_in", refused_project)
-    at = AppTest.from_file(str(PAGES / "fingerprint_map.py"), default_timeout=240)
-    at.run()
+    at = session()
     _finish_projections()
     at.run()
     assert not at.exception
