@@ -40,7 +40,7 @@ from groove_core.store.rows import (
     row_to_usage,
     usage_to_row,
 )
-from groove_core.store.writer import TierWriter
+from groove_core.store.writer import TierWriter, target
 
 if TYPE_CHECKING:
     import numpy as np
@@ -370,7 +370,7 @@ class LearningStore:
         )
         self.writer.write(
             action,
-            learnings[0].id if len(learnings) == 1 else f"{len(learnings)} learnings",
+            target([lr.id for lr in learnings]),
             blocks,
             params,
             actor=actor,
@@ -714,7 +714,7 @@ class LearningStore:
         news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
         self.writer.write(
             Action.learning_edit,
-            changed[0].id if len(changed) == 1 else f"{len(changed)} learnings",
+            target([o.id for o in changed]),
             [_PUT_LEARNING, _PUT_EDIT],
             {
                 "learnings": [learning_to_row(n) for n in news],
@@ -806,7 +806,7 @@ class LearningStore:
             return 0
         self.writer.write(
             Action.learning_delete,
-            keep[0] if len(keep) == 1 else f"{len(keep)} learnings",
+            target(keep),
             blocks,
             params,
             actor=actor,
@@ -1092,7 +1092,7 @@ class LearningStore:
             try:
                 self.writer.write(
                     Action.usage_record,
-                    lids[0] if len(lids) == 1 else f"{len(lids)} learnings",
+                    target(lids),
                     blocks,
                     params,
                     actor=actor,
@@ -1264,7 +1264,7 @@ class LearningStore:
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
         self.writer.write(
             Action.learning_reembed,
-            todo[0].id if len(todo) == 1 else f"{len(todo)} learnings",
+            target([lr.id for lr in todo]),
             self._embedding_blocks(len(todo)),
             {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
             actor=actor,

@@ -55,7 +55,7 @@ from groove_core.model.openworld import (
 )
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_rfc3339, to_unix
 from groove_core.store.engine import Engine
-from groove_core.store.writer import TierWriter
+from groove_core.store.writer import TierWriter, target
 
 # ---------------------------------------------------------------- statements
 _FP_COLS = "hash, embedding_json, context_summary, associated_learning, created_at, embedding"
@@ -655,7 +655,7 @@ class OpenWorldStore:
             out.append(updated)
         self._write(
             Action.openworld_curate,
-            out[0].id if len(out) == 1 else f"{len(out)} clusters",
+            target([c.id for c in out], "clusters"),
             [*blocks, _PUT_EV],
             params,
             actor,

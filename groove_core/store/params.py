@@ -6,7 +6,7 @@ from groove_core.model.access import Action, Principal, os_principal
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import from_unix, to_unix
 from groove_core.store.engine import Engine
-from groove_core.store.writer import TierWriter
+from groove_core.store.writer import TierWriter, target
 
 PARAM_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
 PUT_PARAMS = (
@@ -62,7 +62,7 @@ class ParamStore:
         rows = [param_to_row(p) for p in params]
         self.writer.write(
             Action.param_write,
-            params[0].name if len(params) == 1 else f"{len(params)} params",
+            target([p.name for p in params], "params"),
             [PUT_PARAMS],
             {"params": rows},
             actor=actor,

@@ -184,15 +184,7 @@ class ProposalStore:
         or a delete).
         """
         actor = actor or self.writer.actor
-        p = self._waiting(proposal_id)
-        if actor.id != p.author:
-            raise PermissionDeniedError(
-                Action.proposal_file.value,
-                self.writer.tier,
-                "",
-                actor.id,
-                f"only the author ({p.author}) revises proposal {p.id}",
-            )
+        p = self._authors(proposal_id, actor, Action.proposal_file, "revises")
         if p.kind == ProposalKind.delete:
             raise ValidationError("a proposed deletion has nothing to revise; withdraw it")
         findings = self.learnings.scan(after)
@@ -351,15 +343,7 @@ class ProposalStore:
 
         Raises: PermissionDeniedError (not the author)."""
         actor = actor or self.writer.actor
-        p = self._waiting(proposal_id)
-        if actor.id != p.author:
-            raise PermissionDeniedError(
-                Action.proposal_withdraw.value,
-                self.writer.tier,
-                "",
-                actor.id,
-                f"only the author ({p.author}) withdraws proposal {p.id}",
-            )
+        p = self._authors(proposal_id, actor, Action.proposal_withdraw, "withdraws")
         new = replace(p, status=ProposalStatus.withdrawn, updated_at=now())
         self._write_decision(Action.proposal_withdraw, p, new, actor)
         return new
@@ -419,6 +403,19 @@ class ProposalStore:
             "p_note": new.decision_note,
             "p_override": new.override_reason,
         }
+
+    def _authors(self, proposal_id: str, actor: Principal, action: Action, verb: str) -> Proposal:
+        """The waiting proposal, when ``actor`` wrote it; else PermissionDeniedError."""
+        p = self._waiting(proposal_id)
+        if actor.id != p.author:
+            raise PermissionDeniedError(
+                action.value,
+                self.writer.tier,
+                "",
+                actor.id,
+                f"only the author ({p.author}) {verb} proposal {p.id}",
+            )
+        return p
 
     def _waiting(self, proposal_id: str) -> Proposal:
         p = self.require(proposal_id)

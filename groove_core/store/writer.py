@@ -20,6 +20,7 @@ acts as their admin and others need a role there too.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from groove_core.errors import DatabaseError, PermissionDeniedError, TierBusyError
@@ -41,6 +42,12 @@ from groove_core.store.engine import Engine, Result
 OWNED_KINDS = ("user", "project", "simulation")
 _MAX_CONFLICTS = 200
 _UNKNOWN = object()
+
+
+def target(keys: Sequence[str], noun: str = "learnings") -> str:
+    """The audit ``target`` of a write touching ``keys``: the key itself when there is
+    one, else how many (``"3 learnings"``)."""
+    return str(keys[0]) if len(keys) == 1 else f"{len(keys)} {noun}"
 
 
 class TierWriter:
@@ -192,4 +199,4 @@ class TierWriter:
         raise TierBusyError(self.tier, f"{_MAX_CONFLICTS} other writes got in first; try again")
 
 
-__all__ = ["OWNED_KINDS", "TierWriter"]
+__all__ = ["OWNED_KINDS", "TierWriter", "target"]
