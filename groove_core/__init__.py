@@ -19,10 +19,11 @@ changes become :class:`Proposal` s that a curator reviews (``Groove.create``, ``
 
 This module is the public surface: everything in ``__all__`` is supported; other modules
 are implementation. Names are imported on first use (PEP 562's module ``__getattr__``), so
-``import groove_core`` costs milliseconds and a command loads only what it touches; the
-pure statistics (posterior, ablation, projection, clustering) are imported from their
-``groove_core.analysis`` modules, and scipy, pandas, scikit-learn, umap-learn, torch and
-detect-secrets are imported inside the functions that need them.
+``import groove_core`` costs milliseconds and a command loads only what it touches: scipy,
+pandas, scikit-learn, umap-learn, torch and detect-secrets load with the stores, analyses
+and functions that use them, never with a store's plain reads and writes. The pure
+statistics (posterior, ablation, projection, clustering) are imported from their
+``groove_core.analysis`` modules.
 """
 
 import importlib
