@@ -131,14 +131,16 @@ def _run(key: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
 
 
 class BackgroundJobs:
-    """Jobs keyed by what they compute, run in one worker process (started on first use).
+    """Jobs keyed by what they compute, run in worker processes (started on first use).
 
     Args:
-        start_method: how the worker process starts (``spawn`` by default: it is safe in
-            a threaded server such as Streamlit's, where ``fork`` is not).
+        workers: jobs that run at once (each in its own process); more wait their turn.
+        start_method: how the worker processes start (``spawn`` by default: it is safe
+            in a threaded server such as Streamlit's, where ``fork`` is not).
     """
 
-    def __init__(self, start_method: str = "spawn"):
+    def __init__(self, workers: int = 1, start_method: str = "spawn"):
+        self.workers = workers
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
@@ -155,7 +157,7 @@ class BackgroundJobs:
         if self._pool is None or getattr(self._pool, "_broken", False):
             queue = self._context.Queue()
             self._pool = ProcessPoolExecutor(
-                max_workers=1,
+                max_workers=self.workers,
                 mp_context=self._context,
                 initializer=_init_worker,
                 initargs=(queue,),
@@ -165,7 +167,7 @@ class BackgroundJobs:
         return self._pool
 
     def _drain(self, queue) -> None:
-        """Keep each job's latest progress (a daemon thread per worker pool)."""
+        """Keep each job's latest progress (a daemon thread per pool of workers)."""
         while True:
             try:
                 item = queue.get()
@@ -180,7 +182,7 @@ class BackgroundJobs:
 
     def submit(self, key: str, fn: Callable[..., Any], /, *args, description: str = "", **kwargs):
         """The job for ``key``: the one already running or finished, else a new one that
-        runs ``fn(*args, progress=callback, **kwargs)`` in the worker process.
+        runs ``fn(*args, progress=callback, **kwargs)`` in a worker process.
 
         ``fn`` and its arguments travel to the worker by pickle: ``fn`` must be a
         module-level function. Returns the :class:`Job`.
@@ -189,7 +191,7 @@ class BackgroundJobs:
             job = self._jobs.get(key)
             if job is not None:
                 return job
-            with _plain_main():  # submit starts the worker process when there is none
+            with _plain_main():  # submit starts a worker process when none is idle
                 future = self._executor().submit(_run, key, fn, args, kwargs)
             job = Job(key, description or key, future)
             self._jobs[key] = job
@@ -216,8 +218,8 @@ class BackgroundJobs:
                 del self._jobs[key]
 
     def shutdown(self) -> None:
-        """Cancel what has not started and stop the worker process (it is killed if it is
-        busy); the next :meth:`submit` starts a new one."""
+        """Cancel what has not started and stop the worker processes (killed if they are
+        busy); the next :meth:`submit` starts new ones."""
         with self._lock:
             pool, queue, self._pool, self._queue = self._pool, self._queue, None, None
             self._jobs.clear()

@@ -73,6 +73,7 @@ def select_points_into_a_cluster(page, url, home):
     page.get_by_text("Cluster", exact=True).click()
     page.get_by_text("10 learnings linked to fingerprints").wait_for(state="detached")
     page.locator(".js-plotly-plot").first.wait_for(timeout=480_000)  # then the map
+    page.locator(".legendtext", has_text="proposed:").first.wait_for(timeout=120_000)
     wait_idle(page, 60_000)
     assert page.get_by_text("Showing all 80 fingerprints.").is_visible()
     trace = page.evaluate(_TRACE, "proposed:")

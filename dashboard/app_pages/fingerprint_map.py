@@ -14,6 +14,7 @@ from dashboard.components import openworld_map as om
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
+from groove_core.jobs import Job
 
 st.title("Fingerprint map")
 g = groove()
@@ -62,15 +63,13 @@ with st.sidebar:
         help="HDBSCAN's min_cluster_size: the fewest close contexts that make a proposal "
         "(default: 3 % of the fingerprints, from 5 to 50). Smaller finds tighter groups.",
     )
-try:
-    proposals = [
-        p
-        for p in oc.proposals(frame, emb, int(min_size), clustered, known)
-        if p.proposal_id not in dismissed
-    ]
+try:  # a Job while HDBSCAN runs in the background (its progress shows below)
+    found = oc.proposals(frame, emb, int(min_size), clustered, known)
 except GrooveError as err:
     report(err)
-    proposals = []
+    found = []
+pending = found if isinstance(found, Job) else None
+proposals = [] if pending else [p for p in found if p.proposal_id not in dismissed]
 for p in proposals:
     frame.loc[frame["id"].isin(p.member_ids), "cluster"] = f"proposed: {p.label}"
 
@@ -196,7 +195,9 @@ st.caption(
     "that no stored cluster holds yet. Accept one to store it as an anomaly cluster, or "
     "dismiss it."
 )
-if not proposals:
+if pending is not None:
+    oc.job_progress(pending.key, "The proposals appear here when HDBSCAN is done.")
+elif not proposals:
     st.caption("No proposals: every dense group is already a cluster (or was dismissed).")
 summaries = frame.set_index("id")["summary"]
 for p in proposals:  # buttons keyed by the proposal, not its place in the list
