@@ -265,8 +265,8 @@ def import_(
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                    tasks[stage] = bar.add_task(stage, total=total or None)
+                bar.update(tasks[stage], completed=done, total=total or None)
 
             report = import_paths(
                 t,
@@ -287,9 +287,11 @@ def import_(
                 "approved"
             )
         else:
+            dup = report.learnings_duplicate
             out.print(
                 f"{report.learnings_added} learnings added, {report.learnings_skipped} "
-                f"already present, from {len(report.files)} files into tier '{t.name}'"
+                f"already present{f', {dup} repeated within the import' if dup else ''}, "
+                f"from {len(report.files)} files into tier '{t.name}'"
             )
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)

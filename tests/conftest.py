@@ -45,6 +45,20 @@ def as_principal(pid: str, via: str = "config"):
     return Principal(pid, via=via)
 
 
+class DenseEmbedder:
+    """Dense random unit vectors seeded by the text (HNSW needs dense data: the sparse,
+    mostly orthogonal vectors of the hashing embedder leave its greedy search stranded)."""
+
+    name = "test-dense"
+    dim = 384
+
+    def embed(self, texts):
+        out = np.stack(
+            [np.random.default_rng(list(t.encode())).standard_normal(self.dim) for t in texts]
+        ).astype(np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 @pytest.fixture
 def embedder():
     return HashingEmbedder()

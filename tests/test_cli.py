@@ -198,7 +198,8 @@ def test_migrate_status_down_and_up(cli, imported):
     assert (report["from_version"], report["to_version"]) == (latest, 3)
     assert report["backup"]
     states = json.loads(cli("migrate", "--status", "--json").stdout)
-    assert [s["version"] for s in states if s["state"] == "pending"] == list(range(4, latest + 1))
+    pending = [s["version"] for s in states if s["state"] == "pending"]
+    assert pending == [s["version"] for s in states if s["version"] >= 4]
     refused = cli("migrate", "--to", "1", ok=False)
     assert refused.exit_code == 1 and "data contract" in refused.stderr
     cli("migrate")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder, make_learning
+from conftest import DenseEmbedder, HashingEmbedder, make_learning
 
 from groove_core.errors import DatabaseError, ValidationError
 from groove_core.store import learnings as learnings_module
@@ -126,20 +126,6 @@ def test_search_spans_tiers_and_each_hit_names_its_tier(tmp_path):
         assert {h.learning.tier for h in hits} == {"user", f"project:{tmp_path.resolve()}"}
         only_user = g.search("docker cache", mode="fulltext", tiers=["user"])
         assert [h.learning.tier for h in only_user] == ["user"]
-
-
-class DenseEmbedder:
-    """Dense random unit vectors seeded by the text (HNSW needs dense data: the sparse,
-    mostly orthogonal vectors of the hashing embedder leave its greedy search stranded)."""
-
-    name = "test-dense"
-    dim = 384
-
-    def embed(self, texts):
-        out = np.stack(
-            [np.random.default_rng(list(t.encode())).standard_normal(self.dim) for t in texts]
-        ).astype(np.float32)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def _vectors(store, learnings):

@@ -32,6 +32,8 @@ def show_result() -> None:
     )
     if rep.learnings_skipped:
         msg += f" ({rep.learnings_skipped} already there, skipped)"
+    if rep.learnings_duplicate:
+        msg += f" ({rep.learnings_duplicate} repeated within the import, kept once)"
     if rep.proposal is not None:
         st.info(
             f"Filed proposal {rep.proposal.id} in tier '{tier}' for review: "
@@ -112,10 +114,19 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
 
     bar = st.progress(0.0, text="Reading rule files…")
 
+    labels = {
+        "reading": "Reading rule files",
+        "checking": "Looking for rules the tier already has",
+        "embedding": "Embedding learnings",
+        "writing": "Writing to the tier",
+    }
+
     def progress(stage: str, done: int, total: int) -> None:
-        frac = done / total if total else 1.0
-        label = "Reading rule files" if stage == "reading" else "Embedding learnings"
-        bar.progress(min(frac, 1.0), text=f"{label}… {done}/{total}")
+        label = labels.get(stage, stage)
+        if total:
+            bar.progress(min(done / total, 1.0), text=f"{label}… {done}/{total}")
+        else:  # a stage of unknown length: done is the seconds elapsed
+            bar.progress(0.0, text=f"{label}… {done} s")
 
     try:
         rep = import_paths(

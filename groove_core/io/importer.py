@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,22 +27,62 @@ from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
+from groove_core.store.learnings import text_for_embedding
 
-#: progress(stage, done, total): stage is "reading" or "embedding".
+#: progress(stage, done, total), called at least every :data:`HEARTBEAT` seconds while an
+#: import runs. Stages in order: "reading" (files), "checking" (what the tier already
+#: has), "embedding" (learnings), "writing" (the one transaction). For "checking" and
+#: "writing", whose length is unknown, ``done`` is the seconds elapsed and ``total`` 0
+#: until the stage ends with ``done == total == 1``.
 Progress = Callable[[str, int, int], None]
+HEARTBEAT = 0.5
+
+
+def _with_heartbeat(
+    stage: str,
+    fn: Callable[[], Any],
+    progress: Progress | None,
+    state: Callable[[], tuple[int, int]] | None = None,
+) -> Any:
+    """Run ``fn`` in a worker thread (the model and the engine release the GIL) while this
+    thread reports ``progress(stage, *state())`` every :data:`HEARTBEAT` s (default state:
+    the seconds elapsed and 0), so every call comes from the caller's thread (Streamlit
+    draws only from its script thread). Returns what ``fn`` returns."""
+    if progress is None:
+        return fn()
+    start = time.monotonic()
+
+    def beat() -> tuple[int, int]:
+        return state() if state else (int(time.monotonic() - start), 0)
+
+    progress(stage, *beat())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(fn)
+        while True:
+            try:
+                result = future.result(timeout=HEARTBEAT)
+                break
+            except TimeoutError:
+                progress(stage, *beat())
+    total = state()[1] if state else 1
+    progress(stage, total, total)  # the stage is complete
+    return result
 
 
 @dataclass
 class ImportReport:
-    """What an import did: files read, learnings added and skipped (already present),
-    per-file counts, the files refused (only with ``skip_bad``), the learnings the content
-    scan flagged (``flagged``: id, description and findings naming file:line), and the
-    proposal it filed instead of writing (a contributor's import into an enterprise tier).
+    """What an import did: files read, learnings added, skipped because the tier already
+    had them, and ``learnings_duplicate``: rules met more than once in this import (kept
+    once), per-file counts, the files refused (only with ``skip_bad``), the learnings the
+    content scan flagged (``flagged``: id, description and findings naming file:line), and
+    the proposal it filed instead of writing (a contributor's import into an enterprise
+    tier).
     """
 
     files: list[str] = field(default_factory=list)
     learnings_added: int = 0
     learnings_skipped: int = 0
+    learnings_duplicate: int = 0
     per_file: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     exports: list[ImportStats] = field(default_factory=list)
@@ -52,6 +94,7 @@ class ImportReport:
             "files": self.files,
             "learnings_added": self.learnings_added,
             "learnings_skipped": self.learnings_skipped,
+            "learnings_duplicate": self.learnings_duplicate,
             "per_file": self.per_file,
             "errors": self.errors,
             "exports": [s.to_json() for s in self.exports],
@@ -120,7 +163,8 @@ def import_paths(
             report.errors.append(str(err))
     if progress and rule_paths:
         progress("reading", len(rule_paths), len(rule_paths))
-    known = tier.learnings.import_keys()
+    known = _with_heartbeat("checking", tier.learnings.import_keys, progress)
+    seen: set[str] = set()
     fresh: list[Learning] = []
     at = now()
     for rf in parsed:
@@ -132,7 +176,10 @@ def import_paths(
             if key in known:
                 report.learnings_skipped += 1
                 continue
-            known.add(key)
+            if key in seen:
+                report.learnings_duplicate += 1
+                continue
+            seen.add(key)
             pattern = {"import_key": key, "line": rule.line, "end_line": rule.end_line}
             if rule.heading:
                 pattern["heading"] = rule.heading
@@ -146,7 +193,7 @@ def import_paths(
             )
             added += 1
         report.per_file[str(rf.path)] = added
-    findings = tier.learnings.scan(fresh)
+    findings = _with_heartbeat("checking", lambda: tier.learnings.scan(fresh), progress)
     report.flagged = [
         {
             "id": lr.id,
@@ -164,20 +211,34 @@ def import_paths(
     elif fresh:
         done = 0
 
-        def embedded(k: int) -> None:
+        def embedded(k: int) -> None:  # in the worker thread: only counts
             nonlocal done
             done += k
-            if progress:
-                progress("embedding", done, len(fresh))
 
-        tier.learnings.store_many(
-            fresh,
-            actor=actor,
-            action=Action.learning_import,
-            embed_progress=embedded,
-            findings=findings,
-            override_reason=override_reason,
-            detail={"files": len(parsed)},
+        # refuse blocked content before the model runs: embedding fills the tier's cache
+        tier.learnings.writer.authorize(Action.learning_import, actor)
+        tier.learnings._check_findings(findings, override_reason, actor)
+        vectors = None
+        if tier.learnings.embedder is not None:
+            texts = [text_for_embedding(lr.content) for lr in fresh]
+            vectors = _with_heartbeat(
+                "embedding",
+                lambda: tier.learnings.embed_texts(texts, embedded),
+                progress,
+                lambda: (done, len(fresh)),
+            )
+        _with_heartbeat(
+            "writing",
+            lambda: tier.learnings.store_many(
+                fresh,
+                actor=actor,
+                action=Action.learning_import,
+                vectors=vectors,
+                findings=findings,
+                override_reason=override_reason,
+                detail={"files": len(parsed)},
+            ),
+            progress,
         )
     report.learnings_added = len(fresh)
     for path in exports:

@@ -41,8 +41,14 @@ class LearningCategory(StrEnum):
     @classmethod
     def parse(cls, text: Any) -> LearningCategory:
         """Accept the DB string (``code_pattern``) or the serde name (``CodePattern``)."""
+        if isinstance(text, cls):
+            return text
+        try:
+            return cls(text)  # the DB string: a dict lookup (rows are read by the thousand)
+        except (ValueError, TypeError):
+            pass
         for cat in cls:
-            if text in (cat.value, cat.serde):
+            if text == cat.serde:
                 return cat
         names = ", ".join(c.value for c in cls)
         raise ValidationError(f"unknown category {text!r} (expected one of {names})")

@@ -275,6 +275,27 @@ class Engine:
             return Result([], [])
         return self.run(" ".join("{" + b + "}" for b in blocks), params)
 
+    def can_import_columnar(self) -> bool:
+        """True when :meth:`import_columnar` works here (embedded engines, not http)."""
+        embedded = getattr(self._client, "embedded", None)
+        return hasattr(embedded, "import_columnar_file")
+
+    def import_columnar(self, relation: str, path: str | os.PathLike) -> None:
+        """Copy an Arrow IPC file into the existing stored ``relation`` (mnestic's
+        ``import_columnar_file``: no Python value conversion, one transaction; indexes of
+        the relation are NOT maintained, so import into a staging relation and copy from
+        it in Cozo).
+
+        Raises:
+            DatabaseError: the file does not fit the relation, or the engine cannot.
+        """
+        if not self.can_import_columnar():
+            raise DatabaseError(f"tier '{self.tier}': the {self.kind} engine has no bulk import")
+        try:
+            self._client.embedded.import_columnar_file(relation, str(path), format="arrow_ipc_file")
+        except Exception as err:  # the extension raises plain Exceptions
+            raise DatabaseError(f"tier '{self.tier}': bulk import failed: {err}") from None
+
     def relations(self) -> dict[str, dict]:
         """Stored relations by name (``::relations``), including index relations."""
         res = self.run("::relations", read_only=True)

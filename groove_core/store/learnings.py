@@ -5,6 +5,7 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
+from groove_core.store import changelog
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -74,6 +76,7 @@ _PUT_RELATIONS = (
     "?[from_id, relation_type, to_id, weight, created_at] <- $relations "
     ":put learning_relations {from_id, relation_type, to_id => weight, created_at}"
 )
+_EDIT_COLS = ["learning_id", "edit_id", "at", "who", "action", "before_json", "after_json"]
 _PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
@@ -322,7 +325,7 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
-        vectors: Sequence[np.ndarray] | None = None,
+        vectors: np.ndarray | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
         content-scan marks, the audit entry, and optionally relations among them and
@@ -334,15 +337,18 @@ class LearningStore:
         log); elsewhere it is stored and marked.
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
-        model writes nothing. A batch that is large next to the tier drops the HNSW index,
-        loads the vectors and builds the index again, inside the same transaction (a
-        failure leaves the old index in place): about 20x faster than inserting row by row.
+        model writes nothing; ``vectors`` gives them instead. A batch that is large next to
+        the tier drops the HNSW index, loads the vectors and builds the index again, inside
+        the same transaction (a failure leaves the old index in place): about 20x faster
+        than inserting row by row. Batches of :data:`BULK_MIN_ROWS` or more travel as
+        Arrow files (:mod:`groove_core.store.bulk`), still in that one transaction.
 
         Args:
             action: ``learning.create`` (default), ``learning.import``,
                 ``learning.promote`` or ``learning.restore`` (history verb and audit action).
             vectors: embeddings the caller already has (one per learning, e.g. copied
-                from another tier), used instead of computing them.
+                from another tier, or an array ``(len(learnings), 384)``), used instead
+                of computing them.
 
         Returns: the number of learnings written.
 
@@ -367,17 +373,22 @@ class LearningStore:
             findings=findings,
             override_reason=override_reason,
             vectors=vectors,
+            raw_vectors=len(learnings) >= BULK_MIN_ROWS,  # bulk.staged takes numpy rows
         )
-        self.writer.write(
-            action,
-            target([lr.id for lr in learnings]),
-            blocks,
-            params,
-            actor=actor,
-            after=[lr.to_json() for lr in learnings],
-            detail={**(detail or {}), **info},
-            check=False,
-        )
+        from groove_core.store import bulk  # numpy and pyarrow: only when writing
+
+        large = len(learnings) >= BULK_MIN_ROWS
+        with bulk.staged(self.db, blocks, params, _bulk_tables(), large) as (blocks, params):
+            self.writer.write(
+                action,
+                target([lr.id for lr in learnings]),
+                blocks,
+                params,
+                actor=actor,
+                after=[lr.to_json() for lr in learnings],
+                detail={**(detail or {}), **info},
+                check=False,
+            )
         return len(learnings)
 
     def plan_store(
@@ -393,21 +404,29 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
-        vectors: Sequence[np.ndarray] | None = None,
+        vectors: np.ndarray | None = None,
+        raw_vectors: bool = False,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
         ``history_who`` is the principal named in the history (default: ``actor``).
+        ``vectors`` gives the embeddings (else computed); with ``raw_vectors`` the
+        ``embeddings`` rows hold numpy vectors, for :func:`groove_core.store.bulk.staged`.
 
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
-        EmbeddingError.
+        EmbeddingError, ValidationError (``vectors`` of the wrong shape).
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
         if vectors is not None:
             if len(vectors) != len(learnings):
                 raise ValidationError("store_many needs one vector per learning")
+            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
+            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
+                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
         elif self.embedder is not None and learnings:
             vectors = self.embed_texts(
                 [text_for_embedding(lr.content) for lr in learnings], embed_progress
@@ -441,10 +460,11 @@ class LearningStore:
             info["params"] = len(system_params)
         if vectors is not None:
             params["embeddings"] = [
-                [lr.id, v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
+                [lr.id, v if raw_vectors else v.tolist()]
+                for lr, v in zip(learnings, vectors, strict=True)
             ]
             blocks += self._embedding_blocks(len(learnings))
-        return blocks, params, info
+        return self._logged(blocks, params, [lr.id for lr in learnings]), params, info
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
@@ -527,6 +547,16 @@ class LearningStore:
             )
             for lid, at, fj, by, why in res.rows
         }
+
+    def _logged(self, blocks: list[str], params: dict[str, Any], ids: Sequence[str]) -> list[str]:
+        """``blocks`` with, first, the row of the search change log naming ``ids``
+        (learnings whose text or embedding the write changes or deletes) when the tier has
+        the log (:mod:`groove_core.store.changelog`); its parameters go into ``params``."""
+        if not ids or not self.writer._has("search_head"):
+            return blocks
+        log, log_params = changelog.statements(ids)
+        params.update(log_params)
+        return [*log, *blocks]
 
     def _embedding_blocks(self, n_new: int) -> list[str]:
         """Statements that write ``$embeddings`` (``n_new`` rows). When building the HNSW
@@ -666,7 +696,7 @@ class LearningStore:
             vec = self.embed_texts([text_for_embedding(new.content)])[0]
             params["embeddings"] = [[new.id, vec.tolist()]]
             blocks.append(_PUT_EMBEDDING)
-        blocks += extra[0]
+        blocks = self._logged(blocks + extra[0], params, [new.id])
         params.update(extra[1])
         info = {**(detail or {}), "fields": sorted(after)}
         if override:
@@ -793,7 +823,7 @@ class LearningStore:
                 [i, new_id(), at, who, "deleted", json.dumps(snapshot[i]), None] for i in keep
             ],
         }
-        return keep, blocks, params, snapshot
+        return keep, self._logged(blocks, params, keep), params, snapshot
 
     def delete_many(self, ids: Iterable[str], *, actor: Principal | None = None) -> int:
         """Delete several learnings in one transaction (see :meth:`delete`).
@@ -1262,16 +1292,34 @@ class LearningStore:
         if not todo:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
+        params = {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]}
         self.writer.write(
             Action.learning_reembed,
             target([lr.id for lr in todo]),
-            self._embedding_blocks(len(todo)),
-            {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]},
+            self._logged(self._embedding_blocks(len(todo)), params, [lr.id for lr in todo]),
+            params,
             actor=actor,
             detail={"learnings": len(todo), "model": self.embedder.name},
             check=False,
         )
         return len(todo)
+
+
+@functools.cache
+def _bulk_tables() -> list:
+    """What :func:`groove_core.store.bulk.staged` may move through Arrow files: the
+    statement, its parameter, the target relation and its columns (a vector column named
+    apart). Made on first use: the bulk module loads numpy and pyarrow."""
+    from groove_core.store import bulk
+
+    return [
+        bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
+        bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
+        bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
+        bulk.Table(
+            _PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]
+        ),
+    ]
 
 
 def _relation_row(r: LearningRelation) -> list:

@@ -26,6 +26,7 @@ from groove_core.store.migrations import (
     m006_openworld_extras,
     m007_usage_rows,
     m008_access,
+    m009_search_log,
 )
 from groove_core.store.writer import TierWriter
 
@@ -38,6 +39,7 @@ MIGRATIONS: list[ModuleType] = [
     m006_openworld_extras,
     m007_usage_rows,
     m008_access,
+    m009_search_log,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}

@@ -1,0 +1,130 @@
+"""What groove's derived search indexes share: where they live and how they follow the
+tier's change log (:mod:`groove_core.store.changelog`).
+
+A derived index covers the log up to a ``seq`` of one tier (``tier_uid``). Before it
+answers, :meth:`DerivedIndex.sync` reads the log's head: an index of another tier, or
+from a later point of the log than the tier has (a tier restored from a backup), is
+rebuilt from Cozo; otherwise the learnings named by the log rows after its ``seq`` are
+re-read and applied. So a process never answers from an index that lacks a committed
+change that groove wrote, whichever process wrote it.
+
+Programs that write the tier without the log (vibes-groove, the Rust side of the data
+contract) are caught by counting: on its first use in a process, and at most every
+:data:`RECHECK_SECONDS` after, an index compares its size with the tier's rows and is
+rebuilt when they differ. (An edit in place by such a program, which changes no count,
+is seen only at the next rebuild.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from groove_core.store import changelog
+from groove_core.store.engine import Engine
+
+#: How often (seconds) a long-lived process re-counts the tier's rows against its index.
+RECHECK_SECONDS = 60.0
+
+
+def index_dir(db: Engine) -> Path | None:
+    """The folder beside a tier's database that holds its derived index files
+    (``<db file>.search``), or None for tiers without a local file (mem, http)."""
+    if db.path is None:
+        return None
+    return db.path.with_name(db.path.name + ".search")
+
+
+def read_rows(
+    db: Engine, relation: str, columns: Sequence[str], ids: Sequence[str] | None, chunk: int
+) -> Iterator[list[list[Any]]]:
+    """Rows of ``relation`` (``columns``, the first being its key) in chunks of at most
+    ``chunk``: those keyed by ``ids`` when given (absent ones left out), else the whole
+    relation in key order, one key range per chunk (memory stays bounded whatever the
+    tier's size, and no query scans the relation)."""
+    key, cols = columns[0], ", ".join(columns)
+    if ids is not None:
+        ids = sorted(set(ids))
+        for start in range(0, len(ids), chunk):
+            res = db.run(
+                f"?[{cols}] := {key} in $ids, *{relation}{{{cols}}}",
+                {"ids": ids[start : start + chunk]},
+                read_only=True,
+            )
+            if res.rows:
+                yield res.rows
+        return
+    after = ""
+    while True:
+        res = db.run(
+            f"?[{cols}] := *{relation}{{{cols}}}, {key} > $after :limit $n",
+            {"after": after, "n": chunk},
+            read_only=True,
+        )
+        if not res.rows:
+            return
+        yield res.rows
+        after = max(r[0] for r in res.rows)
+
+
+class DerivedIndex:
+    """Base of a derived index: subclasses implement :meth:`_covered` (the ``(tier_uid,
+    seq)`` the index holds, or None when it has none), :meth:`_rebuild` (from the whole
+    tier, covering at least ``head.seq``) and :meth:`_apply` (re-read ``ids``, then cover
+    ``seq``)."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+        self.folder = index_dir(db)
+        self._lock = threading.RLock()
+        self._checked_at: float | None = None
+
+    def sync(self, head: changelog.Head | None = None) -> int:
+        """Bring the index up to the log's head (read now unless given). Returns the
+        ``seq`` the index covers afterwards."""
+        with self._lock:
+            head = head or changelog.head(self.db)
+            covered = self._covered()
+            rebuilt = covered is None or covered[0] != head.tier_uid or covered[1] > head.seq
+            if rebuilt:
+                self._rebuild(head)  # writes during the rebuild are applied just below
+                covered = self._covered()
+            self._catch_up(head, covered, rebuilt)
+            if self._check_due() and not rebuilt and not self._consistent():
+                self._rebuild(head)  # written by a program that bypasses the log
+                self._catch_up(head, self._covered(), True)
+            self._checked_at = time.monotonic()
+            return (self._covered() or (head.tier_uid, head.seq))[1]
+
+    def _catch_up(
+        self, head: changelog.Head, covered: tuple[str, int] | None, rebuilt: bool
+    ) -> None:
+        if covered is not None and (rebuilt or covered[1] < head.seq):
+            last, ids = changelog.changes_since(self.db, covered[1])
+            if last != covered[1]:
+                self._apply(ids, last, head.tier_uid)
+
+    def covers(self, head: changelog.Head) -> bool:
+        """True when the index holds exactly the tier's state at ``head`` (False when its
+        rows are due to be counted again: :meth:`sync` does that)."""
+        with self._lock:
+            return not self._check_due() and self._covered() == (head.tier_uid, head.seq)
+
+    def _check_due(self) -> bool:
+        return self._checked_at is None or time.monotonic() - self._checked_at > RECHECK_SECONDS
+
+    def _covered(self) -> tuple[str, int] | None:
+        raise NotImplementedError
+
+    def _consistent(self) -> bool:
+        """Whether the index holds as many entries as the tier has rows for it."""
+        raise NotImplementedError
+
+    def _rebuild(self, head: changelog.Head) -> None:
+        raise NotImplementedError
+
+    def _apply(self, ids: set[str], seq: int, tier_uid: str) -> None:
+        raise NotImplementedError

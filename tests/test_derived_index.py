@@ -1,0 +1,245 @@
+"""groove's derived search indexes (hnswlib graph, SQLite FTS5 file) follow the tier's
+change log: every process's index ends equal to an exact rebuild when several processes
+write at once; a persisted index that is missing, corrupt or from another tier is
+rebuilt; filters and ``ef`` are honoured; bulk writes land whole."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DenseEmbedder, make_learning
+
+from groove_core.store import changelog
+from groove_core.store.derived import index_dir
+from groove_core.store.engine import Engine
+from groove_core.store.learnings import LearningFilter, LearningStore, text_for_embedding
+from groove_core.store.search import SearchStore
+
+TESTS = Path(__file__).resolve().parent
+
+
+def tier_state(db: Engine) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """What an exact rebuild would index: unit vectors and texts by learning id."""
+    vecs = {
+        i: np.asarray(v, np.float32) / np.linalg.norm(v)
+        for i, v in db.run("?[i, v] := *learning_embeddings{learning_id: i, embedding: v}").rows
+    }
+    texts = {
+        i: f"{d} {s}"
+        for i, d, s in db.run("?[i, d, s] := *learning{id: i, description: d, insight: s}").rows
+    }
+    return vecs, texts
+
+
+def assert_index_matches(search: SearchStore) -> None:
+    search.sync()
+    vecs, texts = tier_state(search.db)
+    assert len(search.vectors) == len(vecs)
+    have, got = search.vectors.vectors(sorted(vecs))
+    assert have == sorted(vecs)
+    np.testing.assert_allclose(got, np.stack([vecs[i] for i in have]), atol=1e-5)
+    conn = search.text._conn()
+    docs = dict(conn.execute("SELECT id, body FROM fts").fetchall())
+    assert docs == texts
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    sys.path[:0] = [{tests!r}]
+    from conftest import DenseEmbedder, make_learning
+    from groove_core.store.engine import Engine
+    from groove_core.store.learnings import LearningStore
+    from groove_core.store.search import SearchStore
+
+    me, barrier, writers = sys.argv[1], Path({barrier!r}), int(sys.argv[2])
+    db = Engine("user", "sqlite", {path!r}, busy_timeout=60)
+    store = LearningStore(db, DenseEmbedder())
+    search = SearchStore(store)
+    mine = []
+    for n in range(6):
+        lr = make_learning(f"writer {{me}} rule {{n}}", f"insight {{n}} of {{me}}")
+        store.store(lr)
+        mine.append(lr.id)
+        if n % 3 == 1:
+            store.update(mine[0], insight=f"edited {{n}} by {{me}}")
+        if n == 3:
+            store.delete(mine.pop())
+        search.search("rule insight writer", mode="hybrid", limit=5)  # applies others' writes
+    (barrier / me).touch()
+    while len(list(barrier.iterdir())) < writers:  # every writer has committed everything
+        time.sleep(0.05)
+    search.search("rule", mode="semantic", limit=1)
+    ids = sorted(search.vectors._labels)
+    _, vecs = search.vectors.vectors(ids)
+    print(json.dumps({{"ids": ids, "vecs": vecs.tolist()}}))
+    """
+)
+
+
+def test_several_processes_writing_at_once_each_end_with_an_exact_index(tmp_path, store):
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning(f"seed {i}", f"seed insight {i}") for i in range(10)])
+    search = SearchStore(store)
+    search.sync()  # the parent's index, kept in memory while the others write
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    script = CHILD.format(tests=str(TESTS), path=str(store.db.path), barrier=str(barrier))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, f"w{w}", "3"], stdout=subprocess.PIPE, text=True
+        )
+        for w in range(3)
+    ]
+    outs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    vecs, _ = tier_state(store.db)
+    assert len(vecs) == 10 + 3 * 5
+    for out in outs:  # each writer's own in-memory index equals an exact rebuild
+        assert out["ids"] == sorted(vecs)
+        np.testing.assert_allclose(
+            np.asarray(out["vecs"]), np.stack([vecs[i] for i in out["ids"]]), atol=1e-5
+        )
+    assert_index_matches(search)  # the parent applied everything the children wrote
+    # the log: one row per write, numbered 1..n without gaps, in commit order
+    seqs = [r[0] for r in store.db.run("?[seq] := *search_log{seq} :order seq").rows]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(seqs) == 1 + 3 * (6 + 2 + 1)  # seed + per writer: stores, updates, a delete
+    assert changelog.head(store.db).seq == seqs[-1]
+    # a fresh process (a new SearchStore, reading the persisted files) agrees too
+    assert_index_matches(SearchStore(LearningStore(store.db, store.embedder)))
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "other tier", "stale"])
+def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
+    store.embedder = DenseEmbedder()
+    items = [make_learning(f"rule {i} about topic{i}", f"insight {i}") for i in range(30)]
+    store.store_many(items)
+    SearchStore(store).sync()  # writes the files
+    folder = index_dir(store.db)
+    assert (folder / "vectors.json").exists() and (folder / "fulltext.sqlite").exists()
+    if damage == "missing":
+        shutil.rmtree(folder)
+    elif damage == "corrupt":
+        for f in folder.glob("vectors-*.hnsw"):
+            f.write_bytes(b"not an index")
+        (folder / "fulltext.sqlite").write_bytes(b"garbage" * 100)
+        for extra in folder.glob("fulltext.sqlite-*"):
+            extra.unlink()
+    elif damage == "other tier":
+        with Engine("user", "sqlite", tmp_path / "other.db") as other_db:
+            from groove_core.store import migrations
+
+            migrations.migrate(other_db)
+            other = LearningStore(other_db, DenseEmbedder())
+            other.store_many([make_learning("a rule of another tier", "elsewhere")])
+            SearchStore(other).sync()
+            shutil.rmtree(folder)
+            shutil.copytree(index_dir(other_db), folder)
+    else:  # written by a program that bypasses the log (e.g. another implementation)
+        gone = items[0].id
+        store.db.run(
+            "?[learning_id] <- [[$id]] :rm learning_embeddings {learning_id}", {"id": gone}
+        )
+    fresh = SearchStore(LearningStore(store.db, store.embedder))
+    assert_index_matches(fresh)
+    vec = DenseEmbedder().embed([text_for_embedding(items[5].content)])[0]
+    assert fresh.semantic_ranked(vec, 1)[0][0] == items[5].id
+    assert fresh.search("topic7", mode="fulltext")[0].learning.id == items[7].id
+
+
+def test_a_write_by_another_process_is_seen_by_the_next_search(tmp_path, store):
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning("Use tabs", "Indent with tabs")])
+    search = SearchStore(store)
+    assert [h.learning.description for h in search.search("tabs", mode="fulltext")] == ["Use tabs"]
+    with Engine("user", "sqlite", store.db.path) as other_db:  # a second handle, as a CLI has
+        other = LearningStore(other_db, DenseEmbedder())
+        late = make_learning("Prefer tabs in Makefiles", "tabs are required there")
+        other.store(late)
+        other.delete(search.search("tabs", mode="fulltext")[0].learning.id)
+    for mode in ("fulltext", "semantic", "hybrid"):
+        hits = search.search("tabs Makefiles", mode=mode, limit=5)
+        assert [h.learning.id for h in hits] == [late.id], mode
+
+
+def test_a_selective_filter_is_searched_exactly(store):
+    store.embedder = DenseEmbedder()
+    many = [make_learning(f"common rule {i}", f"body {i}", "preference") for i in range(300)]
+    rare = [make_learning(f"rare rule {i}", f"body {i}", "solution") for i in range(12)]
+    store.store_many(many + rare)
+    search = SearchStore(store)
+    query = DenseEmbedder().embed(["a query"])[0]
+    got = search.semantic_ranked(query, 5, LearningFilter(category="solution"))
+    vecs = DenseEmbedder().embed([text_for_embedding(r.content) for r in rare])
+    exact = np.argsort(-(vecs @ query))[:5]
+    assert [i for i, _ in got] == [rare[j].id for j in exact]
+    np.testing.assert_allclose([s for _, s in got], (vecs @ query)[exact], atol=1e-5)
+
+
+def test_ef_is_settable_and_a_wide_beam_finds_the_exact_neighbours(store):
+    store.embedder = DenseEmbedder()
+    items = [make_learning(f"rule {i}", f"insight {i}") for i in range(400)]
+    store.store_many(items)
+    vecs = DenseEmbedder().embed([text_for_embedding(r.content) for r in items])
+    search = SearchStore(store, ef=16)
+    for q in DenseEmbedder().embed([f"query {i}" for i in range(5)]):
+        exact = [items[j].id for j in np.argsort(-(vecs @ q))[:10]]
+        wide = [h.learning.id for h in search.search("x", mode="semantic", vector=q, ef=400)]
+        assert wide == exact
+
+
+def test_bulk_store_with_given_vectors_lands_whole(store):
+    items = [make_learning(f"bulk rule {i}", f"insight {i}") for i in range(250)]
+    vecs = DenseEmbedder().embed([f"v{i}" for i in range(250)])
+    assert store.store_many(items, vectors=vecs) == 250
+    stored = dict(
+        store.db.run("?[i, v] := *learning_embeddings{learning_id: i, embedding: v}").rows
+    )
+    assert len(stored) == 250 and store.count() == 250
+    np.testing.assert_allclose(np.asarray([stored[r.id] for r in items]), vecs, atol=1e-7)
+    assert [r.id for r in store.get_many([items[3].id])] == [items[3].id]
+    assert "groove_bulk" not in " ".join(store.db.relations())  # staging relations removed
+    assert changelog.head(store.db).seq == 1  # one write, one log row
+
+
+def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store, monkeypatch):
+    """vibes-groove writes the tier without groove's change log: a process that already
+    has its indexes finds its rows at the next recount (here: at once)."""
+    from groove_core.store import derived
+
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning("Use tabs", "Indent with tabs")])
+    search = SearchStore(store)
+    assert len(search.search("makefile", mode="fulltext")) == 0
+    row = make_learning("Tabs in a Makefile", "recipes need tabs")
+    cols = "id, scope, category, description, pattern_json, insight, confidence, "
+    cols += "created_at, updated_at, source_type, source_json"
+    store.db.run(  # as another program writes: the row and its embedding, no log
+        f"?[{cols}] <- [[$id, 'global', 'preference', $d, null, $i, 0.5, 0, 0, "
+        f"'user_created', $src]] :put learning {{{cols.replace('id,', 'id =>', 1)}}}",
+        {
+            "id": row.id,
+            "d": row.content.description,
+            "i": row.content.insight,
+            "src": '"UserCreated"',
+        },
+    )
+    vec = DenseEmbedder().embed(["external"])[0]
+    store.db.run(
+        "?[learning_id, embedding] <- [[$id, $v]] :put learning_embeddings "
+        "{learning_id => embedding}",
+        {"id": row.id, "v": vec.tolist()},
+    )
+    assert search.search("makefile", mode="fulltext") == []  # not recounted yet
+    monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
+    assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
+    assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
