@@ -1,7 +1,8 @@
 """Start-up: importing groove_core and running quick commands loads none of the heavy
-libraries (statistics, data frames, machine learning, the embedding model, the content
-scanner); they are imported where they are used. Checked in fresh interpreters through
-``sys.modules``: a behaviour test, not a timing test (speed: benchmarks/bench_startup.py)."""
+libraries (statistics, data frames, arrays, machine learning, the embedding model, vector
+indexes, the content scanner); they are imported where they are used. Checked in fresh
+interpreters through ``sys.modules``: a behaviour test, not a timing test (speed:
+benchmarks/bench_startup.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("scipy", "pandas", "sklearn", "umap", "numba", "torch", "detect_secrets")
+#: What quick commands must not load: each costs 0.1-2 s of a 0.5 s start-up budget.
+HEAVY = (
+    *("scipy", "pandas", "sklearn", "umap", "numba", "torch", "detect_secrets"),
+    *("numpy", "pyarrow", "hnswlib", "usearch", "transformers", "sentence_transformers"),
+)
 REPO = Path(__file__).resolve().parents[1]
 
 _REPORT = """
