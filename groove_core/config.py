@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-import tomlkit
 
 from groove_core.errors import ConfigError, ValidationError
 from groove_core.model.access import Principal, os_principal
@@ -214,6 +213,8 @@ class Config:
         if cfg is not None and cfg.path is not None and self._added(cfg) in text:
             self.path.write_text(text.replace(self._added(cfg), "", 1))
             return
+        import tomlkit  # only to edit the file: reading it needs only tomllib
+
         doc = tomlkit.parse(text)
         tiers = doc.get("tiers")
         if tiers is not None and name in tiers:
