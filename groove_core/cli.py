@@ -7,12 +7,11 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
@@ -62,6 +61,9 @@ def _undecoded(arg: str) -> str:
         shown = ascii(arg)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     cls=_Commands,
@@ -180,6 +182,14 @@ def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
     """A progress display on stderr (task description, bar, done/total, elapsed), gone
     when the work ends and left out when stderr is not a terminal (logs, pipes);
     ``counts=False`` drops done/total for fractional progress."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = [TextColumn("{task.description}"), BarColumn()]
     if counts:
         columns.append(MofNCompleteColumn())

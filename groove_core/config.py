@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-import tomlkit
 
 from groove_core.errors import ConfigError, GrooveError, ValidationError
 from groove_core.locking import InterProcessLock
@@ -242,6 +241,8 @@ class Config:
         Raises:
             ConfigError: invalid name, ``config.toml`` unreadable or not writable.
         """
+        import tomlkit  # only to edit the file: reading it needs only tomllib
+
         cfg = self.tier(name)
         with self._editing():
             self._load()
@@ -307,6 +308,8 @@ class Config:
         Raises:
             ConfigError: ``config.toml`` unreadable or not writable.
         """
+        import tomlkit  # only to edit the file: reading it needs only tomllib
+
         self.tiers.pop(name, None)
         if not self.path.exists():
             return

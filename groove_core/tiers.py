@@ -37,12 +37,12 @@ from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
-from groove_core.store.search import SearchHit, SearchStore
 from groove_core.store.writer import TierWriter
 
 if TYPE_CHECKING:
     from groove_core.store.attribution import AttributionStore
     from groove_core.store.openworld import OpenWorldStore
+    from groove_core.store.search import SearchHit, SearchStore
 
 READ_ORDER = ("project", "user", "enterprise", "simulation")
 
@@ -90,7 +90,6 @@ class Tier:
         self.writer = TierWriter(db, actor)
         self.migration = migrations.migrate(db, writer=self.writer) if migrate else None
         self.learnings = LearningStore(db, embedder, self.writer)
-        self.search = SearchStore(self.learnings)
         self.params = ParamStore(db, self.writer)
         self.access = AccessStore(db, self.writer)
         self.proposals = ProposalStore(db, self.learnings)
@@ -157,6 +156,13 @@ class Tier:
         from groove_core.store.attribution import AttributionStore
 
         return AttributionStore(self.db, self.learnings)
+
+    @cached_property
+    def search(self) -> SearchStore:
+        """Semantic, full-text and hybrid search over this tier's learnings."""
+        from groove_core.store.search import SearchStore
+
+        return SearchStore(self.learnings)
 
     @cached_property
     def openworld(self) -> OpenWorldStore:

@@ -11,14 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import uuid6
-
 from groove_core.errors import ValidationError
 from groove_core.model.values import check_float, check_int, check_text
 
 
 def new_id() -> str:
     """A new UUID v7 (time-ordered) as a hyphenated lowercase string."""
+    import uuid6  # 20 ms of importlib.metadata: only when an id is made
+
     return str(uuid6.uuid7())
 
 

@@ -5,12 +5,11 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from groove_core.embed import DIM, Embedder, content_hash
 from groove_core.errors import (
@@ -37,7 +36,7 @@ from groove_core.model.serde import (
 )
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
 from groove_core.model.values import check_json
-from groove_core.store import bulk, changelog
+from groove_core.store import changelog
 from groove_core.store.engine import Engine
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -56,6 +55,8 @@ from groove_core.store.rows import (
 from groove_core.store.writer import TierWriter, target
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from groove_core.scan import Finding
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
@@ -304,6 +305,8 @@ class LearningStore:
         Raises:
             EmbeddingError: no embedder is configured or it returned the wrong shape.
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         if self.embedder is None:
             raise EmbeddingError(f"tier '{self.tier}' has no embedder configured")
         model = self.embedder.name
@@ -429,8 +432,10 @@ class LearningStore:
             vectors=vectors,
             raw_vectors=len(learnings) >= BULK_MIN_ROWS,  # bulk.staged takes numpy rows
         )
+        from groove_core.store import bulk  # numpy and pyarrow: only when writing
+
         large = len(learnings) >= BULK_MIN_ROWS
-        with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
+        with bulk.staged(self.db, blocks, params, _bulk_tables(), large) as (blocks, params):
             self.writer.write(
                 action,
                 target([lr.id for lr in learnings]),
@@ -471,6 +476,8 @@ class LearningStore:
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
         EmbeddingError, ValidationError (``vectors`` of the wrong shape).
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
@@ -1034,6 +1041,8 @@ class LearningStore:
     def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
         have one."""
+        import numpy as np  # not at module level: opening a store does not need it
+
         res = self.db.run(
             "?[learning_id, embedding] := learning_id in $ids, "
             "*learning_embeddings{learning_id, embedding}",
@@ -1391,14 +1400,21 @@ class LearningStore:
         return len(todo)
 
 
-#: What :func:`groove_core.store.bulk.staged` may move through Arrow files: the statement,
-#: its parameter, the target relation and its columns (a vector column named apart).
-_BULK_TABLES = [
-    bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
-    bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
-    bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
-    bulk.Table(_PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]),
-]
+@functools.cache
+def _bulk_tables() -> list:
+    """What :func:`groove_core.store.bulk.staged` may move through Arrow files: the
+    statement, its parameter, the target relation and its columns (a vector column named
+    apart). Made on first use: the bulk module loads numpy and pyarrow."""
+    from groove_core.store import bulk
+
+    return [
+        bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
+        bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
+        bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
+        bulk.Table(
+            _PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]
+        ),
+    ]
 
 
 def _relation_row(r: LearningRelation) -> list:
