@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from groove_core.store.search import SearchHit, SearchStore
 
 READ_ORDER = ("project", "user", "enterprise", "simulation")
+#: Relations whose rows make a new tier worth recording in ``config.toml`` besides
+#: learnings, parameters and proposals: what the open-world and attribution writers keep.
+RECORDED_DATA = ("pattern_fingerprint", "novelty_event", "capability_gap", "attribution")
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -308,8 +311,10 @@ class Groove:
 
     def record_new_tiers(self) -> list[str]:
         """Add to ``config.toml`` the tiers this object created that now hold learnings,
-        parameters or proposals waiting for review (so ``groove status``, other processes
-        and the dashboard list them; a role grant alone does not count);
+        parameters, proposals waiting for review or open-world and attribution records
+        (:data:`RECORDED_DATA`), or roles granted beyond the first admin (a curator
+        setting up an enterprise tier), so ``groove status``, other processes and the
+        dashboard list them (merely opening a tier does not count);
         a tier whose first operation failed stays out. Called by :meth:`close` and after
         a promotion. Returns the names recorded.
 
@@ -321,7 +326,11 @@ class Groove:
             for name in sorted(self._unrecorded):
                 t = self._tiers.get(name)
                 if t is not None and (
-                    t.learnings.count() or t.params.all_params() or t.proposals.count_waiting()
+                    t.learnings.count()
+                    or t.params.all_params()
+                    or t.proposals.count_waiting()
+                    or any(t.db.has_rows(r) for r in RECORDED_DATA)
+                    or len(t.access.grants()) > 1
                 ):
                     self.config.record(name)
                     recorded.append(name)

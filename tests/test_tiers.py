@@ -32,6 +32,19 @@ def test_a_new_home_gets_a_config_and_a_user_tier(tmp_path):
     assert "[tiers.user]" in text and 'engine = "sqlite"' in text
 
 
+def test_a_tier_holding_only_open_world_data_is_listed_by_the_next_process(tmp_path):
+    from groove_core.simulate.openworld import simulate_openworld
+
+    home = tmp_path / "h"
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        simulate_openworld(g.tier("simulation:ow"), seed=1, n_contexts=40)
+        g.tier("simulation:empty")  # opened, nothing written: stays out
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        names = [t.name for t in g.available(synthetic=True)[0]]
+        assert names == ["user", "simulation:ow"]
+        assert g.tier("simulation:ow").openworld.count_fingerprints() == 40
+
+
 def test_config_points_a_tier_at_any_database(tmp_path):
     home = tmp_path / "h"
     home.mkdir()
