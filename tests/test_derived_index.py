@@ -1,7 +1,9 @@
-"""groove's derived search indexes (hnswlib graph, SQLite FTS5 file) follow the tier's
-change log: every process's index ends equal to an exact rebuild when several processes
-write at once; a persisted index that is missing, corrupt or from another tier is
-rebuilt; filters and ``ef`` are honoured; bulk writes land whole."""
+"""groove's derived search indexes (hnswlib graph; document store with tantivy full-text
+index) follow the tier's change log: every process's index ends equal to an exact rebuild
+when several processes write at once; a search's rows equal the tier's after every kind
+of write; a persisted index that is missing, corrupt or from another tier is rebuilt; a
+bulk load leaves persisted indexes another process loads; filters and ``ef`` are
+honoured; bulk writes land whole."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import DenseEmbedder, make_learning
 
-from groove_core.store import changelog
+from groove_core.store import changelog, docs, fulltext
 from groove_core.store.derived import index_dir
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningFilter, LearningStore, text_for_embedding
@@ -45,9 +47,12 @@ def assert_index_matches(search: SearchStore) -> None:
     have, got = search.vectors.vectors(sorted(vecs))
     assert have == sorted(vecs)
     np.testing.assert_allclose(got, np.stack([vecs[i] for i in have]), atol=1e-5)
-    conn = search.text._conn()
-    docs = dict(conn.execute("SELECT id, body FROM fts").fetchall())
+    conn = search.docs._conn()
+    docs = {i: f"{d} {s}" for i, d, s in conn.execute("SELECT id, description, insight FROM doc")}
     assert docs == texts
+    assert search.docs.text.ids() == sorted(texts)  # the full-text index holds every text
+    for i, text in list(texts.items())[:5]:  # ... searchable by its own words
+        assert i in [h for h, _ in search.docs.query(text, len(texts))]
 
 
 CHILD = textwrap.dedent(
@@ -125,15 +130,17 @@ def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
     store.store_many(items)
     SearchStore(store).sync()  # writes the files
     folder = index_dir(store.db)
-    assert (folder / "vectors.json").exists() and (folder / "fulltext.sqlite").exists()
+    assert (folder / "vectors.json").exists() and (folder / docs.FILE).exists()
     if damage == "missing":
         shutil.rmtree(folder)
     elif damage == "corrupt":
         for f in folder.glob("vectors-*.hnsw"):
             f.write_bytes(b"not an index")
-        (folder / "fulltext.sqlite").write_bytes(b"garbage" * 100)
-        for extra in folder.glob("fulltext.sqlite-*"):
+        (folder / docs.FILE).write_bytes(b"garbage" * 100)
+        for extra in folder.glob(docs.FILE + "-*"):
             extra.unlink()
+        for f in (folder / fulltext.FOLDER).iterdir():
+            f.write_bytes(b"garbage")
     elif damage == "other tier":
         with Engine("user", "sqlite", tmp_path / "other.db") as other_db:
             from groove_core.store import migrations

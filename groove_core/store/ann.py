@@ -113,6 +113,41 @@ class VectorIndex(DerivedIndex):
             self._load()
         return self._state
 
+    def _refresh(self) -> None:
+        """Load the persisted index when it covers a later point of this tier's log than
+        the one in memory (a bulk load by another process saves its index: loading it
+        beats re-reading every vector it added)."""
+        if self._state is None or self.folder is None:
+            return
+        try:
+            meta = json.loads((self.folder / "vectors.json").read_text())
+        except (OSError, ValueError):
+            return
+        if meta.get("tier_uid") == self._state[0] and int(meta.get("seq", -1)) > self._state[1]:
+            self._load()
+
+    def apply_batch(
+        self,
+        covered: tuple[str, int] | None,
+        head: changelog.Head,
+        ids: list[str],
+        vecs: np.ndarray,
+    ) -> bool:
+        """Add the vectors of ``ids`` (float32 ``(n, 384)``, e.g. those a bulk write just
+        stored) and move the index from ``covered`` to ``head``, then save it. ``covered``
+        None means the tier held no embedding before (the index starts empty). Nothing
+        happens, and False is returned, when the index does not cover ``covered``."""
+        with self._lock:
+            if self._covered() != covered:
+                return False
+            if covered is None or self._index is None:
+                self._index = self._new_index(len(ids) + 16)
+                self._ids, self._labels = [], {}
+            self._add(list(ids), np.asarray(vecs, np.float32))
+            self._state = (head.tier_uid, head.seq)
+            self.save()
+            return True
+
     def _consistent(self) -> bool:
         stored = self.db.run(
             "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True

@@ -1,10 +1,11 @@
 """The tier's change log for derived search indexes (schema version 9).
 
 Cozo is the system of record. groove's faster search indexes (an HNSW graph in process,
-a SQLite FTS5 file beside the tier) are *derived*: they can be rebuilt from the tier at
-any time, and they follow it through this log. Every write of a learning's text or
-embedding, and every deletion, appends ONE row ``search_log{seq => ids, at}`` in the same
-Cozo transaction as the write (callers add :func:`statements` to their chain), and bumps
+a document store and a tantivy full-text index beside the tier) are *derived*: they can
+be rebuilt from the tier at any time, and they follow it through this log. Every write of
+a learning's row (its text, category, confidence...), usage stats or embedding, and every
+deletion, appends ONE row ``search_log{seq => ids, at}`` in the same Cozo transaction as
+the write (callers add :func:`statements` to their chain), and bumps
 ``search_head.seq``. The read of the head and the ``:insert`` of the new row run inside
 that transaction; Cozo's SQLite engine serialises write transactions across processes,
 and ``:insert`` refuses an existing ``seq``, so two writers can never both take one
@@ -12,10 +13,19 @@ number: the sequence is monotonic in commit order (checked by a multi-process te
 
 A reader knows the ``seq`` its index covers; before it answers it compares it with the
 head and re-reads the learnings named by the rows after it (:func:`changes_since`).
+
+Reading the head is a Cozo query (about 0.2-1 ms). On the ``sqlite`` engine a reader can
+skip it: Cozo runs SQLite in rollback-journal mode, where every committed write
+transaction increments the "file change counter" of the database header (4 bytes,
+big-endian, at offset 24; https://www.sqlite.org/fileformat2.html#file_change_counter)
+and a read leaves it alone. :func:`stamp` reads it with one ``pread`` (microseconds): as
+long as it is unchanged, no process committed anything and an index synced at that stamp
+is current.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,3 +94,27 @@ def changes_since(db: Engine, seq: int) -> tuple[int, set[str]]:
         touched.update(ids)
         last = max(last, int(row_seq))
     return last, touched
+
+
+def stamp(db: Engine) -> tuple[int, int] | None:
+    """``(inode, file change counter)`` of the tier's SQLite file, or None when the tier
+    has none (mem, rocksdb, http engines) or it cannot be read. Equal stamps taken at two
+    moments mean no write transaction committed in between (a file replaced by a restore
+    has another inode). Read it BEFORE the head: a commit in between then only makes the
+    next check read the head again."""
+    if db.kind != "sqlite" or db.path is None:
+        return None
+    try:
+        fd = os.open(db.path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        header = os.pread(fd, 4, 24)
+        inode = os.fstat(fd).st_ino
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(header) != 4:
+        return None
+    return inode, int.from_bytes(header, "big")

@@ -87,6 +87,7 @@ class DerivedIndex:
         ``seq`` the index covers afterwards."""
         with self._lock:
             head = head or changelog.head(self.db)
+            self._refresh()
             covered = self._covered()
             rebuilt = covered is None or covered[0] != head.tier_uid or covered[1] > head.seq
             if rebuilt:
@@ -115,6 +116,21 @@ class DerivedIndex:
 
     def _check_due(self) -> bool:
         return self._checked_at is None or time.monotonic() - self._checked_at > RECHECK_SECONDS
+
+    def covered_state(self) -> tuple[str, int] | None:
+        """``(tier_uid, seq)`` of the state the index holds, or None when it holds none."""
+        with self._lock:
+            return self._covered()
+
+    def check_due(self) -> bool:
+        """True when the index's size is due to be compared with the tier's again (see the
+        module docstring): :meth:`sync` must then run even if nothing was committed."""
+        with self._lock:
+            return self._check_due()
+
+    def _refresh(self) -> None:
+        """Take a newer persisted state of the index when another process saved one (a
+        hook; nothing by default)."""
 
     def _covered(self) -> tuple[str, int] | None:
         raise NotImplementedError

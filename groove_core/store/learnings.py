@@ -28,7 +28,7 @@ from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
 from groove_core.store import bulk, changelog
-from groove_core.store.engine import Engine
+from groove_core.store.engine import Engine, Result
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
 from groove_core.store.rows import (
@@ -156,6 +156,19 @@ class LearningFilter:
         first, *rest = (c for _, c, _ in conds)
         return ", ".join([first, atom, *rest]), params
 
+    def matches(self, learning: Learning) -> bool:
+        """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo).
+
+        Raises:
+            ValidationError: an unknown category or scope form."""
+        if self.ids is not None and learning.id not in set(self.ids):
+            return False
+        if self.category and learning.category != LearningCategory.parse(self.category):
+            return False
+        if self.scope and learning.scope.to_db() != Scope.parse(self.scope).to_db():
+            return False
+        return not self.source_type or learning.source.kind == self.source_type
+
 
 @dataclass(frozen=True)
 class Page:
@@ -229,6 +242,9 @@ class LearningStore:
         self.db = db
         self.embedder = embedder
         self.writer = writer or TierWriter(db, os_principal())
+        #: The :class:`~groove_core.store.search.SearchStore` over this store, if one is
+        #: open: a bulk write hands it what it wrote (see :meth:`store_many`).
+        self.derived: Any = None
 
     @property
     def tier(self) -> str:
@@ -373,6 +389,10 @@ class LearningStore:
             raw_vectors=len(learnings) >= BULK_MIN_ROWS,  # bulk.staged takes numpy rows
         )
         large = len(learnings) >= BULK_MIN_ROWS
+        publish = large and self._publishes()
+        if publish:
+            before, empty = changelog.head(self.db), self.count() == 0
+        planned = params
         with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
             self.writer.write(
                 action,
@@ -384,7 +404,45 @@ class LearningStore:
                 detail={**(detail or {}), **info},
                 check=False,
             )
+        if publish:
+            self._publish(before, empty, planned, vectors)
         return len(learnings)
+
+    def _publishes(self) -> bool:
+        """Whether a bulk write should hand what it wrote to the derived search indexes:
+        the tier has the change log and the indexes live in files or are open here."""
+        from groove_core.store.derived import index_dir
+
+        has_log = self.writer._has("search_head")
+        return has_log and (self.derived is not None or index_dir(self.db) is not None)
+
+    def _publish(
+        self,
+        before: changelog.Head,
+        empty: bool,
+        params: dict[str, Any],
+        vectors: np.ndarray | None,
+    ) -> None:
+        """Apply the bulk write just committed to the derived indexes (and save them), from
+        the rows and vectors in hand, when it was the only write since ``before``: another
+        process's first search then loads files instead of re-reading the tier."""
+        after = changelog.head(self.db)
+        if after.seq != before.seq + 1 or after.tier_uid != before.tier_uid:
+            return
+        if self.derived is None:
+            from groove_core.store.search import SearchStore
+
+            SearchStore(self)
+        rows = [
+            list(lr) + list(u[1:])
+            for lr, u in zip(params["learnings"], params["usage"], strict=True)
+        ]
+        emb = params.get("embeddings")
+        if vectors is None and emb:
+            vectors = np.stack([np.asarray(v, np.float32) for _, v in emb])
+        elif vectors is not None:
+            vectors = np.asarray(vectors, np.float32).reshape(len(rows), -1)
+        self.derived.publish(before, after, rows, vectors if emb else None, empty=empty)
 
     def plan_store(
         self,
@@ -735,25 +793,26 @@ class LearningStore:
         t = now()
         at = to_unix(t)
         news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
+        params: dict[str, Any] = {
+            "learnings": [learning_to_row(n) for n in news],
+            "edits": [
+                [
+                    o.id,
+                    new_id(),
+                    at,
+                    actor.id,
+                    "edited",
+                    json.dumps({"category": o.category.value}),
+                    json.dumps({"category": cat.value}),
+                ]
+                for o in changed
+            ],
+        }
         self.writer.write(
             Action.learning_edit,
             target([o.id for o in changed]),
-            [_PUT_LEARNING, _PUT_EDIT],
-            {
-                "learnings": [learning_to_row(n) for n in news],
-                "edits": [
-                    [
-                        o.id,
-                        new_id(),
-                        at,
-                        actor.id,
-                        "edited",
-                        json.dumps({"category": o.category.value}),
-                        json.dumps({"category": cat.value}),
-                    ]
-                    for o in changed
-                ],
-            },
+            self._logged([_PUT_LEARNING, _PUT_EDIT], params, [o.id for o in changed]),
+            params,
             actor=actor,
             before=[o.to_json() for o in changed],
             after=[n.to_json() for n in news],
@@ -1071,7 +1130,10 @@ class LearningStore:
             PermissionDeniedError: the actor may not record outcomes here.
         """
         event = OutcomeEvent(check_uuid(learning_id), outcome, at, session_id, event_id)
-        self.record_outcomes([event], actor=actor)
+        _, read = self._record_outcomes([event], actor, read_usage=True)
+        rows = read.dicts() if read is not None else []
+        if rows:  # read in the writing transaction: no second round trip
+            return row_to_usage(rows[0])
         return self.usage_many([event.learning_id])[event.learning_id]
 
     def record_outcomes(
@@ -1094,6 +1156,13 @@ class LearningStore:
             ValidationError: an unknown outcome, or two events with one key and different
                 content. PermissionDeniedError: the actor may not record outcomes here.
         """
+        return self._record_outcomes(events, actor, read_usage=False)[0]
+
+    def _record_outcomes(
+        self, events: Sequence[OutcomeEvent], actor: Principal | None, *, read_usage: bool
+    ) -> tuple[int, Result | None]:
+        """:meth:`record_outcomes`, and with ``read_usage`` the usage rows of the events'
+        learnings as that transaction left them (None when nothing was written now)."""
         actor = actor or self.writer.actor
         self.writer.authorize(Action.usage_record, actor)
         rows: dict[tuple[str, str], list] = {}
@@ -1107,11 +1176,11 @@ class LearningStore:
         todo = list(rows.values())
         for _ in range(5):
             if not todo:
-                return 0
-            blocks, params = outcome_blocks(todo)
+                return 0, None
+            blocks, params = outcome_blocks(todo, logged=self.writer._has("search_head"))
             lids = sorted({r[0] for r in todo})
             try:
-                self.writer.write(
+                read = self.writer.write(
                     Action.usage_record,
                     target(lids),
                     blocks,
@@ -1120,8 +1189,9 @@ class LearningStore:
                     after=todo,
                     detail={"events": len(todo)},
                     check=False,
+                    returning=_READ_USAGE if read_usage else None,
                 )
-                return len(todo)
+                return len(todo), read
             except DatabaseError:
                 missing = set(lids) - {lr.id for lr in self.get_many(lids)}
                 if missing:
@@ -1310,11 +1380,16 @@ def _relation_row(r: LearningRelation) -> list:
     return [r.from_id, r.relation_type.value, r.to_id, float(r.weight), to_unix(r.created_at)]
 
 
-def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
+def outcome_blocks(
+    events: Sequence[list], *, logged: bool = False
+) -> tuple[list[str], dict[str, Any]]:
     """Statements applying outcome events (rows ``[learning_id, event_id, at, outcome,
-    session_id]``, at most one per key): every learning must exist, each event is
-    inserted (the transaction fails on a key already stored), usage increments are summed
-    per learning (seed 001's Beta update) and ``learning.confidence`` = posterior mean."""
+    session_id]``, at most one per key): each event is inserted (the transaction fails on
+    a key already stored), usage increments are summed per learning (seed 001's Beta
+    update; a learning without a usage row starts from the defaults) and
+    ``learning.confidence`` = posterior mean (the transaction fails when a learning does
+    not exist: ``:update`` needs its row). With ``logged`` the search change log names the
+    learnings (their confidence and usage changed). ``$inc_ids`` holds the learning ids."""
     inc: dict[str, list] = {}
     for lid, _eid, at, outcome, _sid in events:
         da, db = OUTCOME_INCREMENTS[Outcome(outcome)]
@@ -1326,24 +1401,23 @@ def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
         row[5] += da
         row[6] += db
         row[7] = max(row[7], at)
+    new = "d[learning_id, n, h, g, c, da, db, last]"
     blocks = [
-        "i[learning_id] <- $inc_ids\n?[learning_id] := i[learning_id], "
-        "not *learning{id: learning_id} :assert none",
         "?[learning_id, event_id, at, outcome, session_id] <- $events "
         ":insert outcome_event {learning_id, event_id => at, outcome, session_id}",
-        # make sure a usage row exists (rows written by others may lack one)
-        f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], "
-        "not *usage_stats{learning_id}, times_injected = 0, "
-        "times_helpful = 0, times_ignored = 0, times_contradicted = 0, last_used = null, "
-        f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
-        "d[learning_id, n, h, g, c, da, db, last] <- $inc\n"
-        f"?[{USAGE_HEAD}] := d[learning_id, n, h, g, c, da, db, last], "
+        f"{new} <- $inc\n"
+        f"?[{USAGE_HEAD}] := {new}, "
         "*usage_stats{learning_id, times_injected: ti, times_helpful: th, "
         "times_ignored: tg, times_contradicted: tc, last_used: lu, confidence_alpha: a, "
         "confidence_beta: b}, times_injected = ti + n, times_helpful = th + h, "
         "times_ignored = tg + g, times_contradicted = tc + c, "
         "last_used = if(is_null(lu), last, max(lu, last)), confidence_alpha = a + da, "
-        f"confidence_beta = b + db :put usage_stats {{{USAGE_KEYED}}}",
+        "confidence_beta = b + db\n"
+        # rows written by others may lack a usage row: start from the defaults
+        f"?[{USAGE_HEAD}] := {new}, not *usage_stats{{learning_id}}, times_injected = n, "
+        "times_helpful = h, times_ignored = g, times_contradicted = c, last_used = last, "
+        "confidence_alpha = 1.0 + da, confidence_beta = 1.0 + db "
+        f":put usage_stats {{{USAGE_KEYED}}}",
         "i[learning_id] <- $inc_ids\n?[id, confidence] := i[id], *usage_stats{learning_id: id, "
         "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
         ":update learning {id => confidence}",
@@ -1353,7 +1427,17 @@ def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
         "inc": list(inc.values()),
         "inc_ids": [[k] for k in inc],
     }
+    if logged:
+        log, log_params = changelog.statements(inc)
+        blocks = [*log, *blocks]
+        params.update(log_params)
     return blocks, params
+
+
+#: Reads the usage rows of ``$inc_ids`` (at the end of an outcome write's transaction).
+_READ_USAGE = (
+    f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], *usage_stats{{{USAGE_HEAD}}}"
+)
 
 
 def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
