@@ -250,3 +250,86 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
     assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
+
+
+def test_the_file_change_counter_moves_with_a_commit_by_another_process_not_a_read(store):
+    before = changelog.stamp(store.db)
+    store.count()
+    changelog.head(store.db)
+    assert changelog.stamp(store.db) == before  # reads leave it alone
+    child = (
+        "import sys; from groove_core.store.engine import Engine; "
+        "db = Engine('user', 'sqlite', sys.argv[1]); "
+        "db.run(':create probe_relation {a: Int}'); db.close()"
+    )
+    subprocess.run([sys.executable, "-c", child, str(store.db.path)], check=True)
+    assert changelog.stamp(store.db) != before
+    mem = Engine("user", "mem")
+    assert changelog.stamp(mem) is None  # other engines read the log's head instead
+
+
+def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
+    """Rows come from the derived document store, not Cozo: after each kind of write a
+    search shows exactly what get_many and usage_many read from the tier."""
+    store.embedder = DenseEmbedder()
+    items = [make_learning(f"rule {i} about tabs", f"insight {i} on tabs") for i in range(6)]
+    store.store_many(items)
+    search = SearchStore(store)
+
+    def check() -> None:
+        for mode in ("fulltext", "semantic", "hybrid"):
+            hits = search.search("tabs rule insight", mode=mode, limit=20)
+            ids = [h.learning.id for h in hits]
+            assert sorted(ids) == sorted(store.ids()), mode
+            assert [h.learning for h in hits] == store.get_many(ids)
+            usage = store.usage_many(ids)
+            assert {h.learning.id: h.usage for h in hits} == {i: usage.get(i) for i in ids}
+
+    check()
+    store.update(items[0].id, insight="rewritten insight on tabs")
+    check()
+    store.recategorize_many([items[1].id, items[2].id], "solution")
+    check()
+    after = store.record_outcome(items[3].id, "helpful", session_id="s1")
+    assert after == store.usage(items[3].id)  # read in the writing transaction
+    assert after.times_helpful == 1
+    from groove_core.model.usage import OutcomeEvent
+
+    store.record_outcomes(
+        [OutcomeEvent(items[4].id, o, None, f"s{n}", None) for n, o in enumerate(["helpful"] * 3)]
+    )
+    check()
+    store.delete(items[5].id)
+    check()
+    store.restore(items[5].id)
+    check()
+
+
+def test_a_bulk_load_leaves_indexes_that_another_process_loads_without_rebuilding(
+    tmp_path, store, monkeypatch
+):
+    from groove_core.store import learnings as lmod
+    from groove_core.store.ann import VectorIndex
+    from groove_core.store.docs import DocumentIndex
+
+    items = [
+        make_learning(f"bulk rule {i} word{i}", f"insight {i}") for i in range(lmod.BULK_MIN_ROWS)
+    ]
+    vecs = DenseEmbedder().embed([text_for_embedding(r.content) for r in items])
+    store.store_many(items, vectors=vecs)  # no SearchStore open: the write makes the files
+    assert (index_dir(store.db) / "vectors.json").exists()
+
+    def refuse(*_args):
+        raise AssertionError("rebuilt from the tier")
+
+    monkeypatch.setattr(VectorIndex, "_rebuild", refuse)
+    monkeypatch.setattr(DocumentIndex, "_rebuild", refuse)
+    monkeypatch.setattr(VectorIndex, "_apply", refuse)
+    monkeypatch.setattr(DocumentIndex, "_apply", refuse)
+    with Engine("user", "sqlite", store.db.path) as other_db:  # as another process opens it
+        other = SearchStore(LearningStore(other_db, DenseEmbedder()))
+        hit = other.search("x", mode="semantic", vector=vecs[7], limit=1)[0]
+        assert hit.learning == store.get(items[7].id)
+        assert other.search("word11", mode="fulltext", limit=1)[0].learning.id == items[11].id
+    monkeypatch.undo()
+    assert_index_matches(SearchStore(LearningStore(store.db, DenseEmbedder())))
