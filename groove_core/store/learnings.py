@@ -6,7 +6,7 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
 from groove_core.store import bulk, changelog
+from groove_core.store.audit import Hashed
 from groove_core.store.engine import Engine, Result
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
@@ -375,6 +376,8 @@ class LearningStore:
         action = Action(action)
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
+        large = len(learnings) >= BULK_MIN_ROWS
+        vectors = self._vectors(learnings, vectors, embed_progress)
         blocks, params, info = self.plan_store(
             learnings,
             actor=actor,
@@ -386,13 +389,11 @@ class LearningStore:
             findings=findings,
             override_reason=override_reason,
             vectors=vectors,
-            raw_vectors=len(learnings) >= BULK_MIN_ROWS,  # bulk.staged takes numpy rows
+            lazy=large,  # bulk.staged consumes the rows a chunk at a time
         )
-        large = len(learnings) >= BULK_MIN_ROWS
         publish = large and self._publishes()
         if publish:
             before, empty = changelog.head(self.db), self.count() == 0
-        planned = params
         with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
             self.writer.write(
                 action,
@@ -400,12 +401,13 @@ class LearningStore:
                 blocks,
                 params,
                 actor=actor,
-                after=[lr.to_json() for lr in learnings],
+                after=Hashed.of(lr.to_json() for lr in learnings),
                 detail={**(detail or {}), **info},
                 check=False,
             )
+        del params, blocks
         if publish:
-            self._publish(before, empty, planned, vectors)
+            self._publish(before, empty, learnings, usage or {}, vectors)
         return len(learnings)
 
     def _publishes(self) -> bool:
@@ -420,12 +422,13 @@ class LearningStore:
         self,
         before: changelog.Head,
         empty: bool,
-        params: dict[str, Any],
+        learnings: Sequence[Learning],
+        usage: dict[str, UsageStats],
         vectors: np.ndarray | None,
     ) -> None:
         """Apply the bulk write just committed to the derived indexes (and save them), from
-        the rows and vectors in hand, when it was the only write since ``before``: another
-        process's first search then loads files instead of re-reading the tier."""
+        the learnings and vectors in hand, when it was the only write since ``before``:
+        another process's first search then loads files instead of re-reading the tier."""
         after = changelog.head(self.db)
         if after.seq != before.seq + 1 or after.tier_uid != before.tier_uid:
             return
@@ -434,15 +437,10 @@ class LearningStore:
 
             SearchStore(self)
         rows = [
-            list(lr) + list(u[1:])
-            for lr, u in zip(params["learnings"], params["usage"], strict=True)
+            learning_to_row(lr) + usage_to_row(lr.id, usage.get(lr.id, UsageStats()))[1:]
+            for lr in learnings
         ]
-        emb = params.get("embeddings")
-        if vectors is None and emb:
-            vectors = np.stack([np.asarray(v, np.float32) for _, v in emb])
-        elif vectors is not None:
-            vectors = np.asarray(vectors, np.float32).reshape(len(rows), -1)
-        self.derived.publish(before, after, rows, vectors if emb else None, empty=empty)
+        self.derived.publish(before, after, rows, vectors, empty=empty)
 
     def plan_store(
         self,
@@ -458,13 +456,14 @@ class LearningStore:
         override_reason: str | None = None,
         history_who: str | None = None,
         vectors: np.ndarray | None = None,
-        raw_vectors: bool = False,
+        lazy: bool = False,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
         ``history_who`` is the principal named in the history (default: ``actor``).
-        ``vectors`` gives the embeddings (else computed); with ``raw_vectors`` the
-        ``embeddings`` rows hold numpy vectors, for :func:`groove_core.store.bulk.staged`.
+        ``vectors`` gives the embeddings (else computed). With ``lazy`` the rows of
+        learnings, usage, history and embeddings (numpy vectors) are one-shot generators,
+        for :func:`groove_core.store.bulk.staged` to consume a chunk at a time.
 
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
         EmbeddingError, ValidationError (``vectors`` of the wrong shape).
@@ -472,25 +471,17 @@ class LearningStore:
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
-        if vectors is not None:
-            if len(vectors) != len(learnings):
-                raise ValidationError("store_many needs one vector per learning")
-            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
-            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
-                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
-        elif self.embedder is not None and learnings:
-            vectors = self.embed_texts(
-                [text_for_embedding(lr.content) for lr in learnings], embed_progress
-            )
+        vectors = self._vectors(learnings, vectors, embed_progress)
         at = to_unix(now())
         verb = _HISTORY_VERB[Action(action)]
         who = history_who or actor.id
+        rows = _lazy if lazy else list
         params: dict[str, Any] = {
-            "learnings": [learning_to_row(lr) for lr in learnings],
-            "usage": [usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings],
-            "edits": [
+            "learnings": rows(learning_to_row(lr) for lr in learnings),
+            "usage": rows(usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings),
+            "edits": rows(
                 [lr.id, new_id(), at, who, verb, None, json.dumps(lr.to_json())] for lr in learnings
-            ],
+            ),
         }
         blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT] if learnings else []
         info: dict[str, Any] = {"learnings": len(learnings)}
@@ -510,12 +501,33 @@ class LearningStore:
             blocks.append(PUT_PARAMS)
             info["params"] = len(system_params)
         if vectors is not None:
-            params["embeddings"] = [
-                [lr.id, v if raw_vectors else v.tolist()]
-                for lr, v in zip(learnings, vectors, strict=True)
-            ]
+            params["embeddings"] = rows(
+                [lr.id, v if lazy else v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
+            )
             blocks += self._embedding_blocks(len(learnings))
         return self._logged(blocks, params, [lr.id for lr in learnings]), params, info
+
+    def _vectors(
+        self,
+        learnings: Sequence[Learning],
+        vectors: np.ndarray | Sequence | None,
+        embed_progress: Callable[[int], None] | None,
+    ) -> np.ndarray | None:
+        """The embeddings of ``learnings``: ``vectors`` checked and made float32
+        ``(n, 384)``, else computed by the embedder (None without one).
+
+        Raises: ValidationError (``vectors`` of the wrong shape), EmbeddingError."""
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
+            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
+                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
+            return vectors
+        if self.embedder is not None and learnings:
+            texts = [text_for_embedding(lr.content) for lr in learnings]
+            return self.embed_texts(texts, embed_progress)
+        return None
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
@@ -1364,6 +1376,11 @@ class LearningStore:
             check=False,
         )
         return len(todo)
+
+
+def _lazy(rows: Iterable[list]) -> Iterator[list]:
+    """Rows as a one-shot iterator (made as they are read)."""
+    return iter(rows)
 
 
 #: What :func:`groove_core.store.bulk.staged` may move through Arrow files: the statement,
