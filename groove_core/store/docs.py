@@ -21,6 +21,7 @@ the two commits, a deleted folder), the full-text index is rebuilt from the rows
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -45,6 +46,7 @@ _SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS doc (id TEXT PRIMARY KEY, {', '.join(COLS[1:])}) WITHOUT ROWID",
 ]
 _CHUNK = 2000
+_CACHED = 4096  # converted rows kept
 _INSERT = f"INSERT OR REPLACE INTO doc ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})"
 
 
@@ -85,6 +87,11 @@ class DocumentIndex(DerivedIndex):
         self._local = threading.local()
         self._memory: sqlite3.Connection | None = None
         self.text = TantivyText(self.folder)
+        # a row read again (the same values) gives the same objects: converting a row
+        # (JSON, scope, timestamps) costs several times its read
+        self._objects = functools.lru_cache(maxsize=_CACHED)(
+            functools.partial(_split, tier=db.tier)
+        )
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection (SQLite connections are not shared across threads);
@@ -128,7 +135,7 @@ class DocumentIndex(DerivedIndex):
         found = self._conn().execute(
             f"SELECT {', '.join(COLS)} FROM doc WHERE id IN ({marks})", list(ids)
         )
-        return {row[0]: _split(row, self.db.tier) for row in found}
+        return {row[0]: self._objects(row) for row in found}
 
     def query(self, text: str, k: int) -> list[tuple[str, float]]:
         """The ``k`` best learnings for free ``text``: (id, BM25 score; higher is better),
