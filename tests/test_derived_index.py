@@ -157,6 +157,11 @@ def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
             "?[learning_id] <- [[$id]] :rm learning_embeddings {learning_id}", {"id": gone}
         )
     fresh = SearchStore(LearningStore(store.db, store.embedder))
+    reports = []
+    fresh.sync(progress=reports.append)
+    if damage != "stale":  # rebuilt from the tier, reporting how far it got
+        done = {(p.stage, p.done, p.total) for p in reports}
+        assert {("indexing vectors", 30, 30), ("indexing texts", 30, 30)} <= done
     assert_index_matches(fresh)
     vec = DenseEmbedder().embed([text_for_embedding(items[5].content)])[0]
     assert fresh.semantic_ranked(vec, 1)[0][0] == items[5].id

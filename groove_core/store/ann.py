@@ -29,8 +29,9 @@ import hnswlib
 import numpy as np
 
 from groove_core.embed import DIM
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog
-from groove_core.store.derived import DerivedIndex, read_rows
+from groove_core.store.derived import DerivedIndex, counted, read_rows
 from groove_core.store.engine import Engine
 
 #: HNSW graph degree and construction beam (Malkov & Yashunin 2018, section 4), as seed
@@ -159,7 +160,7 @@ class VectorIndex(DerivedIndex):
         index.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M)
         return index
 
-    def _rebuild(self, head: changelog.Head) -> None:
+    def _rebuild(self, head: changelog.Head, progress: ProgressFn | None = None) -> None:
         count = int(
             self.db.run(
                 "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
@@ -167,8 +168,11 @@ class VectorIndex(DerivedIndex):
         )
         self._index = self._new_index(int(count * 1.1) + 16)
         self._ids, self._labels = [], {}
-        for ids, vecs in read_embeddings(self.db):
-            self._add(ids, vecs)
+        chunks = read_rows(
+            self.db, "learning_embeddings", ["learning_id", "embedding"], None, _CHUNK
+        )
+        for rows in counted(chunks, "indexing vectors", count, progress):
+            self._add([r[0] for r in rows], np.asarray([r[1] for r in rows], np.float32))
         self._state = (head.tier_uid, head.seq)
         self.save()
 

@@ -30,8 +30,9 @@ from typing import Any
 
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog
-from groove_core.store.derived import DerivedIndex, read_rows
+from groove_core.store.derived import DerivedIndex, counted, read_rows
 from groove_core.store.engine import Engine
 from groove_core.store.fulltext import TantivyText
 from groove_core.store.rows import LEARNING_COLS, USAGE_COLS, row_to_learning, row_to_usage
@@ -142,10 +143,10 @@ class DocumentIndex(DerivedIndex):
         best first (see :meth:`TantivyText.query`)."""
         return self.text.query(text, k)
 
-    def sync(self, head: changelog.Head | None = None) -> int:
+    def sync(self, head: changelog.Head | None = None, progress: ProgressFn | None = None) -> int:
         """As :meth:`DerivedIndex.sync`, then load the full-text index's last commit when
         another process wrote it."""
-        seq = super().sync(head)
+        seq = super().sync(head, progress)
         meta = self._meta()
         if meta is not None and self.text.covered() != (meta[0], meta[2]):
             self.text.reload()
@@ -211,8 +212,13 @@ class DocumentIndex(DerivedIndex):
         rows = conn.execute("SELECT id, description, insight FROM doc").fetchall()
         self.text.write(((i, f"{d} {s}") for i, d, s in rows), (), state, clear=True)
 
-    def _rebuild(self, head: changelog.Head) -> None:
-        self.replace_all(head, fetch_rows(self.db, None))
+    def _rebuild(self, head: changelog.Head, progress: ProgressFn | None = None) -> None:
+        total = int(
+            self.db.run("?[count(id)] := *learning:by_updated{id}", read_only=True).scalar(0)
+        )
+        self.replace_all(
+            head, counted(fetch_rows(self.db, None), "indexing texts", total, progress)
+        )
 
     def replace_all(self, head: changelog.Head, chunks: Iterable[list[list[Any]]]) -> None:
         """Make the store hold exactly the rows of ``chunks`` (:data:`COLS` order), as the

@@ -13,6 +13,7 @@ from groove_core.embed import DIM
 from groove_core.errors import ValidationError
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
 from groove_core.store.docs import DocumentIndex
@@ -91,17 +92,19 @@ class SearchStore:
         self._seq = 0
         learnings.derived = self
 
-    def sync(self) -> int:
+    def sync(self, progress: ProgressFn | None = None) -> int:
         """Bring both derived indexes up to the tier's change log; returns its ``seq``.
-        Costs one ``pread`` when the tier's file is unchanged since the last sync."""
+        Costs one ``pread`` when the tier's file is unchanged since the last sync. An
+        index rebuilt from the tier (none saved, or a damaged one) reports
+        :class:`~groove_core.progress.Progress` to ``progress`` as it reads."""
         stamp = changelog.stamp(self.db)
         with self._lock:
             due = self.vectors.check_due() or self.docs.check_due()
             if stamp is not None and stamp == self._stamp and not due:
                 return self._seq
             head = changelog.head(self.db)
-            self.vectors.sync(head)
-            self._seq = self.docs.sync(head)
+            self.vectors.sync(head, progress)
+            self._seq = self.docs.sync(head, progress)
             self._stamp = stamp
             return self._seq
 
