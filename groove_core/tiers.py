@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from groove_core.config import SYNTHETIC_KINDS, Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import (
+    ConfigError,
     GrooveError,
     NotFoundError,
     PermissionDeniedError,
@@ -32,16 +33,16 @@ from groove_core.model.serde import new_id, now
 from groove_core.store import migrations
 from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
-from groove_core.store.engine import Engine
+from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
-from groove_core.store.search import SearchHit, SearchStore
 from groove_core.store.writer import TierWriter
 
 if TYPE_CHECKING:
     from groove_core.store.attribution import AttributionStore
     from groove_core.store.openworld import OpenWorldStore
+    from groove_core.store.search import SearchHit, SearchStore
 
 READ_ORDER = ("project", "user", "enterprise", "simulation")
 
@@ -89,7 +90,6 @@ class Tier:
         self.writer = TierWriter(db, actor)
         self.migration = migrations.migrate(db, writer=self.writer) if migrate else None
         self.learnings = LearningStore(db, embedder, self.writer)
-        self.search = SearchStore(self.learnings)
         self.params = ParamStore(db, self.writer)
         self.access = AccessStore(db, self.writer)
         self.proposals = ProposalStore(db, self.learnings)
@@ -158,6 +158,13 @@ class Tier:
         return AttributionStore(self.db, self.learnings)
 
     @cached_property
+    def search(self) -> SearchStore:
+        """Semantic, full-text and hybrid search over this tier's learnings."""
+        from groove_core.store.search import SearchStore
+
+        return SearchStore(self.learnings)
+
+    @cached_property
     def openworld(self) -> OpenWorldStore:
         """Fingerprints, clusters, capability gaps, failures and novelty events (seed 000)."""
         from groove_core.store.openworld import OpenWorldStore
@@ -216,6 +223,8 @@ class Groove:
         project: project path the ``project`` alias refers to (default: the git root of
             the current folder).
         open_user: open the user tier now (seed 001: eager).
+        busy_timeout: seconds an open or a write waits for other processes, for tiers
+            whose ``config.toml`` table sets no ``busy_timeout``.
         principal: who acts on writes that name no actor (default: ``[identity]`` of
             ``config.toml``, else the OS account).
 
@@ -232,7 +241,7 @@ class Groove:
         embedder: Embedder | None = None,
         project: str | os.PathLike | None = None,
         open_user: bool = True,
-        busy_timeout: float = 5.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         principal: Principal | None = None,
     ):
         self.home = home_dir(home)
@@ -242,6 +251,7 @@ class Groove:
         self.project = Path(project).resolve() if project else find_project_root()
         self.busy_timeout = busy_timeout
         self._tiers: dict[str, Tier] = {}
+        self._unrecorded: set[str] = set()
         self._lock = threading.RLock()
         if open_user:
             self.tier("user")
@@ -249,12 +259,19 @@ class Groove:
     # ------------------------------------------------------------ tiers
     def resolve(self, name: str) -> str:
         """Canonical tier name: ``project`` means this project's tier; ``project:<path>``
-        paths are made absolute."""
+        paths are made absolute.
+
+        Raises:
+            ConfigError: not a valid tier name (see :func:`groove_core.config.tier_kind`).
+        """
         if name == "project":
             return f"project:{self.project}"
-        if name.startswith("project:"):
-            return f"project:{Path(name.split(':', 1)[1]).expanduser().resolve()}"
-        tier_kind(name)
+        if tier_kind(name) == "project":
+            try:
+                path = Path(name.split(":", 1)[1]).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError) as err:
+                raise ConfigError(f"invalid tier name {name!r:.80}: {err}") from None
+            return f"project:{path}"
         return name
 
     def tier(self, name: str = "user", *, create: bool = True) -> Tier:
@@ -278,13 +295,38 @@ class Groove:
                         "to create it)",
                     )
                 cfg = self.config.tier(name)
-                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=self.busy_timeout)
+                busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
+                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
                     self._tiers[name] = Tier(name, db, self.embedder, self.principal)
                 except BaseException:
                     db.close()
                     raise
+                if name not in self.config.tiers:
+                    self._unrecorded.add(name)
             return self._tiers[name]
+
+    def record_new_tiers(self) -> list[str]:
+        """Add to ``config.toml`` the tiers this object created that now hold learnings,
+        parameters or proposals waiting for review (so ``groove status``, other processes
+        and the dashboard list them; a role grant alone does not count);
+        a tier whose first operation failed stays out. Called by :meth:`close` and after
+        a promotion. Returns the names recorded.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written.
+        """
+        recorded = []
+        with self._lock:
+            for name in sorted(self._unrecorded):
+                t = self._tiers.get(name)
+                if t is not None and (
+                    t.learnings.count() or t.params.all_params() or t.proposals.count_waiting()
+                ):
+                    self.config.record(name)
+                    recorded.append(name)
+                    self._unrecorded.discard(name)
+        return recorded
 
     @property
     def user(self) -> Tier:
@@ -300,7 +342,14 @@ class Groove:
     def available(self, *, synthetic: bool = False) -> tuple[list[Tier], list[TierProblem]]:
         """Open every configured tier plus those already open; report the ones that fail
         instead of raising, so a page can show the rest and name the broken ones.
-        Simulation tiers are opened and listed only with ``synthetic``."""
+        Simulation tiers are opened and listed only with ``synthetic``. Tiers this object
+        created that got data since are recorded in ``config.toml`` first
+        (:meth:`record_new_tiers`), so a long-lived process (the dashboard) shares them.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written (the home is unusable).
+        """
+        self.record_new_tiers()
         problems = []
         for name in self.config.known_tiers():
             if not synthetic and tier_kind(name) in SYNTHETIC_KINDS:
@@ -341,11 +390,16 @@ class Groove:
         return True
 
     def close(self) -> None:
-        """Close every open tier."""
+        """Record the new tiers that hold data (:meth:`record_new_tiers`) and close every
+        open tier (also when recording fails, which is then raised)."""
         with self._lock:
-            for t in self._tiers.values():
-                t.close()
-            self._tiers.clear()
+            try:
+                self.record_new_tiers()
+            finally:
+                for t in self._tiers.values():
+                    t.close()
+                self._tiers.clear()
+                self._unrecorded.clear()
 
     def __enter__(self) -> Groove:
         return self
@@ -638,12 +692,13 @@ class Groove:
             )
             return Submission(target.name, p)
         target.learnings.store_many([copy], actor=actor, action=Action.learning_promote)
+        self.record_new_tiers()
         return Submission(target.name, None, (copy.with_tier(target.name),), 1)
 
 
 def _sort_key(sort: str, usage: dict[str, int]):
     if sort not in SORTS:
-        raise GrooveError(f"unknown sort {sort!r}")
+        raise GrooveError(f"unknown sort {sort!r:.80}")
     if sort == "recency":
         return lambda lr: (-lr.updated_at.timestamp(), lr.id)
     if sort == "created":

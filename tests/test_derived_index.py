@@ -257,22 +257,6 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
 
 
-def test_the_file_change_counter_moves_with_a_commit_by_another_process_not_a_read(store):
-    before = changelog.stamp(store.db)
-    store.count()
-    changelog.head(store.db)
-    assert changelog.stamp(store.db) == before  # reads leave it alone
-    child = (
-        "import sys; from groove_core.store.engine import Engine; "
-        "db = Engine('user', 'sqlite', sys.argv[1]); "
-        "db.run(':create probe_relation {a: Int}'); db.close()"
-    )
-    subprocess.run([sys.executable, "-c", child, str(store.db.path)], check=True)
-    assert changelog.stamp(store.db) != before
-    mem = Engine("user", "mem")
-    assert changelog.stamp(mem) is None  # other engines read the log's head instead
-
-
 def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
     """Rows come from the derived document store, not Cozo: after each kind of write a
     search shows exactly what get_many and usage_many read from the tier."""

@@ -14,18 +14,14 @@ number: the sequence is monotonic in commit order (checked by a multi-process te
 A reader knows the ``seq`` its index covers; before it answers it compares it with the
 head and re-reads the learnings named by the rows after it (:func:`changes_since`).
 
-Reading the head is a Cozo query (about 0.2-1 ms). On the ``sqlite`` engine a reader can
-skip it: Cozo runs SQLite in rollback-journal mode, where every committed write
-transaction increments the "file change counter" of the database header (4 bytes,
-big-endian, at offset 24; https://www.sqlite.org/fileformat2.html#file_change_counter)
-and a read leaves it alone. :func:`stamp` reads it with one ``pread`` (microseconds): as
-long as it is unchanged, no process committed anything and an index synced at that stamp
-is current.
+Reading the head is a Cozo query (about 0.2-1 ms), made before every answer. A cheaper
+test on the file itself (its header's change counter) is not used: tiers run in WAL mode,
+where commits leave the header alone, and opening then closing the file from Python
+drops the engine's POSIX locks (https://sqlite.org/howtocorrupt.html, 2.2).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -94,27 +90,3 @@ def changes_since(db: Engine, seq: int) -> tuple[int, set[str]]:
         touched.update(ids)
         last = max(last, int(row_seq))
     return last, touched
-
-
-def stamp(db: Engine) -> tuple[int, int] | None:
-    """``(inode, file change counter)`` of the tier's SQLite file, or None when the tier
-    has none (mem, rocksdb, http engines) or it cannot be read. Equal stamps taken at two
-    moments mean no write transaction committed in between (a file replaced by a restore
-    has another inode). Read it BEFORE the head: a commit in between then only makes the
-    next check read the head again."""
-    if db.kind != "sqlite" or db.path is None:
-        return None
-    try:
-        fd = os.open(db.path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        header = os.pread(fd, 4, 24)
-        inode = os.fstat(fd).st_ino
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(header) != 4:
-        return None
-    return inode, int.from_bytes(header, "big")

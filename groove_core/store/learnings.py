@@ -5,12 +5,11 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from groove_core.embed import DIM, Embedder, content_hash
 from groove_core.errors import (
@@ -25,9 +24,19 @@ from groove_core.model.learning import Learning, LearningCategory, LearningConte
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
-from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.serde import (
+    check_uuid,
+    from_rfc3339,
+    from_unix,
+    new_id,
+    now,
+    require,
+    to_rfc3339,
+    to_unix,
+)
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
-from groove_core.store import bulk, changelog
+from groove_core.model.values import check_json
+from groove_core.store import changelog
 from groove_core.store.audit import Hashed
 from groove_core.store.engine import Engine, Result
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
@@ -47,6 +56,8 @@ from groove_core.store.rows import (
 from groove_core.store.writer import TierWriter, target
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from groove_core.scan import Finding
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
@@ -97,6 +108,11 @@ _HISTORY_VERB = {
     Action.learning_restore: "restored",
     Action.proposal_approve: "created",
 }
+#: Outcome events as they are (an export's): ``:put`` by key, so importing twice is a no-op.
+_PUT_EVENTS = (
+    "?[learning_id, event_id, at, outcome, session_id] <- $events "
+    ":put outcome_event {learning_id, event_id => at, outcome, session_id}"
+)
 
 
 def text_for_embedding(content: LearningContent) -> str:
@@ -149,7 +165,7 @@ class LearningFilter:
             conds.append(("f_scope", "scope = $f_scope", Scope.parse(self.scope).to_db()))
         if self.source_type:
             if self.source_type not in _SOURCE_TYPES:
-                raise ValidationError(f"unknown source type {self.source_type!r}")
+                raise ValidationError(f"unknown source type {self.source_type!r:.80}")
             conds.append(("f_source", "source_type = $f_source", self.source_type))
         params = {name: value for name, _, value in conds}
         if not conds or conds[0][0] == "f_source":  # no key or index to use
@@ -193,6 +209,43 @@ class Edit:
     action: str
     before: dict | None
     after: dict | None
+
+    def to_json(self) -> dict:
+        """The export form (``at`` as RFC 3339; ``before``/``after`` as JSON objects)."""
+        return {
+            "learning_id": self.learning_id,
+            "edit_id": self.edit_id,
+            "at": to_rfc3339(self.at),
+            "who": self.who,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Edit:
+        """Read the export form; ValidationError naming the bad field otherwise."""
+        what = "history entry"
+        sides = {}
+        for side in ("before", "after"):
+            value = data.get(side) if isinstance(data, dict) else None
+            if value is not None and not isinstance(value, dict):
+                raise ValidationError(f"{what}: field '{side}' must be an object or null")
+            sides[side] = check_json(value, f"{what}: {side}")
+        return cls(
+            learning_id=check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+            edit_id=_key_text(require(data, "edit_id", str, what), f"{what}: edit_id"),
+            at=from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+            who=require(data, "who", str, what),
+            action=_key_text(require(data, "action", str, what), f"{what}: action"),
+            **sides,
+        )
+
+
+def _key_text(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValidationError(f"{what} must not be empty")
+    return value
 
 
 @dataclass(frozen=True)
@@ -269,6 +322,8 @@ class LearningStore:
         Raises:
             EmbeddingError: no embedder is configured or it returned the wrong shape.
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         if self.embedder is None:
             raise EmbeddingError(f"tier '{self.tier}' has no embedder configured")
         model = self.embedder.name
@@ -339,11 +394,14 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
         vectors: np.ndarray | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
-        content-scan marks, the audit entry, and optionally relations among them and
-        system parameters: an import lands whole or not at all).
+        content-scan marks, the audit entry, and optionally relations among them, system
+        parameters, and earlier history entries and outcome events as they were recorded,
+        e.g. from an export: an import lands whole or not at all).
 
         Every learning is scanned (:mod:`groove_core.scan`) unless ``findings`` (id ->
         findings) is given. In an enterprise tier a learning with findings is refused
@@ -373,7 +431,7 @@ class LearningStore:
             ContentBlockedError: findings in an enterprise tier without an override.
             EmbeddingError / DatabaseError: nothing was written.
         """
-        if not learnings and not relations and not system_params:
+        if not (learnings or relations or system_params or history or outcome_events):
             return 0
         action = Action(action)
         actor = actor or self.writer.actor
@@ -390,14 +448,18 @@ class LearningStore:
             embed_progress=embed_progress,
             findings=findings,
             override_reason=override_reason,
+            history=history,
+            outcome_events=outcome_events,
             vectors=vectors,
             lazy=large,  # bulk.staged consumes the rows a chunk at a time
         )
+        from groove_core.store import bulk  # numpy and pyarrow: only when writing
+
         publish = large and self._publishes()
         if publish:
             before, empty = changelog.head(self.db), self.count() == 0
         rebuild = _DROP_SEMANTIC_INDEX in blocks
-        with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
+        with bulk.staged(self.db, blocks, params, _bulk_tables(), large) as (blocks, params):
             self.writer.write(
                 action,
                 target([lr.id for lr in learnings]),
@@ -462,12 +524,15 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
         vectors: np.ndarray | None = None,
         lazy: bool = False,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
-        ``history_who`` is the principal named in the history (default: ``actor``).
+        ``history_who`` is the principal named in the history (default: ``actor``);
+        ``history`` and ``outcome_events`` are earlier rows kept as they were.
         ``vectors`` gives the embeddings (else computed). With ``lazy`` the rows of
         learnings, usage, history and embeddings (numpy vectors) are one-shot generators,
         for :func:`groove_core.store.bulk.staged` to consume a chunk at a time.
@@ -507,6 +572,17 @@ class LearningStore:
             params["params"] = [param_to_row(p) for p in system_params]
             blocks.append(PUT_PARAMS)
             info["params"] = len(system_params)
+        if history:
+            params["history"] = [_edit_row(e) for e in history]
+            blocks.append(_PUT_EDIT.replace("$edits", "$history"))
+            info["history"] = len(history)
+        if outcome_events:
+            params["events"] = [
+                [e.learning_id, e.key(), to_unix(e.at), e.outcome.value, e.session_id]
+                for e in outcome_events
+            ]
+            blocks.append(_PUT_EVENTS)
+            info["outcome_events"] = len(outcome_events)
         if vectors is not None:
             params["embeddings"] = rows(
                 [lr.id, v if lazy else v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
@@ -524,6 +600,8 @@ class LearningStore:
         ``(n, 384)``, else computed by the embedder (None without one).
 
         Raises: ValidationError (``vectors`` of the wrong shape), EmbeddingError."""
+        import numpy as np  # not at module level: opening a store does not need it
+
         if vectors is not None:
             if len(vectors) != len(learnings):
                 raise ValidationError("store_many needs one vector per learning")
@@ -1029,7 +1107,7 @@ class LearningStore:
             ValidationError: unknown sort, negative limit/offset, or a bad filter value.
         """
         if sort not in SORTS:
-            raise ValidationError(f"unknown sort {sort!r} (use one of {', '.join(SORTS)})")
+            raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
         limit, offset = int(limit), int(offset)
         if limit < 1 or offset < 0:
             raise ValidationError("limit must be >= 1 and offset >= 0")
@@ -1058,6 +1136,8 @@ class LearningStore:
     def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
         have one."""
+        import numpy as np  # not at module level: opening a store does not need it
+
         res = self.db.run(
             "?[learning_id, embedding] := learning_id in $ids, "
             "*learning_embeddings{learning_id, embedding}",
@@ -1341,7 +1421,31 @@ class LearningStore:
         """Learnings related to ``learning_id`` in either direction (seed 001)."""
         return [r.other for r in self.related(learning_id, relation_type) if r.other]
 
+    def all_outcome_events(self) -> list[OutcomeEvent]:
+        """Every ``outcome_event`` row of the tier (also of deleted learnings), oldest
+        first, as recorded (``at`` an aware datetime, ``event_id`` the stored key)."""
+        res = self.db.run(
+            "?[learning_id, event_id, at, outcome, session_id] := "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id} "
+            ":order at, learning_id, event_id",
+            read_only=True,
+        )
+        return [
+            OutcomeEvent(lid, outcome, from_unix(at), session, event_id)
+            for lid, event_id, at, outcome, session in res.rows
+        ]
+
     # ------------------------------------------------------------ history
+    def all_history(self) -> list[Edit]:
+        """Every history entry of the tier (also of deleted learnings), oldest first."""
+        res = self.db.run(
+            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
+            ":order at, learning_id, edit_id",
+            read_only=True,
+        )
+        return [_edit(r) for r in res.dicts()]
+
     def history(self, learning_id: str) -> list[Edit]:
         """Edit history of a learning, oldest first."""
         res = self.db.run(
@@ -1410,14 +1514,21 @@ def _lazy(rows: Iterable[list]) -> Iterator[list]:
     return iter(rows)
 
 
-#: What :func:`groove_core.store.bulk.staged` may move through Arrow files: the statement,
-#: its parameter, the target relation and its columns (a vector column named apart).
-_BULK_TABLES = [
-    bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
-    bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
-    bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
-    bulk.Table(_PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]),
-]
+@functools.cache
+def _bulk_tables() -> list:
+    """What :func:`groove_core.store.bulk.staged` may move through Arrow files: the
+    statement, its parameter, the target relation and its columns (a vector column named
+    apart). Made on first use: the bulk module loads numpy and pyarrow."""
+    from groove_core.store import bulk
+
+    return [
+        bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
+        bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
+        bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
+        bulk.Table(
+            _PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]
+        ),
+    ]
 
 
 def _relation_row(r: LearningRelation) -> list:
@@ -1498,6 +1609,19 @@ def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
             before[name] = a
             after[name] = b
     return before, after
+
+
+def _edit_row(e: Edit) -> list:
+    """``learning_edit`` row of an :class:`Edit`."""
+    return [
+        e.learning_id,
+        e.edit_id,
+        to_unix(e.at),
+        e.who,
+        e.action,
+        None if e.before is None else json.dumps(e.before),  # as the store writes them
+        None if e.after is None else json.dumps(e.after),
+    ]
 
 
 def _edit(row: dict) -> Edit:

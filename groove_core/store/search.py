@@ -11,8 +11,9 @@ import numpy as np
 
 from groove_core.embed import DIM
 from groove_core.errors import ValidationError
-from groove_core.model.learning import Learning
+from groove_core.model.learning import MAX_TEXT, Learning
 from groove_core.model.usage import UsageStats
+from groove_core.model.values import check_text
 from groove_core.progress import ProgressFn
 from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
@@ -72,10 +73,11 @@ class SearchStore:
     graph (:class:`~groove_core.store.ann.VectorIndex`) and a document store holding each
     learning's row, usage stats and full-text index
     (:class:`~groove_core.store.docs.DocumentIndex`). Before each answer they apply what
-    any process committed since they last looked, so results match the tier; on the
-    sqlite engine an unchanged database file (:func:`~groove_core.store.changelog.stamp`)
-    tells that without a query. Cozo's own HNSW and FTS indexes stay for programs that
-    read the tier directly.
+    any process committed since they last looked (one read of the log's head), so results
+    match the tier. The database file itself is never opened outside the engine: closing
+    any other descriptor of it would drop the engine's POSIX locks
+    (https://sqlite.org/howtocorrupt.html, 2.2). Cozo's own HNSW and FTS indexes stay for
+    programs that read the tier directly.
 
     Args:
         learnings: the tier's learning store (its bulk writes then update these indexes).
@@ -88,24 +90,18 @@ class SearchStore:
         self.vectors = VectorIndex(self.db, ef)
         self.docs = DocumentIndex(self.db)
         self._lock = threading.RLock()
-        self._stamp: tuple[int, int] | None = None
         self._seq = 0
         learnings.derived = self
 
     def sync(self, progress: ProgressFn | None = None) -> int:
         """Bring both derived indexes up to the tier's change log; returns its ``seq``.
-        Costs one ``pread`` when the tier's file is unchanged since the last sync. An
-        index rebuilt from the tier (none saved, or a damaged one) reports
-        :class:`~groove_core.progress.Progress` to ``progress`` as it reads."""
-        stamp = changelog.stamp(self.db)
+        Costs one read of the log's head when nothing changed. An index rebuilt from the
+        tier (none saved, or a damaged one) reports :class:`~groove_core.progress.Progress`
+        to ``progress`` as it reads."""
         with self._lock:
-            due = self.vectors.check_due() or self.docs.check_due()
-            if stamp is not None and stamp == self._stamp and not due:
-                return self._seq
             head = changelog.head(self.db)
             self.vectors.sync(head, progress)
             self._seq = self.docs.sync(head, progress)
-            self._stamp = stamp
             return self._seq
 
     def publish(
@@ -231,14 +227,15 @@ class SearchStore:
         like any text).
 
         Raises:
-            ValidationError: unknown mode or limit < 1. EmbeddingError: no embedder (semantic
-            and hybrid modes).
+            ValidationError: unknown mode, limit < 1, or text that cannot be stored (see
+            :func:`groove_core.model.values.check_text`). EmbeddingError: no embedder
+            (semantic and hybrid modes).
         """
         if mode not in MODES:
-            raise ValidationError(f"unknown search mode {mode!r} (use {', '.join(MODES)})")
+            raise ValidationError(f"unknown search mode {mode!r:.80} (use {', '.join(MODES)})")
         if int(limit) < 1:
             raise ValidationError("limit must be at least 1")
-        if not text or not text.strip():
+        if not check_text(text, "search text", max_chars=MAX_TEXT).strip():
             return []
         depth = limit if mode != "hybrid" else max(3 * limit, 50)
         query = text if vector is None else vector
