@@ -18,152 +18,99 @@ changes become :class:`Proposal` s that a curator reviews (``Groove.create``, ``
 ``delete``, ``promote`` route them).
 
 This module is the public surface: everything in ``__all__`` is supported; other modules
-are implementation. The pure statistics (posterior, ablation, projection, clustering)
-are imported from their ``groove_core.analysis`` modules, so that opening a store does
-not load scikit-learn, umap-learn or numba.
+are implementation. Names are imported on first use (PEP 562's module ``__getattr__``), so
+``import groove_core`` costs milliseconds and a command loads only what it touches: scipy,
+pandas, scikit-learn, umap-learn, torch and detect-secrets load with the stores, analyses
+and functions that use them, never with a store's plain reads and writes. The pure
+statistics (posterior, ablation, projection, clustering) are imported from their
+``groove_core.analysis`` modules.
 """
 
-from groove_core.config import Config, TierConfig, home_dir
-from groove_core.embed import Embedder, MiniLMEmbedder, default_embedder
-from groove_core.errors import (
-    AuditIntegrityError,
-    ConfigError,
-    ContentBlockedError,
-    DatabaseError,
-    EmbeddingError,
-    GrooveError,
-    ImportFileError,
-    MigrationError,
-    NotFoundError,
-    PermissionDeniedError,
-    SchemaTooNewError,
-    TierBusyError,
-    TierUnavailableError,
-    ValidationError,
-)
-from groove_core.io.export import ImportStats, export_file, import_file
-from groove_core.io.importer import ImportReport, import_paths
-from groove_core.model.access import Action, AuditEntry, Grant, Principal, Role
-from groove_core.model.attribution import (
-    AblationExperiment,
-    AblationResult,
-    AttributionRecord,
-    LearningStatus,
-    LearningValue,
-    SessionOutcome,
-)
-from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
-from groove_core.model.openworld import (
-    AnomalyCluster,
-    CapabilityGap,
-    FailureRecord,
-    OpenWorldEvent,
-    PatternFingerprint,
-)
-from groove_core.model.params import AdaptiveParam, SystemParam
-from groove_core.model.proposal import Proposal, ProposalKind, ProposalStatus
-from groove_core.model.relations import LearningRelation, RelationType
-from groove_core.model.scope import Scope
-from groove_core.model.usage import Outcome, OutcomeEvent, UsageStats
-from groove_core.scan import Finding
-from groove_core.store.access import AccessStore
-from groove_core.store.attribution import AttributionStore
-from groove_core.store.audit import AuditLog, Verification
-from groove_core.store.learnings import (
-    Edit,
-    LearningFilter,
-    LearningStore,
-    Page,
-    Related,
-    ScanMark,
-)
-from groove_core.store.migrations import MigrationReport, MigrationStatus, migrate
-from groove_core.store.openworld import OpenWorldStore
-from groove_core.store.params import ParamStore
-from groove_core.store.proposals import ProposalStore
-from groove_core.store.search import SearchHit, SearchStore
-from groove_core.store.writer import TierWriter
-from groove_core.tiers import Groove, Submission, Tier, TierProblem
+import importlib
 
-__all__ = [
-    "AblationExperiment",
-    "AblationResult",
-    "AccessStore",
-    "Action",
-    "AdaptiveParam",
-    "AnomalyCluster",
-    "AttributionRecord",
-    "AttributionStore",
-    "AuditEntry",
-    "AuditIntegrityError",
-    "AuditLog",
-    "CapabilityGap",
-    "Config",
-    "ConfigError",
-    "ContentBlockedError",
-    "DatabaseError",
-    "Edit",
-    "Embedder",
-    "EmbeddingError",
-    "FailureRecord",
-    "Finding",
-    "Grant",
-    "Groove",
-    "GrooveError",
-    "ImportFileError",
-    "ImportReport",
-    "ImportStats",
-    "Learning",
-    "LearningCategory",
-    "LearningContent",
-    "LearningFilter",
-    "LearningRelation",
-    "LearningSource",
-    "LearningStatus",
-    "LearningStore",
-    "LearningValue",
-    "MigrationError",
-    "MigrationReport",
-    "MigrationStatus",
-    "MiniLMEmbedder",
-    "NotFoundError",
-    "OpenWorldEvent",
-    "OpenWorldStore",
-    "Outcome",
-    "OutcomeEvent",
-    "Page",
-    "ParamStore",
-    "PatternFingerprint",
-    "PermissionDeniedError",
-    "Principal",
-    "Proposal",
-    "ProposalKind",
-    "ProposalStatus",
-    "ProposalStore",
-    "Related",
-    "RelationType",
-    "Role",
-    "ScanMark",
-    "SchemaTooNewError",
-    "Scope",
-    "SearchHit",
-    "SearchStore",
-    "SessionOutcome",
-    "Submission",
-    "SystemParam",
-    "Tier",
-    "TierBusyError",
-    "TierConfig",
-    "TierProblem",
-    "TierUnavailableError",
-    "TierWriter",
-    "UsageStats",
-    "ValidationError",
-    "Verification",
-    "default_embedder",
-    "export_file",
-    "home_dir",
-    "import_file",
-    "import_paths",
-    "migrate",
-]
+#: Where each public name is defined: module -> names.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "groove_core.config": ("Config", "TierConfig", "home_dir"),
+    "groove_core.embed": ("Embedder", "MiniLMEmbedder", "default_embedder"),
+    "groove_core.errors": (
+        "AuditIntegrityError",
+        "ConfigError",
+        "ContentBlockedError",
+        "DatabaseError",
+        "EmbeddingError",
+        "GrooveError",
+        "ImportFileError",
+        "MigrationError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "SchemaTooNewError",
+        "TierBusyError",
+        "TierUnavailableError",
+        "ValidationError",
+    ),
+    "groove_core.io.export": ("ImportStats", "export_file", "import_file"),
+    "groove_core.io.importer": ("ImportReport", "import_paths"),
+    "groove_core.model.access": ("Action", "AuditEntry", "Grant", "Principal", "Role"),
+    "groove_core.model.attribution": (
+        "AblationExperiment",
+        "AblationResult",
+        "AttributionRecord",
+        "LearningStatus",
+        "LearningValue",
+        "SessionOutcome",
+    ),
+    "groove_core.model.learning": (
+        "Learning",
+        "LearningCategory",
+        "LearningContent",
+        "LearningSource",
+    ),
+    "groove_core.model.openworld": (
+        "AnomalyCluster",
+        "CapabilityGap",
+        "FailureRecord",
+        "OpenWorldEvent",
+        "PatternFingerprint",
+    ),
+    "groove_core.model.params": ("AdaptiveParam", "SystemParam"),
+    "groove_core.model.proposal": ("Proposal", "ProposalKind", "ProposalStatus"),
+    "groove_core.model.relations": ("LearningRelation", "RelationType"),
+    "groove_core.model.scope": ("Scope",),
+    "groove_core.model.usage": ("Outcome", "OutcomeEvent", "UsageStats"),
+    "groove_core.scan": ("Finding",),
+    "groove_core.store.access": ("AccessStore",),
+    "groove_core.store.attribution": ("AttributionStore",),
+    "groove_core.store.audit": ("AuditLog", "Verification"),
+    "groove_core.store.learnings": (
+        "Edit",
+        "LearningFilter",
+        "LearningStore",
+        "Page",
+        "Related",
+        "ScanMark",
+    ),
+    "groove_core.store.migrations": ("MigrationReport", "MigrationStatus", "migrate"),
+    "groove_core.store.openworld": ("OpenWorldStore",),
+    "groove_core.store.params": ("ParamStore",),
+    "groove_core.store.proposals": ("ProposalStore",),
+    "groove_core.store.search": ("SearchHit", "SearchStore"),
+    "groove_core.store.writer": ("TierWriter",),
+    "groove_core.tiers": ("Groove", "Submission", "Tier", "TierProblem"),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    """Import a public name from its module on first use (PEP 562), then keep it here."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,25 +7,71 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from groove_core.errors import DashboardAuthError, GrooveError
+from groove_core.model.values import check_text
 from groove_core.serve import DashboardAuth
 
+# Messages hold ids and commands: never break them. Markup is off (messages also hold text
+# users wrote, which may contain "[/]" or ":smile:"): a line that styles passes
+# markup=True and escape()s what it interpolates.
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+
+
+class _Commands(TyperGroup):
+    """The command group, refusing arguments that are not valid UTF-8 before typer parses
+    them: Python hands undecodable bytes over as lone surrogates (PEP 383), which no
+    tier, file name in a learning's source or terminal can keep. NUL, which no real
+    command line can carry (a C string ends there), is refused too."""
+
+    def main(self, args=None, *rest, **kwargs):
+        """click's entry point, after checking every argument."""
+        argv = list(sys.argv[1:] if args is None else args)
+        for position, arg in enumerate(argv, start=1):
+            try:
+                check_text(arg, f"argument {position}")
+                if "\0" in arg:
+                    raise GrooveError(f"argument {position} contains NUL (U+0000)")
+            except GrooveError as error:
+                err.print(
+                    f"[bold red]error:[/] {escape(str(error))} ({escape(_undecoded(arg))}); "
+                    "groove keeps text as UTF-8 without NUL: retype it, or rename the file",
+                    markup=True,
+                    highlight=False,
+                )
+                sys.exit(1)
+        return super().main(argv, *rest, **kwargs)
+
+
+def _undecoded(arg: str) -> str:
+    """The argument as its original bytes (``b'caf\\xe9'``), shortened to 60 characters."""
+    try:
+        shown = repr(os.fsencode(arg))
+    except UnicodeError:
+        shown = ascii(arg)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 app = typer.Typer(
+    cls=_Commands,
     help="groove: the memory of an AI coding assistant (learnings in Cozo tiers).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(soft_wrap=True)  # messages hold ids and commands: never break them
-err = Console(stderr=True, soft_wrap=True)
 
 HomeOpt = Annotated[
     Path | None,
@@ -58,6 +104,12 @@ class Mode(StrEnum):
     hybrid = "hybrid"
 
 
+class OnConflict(StrEnum):
+    fail = "fail"
+    skip = "skip"
+    replace = "replace"
+
+
 class Sort(StrEnum):
     recency = "recency"
     created = "created"
@@ -88,27 +140,56 @@ def _groove(open_user: bool = True):
     return _state["groove"]
 
 
-def _fail(error: Exception) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+def _fail(message: str) -> None:
+    """Print ``error: <message>`` on one line (control characters, e.g. from a file name,
+    shown escaped) and exit with status 1."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    err.print(f"[bold red]error:[/] {escape(shown)}", markup=True, highlight=False)
     raise typer.Exit(1)
 
 
 def _run(fn):
-    """Run a command body; groove errors become one red line and exit status 1."""
+    """Run a command body, then close the home (which records new tiers that got data).
+
+    No traceback reaches the user: groove errors and file system errors become one red
+    line and exit status 1; any other exception is a bug in groove, reported as one line
+    too (its traceback follows only with ``GROOVE_DEBUG=1``).
+    """
     try:
-        return fn()
+        try:
+            return fn()
+        finally:
+            g = _state.pop("groove", None)
+            if g is not None:
+                g.close()
     except GrooveError as error:
-        _fail(error)
-    finally:
-        g = _state.pop("groove", None)
-        if g is not None:
-            g.close()
+        _fail(str(error))
+    except OSError as error:
+        name = error.filename
+        _fail(f"{error.strerror or error}: {name!r}" if name is not None else str(error))
+    except (typer.Exit, typer.Abort, TyperException):
+        raise
+    except Exception as error:
+        if os.environ.get("GROOVE_DEBUG"):
+            raise
+        _fail(
+            f"internal error (a bug in groove, please report it): {type(error).__name__}: "
+            f"{error}; run with GROOVE_DEBUG=1 to see where"
+        )
 
 
 def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
     """A progress display on stderr (task description, bar, done/total, elapsed), gone
     when the work ends and left out when stderr is not a terminal (logs, pipes);
     ``counts=False`` drops done/total for fractional progress."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = [TextColumn("{task.description}"), BarColumn()]
     if counts:
         columns.append(MofNCompleteColumn())
@@ -128,11 +209,11 @@ def _table(rows: list[dict], columns: list[str], title: str | None = None) -> No
         else:
             table.add_column(col, overflow="fold", max_width=60 if col == "description" else None)
     for row in rows:
-        table.add_row(
+        table.add_row(  # Text: a cell is shown as written, never read as markup
             *[
-                ""
+                Text("")
                 if row.get(c) is None
-                else (f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]))
+                else Text(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]))
                 for c in columns
             ]
         )
@@ -172,13 +253,15 @@ def _warn_flagged(flagged: list[dict]) -> None:
 # ---------------------------------------------------------------- commands
 @app.command()
 def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
-    """Show the home, each tier's engine, schema version and number of learnings."""
+    """Show the home and every tier: engine, schema version, learnings, and whether it can
+    be opened (a tier that cannot is listed with the reason). Exits 1 only when the home
+    itself is unusable (e.g. a config.toml that does not parse)."""
     _use_home(home)
 
     def body():
         from groove_core.store import migrations
 
-        g = _groove()
+        g = _groove(open_user=False)
         tiers, problems = g.available(synthetic=True)
         rows = []
         for t in tiers:
@@ -194,23 +277,38 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
                 }
             )
         for p in problems:
-            rows.append({"tier": p.name, "status": "unavailable", "reason": p.reason})
+            cfg = g.config.tier(p.name)
+            rows.append(
+                {
+                    "tier": p.name,
+                    "engine": cfg.engine,
+                    "location": str(cfg.path or cfg.host or cfg.engine),
+                    "status": "unavailable",
+                    "reason": p.reason,
+                }
+            )
         if json_out:
             _print_json({"home": str(g.home), "tiers": rows})
             return
-        out.print(f"home: {g.home}")
+        out.print(f"home: {g.home}", highlight=False, markup=False)
         _table(
             rows,
             ["tier", "engine", "schema_version", "learnings", "unembedded", "status", "location"],
         )
         for p in problems:
-            err.print(f"[yellow]tier '{p.name}' is unavailable:[/] {p.reason}")
+            err.print(
+                f"[yellow]tier '{escape(p.name)}' is unavailable:[/] {escape(p.reason)}",
+                markup=True,
+                highlight=False,
+            )
         for row in rows:
             if row.get("unembedded"):
                 err.print(
-                    f"[yellow]{row['unembedded']} learnings of tier '{row['tier']}' have no "
-                    f"embedding (written by another program?): semantic search misses them "
-                    f"until you run: groove reembed --tier {row['tier']}[/]"
+                    f"[yellow]{row['unembedded']} learnings of tier '{escape(row['tier'])}' "
+                    "have no embedding (written by another program?): semantic search misses "
+                    f"them until you run: groove reembed --tier {escape(row['tier'])}[/]",
+                    markup=True,
+                    highlight=False,
                 )
 
     _run(body)
@@ -232,6 +330,14 @@ def import_(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="import the good files and list the malformed ones")
     ] = False,
+    on_conflict: Annotated[
+        OnConflict,
+        typer.Option(
+            help="an export's learning whose id is already there with different content: "
+            "fail (write nothing and list them), skip (keep the tier's) or replace (take "
+            "the file's)"
+        ),
+    ] = OnConflict.fail,
     reason: ReasonOpt = "",
     override_reason: OverrideOpt = None,
     json_out: JsonOpt = False,
@@ -249,6 +355,7 @@ def import_(
         from groove_core.io.importer import import_paths
         from groove_core.model.scope import Scope
 
+        chosen_scope = Scope.parse(scope) if scope else None  # before the tier is created
         t = _groove().tier(tier)
         with _progress(disable=json_out) as bar:
             tasks: dict[str, int] = {}
@@ -261,8 +368,9 @@ def import_(
             report = import_paths(
                 t,
                 paths,
-                scope=Scope.parse(scope) if scope else None,
+                scope=chosen_scope,
                 skip_bad=skip_bad,
+                on_conflict=on_conflict.value,
                 reason=reason,
                 override_reason=override_reason,
                 progress=progress,
@@ -283,6 +391,14 @@ def import_(
                 f"already present{f', {dup} repeated within the import' if dup else ''}, "
                 f"from {len(report.files)} files into tier '{t.name}'"
             )
+        for stats in report.exports:
+            if stats.conflicts:
+                verb = "replaced" if on_conflict is OnConflict.replace else "kept the tier's"
+                err.print(f"{len(stats.conflicts)} conflicting learnings ({verb}):")
+                for lid in stats.conflicts:
+                    err.print(f"  {lid}")
+            if stats.duplicates:
+                err.print(f"ids repeated within the file: {', '.join(stats.duplicates)}")
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)
         _warn_flagged(report.flagged)
@@ -463,15 +579,16 @@ def show(
             "created_at",
             "updated_at",
         ):
-            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", highlight=False)
-        out.print(f"[bold]description:[/] {escape(found.description)}", highlight=False)
-        out.print("[bold]insight:[/]", highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(data[key]))}", markup=True, highlight=False)
+        out.print(f"[bold]description:[/] {escape(found.description)}", markup=True)
+        out.print("[bold]insight:[/]", markup=True, highlight=False)
         out.print(found.insight, markup=False, highlight=False)
         u = data["usage_stats"]
         out.print(
             f"[bold]usage:[/] injected {u['times_injected']}, helpful {u['times_helpful']}"
             f", ignored {u['times_ignored']}, contradicted {u['times_contradicted']}"
-            f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})"
+            f" (Beta {u['confidence_alpha']:.2f}, {u['confidence_beta']:.2f})",
+            markup=True,
         )
         for r in data["relations"]:
             out.print(
@@ -922,11 +1039,11 @@ def review_show(
             _print_json(p.to_json())
             return
         for key, value in p.summary().items():
-            out.print(f"[bold]{key}:[/] {escape(str(value))}", highlight=False)
+            out.print(f"[bold]{key}:[/] {escape(str(value))}", markup=True, highlight=False)
         for label, items in (("before", p.before), ("after", p.after)):
             for item in items:
                 c = item.get("content") or {}
-                out.print(f"[bold]{label}:[/] {escape(str(c.get('description', '')))}")
+                out.print(f"[bold]{label}:[/] {escape(str(c.get('description', '')))}", markup=True)
                 out.print(str(c.get("insight", "")), markup=False, highlight=False)
         _warn_flagged([{"id": p.id, "findings": list(p.findings)}])
 
@@ -1077,8 +1194,9 @@ def audit_verify(tier: TierOpt = "user", json_out: JsonOpt = False, home: HomeOp
             )
         else:
             err.print(
-                f"[bold red]tier '{t.name}': audit log broken at entry {v.first_bad}:[/] "
-                + escape(v.problem or "")
+                f"[bold red]tier '{escape(t.name)}': audit log broken at entry {v.first_bad}:[/] "
+                + escape(v.problem or ""),
+                markup=True,
             )
         if not v.ok:
             raise typer.Exit(1)
@@ -1175,9 +1293,9 @@ def dashboard(
         elif secrets is not None:
             raise DashboardAuthError("--secrets configures sign-in: use it with --auth oidc")
     except GrooveError as error:
-        _fail(error)
+        _fail(str(error))
     if warning:
-        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
 
     chosen = home_dir(os.environ.get("GROOVE_HOME"))
     project = find_project_root()

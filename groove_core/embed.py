@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from groove_core.errors import EmbeddingError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIM = 384
 
@@ -75,6 +76,8 @@ class MiniLMEmbedder:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        import numpy as np  # not at module level: opening a store does not need it
+
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()

@@ -62,7 +62,10 @@ class ImportFileError(GrooveError):
     """
 
     def __init__(self, path: str, line: int | None, reason: str):
-        where = f"{path}:{line}" if line else str(path)
+        shown = str(path)
+        if not shown.isprintable() or len(shown) > 200:  # keep the message on one line
+            shown = repr(shown) if len(shown) <= 200 else repr(shown[:197]) + "..."
+        where = f"{shown}:{line}" if line else shown
         super().__init__(f"{where}: {reason}")
         self.path = str(path)
         self.line = line

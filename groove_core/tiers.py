@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from groove_core.config import SYNTHETIC_KINDS, Config, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import (
+    ConfigError,
     GrooveError,
     NotFoundError,
     PermissionDeniedError,
@@ -34,16 +35,16 @@ from groove_core.model.usage import UsageStats
 from groove_core.store import migrations, presence
 from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
-from groove_core.store.engine import Engine
+from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
-from groove_core.store.search import SearchHit, SearchStore
 from groove_core.store.writer import TierWriter
 
 if TYPE_CHECKING:
     from groove_core.store.attribution import AttributionStore
     from groove_core.store.openworld import OpenWorldStore
+    from groove_core.store.search import SearchHit, SearchStore
 
 READ_ORDER = ("project", "user", "enterprise", "simulation")
 #: Writes that leave every learning row's existence, category, scope, source and
@@ -66,6 +67,10 @@ KEEPS_LEARNINGS = frozenset(
         Action.proposal_request_changes,
     }
 )
+
+#: Relations whose rows make a new tier worth recording in ``config.toml`` besides
+#: learnings, parameters and proposals: what the open-world and attribution writers keep.
+RECORDED_DATA = ("pattern_fingerprint", "novelty_event", "capability_gap", "attribution")
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -111,7 +116,6 @@ class Tier:
         self.writer = TierWriter(db, actor)
         self.migration = migrations.migrate(db, writer=self.writer) if migrate else None
         self.learnings = LearningStore(db, embedder, self.writer)
-        self.search = SearchStore(self.learnings)
         self.params = ParamStore(db, self.writer)
         self.access = AccessStore(db, self.writer)
         self.proposals = ProposalStore(db, self.learnings)
@@ -187,6 +191,13 @@ class Tier:
         from groove_core.store.attribution import AttributionStore
 
         return AttributionStore(self.db, self.learnings)
+
+    @cached_property
+    def search(self) -> SearchStore:
+        """Semantic, full-text and hybrid search over this tier's learnings."""
+        from groove_core.store.search import SearchStore
+
+        return SearchStore(self.learnings)
 
     @cached_property
     def openworld(self) -> OpenWorldStore:
@@ -275,6 +286,8 @@ class Groove:
         project: project path the ``project`` alias refers to (default: the git root of
             the current folder).
         open_user: open the user tier now (seed 001: eager).
+        busy_timeout: seconds an open or a write waits for other processes, for tiers
+            whose ``config.toml`` table sets no ``busy_timeout``.
         principal: who acts on writes that name no actor (default: ``[identity]`` of
             ``config.toml``, else the OS account).
 
@@ -291,7 +304,7 @@ class Groove:
         embedder: Embedder | None = None,
         project: str | os.PathLike | None = None,
         open_user: bool = True,
-        busy_timeout: float = 5.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         principal: Principal | None = None,
     ):
         self.home = home_dir(home)
@@ -302,6 +315,7 @@ class Groove:
         self.project = Path(project).resolve() if project else find_project_root()
         self.busy_timeout = busy_timeout
         self._tiers: dict[str, Tier] = {}
+        self._unrecorded: set[str] = set()
         self._lock = threading.RLock()
         if open_user:
             self.tier("user")
@@ -309,12 +323,19 @@ class Groove:
     # ------------------------------------------------------------ tiers
     def resolve(self, name: str) -> str:
         """Canonical tier name: ``project`` means this project's tier; ``project:<path>``
-        paths are made absolute."""
+        paths are made absolute.
+
+        Raises:
+            ConfigError: not a valid tier name (see :func:`groove_core.config.tier_kind`).
+        """
         if name == "project":
             return f"project:{self.project}"
-        if name.startswith("project:"):
-            return f"project:{Path(name.split(':', 1)[1]).expanduser().resolve()}"
-        tier_kind(name)
+        if tier_kind(name) == "project":
+            try:
+                path = Path(name.split(":", 1)[1]).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError) as err:
+                raise ConfigError(f"invalid tier name {name!r:.80}: {err}") from None
+            return f"project:{path}"
         return name
 
     def tier(self, name: str = "user", *, create: bool = True) -> Tier:
@@ -338,12 +359,15 @@ class Groove:
                         "to create it)",
                     )
                 cfg = self.config.tier(name)
-                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=self.busy_timeout)
+                busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
+                db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
                     self._tiers[name] = Tier(name, db, self.embedder, self.principal)
                 except BaseException:
                     db.close()
                     raise
+                if name not in self.config.tiers:
+                    self._unrecorded.add(name)
             return self._tiers[name]
 
     def _stamp(self) -> tuple[int, int, int] | None:
@@ -370,6 +394,34 @@ class Groove:
             self._config_stamp = stamp
         return True
 
+    def record_new_tiers(self) -> list[str]:
+        """Add to ``config.toml`` the tiers this object created that now hold learnings,
+        parameters, proposals waiting for review or open-world and attribution records
+        (:data:`RECORDED_DATA`), or roles granted beyond the first admin (a curator
+        setting up an enterprise tier), so ``groove status``, other processes and the
+        dashboard list them (merely opening a tier does not count);
+        a tier whose first operation failed stays out. Called by :meth:`close` and after
+        a promotion. Returns the names recorded.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written.
+        """
+        recorded = []
+        with self._lock:
+            for name in sorted(self._unrecorded):
+                t = self._tiers.get(name)
+                if t is not None and (
+                    t.learnings.count()
+                    or t.params.all_params()
+                    or t.proposals.count_waiting()
+                    or any(t.db.has_rows(r) for r in RECORDED_DATA)
+                    or len(t.access.grants()) > 1
+                ):
+                    self.config.record(name)
+                    recorded.append(name)
+                    self._unrecorded.discard(name)
+        return recorded
+
     @property
     def user(self) -> Tier:
         return self.tier("user")
@@ -384,7 +436,14 @@ class Groove:
     def available(self, *, synthetic: bool = False) -> tuple[list[Tier], list[TierProblem]]:
         """Open every configured tier plus those already open; report the ones that fail
         instead of raising, so a page can show the rest and name the broken ones.
-        Simulation tiers are opened and listed only with ``synthetic``."""
+        Simulation tiers are opened and listed only with ``synthetic``. Tiers this object
+        created that got data since are recorded in ``config.toml`` first
+        (:meth:`record_new_tiers`), so a long-lived process (the dashboard) shares them.
+
+        Raises:
+            ConfigError: ``config.toml`` could not be written (the home is unusable).
+        """
+        self.record_new_tiers()
         problems = []
         for name in self.config.known_tiers():
             if not synthetic and tier_kind(name) in SYNTHETIC_KINDS:
@@ -425,11 +484,16 @@ class Groove:
         return True
 
     def close(self) -> None:
-        """Close every open tier."""
+        """Record the new tiers that hold data (:meth:`record_new_tiers`) and close every
+        open tier (also when recording fails, which is then raised)."""
         with self._lock:
-            for t in self._tiers.values():
-                t.close()
-            self._tiers.clear()
+            try:
+                self.record_new_tiers()
+            finally:
+                for t in self._tiers.values():
+                    t.close()
+                self._tiers.clear()
+                self._unrecorded.clear()
 
     def __enter__(self) -> Groove:
         return self
@@ -747,6 +811,7 @@ class Groove:
             )
             return Submission(target.name, p)
         target.learnings.store_many([copy], actor=actor, action=Action.learning_promote)
+        self.record_new_tiers()
         return Submission(target.name, None, (copy.with_tier(target.name),), 1)
 
 
@@ -763,7 +828,7 @@ def sum_facets(per_tier: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[
 
 def _sort_key(sort: str, usage: dict[str, int]):
     if sort not in SORTS:
-        raise GrooveError(f"unknown sort {sort!r}")
+        raise GrooveError(f"unknown sort {sort!r:.80}")
     if sort == "recency":
         return lambda lr: (-lr.updated_at.timestamp(), lr.id)
     if sort == "created":

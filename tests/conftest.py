@@ -100,6 +100,38 @@ def make_learning(
     )
 
 
+# ---------------------------------------------------------------- other processes
+#: How a helper process holds a tier: SQLite's own write lock (as a program outside
+#: groove would) or groove's write queue (as another groove process writing would).
+HOLDS = {
+    "sqlite": "tx = db._client.multi_transact(True)\ntx.run('?[a, b] <- [[9, 9]] :put k {a => b}')",
+    "queue": "queue = db.write_lock()\nqueue.__enter__()",
+}
+
+
+def hold(path, seconds, how="sqlite"):
+    """A process that opens ``path``, holds it as ``how`` says for ``seconds`` (then
+    commits, for ``sqlite``) and prints ``held`` once it holds it."""
+    code = "\n".join(
+        [
+            "import sys, time",
+            f"sys.path.insert(0, {str(REPO)!r})",
+            "from groove_core.store.engine import Engine",
+            f"db = Engine('user', 'sqlite', {str(path)!r})",
+            HOLDS[how],
+            "print('held', flush=True)",
+            f"time.sleep({seconds})",
+            "tx.commit()" if how == "sqlite" else "",
+        ]
+    )
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
 # ---------------------------------------------------------------- browser tests
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]

@@ -13,11 +13,14 @@ from groove_core.analysis.projection import (
     EMBEDDING_DIM,
     Projection,
     ProjectionCache,
+    cached_projection,
     project,
+    project_in,
     projection_key,
     sample_for_plot,
 )
 from groove_core.errors import GrooveError, ValidationError
+from groove_core.progress import Progress
 
 DIM = EMBEDDING_DIM
 
@@ -47,8 +50,8 @@ def base(tmp_path_factory):
     """300 points in 3 blobs, projected once into a fresh cache."""
     ids, x, labels, centers = blobs(100, 3, seed=1)
     cache = ProjectionCache(tmp_path_factory.mktemp("projcache"))
-    stages: list[tuple[str, float]] = []
-    result = project(ids, x, cache=cache, progress=lambda s, f: stages.append((s, f)))
+    stages: list[Progress] = []
+    result = project(ids, x, cache=cache, progress=stages.append)
     return {
         "ids": ids,
         "x": x,
@@ -75,14 +78,15 @@ def test_projection_shape_ids_in_order_and_finite(base):
 
 def test_first_fit_reports_progress_stages_ending_in_done(base):
     stages = base["stages"]
-    names = [s for s, _ in stages]
-    assert names[-1] == "done" and stages[-1][1] == 1.0
-    assert any(s.startswith("fitting UMAP") for s in names)
+    assert stages[-1].stage == "done" and stages[-1].fraction == 1.0
+    assert all(p.total == 1 for p in stages)
+    assert any(p.stage == "fitting UMAP on 300 points" for p in stages)
     # while UMAP optimises, its epochs are reported (not one jump from start to end)
-    epochs = [f for s, f in stages if s == "optimising the layout"]
-    assert len(epochs) >= 5 and epochs == sorted(epochs) and epochs[-1] == pytest.approx(0.9)
-    assert all(0.0 <= f <= 1.0 for _, f in stages)
-    assert [f for _, f in stages] == sorted(f for _, f in stages)
+    epochs = [p for p in stages if "epoch" in p.message]
+    assert len(epochs) >= 5 and epochs[-1].fraction == pytest.approx(0.9)
+    assert epochs[-1].describe().startswith("fitting UMAP on 300 points 90%: optimising")
+    assert all(0.0 <= p.fraction <= 1.0 for p in stages)
+    assert [p.done for p in stages] == sorted(p.done for p in stages)
 
 
 def test_well_separated_blobs_stay_separated_in_2d(base):
@@ -93,7 +97,7 @@ def test_well_separated_blobs_stay_separated_in_2d(base):
 def test_second_call_comes_from_cache_with_identical_coordinates(base):
     stages: list[str] = []
     again = project(
-        base["ids"], base["x"], cache=base["cache"], progress=lambda s, f: stages.append(s)
+        base["ids"], base["x"], cache=base["cache"], progress=lambda p: stages.append(p.stage)
     )
     assert again.from_cache and again.method == "cache"
     assert again.key == base["result"].key
@@ -117,7 +121,7 @@ def test_ten_new_points_are_placed_by_transform_keeping_old_coordinates(base):
     ids = base["ids"] + new_ids
     x = np.vstack([base["x"], new_x])
     stages: list[str] = []
-    res = project(ids, x, cache=base["cache"], progress=lambda s, f: stages.append(s))
+    res = project(ids, x, cache=base["cache"], progress=lambda p: stages.append(p.stage))
     assert not res.from_cache
     assert res.method == "transform"
     assert (res.n_fitted, res.n_transformed) == (300, 10)
@@ -141,6 +145,35 @@ def test_a_large_change_refits(base):
     res = project(ids, np.vstack([base["x"], new_x]), cache=base["cache"])
     assert res.method == "umap" and not res.from_cache
     assert (res.n_fitted, res.n_transformed) == (500, 0)
+
+
+def test_only_coordinates_reach_the_disk_and_a_restart_refits_a_superset(tmp_path):
+    """No model is written (pickling one cost 55 s at 10,000 points): a new process (a
+    fresh cache object on the same folder) reads the coordinates back, but a superset
+    has no model to transform with there, so it is fitted again."""
+    ids, x, _, centers = blobs(30, 3, seed=6)
+    first = ProjectionCache(tmp_path)
+    fitted = project(ids, x, cache=first)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".npz"]
+    restarted = ProjectionCache(tmp_path)
+    assert cached_projection(ids, x, cache=restarted).frame.equals(fitted.frame)
+    new_ids, new_x, _ = more_from(centers, 3, seed=2, prefix="late")
+    grown_ids, grown_x = ids + new_ids, np.vstack([x, new_x])
+    assert cached_projection(grown_ids, grown_x, cache=restarted) is None
+    assert project(grown_ids, grown_x, cache=restarted).method == "umap"
+    assert project_in(tmp_path / "other", ids, x).method == "umap"
+    assert project_in(tmp_path / "other", grown_ids, grown_x).method == "transform"
+
+
+def test_prune_removes_models_pickled_by_earlier_versions(tmp_path):
+    cache = ProjectionCache(tmp_path)
+    key = _fake_entry(cache, 3)
+    old = "ab" * 32
+    (tmp_path / f"{old}.joblib").write_bytes(b"pickled model")
+    (tmp_path / f"{old}.json").write_text(json.dumps({"format": 1, "key": old}))
+    assert old not in cache and cache.entries()[0]["key"] == key
+    assert cache.prune(keep=5) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{key}.json", f"{key}.npz"]
 
 
 def test_changed_vector_under_an_old_id_is_not_reused(tmp_path):
@@ -172,7 +205,7 @@ def test_without_cache_it_still_projects():
 def test_tiny_inputs_are_placed_without_umap(n):
     ids, x, _, _ = blobs(1, 3, seed=2)
     stages: list[str] = []
-    res = project(ids[:n], x[:n], cache=None, progress=lambda s, f: stages.append(s))
+    res = project(ids[:n], x[:n], cache=None, progress=lambda p: stages.append(p.stage))
     assert res.method == "trivial"
     assert res.frame["id"].tolist() == ids[:n]
     assert np.isfinite(res.frame[["x", "y"]].to_numpy()).all()
@@ -270,7 +303,7 @@ def test_cache_put_get_metadata_and_prune(tmp_path):
     assert len(removed) == 3 and len(cache.entries()) == 5
     assert keys[0] in cache  # used last, kept
     assert all(k not in cache for k in removed)
-    assert len(list((tmp_path / "c").glob("*.joblib"))) == 5
+    assert len(list((tmp_path / "c").glob("*.npz"))) == 5
     assert cache.prune(keep=0) and cache.entries() == []
 
 
@@ -278,7 +311,7 @@ def test_cache_miss_unreadable_entry_and_bad_keys(tmp_path):
     cache = ProjectionCache(tmp_path)
     assert cache.get("0" * 64) is None
     key = _fake_entry(cache, 1)
-    (tmp_path / f"{key}.joblib").write_bytes(b"not a joblib file")
+    (tmp_path / f"{key}.npz").write_bytes(b"not an npz file")
     assert cache.get(key) is None
     for bad in ("../../etc/passwd", "abc", "G" * 64):
         with pytest.raises(ValidationError):

@@ -1,10 +1,13 @@
 """AppTest of the open-world pages over a home filled by the simulation (small: UMAP of
-~80 points; the first fit in a process compiles numba)."""
+~80 points, in the background worker of dashboard.components.openworld_common; its first
+fit compiles numba)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,20 +49,60 @@ def app(home, monkeypatch):
     monkeypatch.setattr(state, "_open", _opener(home))
 
     def run(page: str, user: dict | None = None) -> AppTest:
-        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``."""
+        """Run a page; ``user`` (``st.user``) signs someone in as under ``--auth oidc``.
+        A projection it started in the background is waited for and the page run again."""
         monkeypatch.setenv(AUTH_ENV, "oidc" if user else "none")
         at = AppTest.from_file(str(PAGES / page), default_timeout=240)
         at.query_params["tier"] = SIM  # the simulation writes only into its own tier
         if user:
             at.user = user
         at.run()
-        assert not at.exception, at.exception
-        return at
+        return _settled(at)
 
     return run
 
 
 _OPEN: dict[str, Groove] = {}
+
+
+def _settled(at: AppTest) -> AppTest:
+    """Run the page again until no background job's progress shows (each time once the
+    jobs have ended): what a person sees after waiting."""
+    while not at.exception and at.get("progress"):
+        _finish_projections()
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _finish_projections(timeout: float = 540) -> bool:
+    """Wait for the projections running in the background; True if there were any."""
+    from dashboard.components.openworld_common import JOBS
+
+    jobs = JOBS.running()
+    deadline = time.monotonic() + timeout
+    while not all(job.done for job in jobs):
+        assert time.monotonic() < deadline, "the projection did not finish"
+        time.sleep(0.1)
+    return bool(jobs)
+
+
+def gated_project(go: str, *args, progress, **kwargs):
+    """The page's projection job, held until the file ``go`` exists (runs in the worker)."""
+    from groove_core.analysis.projection import project_in
+    from groove_core.progress import Progress
+
+    progress(Progress("waiting for the test", 0.25, 1))
+    while not Path(go).exists():
+        time.sleep(0.05)
+    return project_in(*args, progress=progress, **kwargs)
+
+
+def refused_project(*args, progress, **kwargs):
+    """A projection job that fails (runs in the worker)."""
+    from groove_core.errors import ValidationError
+
+    raise ValidationError("the worker ran out of memory")
 
 
 def _opener(home):
@@ -133,6 +176,97 @@ def test_fingerprint_map_page(app, home, monkeypatch):
     monkeypatch.setattr(om, "MAX_POINTS", 30)
     at = app("fingerprint_map.py")
     assert any(w.startswith("Showing 30 of 80 fingerprints") for w in _texts(at.warning))
+
+
+def _fresh_home(home: Path, seed: int, monkeypatch) -> Path:
+    """A home of 40 simulated contexts that no projection has seen, opened by the pages."""
+    import dashboard.state as state
+
+    with Groove(home, embedder=HashingEmbedder(), project=home) as g:
+        simulate_openworld(g.tier(SIM), seed=seed, n_contexts=40)
+    monkeypatch.setattr(state, "_open", _opener(home))
+    monkeypatch.setenv(AUTH_ENV, "none")
+    return home
+
+
+def session(page: str = "fingerprint_map.py") -> AppTest:
+    """One browser session's first run of ``page`` on the simulation tier."""
+    at = AppTest.from_file(str(PAGES / page), default_timeout=240)
+    at.query_params["tier"] = SIM
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_map_page_works_while_the_projection_runs_then_shows_the_map(tmp_path, monkeypatch):
+    """A set never projected: the page shows the projection's progress in the map's
+    place while its lists and sidebar work; a second session shares the one job; once
+    it is done the map appears, and a new server reads it from the disk cache."""
+    import dashboard.components.openworld_common as oc
+
+    home = _fresh_home(tmp_path / "fresh", 9, monkeypatch)
+    go = tmp_path / "go"
+    monkeypatch.setattr(oc, "project_in", functools.partial(gated_project, str(go)))
+    monkeypatch.setattr(oc, "PROPOSALS_INLINE_MAX", 0)  # HDBSCAN in the background too
+    started = oc.JOBS.started
+    try:
+        first = session()
+        (job,) = [j for j in oc.JOBS.running() if j.description.startswith("Projecting")]
+        deadline = time.monotonic() + 120
+        while job.progress is None:  # the worker reports once it has started
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        second = session()
+        first.run()
+        # one projection and one search for proposals, whichever session asks
+        assert oc.JOBS.started == started + 2 and not job.done
+        n = len(_ow(home).load_fingerprints())
+        for at in (first, second):
+            assert not at.get("plotly_chart")  # no map yet: its progress instead
+            bars = [b.proto.text for b in at.get("progress")]
+            wait = f"Projecting {n:,} fingerprints with UMAP: waiting for the test 25%"
+            assert bars[0].startswith(wait)
+            assert "Select points on the map once it is ready." in _texts(at.caption)
+            assert len(at.dataframe[0].value) == len(_ow(home).load_clusters())
+            assert [s.value for s in at.subheader] == [
+                "Selection",
+                "Anomaly clusters",
+                "Proposed clusters",
+            ]
+            assert any(c.startswith("HDBSCAN over the 40 fingerprints") for c in _texts(at.caption))
+        first.number_input(key="ow_map_min_size").set_value(6).run()  # the sidebar works
+        assert not first.exception and not first.get("plotly_chart")
+    finally:
+        go.touch()
+    _settled(first)
+    assert f"Showing all {n} fingerprints." in _texts(first.caption)
+    assert len(first.get("plotly_chart")) == 1
+    shown = [b.key for b in first.button if b.key and b.key.startswith("ow_prop_accept_")]
+    assert shown or "No proposals" in " ".join(_texts(first.caption))  # HDBSCAN's answer
+    files = sorted(p.suffix for p in (home / "cache" / "projections").iterdir())
+    assert files == [".json", ".npz"]  # coordinates only, no model
+
+    oc._PROJ.clear()  # a new server: nothing in memory, the disk cache answers
+    before = oc.JOBS.started
+    again = session()
+    assert len(again.get("plotly_chart")) == 1 and oc.JOBS.started == before
+
+
+def test_a_failed_projection_is_said_and_can_be_tried_again(tmp_path, monkeypatch):
+    import dashboard.components.openworld_common as oc
+
+    home = _fresh_home(tmp_path / "failing", 4, monkeypatch)
+    monkeypatch.setattr(oc, "project_in", refused_project)
+    at = _settled(session())
+    assert [e.value for e in at.error] == [
+        f"Projecting {len(_ow(home).load_fingerprints()):,} fingerprints with UMAP failed: "
+        "the worker ran out of memory"
+    ]
+    started = oc.JOBS.started
+    retry = next(b for b in at.button if b.key and b.key.startswith("job_retry_"))
+    retry.click().run()
+    assert oc.JOBS.started == started + 1  # a new job, not the failed one again
+    _finish_projections()
 
 
 def _theme_sizes(home) -> list[int]:

@@ -1,7 +1,9 @@
-"""groove's derived search indexes (hnswlib graph, SQLite FTS5 file) follow the tier's
-change log: every process's index ends equal to an exact rebuild when several processes
-write at once; a persisted index that is missing, corrupt or from another tier is
-rebuilt; filters and ``ef`` are honoured; bulk writes land whole."""
+"""groove's derived search indexes (hnswlib graph; document store with tantivy full-text
+index) follow the tier's change log: every process's index ends equal to an exact rebuild
+when several processes write at once; a search's rows equal the tier's after every kind
+of write; a persisted index that is missing, corrupt or from another tier is rebuilt; a
+bulk load leaves persisted indexes another process loads; filters and ``ef`` are
+honoured; bulk writes land whole."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import DenseEmbedder, make_learning
 
-from groove_core.store import changelog
+from groove_core.store import changelog, docs, fulltext
 from groove_core.store.derived import index_dir
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningFilter, LearningStore, text_for_embedding
@@ -45,9 +47,12 @@ def assert_index_matches(search: SearchStore) -> None:
     have, got = search.vectors.vectors(sorted(vecs))
     assert have == sorted(vecs)
     np.testing.assert_allclose(got, np.stack([vecs[i] for i in have]), atol=1e-5)
-    conn = search.text._conn()
-    docs = dict(conn.execute("SELECT id, body FROM fts").fetchall())
+    conn = search.docs._conn()
+    docs = {i: f"{d} {s}" for i, d, s in conn.execute("SELECT id, description, insight FROM doc")}
     assert docs == texts
+    assert search.docs.text.ids() == sorted(texts)  # the full-text index holds every text
+    for i, text in list(texts.items())[:5]:  # ... searchable by its own words
+        assert i in [h for h, _ in search.docs.query(text, len(texts))]
 
 
 CHILD = textwrap.dedent(
@@ -125,15 +130,17 @@ def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
     store.store_many(items)
     SearchStore(store).sync()  # writes the files
     folder = index_dir(store.db)
-    assert (folder / "vectors.json").exists() and (folder / "fulltext.sqlite").exists()
+    assert (folder / "vectors.json").exists() and (folder / docs.FILE).exists()
     if damage == "missing":
         shutil.rmtree(folder)
     elif damage == "corrupt":
         for f in folder.glob("vectors-*.hnsw"):
             f.write_bytes(b"not an index")
-        (folder / "fulltext.sqlite").write_bytes(b"garbage" * 100)
-        for extra in folder.glob("fulltext.sqlite-*"):
+        (folder / docs.FILE).write_bytes(b"garbage" * 100)
+        for extra in folder.glob(docs.FILE + "-*"):
             extra.unlink()
+        for f in (folder / fulltext.FOLDER).iterdir():
+            f.write_bytes(b"garbage")
     elif damage == "other tier":
         with Engine("user", "sqlite", tmp_path / "other.db") as other_db:
             from groove_core.store import migrations
@@ -150,6 +157,11 @@ def test_a_bad_persisted_index_is_rebuilt(tmp_path, store, damage):
             "?[learning_id] <- [[$id]] :rm learning_embeddings {learning_id}", {"id": gone}
         )
     fresh = SearchStore(LearningStore(store.db, store.embedder))
+    reports = []
+    fresh.sync(progress=reports.append)
+    if damage != "stale":  # rebuilt from the tier, reporting how far it got
+        done = {(p.stage, p.done, p.total) for p in reports}
+        assert {("indexing vectors", 30, 30), ("indexing texts", 30, 30)} <= done
     assert_index_matches(fresh)
     vec = DenseEmbedder().embed([text_for_embedding(items[5].content)])[0]
     assert fresh.semantic_ranked(vec, 1)[0][0] == items[5].id
@@ -243,3 +255,70 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
     assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
+
+
+def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
+    """Rows come from the derived document store, not Cozo: after each kind of write a
+    search shows exactly what get_many and usage_many read from the tier."""
+    store.embedder = DenseEmbedder()
+    items = [make_learning(f"rule {i} about tabs", f"insight {i} on tabs") for i in range(6)]
+    store.store_many(items)
+    search = SearchStore(store)
+
+    def check() -> None:
+        for mode in ("fulltext", "semantic", "hybrid"):
+            hits = search.search("tabs rule insight", mode=mode, limit=20)
+            ids = [h.learning.id for h in hits]
+            assert sorted(ids) == sorted(store.ids()), mode
+            assert [h.learning for h in hits] == store.get_many(ids)
+            usage = store.usage_many(ids)
+            assert {h.learning.id: h.usage for h in hits} == {i: usage.get(i) for i in ids}
+
+    check()
+    store.update(items[0].id, insight="rewritten insight on tabs")
+    check()
+    store.recategorize_many([items[1].id, items[2].id], "solution")
+    check()
+    after = store.record_outcome(items[3].id, "helpful", session_id="s1")
+    assert after == store.usage(items[3].id)  # read in the writing transaction
+    assert after.times_helpful == 1
+    from groove_core.model.usage import OutcomeEvent
+
+    store.record_outcomes(
+        [OutcomeEvent(items[4].id, o, None, f"s{n}", None) for n, o in enumerate(["helpful"] * 3)]
+    )
+    check()
+    store.delete(items[5].id)
+    check()
+    store.restore(items[5].id)
+    check()
+
+
+def test_a_bulk_load_leaves_indexes_that_another_process_loads_without_rebuilding(
+    tmp_path, store, monkeypatch
+):
+    from groove_core.store import learnings as lmod
+    from groove_core.store.ann import VectorIndex
+    from groove_core.store.docs import DocumentIndex
+
+    items = [
+        make_learning(f"bulk rule {i} word{i}", f"insight {i}") for i in range(lmod.BULK_MIN_ROWS)
+    ]
+    vecs = DenseEmbedder().embed([text_for_embedding(r.content) for r in items])
+    store.store_many(items, vectors=vecs)  # no SearchStore open: the write makes the files
+    assert (index_dir(store.db) / "vectors.json").exists()
+
+    def refuse(*_args):
+        raise AssertionError("rebuilt from the tier")
+
+    monkeypatch.setattr(VectorIndex, "_rebuild", refuse)
+    monkeypatch.setattr(DocumentIndex, "_rebuild", refuse)
+    monkeypatch.setattr(VectorIndex, "_apply", refuse)
+    monkeypatch.setattr(DocumentIndex, "_apply", refuse)
+    with Engine("user", "sqlite", store.db.path) as other_db:  # as another process opens it
+        other = SearchStore(LearningStore(other_db, DenseEmbedder()))
+        hit = other.search("x", mode="semantic", vector=vecs[7], limit=1)[0]
+        assert hit.learning == store.get(items[7].id)
+        assert other.search("word11", mode="fulltext", limit=1)[0].learning.id == items[11].id
+    monkeypatch.undo()
+    assert_index_matches(SearchStore(LearningStore(store.db, DenseEmbedder())))

@@ -1,4 +1,5 @@
-"""End to end in Chromium: the fingerprint map shows every fingerprint, a lasso around a
+"""End to end in Chromium: the fingerprint map's first projection runs in the background
+while the page works, then the map shows every fingerprint, a lasso around a
 proposed group makes it an anomaly cluster and one around another adds it to that
 cluster; the gap review shows a gap's cluster and
 failures, and a status change is recorded with who and when, still shown after a reload."""
@@ -61,9 +62,19 @@ def test_map_and_gap_review_in_chromium(home, dashboard_factory, page):
 
 def select_points_into_a_cluster(page, url, home):
     page.goto(url + "/fingerprint_map?tier=" + SIM)
-    wait_idle(page, 240_000)  # the first UMAP fit compiles numba
-    page.get_by_role("heading", name="Fingerprint map").wait_for()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_role("heading", name="Fingerprint map").wait_for(timeout=120_000)
+    # the first projection runs in the background (its worker compiles numba first): its
+    # progress stands in the map's place and the rest of the page works meanwhile
+    page.get_by_text("Projecting 80 fingerprints with UMAP").wait_for(timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() == 0
+    page.get_by_role("heading", name="Anomaly clusters").wait_for()
+    page.get_by_text("Associated learning").click()
+    page.get_by_text("10 learnings linked to fingerprints").wait_for()
+    page.get_by_text("Cluster", exact=True).click()
+    page.get_by_text("10 learnings linked to fingerprints").wait_for(state="detached")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=480_000)  # then the map
+    page.locator(".legendtext", has_text="proposed:").first.wait_for(timeout=120_000)
+    wait_idle(page, 60_000)
     assert page.get_by_text("Showing all 80 fingerprints.").is_visible()
     trace = page.evaluate(_TRACE, "proposed:")
     assert trace["total"] == 80 and len(trace["ids"]) >= 5  # every point is drawn

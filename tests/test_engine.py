@@ -7,6 +7,7 @@ import textwrap
 import time
 
 import pytest
+from conftest import hold
 
 from groove_core.errors import DatabaseError, TierBusyError, TierUnavailableError
 from groove_core.store.engine import Engine
@@ -86,28 +87,11 @@ def test_mnestic_hnsw_on_nullable_vector_column_skips_nulls():
         assert rows == [[2]]
 
 
-def _hold_write_lock(path, seconds):
-    code = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {str(sys.path[0])!r})
-        from groove_core.store.engine import Engine
-        db = Engine("user", "sqlite", {str(path)!r})
-        tx = db._client.multi_transact(True)
-        tx.run("?[a, b] <- [[9, 9]] :put k {{a => b}}")
-        print("locked", flush=True)
-        time.sleep({seconds})
-        tx.commit()
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "locked"
-    return proc
-
-
 def test_busy_tier_fails_within_seconds_and_names_the_holder(tmp_path):
     path = tmp_path / "user.db"
     with Engine("user", "sqlite", path) as db:
         db.run(":create k {a: Int => b: Int}")
-    holder = _hold_write_lock(path, 30)
+    holder = hold(path, 30)
     try:
         with Engine("user", "sqlite", path, busy_timeout=1.5) as db:
             assert db.run("?[a] := *k{a}", read_only=True).rows == []  # readers still work
@@ -126,7 +110,7 @@ def test_busy_tier_write_goes_through_when_the_lock_is_released(tmp_path):
     path = tmp_path / "user.db"
     with Engine("user", "sqlite", path) as db:
         db.run(":create k {a: Int => b: Int}")
-    holder = _hold_write_lock(path, 1)
+    holder = hold(path, 1)
     with Engine("user", "sqlite", path, busy_timeout=10) as db:
         db.run("?[a, b] <- [[1, 1]] :put k {a => b}")
         holder.wait()

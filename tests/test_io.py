@@ -25,10 +25,14 @@ CONTRACT_RELATIONS = {
     "adaptive_params": "param_name, value, uncertainty, observations, prior_alpha, "
     "prior_beta, updated_at",
 }
+GROOVE_RELATIONS = {
+    "learning_edit": "learning_id, edit_id, at, who, action, before_json, after_json",
+    "outcome_event": "learning_id, event_id, at, outcome, session_id",
+}
 
 
 def rows(tier, relation: str) -> list[list]:
-    cols = CONTRACT_RELATIONS[relation]
+    cols = {**CONTRACT_RELATIONS, **GROOVE_RELATIONS}[relation]
     res = tier.db.run(f"?[{cols}] := *{relation}{{{cols}}}", read_only=True)
     return sorted(res.rows, key=json.dumps)
 
@@ -74,14 +78,26 @@ def test_export_then_import_into_an_empty_tier_reproduces_every_row(groove, tmp_
     ls = fill(source)
     path = tmp_path / "export.json"
     counts = export_file(source, path)
-    assert counts == {"learnings": 3, "params": 1, "relations": 2}
+    assert counts == {
+        "learnings": 3,
+        "params": 1,
+        "relations": 2,
+        "history": 3,
+        "outcome_events": 3,
+    }
 
     target = groove.tier("enterprise:copy")
     stats = import_file(target, path)
     assert (stats.learnings_imported, stats.learnings_skipped) == (3, 0)
     assert (stats.relations_imported, stats.params_imported) == (2, 1)
+    assert (stats.history_imported, stats.outcome_events_imported) == (3, 3)
     for relation in CONTRACT_RELATIONS:
         assert rows(target, relation) == rows(source, relation), relation
+    # history and outcome events came along; the import added one entry per learning
+    assert rows(target, "outcome_event") == rows(source, "outcome_event")
+    copied = rows(target, "learning_edit")
+    assert [r for r in copied if r[4] != "imported"] == rows(source, "learning_edit")
+    assert sorted(r[0] for r in copied if r[4] == "imported") == sorted(lr.id for lr in ls)
     # embeddings were computed for the imported learnings, so search finds them
     assert target.learnings.count_unembedded() == 0
     hits = target.search.search("tabs", mode="hybrid", limit=1)
@@ -120,7 +136,7 @@ def test_the_export_file_is_serde_json(groove, tmp_path):
         ('{"version": 1}', "no 'learnings' list"),
         (
             '{"version": 1, "learnings": [{"id": "x"}]}',
-            r"learnings\[0\]: learning: missing field 'scope'",
+            r"learnings\[0\] \(id x\): learning: missing field 'scope'",
         ),
         ('{"version": 1, "learnings": [], "relations": {}}', "'relations' must be a list"),
     ],

@@ -161,6 +161,22 @@ def test_adaptive_param_update_and_thompson_sample():
     assert SystemParam.from_json(json.loads(json.dumps(sp.to_json()))) == sp
 
 
+def test_thompson_draws_follow_the_beta_posterior():
+    """The draws are Beta(alpha, beta): the same stream as scipy.stats.beta for a seed, and
+    a Kolmogorov-Smirnov test against scipy's Beta CDF does not reject them."""
+    import numpy as np
+    from scipy import stats
+
+    p = AdaptiveParam.with_prior(3.5, 7.25)
+    assert p.sample(np.random.default_rng(11)) == pytest.approx(
+        stats.beta(3.5, 7.25).rvs(random_state=np.random.default_rng(11))
+    )
+    rng = np.random.default_rng(3)
+    draws = [p.sample(rng) for _ in range(2000)]
+    assert stats.kstest(draws, stats.beta(3.5, 7.25).cdf).pvalue > 0.001
+    assert 0.0 <= p.sample() <= 1.0  # no generator given: a fresh one
+
+
 def test_relation_json():
     rel = LearningRelation(
         "0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b",

@@ -140,14 +140,21 @@ def test_bulk_load_rebuilds_the_index_and_every_vector_finds_itself(store, monke
     many = [make_learning(f"rule {i} word{i}", f"insight {i} term{i * 7}") for i in range(260)]
     assert len(many) >= learnings_module.BULK_MIN_ROWS
     store.store_many(many)
-    blocks = programs[-1]  # dropped, loaded, rebuilt in the transaction that stores them
-    drop = blocks.index("::hnsw drop learning_embeddings:semantic_idx")
-    assert blocks.index(learnings_module.SEMANTIC_INDEX) > drop
+    blocks = programs[-1]  # dropped and loaded in the transaction that stores them ...
+    assert "::hnsw drop learning_embeddings:semantic_idx" in blocks
+    assert learnings_module.SEMANTIC_INDEX not in blocks  # ... built in a second one
     assert "learning_embeddings:semantic_idx" in store.db.relations()
     search = SearchStore(store)
     vecs = _vectors(store, many)
     for i in range(260):
         assert search.semantic_ranked(vecs[i], 1)[0][0] == many[i].id
+    for i in range(0, 260, 37):  # Cozo's own index, for programs that read the tier
+        found = store.db.run(
+            "?[learning_id] := ~learning_embeddings:semantic_idx{learning_id | "
+            "query: vec($q), k: 1, ef: 64}",
+            {"q": vecs[i].tolist()},
+        )
+        assert found.rows == [[many[i].id]]
     # a small batch afterwards takes the row-by-row path and is found too
     few = [make_learning(f"late rule {i} late{i}", "late") for i in range(3)]
     store.store_many(few)

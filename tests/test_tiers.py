@@ -32,6 +32,19 @@ def test_a_new_home_gets_a_config_and_a_user_tier(tmp_path):
     assert "[tiers.user]" in text and 'engine = "sqlite"' in text
 
 
+def test_a_tier_holding_only_open_world_data_is_listed_by_the_next_process(tmp_path):
+    from groove_core.simulate.openworld import simulate_openworld
+
+    home = tmp_path / "h"
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        simulate_openworld(g.tier("simulation:ow"), seed=1, n_contexts=40)
+        g.tier("simulation:empty")  # opened, nothing written: stays out
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        names = [t.name for t in g.available(synthetic=True)[0]]
+        assert names == ["user", "simulation:ow"]
+        assert g.tier("simulation:ow").openworld.count_fingerprints() == 40
+
+
 def test_config_points_a_tier_at_any_database(tmp_path):
     home = tmp_path / "h"
     home.mkdir()
@@ -69,7 +82,7 @@ def test_a_malformed_config_is_a_clear_error(tmp_path, text, message):
     assert str(tmp_path / "config.toml") in str(info.value)
 
 
-def test_project_and_enterprise_tiers_open_on_first_use_and_are_remembered(tmp_path):
+def test_project_and_enterprise_tiers_open_on_first_use_and_are_remembered_with_data(tmp_path):
     home = tmp_path / "h"
     with Groove(home, embedder=HashingEmbedder(), project=tmp_path / "app") as g:
         assert len(g.open_tiers()) == 1
@@ -78,8 +91,11 @@ def test_project_and_enterprise_tiers_open_on_first_use_and_are_remembered(tmp_p
         assert project.default_scope() == Scope("project", str((tmp_path / "app").resolve()))
         g.tier("enterprise:acme")
         assert [t.kind for t in g.open_tiers()] == ["project", "user", "enterprise"]
+        project.learnings.store(make_learning("Project rule", "p"))
     config = Config(home.resolve())
-    assert set(config.known_tiers()) == {"user", project.name, "enterprise:acme"}
+    # the project tier got data and is remembered; the enterprise tier stayed empty
+    assert set(config.known_tiers()) == {"user", project.name}
+    assert config.path.read_text().startswith("# groove configuration")  # comments kept
 
 
 def test_reads_span_tiers_and_name_their_tier(tmp_path):

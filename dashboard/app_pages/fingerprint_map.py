@@ -1,6 +1,8 @@
 """Fingerprint map: where the contexts groove met lie (UMAP of their embeddings), which
 anomaly clusters group them, and HDBSCAN proposals for the ones no cluster holds yet.
-Select points (lasso or box) to make a cluster of them or add them to one."""
+Select points (lasso or box) to make a cluster of them or add them to one. A projection
+not computed yet runs in the background: its progress shows in the map's place while the
+lists, proposals and filters work."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dashboard.components.messages import flash, show_flash
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
+from groove_core.jobs import Job
 
 st.title("Fingerprint map")
 g = groove()
@@ -61,15 +64,13 @@ with st.sidebar:
         help="HDBSCAN's min_cluster_size: the fewest close contexts that make a proposal "
         "(default: 3 % of the fingerprints, from 5 to 50). Smaller finds tighter groups.",
     )
-try:
-    proposals = [
-        p
-        for p in oc.proposals(frame, emb, int(min_size), clustered, known)
-        if p.proposal_id not in dismissed
-    ]
+try:  # a Job while HDBSCAN runs in the background (its progress shows below)
+    found = oc.proposals(frame, emb, int(min_size), clustered, known)
 except GrooveError as err:
     report(err)
-    proposals = []
+    found = []
+pending = found if isinstance(found, Job) else None
+proposals = [] if pending else [p for p in found if p.proposal_id not in dismissed]
 for p in proposals:
     frame.loc[frame["id"].isin(p.member_ids), "cluster"] = f"proposed: {p.label}"
 
@@ -87,27 +88,30 @@ color_by = c1.radio(
     key="ow_map_color",
     bind="query-params",
 )
-shown, info = sample_for_plot(frame, om.MAX_POINTS, stratify_by="cluster")
-if info.method != "all":
-    st.warning(info.description + " Selections apply to the points shown.")
-else:
-    c2.caption(info.description)
 if color_by == "learning":
     c2.caption(learning_note)
-
-event = st.plotly_chart(
-    om.figure(shown, color_by),
-    on_select="rerun",
-    selection_mode=("points", "box", "lasso"),
-    key="ow_map_chart",
-    width="stretch",
-)
-picked_ids = om.selected_ids(event)
-picked = frame[frame["id"].isin(picked_ids)]
+on_map = oc.placed(g, frame, emb)  # None while the projection runs (its progress shows)
+picked = frame.iloc[0:0]
+if on_map is not None:
+    shown, info = sample_for_plot(on_map, om.MAX_POINTS, stratify_by="cluster")
+    if info.method != "all":
+        st.warning(info.description + " Selections apply to the points shown.")
+    else:
+        c2.caption(info.description)
+    event = st.plotly_chart(
+        om.figure(shown, color_by),
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+        key="ow_map_chart",
+        width="stretch",
+    )
+    picked = frame[frame["id"].isin(om.selected_ids(event))]
 
 # ---------------------------------------------------------------- selection
 st.subheader("Selection")
-if picked.empty:
+if on_map is None:
+    st.caption("Select points on the map once it is ready.")
+elif picked.empty:
     st.caption("Draw a lasso or a box around points on the map to select them.")
 else:
     st.dataframe(
@@ -193,7 +197,9 @@ st.caption(
     "that no stored cluster holds yet. Accept one to store it as an anomaly cluster, or "
     "dismiss it."
 )
-if not proposals:
+if pending is not None:
+    oc.job_progress(pending.key, "The proposals appear here when HDBSCAN is done.")
+elif not proposals:
     st.caption("No proposals: every dense group is already a cluster (or was dismissed).")
 summaries = frame.set_index("id")["summary"]
 for p in proposals:  # buttons keyed by the proposal, not its place in the list

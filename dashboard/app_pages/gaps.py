@@ -218,11 +218,13 @@ if not contexts:
     st.caption("This gap is not linked to any fingerprint.")
 else:
     try:
-        frame, _emb = oc.map_frame(g, ow, labels)
+        every, emb = oc.map_frame(g, ow, labels)
     except GrooveError as err:
         report(err)
-        frame = pd.DataFrame()
-    if not frame.empty:
+        every = pd.DataFrame()
+    # None while the projection runs in the background (its progress shows instead)
+    frame = oc.placed(g, every, emb) if not every.empty else None
+    if frame is not None:
         mine = frame["hash"].isin(contexts)
         others, info = sample_for_plot(frame[~mine], om.MAX_POINTS, stratify_by="cluster")
         st.plotly_chart(

@@ -1,14 +1,14 @@
 """Shared pieces of the open-world pages: the fingerprint frame, the UMAP projection
-(cached on disk under ``<home>/cache/projections`` and in memory, with progress while it
-runs) and the cluster labels."""
+(computed by a background job of the server, cached on disk under
+``<home>/cache/projections`` and in memory, its progress shown while the rest of the page
+works) and the cluster labels."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from datetime import UTC, datetime
 
 import numpy as np
@@ -17,8 +17,15 @@ import streamlit as st
 
 from dashboard.components.text import short
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
-from groove_core.analysis.projection import Projection, ProjectionCache, project, projection_key
+from groove_core.analysis.projection import (
+    Projection,
+    ProjectionCache,
+    cached_projection,
+    project_in,
+    projection_key,
+)
 from groove_core.embed import DIM
+from groove_core.jobs import BackgroundJobs, Job
 
 SIMULATE_HINT = (
     "From a terminal: `groove simulate --part openworld --corpus <folder of rule files>` "
@@ -26,7 +33,18 @@ SIMULATE_HINT = (
     "`groove simulate --part openworld --remove` takes it out again)."
 )
 UNCLUSTERED = "unclustered"
+#: UMAP's seed for the map: None lets umap-learn use every core (a seed makes it
+#: single-threaded); the coordinates are cached, so the picture stays the same anyway.
+MAP_SEED: int | None = None
+#: Seconds between two looks at a running job.
+POLL_S = 1.0
+#: Up to this many fingerprints HDBSCAN's proposals are found while the page runs (under
+#: a second); above, in the background (10,000 took minutes with its ball tree).
+PROPOSALS_INLINE_MAX = 2000
 
+#: Projections and proposals computed for this server in worker processes, one job per
+#: fingerprint set (and arguments); two at once, one per core.
+JOBS = BackgroundJobs(workers=2)
 _PROJ: OrderedDict[str, Projection] = OrderedDict()
 _PROPOSALS: OrderedDict[tuple, list[ClusterProposal]] = OrderedDict()
 _LOCK = threading.Lock()
@@ -73,64 +91,101 @@ def fingerprint_frame(ow) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, emb
 
 
-def projection(g, ids: list[str], emb: np.ndarray) -> Projection:
-    """The 2-D UMAP projection of these fingerprints: from memory, from the disk cache, or
-    computed while a progress bar shows the stage, UMAP's epochs and the time taken (the
-    first run compiles numba, about 30-60 s)."""
-    key = projection_key(ids, emb)
+def _in_background(key: str, fn, *args, description: str, **kwargs):
+    """``fn``'s result once its background job for ``key`` is done (the job is then
+    forgotten: the caller keeps the result), else that job, running or failed (started
+    if no session has started it)."""
+    job = JOBS.submit(key, fn, *args, description=description, **kwargs)
+    if not job.done or job.error() is not None:
+        return job
+    JOBS.forget(key)
+    return job.result()
+
+
+def projection(g, frame: pd.DataFrame, emb: np.ndarray) -> Projection | Job:
+    """The 2-D UMAP projection of a :func:`map_frame`'s fingerprints when it is ready
+    (from memory or the disk cache), else the background :class:`Job` computing it (one
+    job per fingerprint set, whichever session asks)."""
+    key = frame.attrs["projection_key"]
     if (kept := _recall(_PROJ, key)) is not None:
         return kept
+    ids = frame["id"].tolist()
     cache = cache_dir(g)
-    if key in cache:
-        proj = project(ids, emb, cache=cache)
-    else:
-        with st.status(
-            f"Projecting {len(ids):,} fingerprints with UMAP...", expanded=True
-        ) as status:
-            st.caption(
-                "The first projection in a server compiles numba: about 30-60 s. "
-                "The result is kept, so this happens once per set of fingerprints."
-            )
-            bar = st.progress(0.0, text="starting")
-            seen = {"stage": "starting", "fraction": 0.0}  # written by the worker thread
-            start = time.monotonic()
-            with ThreadPoolExecutor(1) as pool:
-                job = pool.submit(
-                    project,
-                    ids,
-                    emb,
-                    cache=cache,
-                    progress=lambda stage, fraction: seen.update(stage=stage, fraction=fraction),
-                )
-                while not job.done():
-                    took = time.monotonic() - start
-                    bar.progress(seen["fraction"], text=f"{seen['stage']} · {took:.0f} s")
-                    wait_for([job], timeout=0.5)
-                proj = job.result()
-            how = {
-                "umap": "fitted",
-                "transform": "new points placed into the earlier map",
-                "cache": "from the cache",
-                "trivial": "too few points for UMAP",
-            }
-            status.update(
-                label=f"Projected {len(ids):,} fingerprints ({how.get(proj.method, proj.method)}) "
-                f"in {time.monotonic() - start:.0f} s",
-                state="complete",
-                expanded=False,
-            )
-    return _keep(_PROJ, key, proj, 4)
+    found = cached_projection(ids, emb, cache=cache, random_state=MAP_SEED)
+    if found is None:
+        found = _in_background(
+            key,
+            project_in,
+            str(cache.directory),
+            ids,
+            emb,
+            random_state=MAP_SEED,
+            description=f"Projecting {len(ids):,} fingerprints with UMAP",
+        )
+    return found if isinstance(found, Job) else _keep(_PROJ, key, found, 4)
+
+
+def placed(g, frame: pd.DataFrame, emb: np.ndarray) -> pd.DataFrame | None:
+    """``frame`` with each fingerprint's place on the map (``x``, ``y``) when the
+    projection is ready; else shows its progress (see :func:`job_progress`) and returns
+    None, so the caller goes on without the map."""
+    found = projection(g, frame, emb)
+    if isinstance(found, Job):
+        job_progress(
+            found.key,
+            "The map appears here when the projection is done; everything else on this "
+            "page works meanwhile. The first projection in a server also compiles numba "
+            "(about 30-60 s); the result is kept, so this happens once per set of "
+            "fingerprints.",
+        )
+        return None
+    out = frame.merge(found.frame, on="id")
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def job_progress(key: str, note: str = "") -> None:
+    """A background job's progress bar (its stage and the seconds it has run) and
+    ``note``, looked at again every :data:`POLL_S` s; the whole page runs again once the
+    job is done. A failed job shows its error and a "Try again" button."""
+    st.session_state[f"job_looks_{key}"] = 0  # this run of the page draws it afresh
+    _job_progress(key, note)
+
+
+@st.fragment(run_every=POLL_S)
+def _job_progress(key: str, note: str) -> None:
+    looks = st.session_state[f"job_looks_{key}"] = st.session_state.get(f"job_looks_{key}", 0) + 1
+    job = JOBS.get(key)
+    if job is None or (job.done and job.error() is None):
+        if looks > 1:  # not within the page's own run: it would lose what that run showed
+            st.rerun()  # ready: the page can show the result
+        st.progress(1.0, text="done")
+        return
+    failure = job.error()
+    if failure is not None:
+        st.error(str(failure))
+        if st.button("Try again", key=f"job_retry_{key}"):
+            JOBS.forget(key)
+            st.rerun()
+        return
+    p = job.progress
+    where = p.describe() if p is not None else "starting the worker"
+    st.progress(
+        (p.fraction or 0.0) if p is not None else 0.0,
+        text=f"{job.description}: {where} · {job.elapsed:.0f} s",
+    )
+    if note:
+        st.caption(note)
 
 
 def map_frame(g, ow, labels: dict[str, str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`fingerprint_frame` with each fingerprint's place on the map (``x``, ``y``),
-    its cluster label (``cluster``) and the name of its learning (``learning``)."""
+    """:func:`fingerprint_frame` with each fingerprint's cluster label (``cluster``) and the
+    name of its learning (``learning``); ``attrs["projection_key"]`` names the set (see
+    :func:`placed` for the coordinates)."""
     frame, emb = fingerprint_frame(ow)
     if frame.empty:
         return frame, emb
-    proj = projection(g, frame["id"].tolist(), emb)
-    frame = frame.merge(proj.frame, on="id")
-    frame.attrs["projection_key"] = proj.key
+    frame.attrs["projection_key"] = projection_key(frame["id"].tolist(), emb)
     frame["cluster"] = frame["cluster_id"].map(labels).fillna(UNCLUSTERED)
     names = ow.learning_labels(frame["learning_id"].dropna().unique())
     frame["learning"] = frame["learning_id"].map(
@@ -146,25 +201,41 @@ def proposals(
     min_size: int,
     existing: set[str],
     exclude: set[str],
-) -> list[ClusterProposal]:
-    """HDBSCAN proposals (:func:`propose_clusters`) for a :func:`map_frame`, kept in memory
-    for the same fingerprints and arguments: the map page reruns on every click."""
+) -> list[ClusterProposal] | Job:
+    """HDBSCAN proposals (:func:`propose_clusters`) for a :func:`map_frame`: found at once
+    up to :data:`PROPOSALS_INLINE_MAX` fingerprints, else by a background :class:`Job`
+    (returned until it is done); kept in memory for the same fingerprints and arguments:
+    the map page runs again on every click."""
     key = (
-        frame.attrs["projection_key"],
-        int(min_size),
-        frozenset(existing),
-        frozenset(exclude),
+        "proposals:"
+        + hashlib.sha256(
+            json.dumps(
+                [frame.attrs["projection_key"], int(min_size), sorted(existing), sorted(exclude)]
+            ).encode()
+        ).hexdigest()
     )
     if (kept := _recall(_PROPOSALS, key)) is not None:
         return kept
-    found = propose_clusters(
+    if len(frame) <= PROPOSALS_INLINE_MAX:
+        found = propose_clusters(
+            frame["id"].tolist(),
+            emb,
+            min_cluster_size=int(min_size),
+            existing_member_ids=existing,
+            exclude_ids=exclude,
+        )
+        return _keep(_PROPOSALS, key, found, 8)
+    found = _in_background(
+        key,
+        propose_clusters,
         frame["id"].tolist(),
         emb,
         min_cluster_size=int(min_size),
-        existing_member_ids=existing,
-        exclude_ids=exclude,
+        existing_member_ids=frozenset(existing),
+        exclude_ids=frozenset(exclude),
+        description=f"Looking for proposed clusters among {len(frame):,} fingerprints",
     )
-    return _keep(_PROPOSALS, key, found, 8)
+    return found if isinstance(found, Job) else _keep(_PROPOSALS, key, found, 8)
 
 
 def cluster_labels(clusters) -> dict[str, str]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from groove_core.analysis.projection import validate_embeddings
 from groove_core.errors import ValidationError
+from groove_core.progress import Progress, ProgressFn
 
 __all__ = [
     "NOISE_LABEL",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 NOISE_LABEL = "noise"
+STAGE_HDBSCAN = "finding dense groups (HDBSCAN)"
 
 _BRUTE_MAX_N = 5000
 """Up to this many points HDBSCAN uses the full distance matrix: in 384-d it is about
@@ -108,6 +110,7 @@ def propose_clusters(
     min_samples: int | None = None,
     existing_member_ids: set[str] | frozenset[str] = frozenset(),
     exclude_ids: set[str] | frozenset[str] = frozenset(),
+    progress: ProgressFn | None = None,
 ) -> list[ClusterProposal]:
     """HDBSCAN's clusters that no stored cluster holds yet, largest first.
 
@@ -122,7 +125,9 @@ def propose_clusters(
     ``min_samples`` defaults to ``min_cluster_size`` (scikit-learn's default) and is
     clamped to the number of points. Fewer points than ``min_cluster_size`` -> ``[]``.
     Rows are clustered in sorted-id order and ties in size are ordered by
-    ``proposal_id``, so the result does not depend on the input order.
+    ``proposal_id``, so the result does not depend on the input order. ``progress``
+    hears :data:`STAGE_HDBSCAN` when HDBSCAN starts (it reports nothing inside) and
+    ``"done"`` at the end.
     """
     from sklearn.cluster import HDBSCAN
 
@@ -153,6 +158,8 @@ def propose_clusters(
         return []
 
     samples = min(min_samples if min_samples is not None else min_cluster_size, n)
+    if progress is not None:
+        progress(Progress(STAGE_HDBSCAN, 0, 1, f"{n:,} fingerprints"))
     model = HDBSCAN(
         min_cluster_size=int(min_cluster_size),
         min_samples=int(samples),
@@ -192,6 +199,8 @@ def propose_clusters(
                 label=f"Proposal {rank}",
             )
         )
+    if progress is not None:
+        progress(Progress("done", 1, 1))
     return proposals
 
 

@@ -9,11 +9,17 @@ by :class:`ProjectionCache` and reused:
 
 * the exact same set of fingerprints (same ids, same vectors) -> the stored coordinates,
   nothing is computed;
-* a superset of a cached set, where the points the cached model was *not* fitted on make
-  up at most :data:`TRANSFORM_MAX_FRACTION` of the new set -> the old coordinates are kept
-  and only the new points are placed with ``UMAP.transform`` (umap-learn's documented way
-  to embed new data into an existing embedding without refitting);
+* a superset of a set fitted by this same :class:`ProjectionCache` object (its fitted
+  model is still in memory), where the points that model was *not* fitted on make up at
+  most :data:`TRANSFORM_MAX_FRACTION` of the new set -> the old coordinates are kept and
+  only the new points are placed with ``UMAP.transform`` (umap-learn's documented way to
+  embed new data into an existing embedding without refitting);
 * anything else -> a fresh fit.
+
+Only coordinates go to disk, never the fitted model: pickling a UMAP model (its graph and
+nearest-neighbour index) cost 55 s of a 10,000-point first projection whose fit took 9 s.
+So a model lives only as long as the process that fitted it (the dashboard server), and a
+superset seen after a restart is fitted again.
 
 Counting *all* points the model was not fitted on (not only the ones new in this call)
 bounds the drift: a chain of small additions cannot grow into a picture made mostly of
@@ -25,8 +31,9 @@ so below :data:`SPECTRAL_MIN_N` points it starts from a random layout, seeded). 
 ``(0, 0)``; two points sit at ``(-d/2, 0)`` and ``(d/2, 0)`` in sorted-id order, ``d``
 being their cosine distance. ``n_neighbors`` is clamped to ``n - 1``.
 
-The cache stores UMAP models with joblib (pickle): point it only at a directory that
-this user owns; a cache file is code as far as ``joblib.load`` is concerned.
+Progress is reported with groove's one protocol, :class:`groove_core.progress.Progress`
+(``done`` is the fraction of the whole projection, ``total`` is 1), to a
+:data:`~groove_core.progress.ProgressFn`.
 """
 
 from __future__ import annotations
@@ -41,16 +48,17 @@ import re
 import tempfile
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
 from groove_core.errors import ValidationError
+from groove_core.progress import Progress, ProgressFn
 
 __all__ = [
     "EMBEDDING_DIM",
@@ -59,7 +67,8 @@ __all__ = [
     "CachedProjection",
     "Projection",
     "ProjectionCache",
-    "ProgressCallback",
+    "cached_projection",
+    "project_in",
     "SampleInfo",
     "project",
     "projection_key",
@@ -77,16 +86,13 @@ SPECTRAL_MIN_N = 10
 """Below this many points UMAP starts from a seeded random layout, not a spectral one."""
 
 STAGE_LOADING = "loading cache"
-STAGE_FITTING = "fitting UMAP (first run compiles numba, ~30-60 s)"
-STAGE_EPOCHS = "optimising the layout"
+STAGE_FITTING = "fitting UMAP on {n:,} points"
 STAGE_PLACING = "placing new points"
 STAGE_SAVING = "saving cache"
 STAGE_DONE = "done"
 
-ProgressCallback = Callable[[str, float], None]
-
 _KEY_RE = re.compile(r"^[0-9a-f]{64}$")
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 1 kept a pickled model beside the coordinates
 
 
 # --------------------------------------------------------------------------- validation
@@ -195,7 +201,8 @@ class Projection:
 
 @dataclass(frozen=True)
 class CachedProjection:
-    """One cache entry: the coordinates, the fitted model and the metadata."""
+    """One cache entry: the coordinates, the metadata, and the fitted model when this
+    process fitted it (``None`` otherwise: models are never read from disk)."""
 
     frame: pd.DataFrame
     model: Any
@@ -230,28 +237,37 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 class ProjectionCache:
-    """Fitted projections on disk, keyed by :func:`projection_key`.
+    """Projections on disk, keyed by :func:`projection_key`, and the models this object
+    fitted, in memory.
 
-    Each entry is two files: ``<key>.joblib`` (coordinates, fitted UMAP model, per-id
-    vector digests) and ``<key>.json`` (small metadata: ``n``, ``created_at``,
-    ``last_used_at``, the UMAP parameters, ``ids`` and ``fitted_ids``). Files are written
-    atomically (temporary file + rename) and the JSON last, so a reader in another
-    process sees a whole entry or none. An entry that cannot be read counts as a miss.
+    Each entry is two files: ``<key>.npz`` (ids, coordinates and per-id vector digests,
+    plain arrays read with ``allow_pickle=False``) and ``<key>.json`` (small metadata:
+    ``n``, ``created_at``, ``last_used_at``, the UMAP parameters, ``ids`` and
+    ``fitted_ids``). Files are written atomically (temporary file + rename) and the JSON
+    last, so a reader in another process sees a whole entry or none. An entry that cannot
+    be read counts as a miss. The fitted models given to :meth:`put` stay in memory only
+    (the ``keep_models`` most recent), for ``transform`` of later supersets.
+
+    Args:
+        directory: where the entries live (created if missing).
+        keep_models: fitted models kept in memory (0: none, so every superset is refitted).
     """
 
-    def __init__(self, directory: Path | str):
+    def __init__(self, directory: Path | str, keep_models: int = 2):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.keep_models = keep_models
+        self._models: OrderedDict[str, Any] = OrderedDict()
 
     # paths -------------------------------------------------------------------------
     def _paths(self, key: str) -> tuple[Path, Path]:
         if not isinstance(key, str) or not _KEY_RE.match(key):
             raise ValidationError(f"not a projection key: {key!r}")
-        return self.directory / f"{key}.joblib", self.directory / f"{key}.json"
+        return self.directory / f"{key}.npz", self.directory / f"{key}.json"
 
     # reading -----------------------------------------------------------------------
     def metadata(self, key: str) -> dict[str, Any] | None:
-        """The metadata of an entry, without loading the model; ``None`` if absent."""
+        """The metadata of an entry, without reading its coordinates; ``None`` if absent."""
         _, meta_path = self._paths(key)
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -269,7 +285,7 @@ class ProjectionCache:
             if not _KEY_RE.match(key):
                 continue
             meta = self.metadata(key)
-            if meta is not None and (self.directory / f"{key}.joblib").exists():
+            if meta is not None and (self.directory / f"{key}.npz").exists():
                 out.append(meta)
         out.sort(key=lambda m: (m.get("last_used_at", 0), m.get("created_at", 0)), reverse=True)
         return out
@@ -278,26 +294,25 @@ class ProjectionCache:
         return isinstance(key, str) and bool(_KEY_RE.match(key)) and self.metadata(key) is not None
 
     def get(self, key: str) -> CachedProjection | None:
-        """Load an entry (coordinates, model, metadata), or ``None`` when absent/unreadable."""
-        model_path, meta_path = self._paths(key)
+        """Load an entry (coordinates, metadata, the model if this object fitted it), or
+        ``None`` when absent or unreadable."""
+        data_path, meta_path = self._paths(key)
         meta = self.metadata(key)
         if meta is None:
             return None
         try:
-            bundle = joblib.load(model_path)
-        except Exception:  # missing, truncated or from an incompatible library version
-            return None
-        if not isinstance(bundle, dict) or bundle.get("key") != key:
+            with np.load(data_path, allow_pickle=False) as data:
+                frame = _frame(data["ids"].tolist(), data["xy"])
+                digests = dict(zip(data["ids"].tolist(), data["digests"].tolist(), strict=True))
+        except (OSError, ValueError, KeyError):  # missing, truncated, not ours
             return None
         meta["last_used_at"] = time.time()
         with contextlib.suppress(OSError):
             _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta), encoding="utf-8"))
-        return CachedProjection(
-            frame=_tidy(bundle["frame"]),
-            model=bundle["model"],
-            meta=meta,
-            row_digests=dict(bundle.get("row_digests", {})),
-        )
+        model = self._models.get(key)
+        if model is not None:
+            self._models.move_to_end(key)
+        return CachedProjection(frame=frame, model=model, meta=meta, row_digests=digests)
 
     # writing -----------------------------------------------------------------------
     def put(
@@ -310,19 +325,25 @@ class ProjectionCache:
         fitted_ids: Sequence[str] | None = None,
         row_digests: dict[str, str] | None = None,
     ) -> None:
-        """Store a projection and the model that produced it under ``key``.
+        """Store a projection's coordinates under ``key``; keep ``model`` (the UMAP model
+        that produced it, or None) in memory only.
 
         ``fitted_ids`` are the ids the model was fitted on (all ids by default);
         ``row_digests`` maps ids to vector digests (used to check that a cached id still
         has the same vector before reusing its coordinates).
+
+        Raises:
+            ValidationError: ``key`` is not a projection key or the frame lacks id, x, y.
+            OSError: the directory cannot be written.
         """
-        model_path, meta_path = self._paths(key)
+        data_path, meta_path = self._paths(key)
         frame = result.frame if isinstance(result, Projection) else result
         if not {"id", "x", "y"} <= set(frame.columns):
             raise ValidationError("a projection frame needs the columns id, x, y")
         frame = _tidy(frame)
         ids = frame["id"].tolist()
         fitted = list(fitted_ids) if fitted_ids is not None else ids
+        digests = dict(row_digests or {})
         now = time.time()
         meta = {
             "format": _FORMAT_VERSION,
@@ -335,23 +356,34 @@ class ProjectionCache:
             "ids": ids,
             "fitted_ids": fitted,
         }
-        bundle = {
-            "key": key,
-            "frame": frame,
-            "model": model,
-            "row_digests": dict(row_digests or {}),
+        arrays = {
+            "ids": np.array(ids, dtype=str),
+            "xy": frame[["x", "y"]].to_numpy(np.float64),
+            "digests": np.array([digests.get(i, "") for i in ids], dtype=str),
         }
-        _atomic_write(model_path, lambda p: joblib.dump(bundle, p))
+
+        def write_arrays(path: Path) -> None:
+            with path.open("wb") as fh:
+                np.savez(fh, **arrays)
+
+        _atomic_write(data_path, write_arrays)
         _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta), encoding="utf-8"))
+        if model is not None and self.keep_models > 0:
+            self._models[key] = model
+            self._models.move_to_end(key)
+            while len(self._models) > self.keep_models:
+                self._models.popitem(last=False)
 
     def remove(self, key: str) -> None:
         """Delete one entry (no error when it is absent)."""
+        self._models.pop(key, None)
         for path in self._paths(key)[::-1]:  # metadata first: the entry vanishes at once
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def prune(self, keep: int = 5) -> list[str]:
-        """Keep the ``keep`` most recently used entries; delete the rest and stray files.
+        """Keep the ``keep`` most recently used entries; delete the rest and stray files
+        (half-written or orphaned coordinates, models pickled by earlier versions).
 
         Returns the deleted keys.
         """
@@ -362,8 +394,9 @@ class ProjectionCache:
         for key in removed:
             self.remove(key)
         live = {m["key"] for m in entries[:keep]}
-        for path in self.directory.glob("*.joblib"):  # half-written or orphaned models
-            if _KEY_RE.match(path.stem) and path.stem not in live:
+        for path in self.directory.iterdir():  # half-written, orphaned or older formats
+            stray = path.suffix in (".npz", ".json", ".joblib") and path.stem not in live
+            if stray and _KEY_RE.match(path.stem):
                 with contextlib.suppress(OSError):
                     path.unlink()
                     if path.stem not in removed:
@@ -374,9 +407,9 @@ class ProjectionCache:
 # --------------------------------------------------------------------------- projection
 
 
-def _report(progress: ProgressCallback | None, stage: str, fraction: float) -> None:
+def _report(progress: ProgressFn | None, stage: str, fraction: float, message: str = "") -> None:
     if progress is not None:
-        progress(stage, float(min(max(fraction, 0.0), 1.0)))
+        progress(Progress(stage, float(min(max(fraction, 0.0), 1.0)), 1, message))
 
 
 def _frame(ids: Sequence[str], xy: np.ndarray) -> pd.DataFrame:
@@ -402,27 +435,31 @@ def _trivial_layout(ids: list[str], arr: np.ndarray) -> np.ndarray:
 
 class _EpochReport(io.TextIOBase):
     """The file umap-learn's epoch bar (tqdm, ``bar_format="{n}/{total}"``) writes to:
-    each ``n/total`` becomes ``progress(STAGE_EPOCHS, 0.1 + 0.8 * n / total)``."""
+    each ``n/total`` becomes a :class:`Progress` at ``0.1 + 0.8 * n / total``."""
 
-    def __init__(self, progress: ProgressCallback):
+    def __init__(self, progress: ProgressFn, stage: str):
         self._progress = progress
+        self._stage = stage
 
     def write(self, text: str) -> int:
         m = _EPOCH_RE.search(text)
         if m and int(m.group(2)):
-            _report(self._progress, STAGE_EPOCHS, 0.1 + 0.8 * int(m.group(1)) / int(m.group(2)))
+            done, total = int(m.group(1)), int(m.group(2))
+            message = f"optimising the layout, epoch {done}/{total}"
+            _report(self._progress, self._stage, 0.1 + 0.8 * done / total, message)
         return len(text)
 
 
 _EPOCH_RE = re.compile(r"(\d+)/(\d+)")
 
 
-def _make_umap(n: int, params: dict[str, Any], progress: ProgressCallback | None = None):
+def _make_umap(n: int, params: dict[str, Any], progress: ProgressFn | None = None):
     import umap  # heavy import (numba): only when a fit is needed
 
     # umap-learn shows its epochs with tqdm when asked through ``tqdm_kwds``
+    stage = STAGE_FITTING.format(n=n)
     tqdm_kwds = (
-        {"disable": False, "file": _EpochReport(progress), "bar_format": "{n}/{total}\n"}
+        {"disable": False, "file": _EpochReport(progress, stage), "bar_format": "{n}/{total}\n"}
         if progress is not None
         else {"disable": True}
     )
@@ -445,11 +482,15 @@ def _find_base(
     digests: dict[str, str],
     params: dict[str, Any],
 ) -> CachedProjection | None:
-    """The largest cached strict subset that may grow by transform, loaded; else None."""
+    """The largest cached strict subset whose model is in memory and that may grow by
+    transform, loaded; else None."""
     wanted = set(id_list)
     n = len(id_list)
     candidates = []
-    for meta in cache.entries():
+    for key in list(cache._models):
+        meta = cache.metadata(key)
+        if meta is None:
+            continue
         ids = meta.get("ids") or []
         fitted = meta.get("fitted_ids") or []
         if not (0 < len(ids) < n) or meta.get("umap_params") != params:
@@ -471,6 +512,81 @@ def _find_base(
     return None
 
 
+def _umap_params(
+    n: int, n_neighbors: int, min_dist: float, random_state: int | None
+) -> dict[str, Any]:
+    """The checked UMAP parameters of a projection of ``n`` points (the cache compares them)."""
+    if not isinstance(n_neighbors, int | np.integer) or n_neighbors < 2:
+        raise ValidationError(f"n_neighbors must be an integer >= 2; got {n_neighbors!r}")
+    if not (
+        isinstance(min_dist, int | float) and float(min_dist) >= 0.0 and math.isfinite(min_dist)
+    ):
+        raise ValidationError(f"min_dist must be a finite number >= 0; got {min_dist!r}")
+    return {
+        "n_neighbors": int(min(n_neighbors, max(n - 1, 2))),
+        "min_dist": float(min_dist),
+        "random_state": None if random_state is None else int(random_state),
+        "metric": "cosine",
+        "n_components": 2,
+    }
+
+
+def _cached(
+    cache: ProjectionCache, key: str, id_list: list[str], params: dict[str, Any]
+) -> Projection | None:
+    """The cached projection of exactly this set with these parameters, in input order."""
+    meta = cache.metadata(key)
+    if meta is None or meta.get("umap_params") != params:
+        return None
+    entry = cache.get(key)
+    if entry is None or set(entry.frame["id"]) != set(id_list):
+        return None
+    frame = _tidy(entry.frame.set_index("id").loc[id_list].reset_index())
+    n, n_fit = len(id_list), int(entry.meta.get("n_fitted", len(id_list)))
+    return Projection(frame, key, n_fit, n - n_fit, True, "cache")
+
+
+def cached_projection(
+    ids: Sequence[str],
+    embeddings: np.ndarray,
+    *,
+    cache: ProjectionCache,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    random_state: int | None = 42,
+) -> Projection | None:
+    """What :func:`project` would return without computing anything: the projection of
+    this exact set with these parameters from ``cache`` (``method="cache"``), the trivial
+    layout for fewer than three points, else None (a fit or a transform is needed).
+
+    Raises:
+        ValidationError: bad ids, embeddings or parameters.
+    """
+    id_list, arr = validate_embeddings(ids, embeddings)
+    if len(id_list) < 3:
+        return project(id_list, arr, cache=None)
+    params = _umap_params(len(id_list), n_neighbors, min_dist, random_state)
+    return _cached(cache, projection_key(id_list, arr), id_list, params)
+
+
+_CACHES: dict[Path, ProjectionCache] = {}
+
+
+def project_in(directory: Path | str, ids: Sequence[str], embeddings: np.ndarray, **kwargs):
+    """:func:`project` with this process's :class:`ProjectionCache` of ``directory``, so
+    the models it fitted stay in memory for ``transform`` of later supersets: what a
+    background job runs (a module-level function, so it can be sent to a worker).
+
+    ``kwargs`` are :func:`project`'s (``n_neighbors``, ``min_dist``, ``random_state``,
+    ``progress``). Returns a :class:`Projection`; raises as :func:`project` does.
+    """
+    where = Path(directory).resolve()
+    cache = _CACHES.get(where)
+    if cache is None:
+        cache = _CACHES[where] = ProjectionCache(where)
+    return project(ids, embeddings, cache=cache, **kwargs)
+
+
 def project(
     ids: Sequence[str],
     embeddings: np.ndarray,
@@ -479,22 +595,32 @@ def project(
     n_neighbors: int = 15,
     min_dist: float = 0.1,
     random_state: int | None = 42,
-    progress: ProgressCallback | None = None,
+    progress: ProgressFn | None = None,
 ) -> Projection:
     """Project fingerprint embeddings to 2-D with UMAP (cosine), reusing the cache.
 
-    See the module docstring for the cache rules and the handling of tiny inputs.
-    ``progress(stage, fraction)`` is called at each stage; the last call is
-    ``("done", 1.0)``. Raises :class:`ValidationError` on bad input.
+    Args:
+        ids: one distinct non-empty id per row of ``embeddings``.
+        embeddings: float ``(n, 384)``, finite, no all-zero row.
+        cache: where coordinates are kept (None: compute and keep nothing).
+        n_neighbors, min_dist: UMAP's parameters (McInnes, Healy & Melville 2018,
+            arXiv:1802.03426); ``n_neighbors`` is clamped to ``n - 1``.
+        random_state: a seed for a reproducible layout (umap-learn then runs on one
+            core), or None to use every core.
+        progress: receives a :class:`~groove_core.progress.Progress` at each stage and
+            UMAP epoch (``done`` is the fraction of the whole, ``total`` 1); the last has
+            stage ``"done"`` and ``done == 1``.
+
+    Returns:
+        a :class:`Projection`; see the module docstring for the cache rules and the
+        handling of tiny inputs.
+
+    Raises:
+        ValidationError: bad ids, embeddings or parameters.
     """
     id_list, arr = validate_embeddings(ids, embeddings)
-    if not isinstance(n_neighbors, int | np.integer) or n_neighbors < 2:
-        raise ValidationError(f"n_neighbors must be an integer >= 2; got {n_neighbors!r}")
-    if not (
-        isinstance(min_dist, int | float) and float(min_dist) >= 0.0 and math.isfinite(min_dist)
-    ):
-        raise ValidationError(f"min_dist must be a finite number >= 0; got {min_dist!r}")
     n = len(id_list)
+    params = _umap_params(n, n_neighbors, min_dist, random_state)
     key = projection_key(id_list, arr)
 
     if n < 3:
@@ -503,25 +629,13 @@ def project(
             _frame(id_list, _trivial_layout(id_list, arr)), key, 0, 0, False, "trivial"
         )
 
-    params = {
-        "n_neighbors": int(min(n_neighbors, n - 1)),
-        "min_dist": float(min_dist),
-        "random_state": None if random_state is None else int(random_state),
-        "metric": "cosine",
-        "n_components": 2,
-    }
-
     digests: dict[str, str] = {}
     if cache is not None:
         _report(progress, STAGE_LOADING, 0.0)
-        meta = cache.metadata(key)
-        if meta is not None and meta.get("umap_params") == params:
-            entry = cache.get(key)
-            if entry is not None and set(entry.frame["id"]) == set(id_list):
-                frame = _tidy(entry.frame.set_index("id").loc[id_list].reset_index())
-                n_fit = int(entry.meta.get("n_fitted", n))
-                _report(progress, STAGE_DONE, 1.0)
-                return Projection(frame, key, n_fit, n - n_fit, True, "cache")
+        hit = _cached(cache, key, id_list, params)
+        if hit is not None:
+            _report(progress, STAGE_DONE, 1.0)
+            return hit
         digests = dict(zip(id_list, _row_digests(arr), strict=True))
         base = _find_base(cache, id_list, digests, params)
         if base is not None:
@@ -546,7 +660,7 @@ def project(
             _report(progress, STAGE_DONE, 1.0)
             return result
 
-    _report(progress, STAGE_FITTING, 0.05)
+    _report(progress, STAGE_FITTING.format(n=n), 0.05, "nearest neighbours and initial layout")
     model = _make_umap(n, params, progress)
     with warnings.catch_warnings():
         # umap-learn warns about disconnected graphs and tiny n; the layout is still valid.

@@ -21,7 +21,14 @@ from typing import Any
 
 from groove_core.errors import GrooveError, ImportFileError
 from groove_core.io import rules
-from groove_core.io.export import ImportStats, import_file
+from groove_core.io.export import (
+    ExportFile,
+    ImportPlan,
+    ImportStats,
+    plan_import,
+    read_export,
+    write_plan,
+)
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
@@ -121,6 +128,7 @@ def import_paths(
     *,
     scope: Scope | None = None,
     skip_bad: bool = False,
+    on_conflict: str = "fail",
     actor: Principal | None = None,
     reason: str = "",
     override_reason: str | None = None,
@@ -128,27 +136,39 @@ def import_paths(
 ) -> ImportReport:
     """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
 
-    Every rule file is parsed before anything is written; a malformed or hostile file
-    raises :class:`ImportFileError` naming the file and line and nothing is written
-    (unless ``skip_bad``, which imports the good files and lists the bad ones in
-    ``errors``). All new learnings of the rule files are written in ONE transaction,
-    embedded in batches first. Every learning is content-scanned: in a user or project
-    tier flagged ones are imported, marked and listed in ``flagged``; in an enterprise
-    tier they block the import unless a curator gives ``override_reason``. A contributor's
-    import into an enterprise tier files one proposal (``report.proposal``) instead.
+    Every file is read and validated, and the export files compared with the tier,
+    before anything is written; a malformed or hostile file raises
+    :class:`ImportFileError` naming the file (and line) and nothing is written (unless
+    ``skip_bad``, which imports the good files and lists the bad ones in ``errors``).
+    Everything is then written in ONE transaction, embedded in batches first.
+
+    Every learning is content-scanned: in a user or project tier flagged ones are
+    imported, marked and listed in ``flagged``; in an enterprise tier they block the
+    import unless a curator gives ``override_reason``. A contributor's import of rule
+    files into an enterprise tier files one proposal (``report.proposal``) instead; an
+    export file there needs a curator.
+
+    Args:
+        on_conflict: what to do with an export's learning whose id is already in the tier
+            with different content: ``fail``, ``skip`` or ``replace`` (see
+            :mod:`groove_core.io.export`).
+        actor: who imports (default: the tier's acting principal); ``reason`` goes with
+            a proposal.
 
     Raises:
-        ImportFileError: a path does not exist, is unsupported, or is malformed.
+        ImportFileError: a path does not exist, is unsupported or malformed, or an export
+            conflicts with the tier and ``on_conflict`` is ``fail``.
         PermissionDeniedError, ContentBlockedError: nothing was written.
     """
     actor = actor or tier.actor
     given = [Path(p).expanduser() for p in paths]
-    exports = [p for p in given if p.is_file() and is_export_file(p)]
-    rule_paths = (
-        rules.discover([p for p in given if p not in exports])
-        if (len(exports) < len(given))
-        else []
-    )
+    try:
+        exports = [p for p in given if p.is_file() and is_export_file(p)]
+        others = [p for p in given if p not in exports]
+        rule_paths = rules.discover(others) if others else []
+    except OSError as err:  # e.g. a name longer than the file system allows
+        where = str(err.filename) if err.filename is not None else "a path"
+        raise ImportFileError(where[:200], None, f"cannot read: {err.strerror or err}") from None
     report = ImportReport()
     scope = scope or tier.default_scope()
     parsed: list[rules.RuleFile] = []
@@ -163,6 +183,7 @@ def import_paths(
             report.errors.append(str(err))
     if progress and rule_paths:
         progress("reading", len(rule_paths), len(rule_paths))
+    files, plan = _plan_exports(tier, exports, on_conflict, report.errors if skip_bad else None)
     known = _with_heartbeat("checking", tier.learnings.import_keys, progress)
     seen: set[str] = set()
     fresh: list[Learning] = []
@@ -193,14 +214,18 @@ def import_paths(
             )
             added += 1
         report.per_file[str(rf.path)] = added
-    findings = _with_heartbeat("checking", lambda: tier.learnings.scan(fresh), progress)
+    if plan.learnings or plan.params or plan.relations or plan.history or plan.outcome_events:
+        tier.writer.authorize(Action.learning_import, actor)  # before a proposal is filed
+    findings = _with_heartbeat(
+        "checking", lambda: tier.learnings.scan([*fresh, *plan.learnings]), progress
+    )
     report.flagged = [
         {
             "id": lr.id,
             "description": lr.description,
             "findings": [f.to_json() for f in findings[lr.id]],
         }
-        for lr in fresh
+        for lr in [*fresh, *plan.learnings]
         if lr.id in findings
     ]
     if fresh and tier.must_propose(Action.learning_import, actor):
@@ -208,49 +233,66 @@ def import_paths(
             ProposalKind.import_, after=fresh, reason=reason, actor=actor
         )
         fresh = []
-    elif fresh:
-        done = 0
-
-        def embedded(k: int) -> None:  # in the worker thread: only counts
-            nonlocal done
-            done += k
-
-        # refuse blocked content before the model runs: embedding fills the tier's cache
-        tier.learnings.writer.authorize(Action.learning_import, actor)
-        tier.learnings._check_findings(findings, override_reason, actor)
-        vectors = None
-        if tier.learnings.embedder is not None:
-            texts = [text_for_embedding(lr.content) for lr in fresh]
-            vectors = _with_heartbeat(
-                "embedding",
-                lambda: tier.learnings.embed_texts(texts, embedded),
-                progress,
-                lambda: (done, len(fresh)),
-            )
-        _with_heartbeat(
-            "writing",
-            lambda: tier.learnings.store_many(
-                fresh,
-                actor=actor,
-                action=Action.learning_import,
-                vectors=vectors,
-                findings=findings,
-                override_reason=override_reason,
-                detail={"files": len(parsed)},
-            ),
-            progress,
-        )
     report.learnings_added = len(fresh)
-    for path in exports:
-        try:
-            stats = import_file(tier, path, actor=actor)
-        except GrooveError as err:
-            if not skip_bad:
-                raise
-            report.errors.append(str(err))
-            continue
-        report.files.append(str(path))
+    for f, stats in zip(files, plan.stats, strict=True):
+        report.files.append(f.path)
         report.exports.append(stats)
-        report.learnings_added += stats.learnings_imported
+        report.learnings_added += stats.learnings_imported + stats.learnings_replaced
         report.learnings_skipped += stats.learnings_skipped
+    todo = [*fresh, *plan.learnings]
+    if not (todo or plan.params or plan.relations or plan.history or plan.outcome_events):
+        return report
+    done = 0
+
+    def embedded(k: int) -> None:  # in the worker thread: only counts
+        nonlocal done
+        done += k
+
+    # refuse blocked content before the model runs: embedding fills the tier's cache
+    tier.learnings.writer.authorize(Action.learning_import, actor)
+    tier.learnings._check_findings(findings, override_reason, actor)
+    vectors = None
+    if tier.learnings.embedder is not None and todo:
+        texts = [text_for_embedding(lr.content) for lr in todo]
+        vectors = _with_heartbeat(
+            "embedding",
+            lambda: tier.learnings.embed_texts(texts, embedded),
+            progress,
+            lambda: (done, len(todo)),
+        )
+    _with_heartbeat(
+        "writing",
+        lambda: write_plan(
+            tier,
+            plan,
+            also=fresh,
+            actor=actor,
+            vectors=vectors,
+            findings=findings,
+            override_reason=override_reason,
+            detail={"files": len(parsed) + len(files)},
+        ),
+        progress,
+    )
     return report
+
+
+def _plan_exports(
+    tier: Any, paths: list[Path], on_conflict: str, errors: list[str] | None
+) -> tuple[list[ExportFile], ImportPlan]:
+    """Read the export files and plan them against the tier (nothing is written). When
+    ``errors`` is a list (``skip_bad``), a file that fails is listed there and left out;
+    otherwise its ImportFileError is raised."""
+    files: list[ExportFile] = []
+    for path in paths:
+        try:
+            doc = read_export(path, on_conflict=on_conflict)
+            plan_import(tier, [*files, doc], on_conflict=on_conflict)  # conflicts raise
+        except GrooveError as err:
+            if errors is None:
+                raise
+            errors.append(str(err))
+            continue
+        files.append(doc)
+    embed = tier.learnings.embedder is not None
+    return files, plan_import(tier, files, on_conflict=on_conflict, embed=embed)

@@ -19,6 +19,7 @@ from groove_core.model.serde import (
     tagged,
     to_rfc3339,
 )
+from groove_core.model.values import U64_MAX, check_float, check_int, check_json, check_text
 
 MAX_TEXT = 100_000  # characters in a description or insight
 
@@ -51,7 +52,7 @@ class LearningCategory(StrEnum):
             if text == cat.serde:
                 return cat
         names = ", ".join(c.value for c in cls)
-        raise ValidationError(f"unknown category {text!r} (expected one of {names})")
+        raise ValidationError(f"unknown category {text!r:.80} (expected one of {names})")
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,10 @@ class LearningContent:
 
     def __post_init__(self) -> None:
         for name in ("description", "insight"):
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise ValidationError(f"{name} must be text, got {type(value).__name__}")
-            if len(value) > MAX_TEXT:
-                raise ValidationError(f"{name} is longer than {MAX_TEXT} characters")
+            check_text(getattr(self, name), name, max_chars=MAX_TEXT)
         if not self.description.strip():
             raise ValidationError("description must not be empty")
+        check_json(self.pattern, "pattern")
 
     def to_json(self) -> dict:
         """serde form (``pattern`` omitted when None)."""
@@ -108,18 +106,38 @@ class LearningSource:
         "enterprise_curated": "EnterpriseCurated",
     }
     _FIELDS = {
-        "transcript": {"session_id": str, "message_index": int},
-        "user_created": {},
-        "promoted": {"from_scope": object, "original_id": str},
-        "imported": {"source_file": str, "imported_at": str},
-        "enterprise_curated": {"curator": str},
+        "transcript": ("session_id", "message_index"),
+        "user_created": (),
+        "promoted": ("from_scope", "original_id"),
+        "imported": ("source_file", "imported_at"),
+        "enterprise_curated": ("curator",),
     }
 
     def __post_init__(self) -> None:
+        """Check the variant's fields as seed 001's ``LearningSource`` types them
+        (``message_index: usize``, ``from_scope: Scope``, ``original_id: LearningId``,
+        ``imported_at: DateTime<Utc>``, the rest ``String``)."""
         if self.kind not in self._FIELDS:
-            raise ValidationError(f"unknown learning source {self.kind!r}")
-        for name, kind in self._FIELDS[self.kind].items():
-            require(self.data, name, kind, f"{self.kind} source")
+            raise ValidationError(f"unknown learning source {self.kind!r:.80}")
+        what = f"{self._SERDE[self.kind]} source"
+        if not isinstance(self.data, dict):
+            raise ValidationError(f"{what} must be an object with its fields")
+        unknown = set(self.data) - set(self._FIELDS[self.kind])
+        if unknown:
+            raise ValidationError(f"{what}: unknown fields {', '.join(sorted(unknown))}")
+        for name in self._FIELDS[self.kind]:
+            if name == "message_index":
+                check_int(
+                    require(self.data, name, object, what), f"{what}: {name}", lo=0, hi=U64_MAX
+                )
+            elif name == "from_scope":
+                Scope.from_json(require(self.data, name, (str, dict), what))
+            elif name == "original_id":
+                check_uuid(require(self.data, name, str, what), f"{what}: {name}")
+            elif name == "imported_at":
+                from_rfc3339(require(self.data, name, str, what), f"{what}: {name}")
+            else:
+                require(self.data, name, str, what)
 
     @classmethod
     def user_created(cls) -> LearningSource:
@@ -144,11 +162,25 @@ class LearningSource:
 
     @classmethod
     def from_json(cls, data: Any) -> LearningSource:
+        """Read serde's form: ``"UserCreated"`` or ``{"Imported": {...fields...}}``.
+
+        Raises:
+            ValidationError: an unknown variant, or a payload of the wrong shape.
+        """
         variant, payload = tagged(data)
         for kind, name in cls._SERDE.items():
             if variant == name:
-                return cls(kind, dict(payload or {}))
-        raise ValidationError(f"unknown learning source {variant!r}")
+                if not cls._FIELDS[kind]:
+                    if payload is not None:
+                        raise ValidationError(f"the {name} source takes no fields")
+                    return cls(kind)
+                if not isinstance(payload, dict):
+                    raise ValidationError(
+                        f"the {name} source needs an object of fields "
+                        f"({', '.join(cls._FIELDS[kind])}), got {payload!r:.60}"
+                    )
+                return cls(kind, dict(payload))
+        raise ValidationError(f"unknown learning source {variant!r:.60}")
 
     def describe(self) -> str:
         """A short human label, e.g. ``imported from CLAUDE.md``."""
@@ -186,8 +218,8 @@ class Learning:
         if not isinstance(self.scope, Scope):
             raise ValidationError(f"scope must be a Scope, got {self.scope!r}")
         object.__setattr__(self, "category", LearningCategory.parse(self.category))
-        conf = self.confidence
-        if isinstance(conf, bool) or not isinstance(conf, int | float) or not 0.0 <= conf <= 1.0:
+        conf = check_float(self.confidence, "confidence")
+        if not 0.0 <= conf <= 1.0:
             raise ValidationError(f"confidence must be a number in [0, 1], got {conf!r}")
 
     @classmethod

@@ -302,7 +302,7 @@ class PatternFingerprint:
     def from_json(cls, data: Any) -> PatternFingerprint:
         what = "pattern fingerprint"
         return cls(
-            hash=check_hash(require(data, "hash", int, what)),
+            hash=check_hash(require(data, "hash", object, what)),
             embedding=_vector(require(data, "embedding", list, what), "embedding"),
             context_summary=require(data, "context_summary", str, what),
             associated_learning=data.get("associated_learning"),
@@ -674,7 +674,7 @@ class FailureRecord:
             id=require(data, "id", str, what),
             session_id=require(data, "session_id", str, what),
             failure_type=require(data, "failure_type", str, what),
-            context_hash=require(data, "context_hash", int, what),
+            context_hash=require(data, "context_hash", object, what),  # u64, see __post_init__
             learning_ids=tuple(require(data, "learning_ids", list, what)),
             timestamp=from_rfc3339(require(data, "timestamp", str, what)),
         )

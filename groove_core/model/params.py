@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import numpy as np
-from scipy import stats
+from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import from_rfc3339, now, require, to_rfc3339
+from groove_core.model.values import check_int, check_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _finite(name: str, value: Any) -> float:
     """``value`` as a float; ValidationError for a non-number, NaN or an infinity."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's too
         raise ValidationError(f"{name} must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):
@@ -76,8 +78,14 @@ class AdaptiveParam:
         self.uncertainty = 1.0 / (1.0 + math.sqrt(self.observations))
 
     def sample(self, rng: np.random.Generator | None = None) -> float:
-        """Thompson sampling: one draw from Beta(prior_alpha, prior_beta) (scipy.stats.beta)."""
-        return float(stats.beta(self.prior_alpha, self.prior_beta).rvs(random_state=rng))
+        """Thompson sampling: one draw in [0, 1] from Beta(prior_alpha, prior_beta).
+
+        Drawn by numpy's ``Generator.beta`` (``rng``, else a fresh ``default_rng()``); the
+        same stream as ``scipy.stats.beta.rvs(random_state=rng)``, without importing scipy.
+        """
+        import numpy as np  # not at module level: reading a parameter does not need it
+
+        return float((rng or np.random.default_rng()).beta(self.prior_alpha, self.prior_beta))
 
     def to_json(self) -> dict:
         return {
@@ -94,7 +102,9 @@ class AdaptiveParam:
         return cls(
             value=require(data, "value", float, what),
             uncertainty=require(data, "uncertainty", float, what),
-            observations=require(data, "observations", int, what),
+            observations=check_int(
+                require(data, "observations", object, what), f"{what}: observations", lo=0
+            ),
             prior_alpha=require(data, "prior_alpha", float, what),
             prior_beta=require(data, "prior_beta", float, what),
         )
@@ -109,7 +119,7 @@ class SystemParam:
     updated_at: datetime = field(default_factory=now)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
+        if not check_text(self.name, "parameter name", max_chars=1000).strip():
             raise ValidationError("a parameter needs a name")
 
     def to_json(self) -> dict:

@@ -29,7 +29,7 @@ class RelationType(StrEnum):
         for rel in cls:
             if text in (rel.value, rel.serde):
                 return rel
-        raise ValidationError(f"unknown relation type {text!r}")
+        raise ValidationError(f"unknown relation type {text!r:.80}")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import tagged
+from groove_core.model.values import check_text
 
 _KINDS = ("global", "user", "project", "enterprise")
 _SERDE = {"user": "User", "project": "Project", "enterprise": "Enterprise"}
@@ -27,11 +28,12 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise ValidationError(f"unknown scope kind {self.kind!r}")
+            raise ValidationError(f"unknown scope kind {self.kind!r:.80}")
         if self.kind == "global" and self.value:
             raise ValidationError("the global scope takes no value")
         if self.kind != "global" and not self.value:
             raise ValidationError(f"a {self.kind} scope needs a value ({self.kind}:<...>)")
+        check_text(self.value, f"the value of a {self.kind} scope")
 
     @classmethod
     def global_(cls) -> Scope:
@@ -46,13 +48,14 @@ class Scope:
     def parse(cls, text: str) -> Scope:
         """Parse a DB scope string; ValidationError for anything else."""
         if not isinstance(text, str):
-            raise ValidationError(f"scope must be a string, got {text!r}")
+            raise ValidationError(f"scope must be a string, got {text!r:.80}")
         if text == "global":
             return cls("global")
         kind, sep, value = text.partition(":")
         if not sep or kind not in _SERDE:
             raise ValidationError(
-                f"invalid scope {text!r}: use global, user:<id>, project:<path> or enterprise:<org>"
+                f"invalid scope {text!r:.80}: use global, user:<id>, project:<path> or "
+                "enterprise:<org>"
             )
         return cls(kind, value)
 
@@ -69,7 +72,7 @@ class Scope:
         for kind, name in _SERDE.items():
             if variant == name and isinstance(payload, str):
                 return cls(kind, payload)
-        raise ValidationError(f"invalid scope {data!r}")
+        raise ValidationError(f"invalid scope {data!r:.80}")
 
     def __str__(self) -> str:
         return self.to_db()

@@ -11,13 +11,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import uuid6
-
 from groove_core.errors import ValidationError
+from groove_core.model.values import check_float, check_int, check_text
 
 
 def new_id() -> str:
     """A new UUID v7 (time-ordered) as a hyphenated lowercase string."""
+    import uuid6  # 20 ms of importlib.metadata: only when an id is made
+
     return str(uuid6.uuid7())
 
 
@@ -26,7 +27,7 @@ def check_uuid(value: Any, what: str = "id") -> str:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError) as err:
-        raise ValidationError(f"{what} is not a UUID: {value!r}") from err
+        raise ValidationError(f"{what} is not a UUID: {value!r:.80}") from err
 
 
 def now() -> datetime:
@@ -37,7 +38,7 @@ def now() -> datetime:
 def to_rfc3339(dt: datetime) -> str:
     """Format like chrono's ``to_rfc3339_opts(SecondsFormat::AutoSi, true)`` (serde's default)."""
     dt = dt.astimezone(UTC)
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    base = dt.replace(tzinfo=None, microsecond=0).isoformat()  # 0001-01-01T00:00:00
     micros = dt.microsecond
     if micros == 0:
         frac = ""
@@ -55,14 +56,19 @@ def from_rfc3339(value: Any, what: str = "timestamp") -> datetime:
         ValidationError: the value is not a string in RFC 3339 form.
     """
     if not isinstance(value, str):
-        raise ValidationError(f"{what} must be an RFC 3339 string, got {value!r}")
+        raise ValidationError(f"{what} must be an RFC 3339 string, got {value!r:.80}")
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as err:
-        raise ValidationError(f"{what} is not RFC 3339: {value!r}") from err
+        raise ValidationError(f"{what} is not RFC 3339: {value!r:.80}") from err
     if dt.tzinfo is None:
-        raise ValidationError(f"{what} has no UTC offset: {value!r}")
-    return dt.astimezone(UTC)
+        raise ValidationError(f"{what} has no UTC offset: {value!r:.80}")
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"{what} {value!r:.80} is outside the years 1 to 9999 (UTC) that groove can store"
+        ) from None
 
 
 def to_unix(dt: datetime) -> int:
@@ -71,8 +77,17 @@ def to_unix(dt: datetime) -> int:
 
 
 def from_unix(seconds: int | float) -> datetime:
-    """Aware UTC datetime from Unix seconds."""
-    return datetime.fromtimestamp(int(seconds), UTC)
+    """Aware UTC datetime from Unix seconds.
+
+    Raises:
+        ValidationError: the value is not a number or lies outside the years 1-9999.
+    """
+    try:
+        return datetime.fromtimestamp(int(seconds), UTC)
+    except (OverflowError, OSError, ValueError, TypeError):
+        raise ValidationError(
+            f"{seconds!r:.40} is not a time groove can read (Unix seconds, years 1-9999)"
+        ) from None
 
 
 def tagged(value: Any) -> tuple[str, Any]:
@@ -86,16 +101,25 @@ def tagged(value: Any) -> tuple[str, Any]:
     if isinstance(value, dict) and len(value) == 1:
         ((variant, payload),) = value.items()
         return variant, payload
-    raise ValidationError(f"expected an externally tagged enum, got {value!r}")
+    raise ValidationError(f"expected an externally tagged enum, got {value!r:.80}")
 
 
 def require(mapping: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
-    """``mapping[key]`` checked to be of ``kind``; ValidationError naming ``what`` otherwise."""
+    """``mapping[key]`` checked to be of ``kind``; ValidationError naming ``what`` otherwise.
+
+    ``str``, ``int`` and ``float`` values must also be storable exactly
+    (:mod:`groove_core.model.values`): valid Unicode text, a 64-bit integer, a finite
+    double (an integer only when a double holds it exactly)."""
     if not isinstance(mapping, dict) or key not in mapping:
         raise ValidationError(f"{what}: missing field '{key}'")
     value = mapping[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    label = f"{what}: field '{key}'"
+    if kind is float:
+        return check_float(value, label)
+    if kind is int:
+        return check_int(value, label)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ValidationError(f"{what}: field '{key}' has the wrong type ({value!r})")
+        raise ValidationError(f"{label} has the wrong type ({value!r:.80})")
+    if kind is str:
+        check_text(value, label)
     return value

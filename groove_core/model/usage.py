@@ -62,8 +62,39 @@ class OutcomeEvent:
             object.__setattr__(self, "outcome", Outcome(self.outcome))
         except ValueError:
             raise ValidationError(
-                f"unknown outcome {self.outcome!r} (use helpful, ignored or contradicted)"
+                f"unknown outcome {self.outcome!r:.80} (use helpful, ignored or contradicted)"
             ) from None
+
+    def to_json(self) -> dict:
+        """The export form of a recorded event: ``learning_id``, ``event_id`` (its
+        :meth:`key`), ``at`` (RFC 3339), ``outcome``, ``session_id``."""
+        from groove_core.model.serde import now, to_rfc3339
+
+        return {
+            "learning_id": self.learning_id,
+            "event_id": self.key(),
+            "at": to_rfc3339(self.at or now()),
+            "outcome": self.outcome.value,
+            "session_id": self.session_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> OutcomeEvent:
+        """Read the export form; ValidationError naming the bad field otherwise."""
+        from groove_core.model.serde import check_uuid, from_rfc3339, require
+
+        what = "outcome event"
+        event_id = require(data, "event_id", str, what)
+        if not event_id.strip():
+            raise ValidationError(f"{what}: event_id must not be empty")
+        session = data.get("session_id") if isinstance(data, dict) else None
+        return cls(
+            learning_id=check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+            outcome=require(data, "outcome", str, what),
+            at=from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+            session_id=None if session is None else require(data, "session_id", str, what),
+            event_id=event_id,
+        )
 
     def key(self) -> str:
         """The event id stored for this outcome (see the class docstring)."""
@@ -134,14 +165,13 @@ def usage_from_json(data: object) -> UsageStats:
     """Read the serde form; ValidationError naming the bad field otherwise."""
     from groove_core.errors import ValidationError
     from groove_core.model.serde import from_rfc3339, require
+    from groove_core.model.values import U32_MAX, check_int
 
     what = "usage_stats"
-    counts = {
-        k: require(data, k, int, what)
+    counts = {  # u32 in seed 001's UsageStats, so vibes-groove can read them back
+        k: check_int(require(data, k, object, what), f"{what}: {k}", lo=0, hi=U32_MAX)
         for k in ("times_injected", "times_helpful", "times_ignored", "times_contradicted")
     }
-    if any(v < 0 for v in counts.values()):
-        raise ValidationError(f"{what}: counts must not be negative")
     alpha = require(data, "confidence_alpha", float, what)
     beta = require(data, "confidence_beta", float, what)
     if not (alpha > 0 and beta > 0):

@@ -29,8 +29,9 @@ import hnswlib
 import numpy as np
 
 from groove_core.embed import DIM
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog
-from groove_core.store.derived import DerivedIndex, read_rows
+from groove_core.store.derived import DerivedIndex, counted, read_rows
 from groove_core.store.engine import Engine
 
 #: HNSW graph degree and construction beam (Malkov & Yashunin 2018, section 4), as seed
@@ -113,6 +114,41 @@ class VectorIndex(DerivedIndex):
             self._load()
         return self._state
 
+    def _refresh(self) -> None:
+        """Load the persisted index when it covers a later point of this tier's log than
+        the one in memory (a bulk load by another process saves its index: loading it
+        beats re-reading every vector it added)."""
+        if self._state is None or self.folder is None:
+            return
+        try:
+            meta = json.loads((self.folder / "vectors.json").read_text())
+        except (OSError, ValueError):
+            return
+        if meta.get("tier_uid") == self._state[0] and int(meta.get("seq", -1)) > self._state[1]:
+            self._load()
+
+    def apply_batch(
+        self,
+        covered: tuple[str, int] | None,
+        head: changelog.Head,
+        ids: list[str],
+        vecs: np.ndarray,
+    ) -> bool:
+        """Add the vectors of ``ids`` (float32 ``(n, 384)``, e.g. those a bulk write just
+        stored) and move the index from ``covered`` to ``head``, then save it. ``covered``
+        None means the tier held no embedding before (the index starts empty). Nothing
+        happens, and False is returned, when the index does not cover ``covered``."""
+        with self._lock:
+            if self._covered() != covered:
+                return False
+            if covered is None or self._index is None:
+                self._index = self._new_index(len(ids) + 16)
+                self._ids, self._labels = [], {}
+            self._add(list(ids), np.asarray(vecs, np.float32))
+            self._state = (head.tier_uid, head.seq)
+            self.save()
+            return True
+
     def _consistent(self) -> bool:
         stored = self.db.run(
             "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
@@ -124,7 +160,7 @@ class VectorIndex(DerivedIndex):
         index.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M)
         return index
 
-    def _rebuild(self, head: changelog.Head) -> None:
+    def _rebuild(self, head: changelog.Head, progress: ProgressFn | None = None) -> None:
         count = int(
             self.db.run(
                 "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
@@ -132,8 +168,11 @@ class VectorIndex(DerivedIndex):
         )
         self._index = self._new_index(int(count * 1.1) + 16)
         self._ids, self._labels = [], {}
-        for ids, vecs in read_embeddings(self.db):
-            self._add(ids, vecs)
+        chunks = read_rows(
+            self.db, "learning_embeddings", ["learning_id", "embedding"], None, _CHUNK
+        )
+        for rows in counted(chunks, "indexing vectors", count, progress):
+            self._add([r[0] for r in rows], np.asarray([r[1] for r in rows], np.float32))
         self._state = (head.tier_uid, head.seq)
         self.save()
 

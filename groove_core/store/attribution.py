@@ -32,6 +32,7 @@ from groove_core.model.learning import LearningCategory
 from groove_core.model.params import SystemParam
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import Outcome, OutcomeEvent, UsageStats
+from groove_core.store import changelog
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore, outcome_blocks
 from groove_core.store.params import PARAM_COLS, PUT_PARAMS, param_to_row
@@ -384,7 +385,7 @@ class AttributionStore:
                 ]
                 for o in outcomes
             ]
-            b, p = outcome_blocks(rows)
+            b, p = outcome_blocks(rows, logged=self.writer._has("search_head"))
             blocks += b
             params.update(p)
         return blocks, params
@@ -1011,9 +1012,7 @@ class AttributionStore:
                 stats_.confidence_beta,
             ]
             confidence[lid] = stats_.confidence()
-        self.writer.write(
-            Action.experiment_write,
-            run_id,
+        blocks, params = (
             [
                 "?[learning_id, session_id] := *attribution{learning_id, session_id}, "
                 "starts_with(session_id, $p) :rm attribution {learning_id, session_id}",
@@ -1055,6 +1054,15 @@ class AttributionStore:
                 "param_names": snap.get("param_names", []),
                 "params": list(snap.get("params", {}).values()),
             },
+        )
+        if self.writer._has("search_head"):  # usage and confidence of these change
+            log, log_params = changelog.statements(ids)
+            blocks, params = [*log, *blocks], {**params, **log_params}
+        self.writer.write(
+            Action.experiment_write,
+            run_id,
+            blocks,
+            params,
             actor=actor,
             detail={"simulation_removed": run_id},
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,10 +56,28 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+class Hashed(str):
+    """The :func:`content_hash` of a value, computed already: pass it as ``before`` or
+    ``after`` of a write instead of a value too large to hold whole."""
+
+    @classmethod
+    def of(cls, items: Iterable[Any]) -> Hashed:
+        """The content hash of ``list(items)``, computed one item at a time (the
+        canonical JSON of a list is ``[`` + its items' joined by ``,`` + ``]``)."""
+        digest = hashlib.sha256(b"[")
+        for n, item in enumerate(items):
+            digest.update((b"," if n else b"") + canonical(item).encode())
+        digest.update(b"]")
+        return cls(digest.hexdigest())
+
+
 def content_hash(value: Any) -> str | None:
-    """SHA-256 (hex) of the canonical JSON of ``value``; None for None."""
+    """SHA-256 (hex) of the canonical JSON of ``value``; None for None; a
+    :class:`Hashed` value as it is."""
     if value is None:
         return None
+    if isinstance(value, Hashed):
+        return str(value)
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 

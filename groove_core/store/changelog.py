@@ -1,10 +1,11 @@
 """The tier's change log for derived search indexes (schema version 9).
 
 Cozo is the system of record. groove's faster search indexes (an HNSW graph in process,
-a SQLite FTS5 file beside the tier) are *derived*: they can be rebuilt from the tier at
-any time, and they follow it through this log. Every write of a learning's text or
-embedding, and every deletion, appends ONE row ``search_log{seq => ids, at}`` in the same
-Cozo transaction as the write (callers add :func:`statements` to their chain), and bumps
+a document store and a tantivy full-text index beside the tier) are *derived*: they can
+be rebuilt from the tier at any time, and they follow it through this log. Every write of
+a learning's row (its text, category, confidence...), usage stats or embedding, and every
+deletion, appends ONE row ``search_log{seq => ids, at}`` in the same Cozo transaction as
+the write (callers add :func:`statements` to their chain), and bumps
 ``search_head.seq``. The read of the head and the ``:insert`` of the new row run inside
 that transaction; Cozo's SQLite engine serialises write transactions across processes,
 and ``:insert`` refuses an existing ``seq``, so two writers can never both take one
@@ -12,6 +13,11 @@ number: the sequence is monotonic in commit order (checked by a multi-process te
 
 A reader knows the ``seq`` its index covers; before it answers it compares it with the
 head and re-reads the learnings named by the rows after it (:func:`changes_since`).
+
+Reading the head is a Cozo query (about 0.2-1 ms), made before every answer. A cheaper
+test on the file itself (its header's change counter) is not used: tiers run in WAL mode,
+where commits leave the header alone, and opening then closing the file from Python
+drops the engine's POSIX locks (https://sqlite.org/howtocorrupt.html, 2.2).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from groove_core.progress import Progress, ProgressFn
 from groove_core.store import changelog
 from groove_core.store.engine import Engine
 
@@ -70,6 +71,21 @@ def read_rows(
         after = max(r[0] for r in res.rows)
 
 
+def counted(
+    chunks: Iterator[list], stage: str, total: int, progress: ProgressFn | None
+) -> Iterator[list]:
+    """``chunks`` as they come, reporting ``Progress(stage, rows so far, total)`` after
+    each (and once before the first) when ``progress`` is given."""
+    done = 0
+    if progress:
+        progress(Progress(stage, 0, total))
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        if progress:
+            progress(Progress(stage, done, max(total, done)))
+
+
 class DerivedIndex:
     """Base of a derived index: subclasses implement :meth:`_covered` (the ``(tier_uid,
     seq)`` the index holds, or None when it has none), :meth:`_rebuild` (from the whole
@@ -82,19 +98,21 @@ class DerivedIndex:
         self._lock = threading.RLock()
         self._checked_at: float | None = None
 
-    def sync(self, head: changelog.Head | None = None) -> int:
+    def sync(self, head: changelog.Head | None = None, progress: ProgressFn | None = None) -> int:
         """Bring the index up to the log's head (read now unless given). Returns the
-        ``seq`` the index covers afterwards."""
+        ``seq`` the index covers afterwards. A rebuild from the tier reports
+        :class:`~groove_core.progress.Progress` to ``progress`` after each chunk read."""
         with self._lock:
             head = head or changelog.head(self.db)
+            self._refresh()
             covered = self._covered()
             rebuilt = covered is None or covered[0] != head.tier_uid or covered[1] > head.seq
             if rebuilt:
-                self._rebuild(head)  # writes during the rebuild are applied just below
+                self._rebuild(head, progress)  # writes meanwhile are applied just below
                 covered = self._covered()
             self._catch_up(head, covered, rebuilt)
             if self._check_due() and not rebuilt and not self._consistent():
-                self._rebuild(head)  # written by a program that bypasses the log
+                self._rebuild(head, progress)  # written by a program bypassing the log
                 self._catch_up(head, self._covered(), True)
             self._checked_at = time.monotonic()
             return (self._covered() or (head.tier_uid, head.seq))[1]
@@ -116,6 +134,21 @@ class DerivedIndex:
     def _check_due(self) -> bool:
         return self._checked_at is None or time.monotonic() - self._checked_at > RECHECK_SECONDS
 
+    def covered_state(self) -> tuple[str, int] | None:
+        """``(tier_uid, seq)`` of the state the index holds, or None when it holds none."""
+        with self._lock:
+            return self._covered()
+
+    def check_due(self) -> bool:
+        """True when the index's size is due to be compared with the tier's again (see the
+        module docstring): :meth:`sync` must then run even if nothing was committed."""
+        with self._lock:
+            return self._check_due()
+
+    def _refresh(self) -> None:
+        """Take a newer persisted state of the index when another process saved one (a
+        hook; nothing by default)."""
+
     def _covered(self) -> tuple[str, int] | None:
         raise NotImplementedError
 
@@ -123,7 +156,7 @@ class DerivedIndex:
         """Whether the index holds as many entries as the tier has rows for it."""
         raise NotImplementedError
 
-    def _rebuild(self, head: changelog.Head) -> None:
+    def _rebuild(self, head: changelog.Head, progress: ProgressFn | None) -> None:
         raise NotImplementedError
 
     def _apply(self, ids: set[str], seq: int, tier_uid: str) -> None:

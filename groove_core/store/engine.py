@@ -5,12 +5,29 @@ pycozo's ``Client`` loads its embedded engine from the module ``cozo_embedded``;
 ``$param``: :meth:`Engine.run` takes the script and a dict of parameters, never values
 formatted into the script.
 
-Concurrency: the ``sqlite`` engine lets several processes read and write one file; a
-writer that finds the file locked is retried with exponential back-off for
-``busy_timeout`` seconds, then fails with :class:`TierBusyError`, which names the
-processes that have the tier open (each open engine leaves a small ``<pid>.json`` in a
-``<db>.holders`` folder beside the database). ``rocksdb`` allows a single process: a
-second one fails at once with :class:`TierUnavailableError` naming the holder.
+Concurrency (the ``sqlite`` engine lets several processes read and write one file):
+
+- A sqlite tier is kept in SQLite's write-ahead-log mode (``PRAGMA journal_mode=WAL``,
+  set once when groove first opens it): readers never wait for a writer and a writer
+  never waits for readers (https://sqlite.org/wal.html, "Advantages").
+- Writers queue on a cross-process file lock (``<db>.holders/write.lock``, an ``flock``:
+  :class:`groove_core.locking.InterProcessLock`) before the engine starts its
+  transaction, retrying with exponential back-off for at most ``busy_timeout`` seconds
+  (default
+  :data:`DEFAULT_BUSY_TIMEOUT`, per tier ``busy_timeout`` in ``config.toml``). The engine
+  itself (mnestic) never waits for SQLite's lock: without the queue a busy writer fails
+  at once and, retried at random, can starve.
+- A write reports failure only when nothing was committed: :class:`TierBusyError` is
+  raised when the queue did not admit the write in time (nothing ran) or when SQLite
+  stayed locked by a program outside groove for every attempt (each attempt the engine
+  saw locked was rolled back before it returned: mnestic's ``SqliteTx`` rolls back a
+  transaction whose ``commit`` did not succeed). Only "database is locked" is retried.
+- Each process that opens a tier registers itself in ``<db>.holders/<host>-<pid>-<n>.json``
+  BEFORE it opens the database (state ``opening``, then ``open``), and the writer that
+  holds the queue records itself in ``write.owner``; busy errors name both.
+
+``rocksdb`` allows a single process: a second one fails at once with
+:class:`TierUnavailableError` naming the holder.
 """
 
 from __future__ import annotations
@@ -19,7 +36,9 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +59,8 @@ from groove_core.errors import (
     TierBusyError,
     TierUnavailableError,
 )
+from groove_core.locking import InterProcessLock
+from groove_core.model.values import check_text
 
 # Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
 # upstream package of that name (an older engine, see DESIGN.md) may be installed too.
@@ -87,6 +108,21 @@ class _OpenFailed(Exception):
     """The native engine failed (or panicked) while opening a database."""
 
 
+def _retrying(deadline: float) -> Retrying:
+    """Retry an attempt that met SQLite's lock, with exponential back-off (20 ms doubling
+    to 0.5 s, plus jitter) until the monotonic ``deadline``."""
+    return Retrying(
+        retry=retry_if_exception(_is_locked),
+        stop=stop_after_delay(max(0.0, deadline - time.monotonic())),
+        wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
+        reraise=False,
+    )
+
+
+def _clock(seconds: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(seconds))
+
+
 class Engine:
     """An open Cozo database for one tier.
 
@@ -96,11 +132,13 @@ class Engine:
             ``rocksdb`` (one process), ``mem`` (nothing kept) or ``http`` (a Cozo server).
         path: database file (sqlite) or folder (rocksdb); ignored for mem and http.
         options: for http, ``{"host": "http://127.0.0.1:9070", "auth": "..."}``.
-        busy_timeout: seconds a write waits for another process's lock before failing.
+        busy_timeout: seconds an open or a write waits for other processes (the write
+            queue and SQLite's lock) before it fails with :class:`TierBusyError`.
 
     Raises:
         TierUnavailableError: the database cannot be opened (the reason says why and who
             holds it when it is locked).
+        TierBusyError: a sqlite tier stayed locked for ``busy_timeout`` s while opening.
     """
 
     def __init__(
@@ -118,37 +156,77 @@ class Engine:
         self.tier = tier
         self.kind = engine
         self.path = Path(path) if path and engine in ("sqlite", "rocksdb") else None
-        self.busy_timeout = busy_timeout
+        self.busy_timeout = float(busy_timeout)
         self._host = (options or {}).get("host")
         self._holder_file: Path | None = None
+        self._queue: InterProcessLock | None = None
+        deadline = time.monotonic() + self.busy_timeout
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._register_holder("opening")
         try:
-            if engine == "http":
-                opts = options or {}
-                if not opts.get("host"):
-                    raise TierUnavailableError(tier, "an http tier needs a host")
-                self._client = Client("http", options=opts, dataframe=False)
+            if engine == "sqlite":
+                self._queue = InterProcessLock(self._holders_dir / "write.lock")
+                with _opening(self.path) as first_in_process:
+                    if first_in_process:
+                        self._use_wal(deadline)
+                    self._client = self._open(engine, options, deadline)
             else:
-                self._client = self._open_embedded(engine)
-        except TierUnavailableError:
+                self._client = self._open(engine, options, deadline)
+        except BaseException:
+            self._unregister_holder()
             raise
-        except _OpenFailed as failed:
-            err = failed.__cause__ or failed
-            reason = _message(err)
-            if "lock" in reason.lower():
-                reason = f"it is locked by another process ({self.describe_holders()})"
-            raise TierUnavailableError(tier, f"cannot open {self.location}: {reason}") from None
         if engine == "http":
             try:
                 self.run("::relations", read_only=True)
             except DatabaseError as err:
                 raise TierUnavailableError(tier, f"{self.location}: {err}") from None
-        self._register_holder()
+        if self.path is not None:
+            self._register_holder("open")
 
-    def _open_embedded(self, engine: str) -> Client:
-        """Open the native database, retrying while another process holds the SQLite
-        write lock (the engine panics instead of waiting when it meets one at open)."""
+    def _open(self, engine: str, options: dict | None, deadline: float) -> Client:
+        try:
+            if engine == "http":
+                opts = options or {}
+                if not opts.get("host"):
+                    raise TierUnavailableError(self.tier, "an http tier needs a host")
+                return Client("http", options=opts, dataframe=False)
+            return self._open_embedded(engine, deadline)
+        except _OpenFailed as failed:
+            err = failed.__cause__ or failed
+            reason = _message(err)
+            if "lock" in reason.lower():
+                reason = f"it is locked by another process ({self.describe_holders()})"
+            raise TierUnavailableError(
+                self.tier, f"cannot open {self.location}: {reason}"
+            ) from None
+
+    def _use_wal(self, deadline: float) -> None:
+        """Put a sqlite tier in write-ahead-log mode once (the mode is kept in the file).
+        Switching needs a moment alone with the file, so it waits in the write queue; a
+        tier that another program keeps busy is left as it is and tried again next time.
+
+        This uses Python's own SQLite library, a second copy beside the engine's. Closing
+        its connection drops every POSIX lock this process holds on the file, also the
+        engine's (https://sqlite.org/howtocorrupt.html, 2.2 and 2.3), so it only runs
+        while no engine of this process has the file open (see :func:`_opening`)."""
+        try:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=0.1)) as con:
+                if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+            with (
+                self.write_lock(deadline),
+                contextlib.closing(
+                    sqlite3.connect(self.path, timeout=max(0.1, deadline - time.monotonic()))
+                ) as con,
+            ):
+                con.execute("PRAGMA journal_mode=WAL")
+        except (sqlite3.Error, TierBusyError):
+            return  # not a database, or busy: the engine's own open reports what matters
+
+    def _open_embedded(self, engine: str, deadline: float) -> Client:
+        """Open the native database, retrying while SQLite reports it locked (the engine
+        panics instead of waiting when it meets the lock at open)."""
 
         def attempt() -> Client:
             try:
@@ -159,22 +237,15 @@ class Engine:
                 raise _OpenFailed(_message(err)) from err
 
         try:
-            for tried in Retrying(
-                retry=retry_if_exception(_is_locked),
-                stop=stop_after_delay(self.busy_timeout),
-                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
-                reraise=True,
-            ):
+            for tried in _retrying(deadline):
                 with tried:
                     return attempt()
-        except _OpenFailed as err:
-            if _is_locked(err):
-                raise TierBusyError(
-                    self.tier,
-                    f"{self.location} stayed locked for {self.busy_timeout:g} s "
-                    f"while opening ({self.describe_holders()})",
-                ) from None
-            raise
+        except RetryError:
+            raise TierBusyError(
+                self.tier,
+                f"{self.location} stayed locked for {self.busy_timeout:g} s while opening "
+                f"({self.describe_holders()}); {self._advice()}",
+            ) from None
         raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------- holders
@@ -186,84 +257,134 @@ class Engine:
         return str(self.path) if self.path else self.kind
 
     @property
-    def _holders_dir(self) -> Path | None:
-        return self.path.with_name(self.path.name + ".holders") if self.path else None
+    def _holders_dir(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".holders")
 
-    def _register_holder(self) -> None:
-        folder = self._holders_dir
-        if folder is None:
-            return
-        folder.mkdir(exist_ok=True)
-        self._holder_file = folder / f"{socket.gethostname()}-{os.getpid()}-{id(self)}.json"
-        info = {
+    @staticmethod
+    def _me(state: str) -> dict:
+        return {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200],
             "since": int(time.time()),
+            "state": state,
         }
-        self._holder_file.write_text(json.dumps(info))
+
+    def _register_holder(self, state: str) -> None:
+        folder = self._holders_dir
+        folder.mkdir(exist_ok=True)
+        if self._holder_file is None:
+            name = f"{socket.gethostname()}-{os.getpid()}-{id(self)}.json"
+            self._holder_file = folder / name
+        _write_json(self._holder_file, self._me(state))
+
+    def _unregister_holder(self) -> None:
+        if self._holder_file is not None:
+            self._holder_file.unlink(missing_ok=True)
+            self._holder_file = None
 
     def holders(self) -> list[dict]:
-        """Processes (on this host) that have this tier open, stale entries pruned."""
-        folder = self._holders_dir
-        if folder is None or not folder.is_dir():
+        """Processes (on this host) that have this tier open or are opening it, stale
+        entries pruned: dicts with ``pid``, ``host``, ``command``, ``since`` (Unix s) and
+        ``state`` (``opening`` or ``open``)."""
+        if self.path is None or not self._holders_dir.is_dir():
             return []
         out = []
-        for entry in folder.glob("*.json"):
-            try:
-                info = json.loads(entry.read_text())
-                if info.get("host") == socket.gethostname():
-                    os.kill(int(info["pid"]), 0)
-            except ProcessLookupError:
-                entry.unlink(missing_ok=True)
-                continue
-            except (OSError, ValueError, KeyError):
-                continue
-            out.append(info)
-        return out
+        for entry in self._holders_dir.glob("*.json"):
+            info = _read_live(entry, prune=True)
+            if info is not None:
+                out.append(info)
+        return sorted(out, key=lambda h: h.get("since", 0))
+
+    def writer(self) -> dict | None:
+        """The process that last entered this tier's write queue, if it is still alive
+        (same keys as :meth:`holders`, ``state`` is ``writing``)."""
+        if self._queue is None:
+            return None
+        return _read_live(self._holders_dir / "write.owner", prune=False)
 
     def describe_holders(self) -> str:
-        """``pid 123 (groove dashboard) since 14:02`` for each other holder."""
+        """``held by pid 123 (groove dashboard, open since 14:02:11)`` for each other
+        process registered on this tier, or a sentence saying there is none."""
         others = [h for h in self.holders() if h.get("pid") != os.getpid()]
         if not others:
-            return "no other groove process is registered as holding it"
-        parts = [
-            f"pid {h['pid']} ({h.get('command') or '?'}) since "
-            f"{time.strftime('%H:%M:%S', time.localtime(h.get('since', 0)))}"
-            for h in others
-        ]
-        return "held by " + ", ".join(parts)
+            return "no other groove process has it open"
+        return "held by " + ", ".join(_describe(h) for h in others)
+
+    def _advice(self) -> str:
+        return (
+            "nothing was written; try again when that work is done, or wait longer with "
+            f'busy_timeout = <seconds> under [tiers."{self.tier}"] in config.toml'
+        )
+
+    def _busy(self, waited: str) -> TierBusyError:
+        owner = self.writer()
+        if owner is not None and owner.get("pid") != os.getpid():
+            who = f"{_describe(owner)} is writing to it"
+        else:
+            who = "a program outside groove kept it locked"
+        return TierBusyError(
+            self.tier,
+            f"{self.location} {waited} for {self.busy_timeout:g} s: {who} "
+            f"({self.describe_holders()}); {self._advice()}",
+        )
+
+    # ---------------------------------------------------------------- writes
+    @contextlib.contextmanager
+    def write_lock(self, deadline: float | None = None) -> Iterator[None]:
+        """Hold this tier's cross-process write queue (a no-op for engines other than
+        sqlite). Re-entrant within a thread: :meth:`run` inside it does not wait again.
+
+        Args:
+            deadline: ``time.monotonic()`` value to give up at (default: now +
+                ``busy_timeout``).
+
+        Raises:
+            TierBusyError: another process held the queue until the deadline; nothing
+                inside the block ran.
+        """
+        if self._queue is None:
+            yield
+            return
+        first = self._queue.depth == 0
+        if deadline is None:
+            deadline = time.monotonic() + self.busy_timeout
+        if not self._queue.acquire(deadline):
+            raise self._busy("stayed busy")
+        try:
+            if first:
+                _write_json(self._holders_dir / "write.owner", self._me("writing"))
+            yield
+        finally:
+            self._queue.release()
 
     # ---------------------------------------------------------------- queries
     def run(self, script: str, params: dict | None = None, *, read_only: bool = False) -> Result:
         """Run one CozoScript program (which may chain ``{...}`` blocks: those run as one
-        transaction) with bound ``$params``.
+        transaction) with bound ``$params``. A program that may write (``read_only``
+        False) first waits its turn in the tier's write queue.
 
         Raises:
-            TierBusyError: another process held the write lock for ``busy_timeout`` s.
+            TierBusyError: the tier stayed busy for ``busy_timeout`` s; nothing of this
+                program was committed.
             DatabaseError: Cozo rejected the query (its message is kept).
+            TierUnavailableError: an http tier could not be reached.
         """
+        if self._client is None:
+            raise TierUnavailableError(self.tier, "it was closed")
         params = params or {}
-
-        def attempt() -> dict:
-            return self._client.run(script, params, read_only)
-
+        deadline = time.monotonic() + self.busy_timeout
+        queue = contextlib.nullcontext() if read_only else self.write_lock(deadline)
         try:
-            for tried in Retrying(
-                retry=retry_if_exception(_is_locked),
-                stop=stop_after_delay(self.busy_timeout),
-                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
-                reraise=False,
-            ):
-                with tried:
-                    res = attempt()
+            with queue:
+                for tried in _retrying(deadline):
+                    with tried:
+                        res = self._client.run(script, params, read_only)
         except RetryError:
-            raise TierBusyError(
-                self.tier,
-                f"{self.location} stayed locked for {self.busy_timeout:g} s "
-                f"({self.describe_holders()}); try again when that work is done",
-            ) from None
+            raise self._busy("stayed locked") from None
         except QueryException as err:
+            _check_params(params)  # a value Cozo cannot hold gets a message for people
             raise DatabaseError(f"tier '{self.tier}': {_message(err)}") from None
         except OSError as err:  # http engine: requests' ConnectionError and friends
             raise TierUnavailableError(self.tier, f"{self.location}: {err}") from None
@@ -288,11 +409,22 @@ class Engine:
 
         Raises:
             DatabaseError: the file does not fit the relation, or the engine cannot.
+            TierBusyError: the tier stayed busy for ``busy_timeout`` s.
         """
         if not self.can_import_columnar():
             raise DatabaseError(f"tier '{self.tier}': the {self.kind} engine has no bulk import")
+        deadline = time.monotonic() + self.busy_timeout
         try:
-            self._client.embedded.import_columnar_file(relation, str(path), format="arrow_ipc_file")
+            with self.write_lock(deadline):  # a write like any other: take the queue
+                for tried in _retrying(deadline):
+                    with tried:
+                        self._client.embedded.import_columnar_file(
+                            relation, str(path), format="arrow_ipc_file"
+                        )
+        except RetryError:
+            raise self._busy("stayed locked") from None
+        except TierBusyError:
+            raise
         except Exception as err:  # the extension raises plain Exceptions
             raise DatabaseError(f"tier '{self.tier}': bulk import failed: {err}") from None
 
@@ -306,6 +438,15 @@ class Engine:
         if relation not in self.relations():
             return []
         return [r[0] for r in self.run(f"::columns {relation}", read_only=True).rows]
+
+    def has_rows(self, relation: str) -> bool:
+        """True when stored relation ``relation`` (a schema name, not user input) exists
+        and holds at least one row."""
+        cols = self.columns(relation)
+        if not cols:
+            return False
+        res = self.run(f"?[{cols[0]}] := *{relation}{{{cols[0]}}} :limit 1", read_only=True)
+        return bool(res.rows)
 
     def is_empty(self) -> bool:
         """True when the database holds no stored relation at all."""
@@ -355,18 +496,103 @@ class Engine:
             ) from None
 
     def close(self) -> None:
-        """Close the database and drop this process's holder entry."""
-        if self._holder_file is not None:
-            self._holder_file.unlink(missing_ok=True)
-            self._holder_file = None
-        with contextlib.suppress(Exception):
-            self._client.close()
+        """Close the database and drop this process's holder entry (once)."""
+        self._unregister_holder()
+        client, self._client = getattr(self, "_client", None), None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+            if self.kind == "sqlite":
+                _closed(self.path)
 
     def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: sqlite files this process has open, with how many engines hold each.
+_OPEN_FILES: dict[str, int] = {}
+_OPEN_FILES_LOCK = threading.Lock()
+_OPENING_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[bool]:
+    """Serialise the opening of one sqlite file within this process and say whether no
+    engine of this process has it open yet; counts the engine as open when the block
+    succeeds (see :meth:`Engine._use_wal` for why this matters)."""
+    key = str(path.resolve())
+    with _OPEN_FILES_LOCK:
+        lock = _OPENING_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        with _OPEN_FILES_LOCK:
+            first = _OPEN_FILES.get(key, 0) == 0
+        yield first
+        with _OPEN_FILES_LOCK:
+            _OPEN_FILES[key] = _OPEN_FILES.get(key, 0) + 1
+
+
+def _closed(path: Path | None) -> None:
+    if path is None:
+        return
+    key = str(path.resolve())
+    with _OPEN_FILES_LOCK:
+        left = _OPEN_FILES.get(key, 0) - 1
+        if left > 0:
+            _OPEN_FILES[key] = left
+        else:
+            _OPEN_FILES.pop(key, None)
+
+
+def _check_params(params: dict) -> None:
+    """Raise ValidationError for the first string in ``params`` that Cozo cannot store
+    (the model layer refuses such text first; this names it if some caller did not)."""
+    stack: list[tuple[Any, str]] = [(v, f"${k}") for k, v in params.items()]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            check_text(value, f"the value of {where}")
+        elif isinstance(value, list | tuple):
+            stack.extend((v, where) for v in value)
+        elif isinstance(value, dict):
+            stack.extend((v, where) for v in [*value, *value.values()])
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Replace ``path`` with ``data`` as JSON atomically (a reader never sees half of it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def _read_live(path: Path, *, prune: bool) -> dict | None:
+    """The JSON process record at ``path`` if its process is alive (records of other
+    hosts are trusted); a record of a dead process is deleted when ``prune``."""
+    try:
+        info = json.loads(path.read_text())
+        pid, host = int(info["pid"]), info.get("host")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if host == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            if prune:
+                path.unlink(missing_ok=True)
+            return None
+        except PermissionError:  # alive, owned by another user
+            pass
+    return info
+
+
+def _describe(h: dict) -> str:
+    """``pid 123 (groove import x.json, open since 14:02:11)``."""
+    return (
+        f"pid {h.get('pid')} ({h.get('command') or '?'}, {h.get('state', 'open')} since "
+        f"{_clock(h.get('since', 0))})"
+    )
 
 
 @contextlib.contextmanager

@@ -5,12 +5,11 @@ Every multi-row write is one chained Cozo program, so it applies whole or not at
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from groove_core.embed import DIM, Embedder, content_hash
 from groove_core.errors import (
@@ -25,10 +24,21 @@ from groove_core.model.learning import Learning, LearningCategory, LearningConte
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
-from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.serde import (
+    check_uuid,
+    from_rfc3339,
+    from_unix,
+    new_id,
+    now,
+    require,
+    to_rfc3339,
+    to_unix,
+)
 from groove_core.model.usage import OUTCOME_INCREMENTS, Outcome, OutcomeEvent, UsageStats
-from groove_core.store import bulk, changelog
-from groove_core.store.engine import Engine
+from groove_core.model.values import check_json
+from groove_core.store import changelog
+from groove_core.store.audit import Hashed
+from groove_core.store.engine import Engine, Result
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.params import PUT_PARAMS, param_to_row
 from groove_core.store.rows import (
@@ -46,6 +56,8 @@ from groove_core.store.rows import (
 from groove_core.store.writer import TierWriter, target
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from groove_core.scan import Finding
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
@@ -101,6 +113,11 @@ _HISTORY_VERB = {
     Action.learning_restore: "restored",
     Action.proposal_approve: "created",
 }
+#: Outcome events as they are (an export's): ``:put`` by key, so importing twice is a no-op.
+_PUT_EVENTS = (
+    "?[learning_id, event_id, at, outcome, session_id] <- $events "
+    ":put outcome_event {learning_id, event_id => at, outcome, session_id}"
+)
 
 
 def text_for_embedding(content: LearningContent) -> str:
@@ -153,13 +170,26 @@ class LearningFilter:
             conds.append(("f_scope", "scope = $f_scope", Scope.parse(self.scope).to_db()))
         if self.source_type:
             if self.source_type not in _SOURCE_TYPES:
-                raise ValidationError(f"unknown source type {self.source_type!r}")
+                raise ValidationError(f"unknown source type {self.source_type!r:.80}")
             conds.append(("f_source", "source_type = $f_source", self.source_type))
         params = {name: value for name, _, value in conds}
         if not conds or conds[0][0] == "f_source":  # no key or index to use
             return ", ".join([atom] + [c for _, c, _ in conds]), params
         first, *rest = (c for _, c, _ in conds)
         return ", ".join([first, atom, *rest]), params
+
+    def matches(self, learning: Learning) -> bool:
+        """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo).
+
+        Raises:
+            ValidationError: an unknown category or scope form."""
+        if self.ids is not None and learning.id not in set(self.ids):
+            return False
+        if self.category and learning.category != LearningCategory.parse(self.category):
+            return False
+        if self.scope and learning.scope.to_db() != Scope.parse(self.scope).to_db():
+            return False
+        return not self.source_type or learning.source.kind == self.source_type
 
 
 @dataclass(frozen=True)
@@ -184,6 +214,43 @@ class Edit:
     action: str
     before: dict | None
     after: dict | None
+
+    def to_json(self) -> dict:
+        """The export form (``at`` as RFC 3339; ``before``/``after`` as JSON objects)."""
+        return {
+            "learning_id": self.learning_id,
+            "edit_id": self.edit_id,
+            "at": to_rfc3339(self.at),
+            "who": self.who,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Edit:
+        """Read the export form; ValidationError naming the bad field otherwise."""
+        what = "history entry"
+        sides = {}
+        for side in ("before", "after"):
+            value = data.get(side) if isinstance(data, dict) else None
+            if value is not None and not isinstance(value, dict):
+                raise ValidationError(f"{what}: field '{side}' must be an object or null")
+            sides[side] = check_json(value, f"{what}: {side}")
+        return cls(
+            learning_id=check_uuid(require(data, "learning_id", str, what), f"{what}: learning_id"),
+            edit_id=_key_text(require(data, "edit_id", str, what), f"{what}: edit_id"),
+            at=from_rfc3339(require(data, "at", str, what), f"{what}: at"),
+            who=require(data, "who", str, what),
+            action=_key_text(require(data, "action", str, what), f"{what}: action"),
+            **sides,
+        )
+
+
+def _key_text(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValidationError(f"{what} must not be empty")
+    return value
 
 
 @dataclass(frozen=True)
@@ -234,6 +301,9 @@ class LearningStore:
         self.db = db
         self.embedder = embedder
         self.writer = writer or TierWriter(db, os_principal())
+        #: The :class:`~groove_core.store.search.SearchStore` over this store, if one is
+        #: open: a bulk write hands it what it wrote (see :meth:`store_many`).
+        self.derived: Any = None
 
     @property
     def tier(self) -> str:
@@ -257,6 +327,8 @@ class LearningStore:
         Raises:
             EmbeddingError: no embedder is configured or it returned the wrong shape.
         """
+        import numpy as np  # not at module level: opening a store does not need it
+
         if self.embedder is None:
             raise EmbeddingError(f"tier '{self.tier}' has no embedder configured")
         model = self.embedder.name
@@ -327,11 +399,14 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
         vectors: np.ndarray | None = None,
     ) -> int:
         """Store many learnings in ONE transaction (rows, usage stats, embeddings, history,
-        content-scan marks, the audit entry, and optionally relations among them and
-        system parameters: an import lands whole or not at all).
+        content-scan marks, the audit entry, and optionally relations among them, system
+        parameters, and earlier history entries and outcome events as they were recorded,
+        e.g. from an export: an import lands whole or not at all).
 
         Every learning is scanned (:mod:`groove_core.scan`) unless ``findings`` (id ->
         findings) is given. In an enterprise tier a learning with findings is refused
@@ -340,10 +415,12 @@ class LearningStore:
 
         Embeddings are computed first, in batches (cached by content), so a failure of the
         model writes nothing; ``vectors`` gives them instead. A batch that is large next to
-        the tier drops the HNSW index, loads the vectors and builds the index again, inside
-        the same transaction (a failure leaves the old index in place): about 20x faster
-        than inserting row by row. Batches of :data:`BULK_MIN_ROWS` or more travel as
-        Arrow files (:mod:`groove_core.store.bulk`), still in that one transaction.
+        the tier drops Cozo's HNSW index in that transaction (a failure leaves the old
+        index in place) and builds it again in a second one right after
+        (:meth:`build_semantic_index`): about 20x faster than inserting row by row.
+        Batches of :data:`BULK_MIN_ROWS` or more travel as Arrow files
+        (:mod:`groove_core.store.bulk`), still in that one transaction, and are handed to
+        the derived search indexes, which are saved (:meth:`SearchStore.publish`).
 
         Args:
             action: ``learning.create`` (default), ``learning.import``,
@@ -359,11 +436,13 @@ class LearningStore:
             ContentBlockedError: findings in an enterprise tier without an override.
             EmbeddingError / DatabaseError: nothing was written.
         """
-        if not learnings and not relations and not system_params:
+        if not (learnings or relations or system_params or history or outcome_events):
             return 0
         action = Action(action)
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
+        large = len(learnings) >= BULK_MIN_ROWS
+        vectors = self._vectors(learnings, vectors, embed_progress)
         blocks, params, info = self.plan_store(
             learnings,
             actor=actor,
@@ -374,22 +453,68 @@ class LearningStore:
             embed_progress=embed_progress,
             findings=findings,
             override_reason=override_reason,
+            history=history,
+            outcome_events=outcome_events,
             vectors=vectors,
-            raw_vectors=len(learnings) >= BULK_MIN_ROWS,  # bulk.staged takes numpy rows
+            lazy=large,  # bulk.staged consumes the rows a chunk at a time
         )
-        large = len(learnings) >= BULK_MIN_ROWS
-        with bulk.staged(self.db, blocks, params, _BULK_TABLES, large) as (blocks, params):
+        from groove_core.store import bulk  # numpy and pyarrow: only when writing
+
+        publish = large and self._publishes()
+        if publish:
+            before, empty = changelog.head(self.db), self.count() == 0
+        rebuild = _DROP_SEMANTIC_INDEX in blocks
+        with bulk.staged(self.db, blocks, params, _bulk_tables(), large) as (blocks, params):
             self.writer.write(
                 action,
                 target([lr.id for lr in learnings]),
                 blocks,
                 params,
                 actor=actor,
-                after=[lr.to_json() for lr in learnings],
+                after=Hashed.of(lr.to_json() for lr in learnings),
                 detail={**(detail or {}), **info},
                 check=False,
             )
+        del params, blocks
+        after = changelog.head(self.db) if publish else None
+        if rebuild:
+            self.build_semantic_index()
+        if publish:
+            self._publish(before, after, empty, learnings, usage or {}, vectors)
         return len(learnings)
+
+    def _publishes(self) -> bool:
+        """Whether a bulk write should hand what it wrote to the derived search indexes:
+        the tier has the change log and the indexes live in files or are open here."""
+        from groove_core.store.derived import index_dir
+
+        has_log = self.writer._has("search_head")
+        return has_log and (self.derived is not None or index_dir(self.db) is not None)
+
+    def _publish(
+        self,
+        before: changelog.Head,
+        after: changelog.Head,
+        empty: bool,
+        learnings: Sequence[Learning],
+        usage: dict[str, UsageStats],
+        vectors: np.ndarray | None,
+    ) -> None:
+        """Apply the bulk write just committed to the derived indexes (and save them), from
+        the learnings and vectors in hand, when it was the only write between ``before``
+        and ``after``: another process's first search then loads files instead of
+        re-reading the tier."""
+        if after.seq != before.seq + 1 or after.tier_uid != before.tier_uid:
+            return
+        if self.derived is None:
+            from groove_core.store.search import SearchStore
+
+            SearchStore(self)
+        rows = [
+            learning_to_row(lr) + usage_to_row(lr.id, usage.get(lr.id, UsageStats()))[1:]
+            for lr in learnings
+        ]
+        self.derived.publish(before, after, rows, vectors, empty=empty)
 
     def plan_store(
         self,
@@ -404,14 +529,18 @@ class LearningStore:
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
+        history: Sequence[Edit] = (),
+        outcome_events: Sequence[OutcomeEvent] = (),
         vectors: np.ndarray | None = None,
-        raw_vectors: bool = False,
+        lazy: bool = False,
     ) -> tuple[list[str], dict[str, Any], dict]:
         """``(statements, params, audit detail)`` that store ``learnings`` as
         :meth:`store_many` does (scan, embeddings computed now); nothing is written.
-        ``history_who`` is the principal named in the history (default: ``actor``).
-        ``vectors`` gives the embeddings (else computed); with ``raw_vectors`` the
-        ``embeddings`` rows hold numpy vectors, for :func:`groove_core.store.bulk.staged`.
+        ``history_who`` is the principal named in the history (default: ``actor``);
+        ``history`` and ``outcome_events`` are earlier rows kept as they were.
+        ``vectors`` gives the embeddings (else computed). With ``lazy`` the rows of
+        learnings, usage, history and embeddings (numpy vectors) are one-shot generators,
+        for :func:`groove_core.store.bulk.staged` to consume a chunk at a time.
 
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
         EmbeddingError, ValidationError (``vectors`` of the wrong shape).
@@ -419,25 +548,17 @@ class LearningStore:
         findings = self.scan(learnings) if findings is None else findings
         override = self._check_findings(findings, override_reason, actor)
         usage = usage or {}
-        if vectors is not None:
-            if len(vectors) != len(learnings):
-                raise ValidationError("store_many needs one vector per learning")
-            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
-            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
-                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
-        elif self.embedder is not None and learnings:
-            vectors = self.embed_texts(
-                [text_for_embedding(lr.content) for lr in learnings], embed_progress
-            )
+        vectors = self._vectors(learnings, vectors, embed_progress)
         at = to_unix(now())
         verb = _HISTORY_VERB[Action(action)]
         who = history_who or actor.id
+        rows = _lazy if lazy else list
         params: dict[str, Any] = {
-            "learnings": [learning_to_row(lr) for lr in learnings],
-            "usage": [usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings],
-            "edits": [
+            "learnings": rows(learning_to_row(lr) for lr in learnings),
+            "usage": rows(usage_to_row(lr.id, usage.get(lr.id, UsageStats())) for lr in learnings),
+            "edits": rows(
                 [lr.id, new_id(), at, who, verb, None, json.dumps(lr.to_json())] for lr in learnings
-            ],
+            ),
         }
         blocks = [_PUT_LEARNING, _PUT_USAGE, _PUT_EDIT] if learnings else []
         info: dict[str, Any] = {"learnings": len(learnings)}
@@ -456,13 +577,47 @@ class LearningStore:
             params["params"] = [param_to_row(p) for p in system_params]
             blocks.append(PUT_PARAMS)
             info["params"] = len(system_params)
-        if vectors is not None:
-            params["embeddings"] = [
-                [lr.id, v if raw_vectors else v.tolist()]
-                for lr, v in zip(learnings, vectors, strict=True)
+        if history:
+            params["history"] = [_edit_row(e) for e in history]
+            blocks.append(_PUT_EDIT.replace("$edits", "$history"))
+            info["history"] = len(history)
+        if outcome_events:
+            params["events"] = [
+                [e.learning_id, e.key(), to_unix(e.at), e.outcome.value, e.session_id]
+                for e in outcome_events
             ]
+            blocks.append(_PUT_EVENTS)
+            info["outcome_events"] = len(outcome_events)
+        if vectors is not None:
+            params["embeddings"] = rows(
+                [lr.id, v if lazy else v.tolist()] for lr, v in zip(learnings, vectors, strict=True)
+            )
             blocks += self._embedding_blocks(len(learnings))
         return self._logged(blocks, params, [lr.id for lr in learnings]), params, info
+
+    def _vectors(
+        self,
+        learnings: Sequence[Learning],
+        vectors: np.ndarray | Sequence | None,
+        embed_progress: Callable[[int], None] | None,
+    ) -> np.ndarray | None:
+        """The embeddings of ``learnings``: ``vectors`` checked and made float32
+        ``(n, 384)``, else computed by the embedder (None without one).
+
+        Raises: ValidationError (``vectors`` of the wrong shape), EmbeddingError."""
+        import numpy as np  # not at module level: opening a store does not need it
+
+        if vectors is not None:
+            if len(vectors) != len(learnings):
+                raise ValidationError("store_many needs one vector per learning")
+            vectors = np.asarray(vectors, dtype=np.float32).reshape(len(learnings), -1)
+            if vectors.shape[1:] != (DIM,) or not np.isfinite(vectors).all():
+                raise ValidationError(f"vectors must be finite, {DIM} numbers each")
+            return vectors
+        if self.embedder is not None and learnings:
+            texts = [text_for_embedding(lr.content) for lr in learnings]
+            return self.embed_texts(texts, embed_progress)
+        return None
 
     # ------------------------------------------------------------ content scan
     def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
@@ -557,17 +712,34 @@ class LearningStore:
         return [*log, *blocks]
 
     def _embedding_blocks(self, n_new: int) -> list[str]:
-        """Statements that write ``$embeddings`` (``n_new`` rows). When building the HNSW
-        index once over all rows is cheaper than inserting the new vectors one by one
-        (measured on mnestic, 2 cores: about 20 ms per insert against about 1 ms per row
-        for a build), the index is dropped before the load and built again after it."""
+        """Statements that write ``$embeddings`` (``n_new`` rows). When building Cozo's
+        HNSW index once over all rows is cheaper than inserting the new vectors one by
+        one (measured on mnestic, 2 cores: about 20 ms per insert against about 1 ms per
+        row for a build), the index is dropped before the load; the caller builds it
+        again in a second transaction (:meth:`build_semantic_index`)."""
         if n_new >= BULK_MIN_ROWS:
             existing = self.db.run(
                 "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
             ).scalar(0)
             if n_new * INSERT_TO_BUILD_COST >= existing + n_new:
-                return [_DROP_SEMANTIC_INDEX, _PUT_EMBEDDING, SEMANTIC_INDEX]
+                return [_DROP_SEMANTIC_INDEX, _PUT_EMBEDDING]
         return [_PUT_EMBEDDING]
+
+    def build_semantic_index(self) -> bool:
+        """Build Cozo's own HNSW index of the embeddings when it is missing: after a bulk
+        write dropped it (its own transaction, right after the write's: the rows are
+        readable meanwhile, and Cozo-direct readers get the index when it is built; at
+        100,000 embeddings the build took 329 s and 0.55 GB on 2 cores, and holds the
+        tier's write lock), or when such a build failed. groove's own search does not
+        need it (:mod:`groove_core.store.ann`). Returns whether it built.
+
+        Raises:
+            DatabaseError / TierBusyError: the build failed; the rows stay as written.
+        """
+        if "learning_embeddings:semantic_idx" in self.db.relations():
+            return False
+        self.db.run(SEMANTIC_INDEX)
+        return True
 
     def plan_update(
         self,
@@ -740,25 +912,26 @@ class LearningStore:
         t = now()
         at = to_unix(t)
         news = [replace(o, category=cat, updated_at=max(t, o.updated_at)) for o in changed]
+        params: dict[str, Any] = {
+            "learnings": [learning_to_row(n) for n in news],
+            "edits": [
+                [
+                    o.id,
+                    new_id(),
+                    at,
+                    actor.id,
+                    "edited",
+                    json.dumps({"category": o.category.value}),
+                    json.dumps({"category": cat.value}),
+                ]
+                for o in changed
+            ],
+        }
         self.writer.write(
             Action.learning_edit,
             target([o.id for o in changed]),
-            [_PUT_LEARNING, _PUT_EDIT],
-            {
-                "learnings": [learning_to_row(n) for n in news],
-                "edits": [
-                    [
-                        o.id,
-                        new_id(),
-                        at,
-                        actor.id,
-                        "edited",
-                        json.dumps({"category": o.category.value}),
-                        json.dumps({"category": cat.value}),
-                    ]
-                    for o in changed
-                ],
-            },
+            self._logged([_PUT_LEARNING, _PUT_EDIT], params, [o.id for o in changed]),
+            params,
             actor=actor,
             before=[o.to_json() for o in changed],
             after=[n.to_json() for n in news],
@@ -962,7 +1135,7 @@ class LearningStore:
             ValidationError: unknown sort, negative limit/offset, or a bad filter value.
         """
         if sort not in SORTS:
-            raise ValidationError(f"unknown sort {sort!r} (use one of {', '.join(SORTS)})")
+            raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
         limit, offset = int(limit), int(offset)
         if limit < 1 or offset < 0:
             raise ValidationError("limit must be >= 1 and offset >= 0")
@@ -1020,6 +1193,8 @@ class LearningStore:
     def embeddings_many(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored embeddings by learning id (float32 vectors), for those of ``ids`` that
         have one."""
+        import numpy as np  # not at module level: opening a store does not need it
+
         res = self.db.run(
             "?[learning_id, embedding] := learning_id in $ids, "
             "*learning_embeddings{learning_id, embedding}",
@@ -1128,7 +1303,10 @@ class LearningStore:
             PermissionDeniedError: the actor may not record outcomes here.
         """
         event = OutcomeEvent(check_uuid(learning_id), outcome, at, session_id, event_id)
-        self.record_outcomes([event], actor=actor)
+        _, read = self._record_outcomes([event], actor, read_usage=True)
+        rows = read.dicts() if read is not None else []
+        if rows:  # read in the writing transaction: no second round trip
+            return row_to_usage(rows[0])
         return self.usage_many([event.learning_id])[event.learning_id]
 
     def record_outcomes(
@@ -1151,6 +1329,13 @@ class LearningStore:
             ValidationError: an unknown outcome, or two events with one key and different
                 content. PermissionDeniedError: the actor may not record outcomes here.
         """
+        return self._record_outcomes(events, actor, read_usage=False)[0]
+
+    def _record_outcomes(
+        self, events: Sequence[OutcomeEvent], actor: Principal | None, *, read_usage: bool
+    ) -> tuple[int, Result | None]:
+        """:meth:`record_outcomes`, and with ``read_usage`` the usage rows of the events'
+        learnings as that transaction left them (None when nothing was written now)."""
         actor = actor or self.writer.actor
         self.writer.authorize(Action.usage_record, actor)
         rows: dict[tuple[str, str], list] = {}
@@ -1164,11 +1349,11 @@ class LearningStore:
         todo = list(rows.values())
         for _ in range(5):
             if not todo:
-                return 0
-            blocks, params = outcome_blocks(todo)
+                return 0, None
+            blocks, params = outcome_blocks(todo, logged=self.writer._has("search_head"))
             lids = sorted({r[0] for r in todo})
             try:
-                self.writer.write(
+                read = self.writer.write(
                     Action.usage_record,
                     target(lids),
                     blocks,
@@ -1177,8 +1362,9 @@ class LearningStore:
                     after=todo,
                     detail={"events": len(todo)},
                     check=False,
+                    returning=_READ_USAGE if read_usage else None,
                 )
-                return len(todo)
+                return len(todo), read
             except DatabaseError:
                 missing = set(lids) - {lr.id for lr in self.get_many(lids)}
                 if missing:
@@ -1292,7 +1478,31 @@ class LearningStore:
         """Learnings related to ``learning_id`` in either direction (seed 001)."""
         return [r.other for r in self.related(learning_id, relation_type) if r.other]
 
+    def all_outcome_events(self) -> list[OutcomeEvent]:
+        """Every ``outcome_event`` row of the tier (also of deleted learnings), oldest
+        first, as recorded (``at`` an aware datetime, ``event_id`` the stored key)."""
+        res = self.db.run(
+            "?[learning_id, event_id, at, outcome, session_id] := "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id} "
+            ":order at, learning_id, event_id",
+            read_only=True,
+        )
+        return [
+            OutcomeEvent(lid, outcome, from_unix(at), session, event_id)
+            for lid, event_id, at, outcome, session in res.rows
+        ]
+
     # ------------------------------------------------------------ history
+    def all_history(self) -> list[Edit]:
+        """Every history entry of the tier (also of deleted learnings), oldest first."""
+        res = self.db.run(
+            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
+            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
+            ":order at, learning_id, edit_id",
+            read_only=True,
+        )
+        return [_edit(r) for r in res.dicts()]
+
     def history(self, learning_id: str) -> list[Edit]:
         """Edit history of a learning, oldest first."""
         res = self.db.run(
@@ -1341,37 +1551,57 @@ class LearningStore:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)
         params = {"embeddings": [[lr.id, v.tolist()] for lr, v in zip(todo, vecs, strict=True)]}
+        blocks = self._embedding_blocks(len(todo))
         self.writer.write(
             Action.learning_reembed,
             target([lr.id for lr in todo]),
-            self._logged(self._embedding_blocks(len(todo)), params, [lr.id for lr in todo]),
+            self._logged(blocks, params, [lr.id for lr in todo]),
             params,
             actor=actor,
             detail={"learnings": len(todo), "model": self.embedder.name},
             check=False,
         )
+        if _DROP_SEMANTIC_INDEX in blocks:
+            self.build_semantic_index()
         return len(todo)
 
 
-#: What :func:`groove_core.store.bulk.staged` may move through Arrow files: the statement,
-#: its parameter, the target relation and its columns (a vector column named apart).
-_BULK_TABLES = [
-    bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
-    bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
-    bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
-    bulk.Table(_PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]),
-]
+def _lazy(rows: Iterable[list]) -> Iterator[list]:
+    """Rows as a one-shot iterator (made as they are read)."""
+    return iter(rows)
+
+
+@functools.cache
+def _bulk_tables() -> list:
+    """What :func:`groove_core.store.bulk.staged` may move through Arrow files: the
+    statement, its parameter, the target relation and its columns (a vector column named
+    apart). Made on first use: the bulk module loads numpy and pyarrow."""
+    from groove_core.store import bulk
+
+    return [
+        bulk.Table(_PUT_LEARNING, "learnings", "learning", LEARNING_COLS),
+        bulk.Table(_PUT_USAGE, "usage", "usage_stats", USAGE_COLS),
+        bulk.Table(_PUT_EDIT, "edits", "learning_edit", _EDIT_COLS),
+        bulk.Table(
+            _PUT_EMBEDDING, "embeddings", "learning_embeddings", ["learning_id", "embedding"]
+        ),
+    ]
 
 
 def _relation_row(r: LearningRelation) -> list:
     return [r.from_id, r.relation_type.value, r.to_id, float(r.weight), to_unix(r.created_at)]
 
 
-def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
+def outcome_blocks(
+    events: Sequence[list], *, logged: bool = False
+) -> tuple[list[str], dict[str, Any]]:
     """Statements applying outcome events (rows ``[learning_id, event_id, at, outcome,
-    session_id]``, at most one per key): every learning must exist, each event is
-    inserted (the transaction fails on a key already stored), usage increments are summed
-    per learning (seed 001's Beta update) and ``learning.confidence`` = posterior mean."""
+    session_id]``, at most one per key): each event is inserted (the transaction fails on
+    a key already stored), usage increments are summed per learning (seed 001's Beta
+    update; a learning without a usage row starts from the defaults) and
+    ``learning.confidence`` = posterior mean (the transaction fails when a learning does
+    not exist: ``:update`` needs its row). With ``logged`` the search change log names the
+    learnings (their confidence and usage changed). ``$inc_ids`` holds the learning ids."""
     inc: dict[str, list] = {}
     for lid, _eid, at, outcome, _sid in events:
         da, db = OUTCOME_INCREMENTS[Outcome(outcome)]
@@ -1383,24 +1613,23 @@ def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
         row[5] += da
         row[6] += db
         row[7] = max(row[7], at)
+    new = "d[learning_id, n, h, g, c, da, db, last]"
     blocks = [
-        "i[learning_id] <- $inc_ids\n?[learning_id] := i[learning_id], "
-        "not *learning{id: learning_id} :assert none",
         "?[learning_id, event_id, at, outcome, session_id] <- $events "
         ":insert outcome_event {learning_id, event_id => at, outcome, session_id}",
-        # make sure a usage row exists (rows written by others may lack one)
-        f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], "
-        "not *usage_stats{learning_id}, times_injected = 0, "
-        "times_helpful = 0, times_ignored = 0, times_contradicted = 0, last_used = null, "
-        f"confidence_alpha = 1.0, confidence_beta = 1.0 :put usage_stats {{{USAGE_KEYED}}}",
-        "d[learning_id, n, h, g, c, da, db, last] <- $inc\n"
-        f"?[{USAGE_HEAD}] := d[learning_id, n, h, g, c, da, db, last], "
+        f"{new} <- $inc\n"
+        f"?[{USAGE_HEAD}] := {new}, "
         "*usage_stats{learning_id, times_injected: ti, times_helpful: th, "
         "times_ignored: tg, times_contradicted: tc, last_used: lu, confidence_alpha: a, "
         "confidence_beta: b}, times_injected = ti + n, times_helpful = th + h, "
         "times_ignored = tg + g, times_contradicted = tc + c, "
         "last_used = if(is_null(lu), last, max(lu, last)), confidence_alpha = a + da, "
-        f"confidence_beta = b + db :put usage_stats {{{USAGE_KEYED}}}",
+        "confidence_beta = b + db\n"
+        # rows written by others may lack a usage row: start from the defaults
+        f"?[{USAGE_HEAD}] := {new}, not *usage_stats{{learning_id}}, times_injected = n, "
+        "times_helpful = h, times_ignored = g, times_contradicted = c, last_used = last, "
+        "confidence_alpha = 1.0 + da, confidence_beta = 1.0 + db "
+        f":put usage_stats {{{USAGE_KEYED}}}",
         "i[learning_id] <- $inc_ids\n?[id, confidence] := i[id], *usage_stats{learning_id: id, "
         "confidence_alpha: a, confidence_beta: b}, confidence = a / (a + b) "
         ":update learning {id => confidence}",
@@ -1410,7 +1639,17 @@ def outcome_blocks(events: Sequence[list]) -> tuple[list[str], dict[str, Any]]:
         "inc": list(inc.values()),
         "inc_ids": [[k] for k in inc],
     }
+    if logged:
+        log, log_params = changelog.statements(inc)
+        blocks = [*log, *blocks]
+        params.update(log_params)
     return blocks, params
+
+
+#: Reads the usage rows of ``$inc_ids`` (at the end of an outcome write's transaction).
+_READ_USAGE = (
+    f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], *usage_stats{{{USAGE_HEAD}}}"
+)
 
 
 def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
@@ -1427,6 +1666,19 @@ def _diff(old: Learning, new: Learning) -> tuple[dict, dict]:
             before[name] = a
             after[name] = b
     return before, after
+
+
+def _edit_row(e: Edit) -> list:
+    """``learning_edit`` row of an :class:`Edit`."""
+    return [
+        e.learning_id,
+        e.edit_id,
+        to_unix(e.at),
+        e.who,
+        e.action,
+        None if e.before is None else json.dumps(e.before),  # as the store writes them
+        None if e.after is None else json.dumps(e.after),
+    ]
 
 
 def _edit(row: dict) -> Edit:

@@ -4,19 +4,21 @@ derived indexes that follow the tier's change log (:mod:`groove_core.store.chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass
 
 import numpy as np
 
 from groove_core.embed import DIM
 from groove_core.errors import ValidationError
-from groove_core.model.learning import Learning
+from groove_core.model.learning import MAX_TEXT, Learning
+from groove_core.model.usage import UsageStats
+from groove_core.model.values import check_text
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
-from groove_core.store.derived import DerivedIndex
-from groove_core.store.fulltext import TextIndex
+from groove_core.store.docs import DocumentIndex
 from groove_core.store.learnings import LearningFilter, LearningStore
-from groove_core.store.rows import LEARNING_HEAD, row_to_learning
 
 MODES = ("semantic", "fulltext", "hybrid")
 RRF_K = 60  # Cormack et al. 2009
@@ -29,6 +31,7 @@ class SearchHit:
     ``score`` is what the result list is ordered by: cosine similarity in [-1, 1] for
     semantic, the engine's BM25 score for fulltext, the RRF sum for hybrid. Each leg's
     1-based rank and raw score are kept (None when the leg did not return the learning).
+    ``usage`` is the learning's usage stats (None when it has no usage row).
     """
 
     learning: Learning
@@ -38,6 +41,7 @@ class SearchHit:
     semantic_score: float | None = None
     text_rank: int | None = None
     text_score: float | None = None
+    usage: UsageStats | None = None
 
     def summary(self) -> dict:
         """Flat dict for tables and ``--json``: the learning's fields plus score columns."""
@@ -65,14 +69,18 @@ def rrf(rankings: dict[str, list[str]], k: int = RRF_K) -> dict[str, float]:
 class SearchStore:
     """Semantic, full-text and hybrid search over a :class:`LearningStore`'s tier.
 
-    Both legs answer from derived indexes that follow the tier's change log (an hnswlib
-    graph, :class:`~groove_core.store.ann.VectorIndex`, and SQLite FTS5,
-    :class:`~groove_core.store.fulltext.TextIndex`); before each answer they apply what
-    any process committed since they last looked, so results match the tier. Cozo's own
-    HNSW and FTS indexes stay for programs that read the tier directly.
+    Searches answer from derived indexes that follow the tier's change log: an hnswlib
+    graph (:class:`~groove_core.store.ann.VectorIndex`) and a document store holding each
+    learning's row, usage stats and full-text index
+    (:class:`~groove_core.store.docs.DocumentIndex`). Before each answer they apply what
+    any process committed since they last looked (one read of the log's head), so results
+    match the tier. The database file itself is never opened outside the engine: closing
+    any other descriptor of it would drop the engine's POSIX locks
+    (https://sqlite.org/howtocorrupt.html, 2.2). Cozo's own HNSW and FTS indexes stay for
+    programs that read the tier directly.
 
     Args:
-        learnings: the tier's learning store.
+        learnings: the tier's learning store (its bulk writes then update these indexes).
         ef: default HNSW search beam (see :data:`groove_core.store.ann.DEFAULT_EF`).
     """
 
@@ -80,38 +88,66 @@ class SearchStore:
         self.learnings = learnings
         self.db = learnings.db
         self.vectors = VectorIndex(self.db, ef)
-        self.text = TextIndex(self.db)
+        self.docs = DocumentIndex(self.db)
+        self._lock = threading.RLock()
+        self._seq = 0
+        learnings.derived = self
 
-    def sync(self) -> int:
-        """Bring both derived indexes up to the tier's change log; returns its ``seq``."""
-        head = changelog.head(self.db)
-        self.vectors.sync(head)
-        return self.text.sync(head)
+    def sync(self, progress: ProgressFn | None = None) -> int:
+        """Bring both derived indexes up to the tier's change log; returns its ``seq``.
+        Costs one read of the log's head when nothing changed. An index rebuilt from the
+        tier (none saved, or a damaged one) reports :class:`~groove_core.progress.Progress`
+        to ``progress`` as it reads."""
+        with self._lock:
+            head = changelog.head(self.db)
+            self.vectors.sync(head, progress)
+            self._seq = self.docs.sync(head, progress)
+            return self._seq
 
-    def _filtered(self, ids: list[str], flt: LearningFilter | None) -> set[str]:
-        if not ids:
-            return set()
-        flt = replace(flt or LearningFilter(), ids=ids)
-        body, params = flt.body("*learning{id, scope, category, source_type}")
-        res = self.db.run(f"?[id] := {body}", params, read_only=True)
-        return {r[0] for r in res.rows}
+    def publish(
+        self,
+        before: changelog.Head,
+        after: changelog.Head,
+        rows: list[list],
+        vectors: np.ndarray | None,
+        *,
+        empty: bool,
+    ) -> None:
+        """Apply a write this process just committed to the derived indexes and save them,
+        from what the writer holds (no Cozo read): ``rows`` of the written learnings
+        (:data:`groove_core.store.docs.COLS` order), their ``vectors`` (or None), the log
+        head before and after the write (it must have been the only one in between) and
+        whether the tier held no learning before (``empty``: indexes that do not exist
+        yet are built from these rows). An index that does not cover ``before`` is left
+        to catch up from the log at its next sync."""
+        with self._lock:
+            covered = (before.tier_uid, before.seq)
+            if vectors is not None and len(vectors):
+                ids = [r[0] for r in rows]
+                mine = self.vectors.apply_batch(covered, after, ids, vectors)
+                if not mine and empty:
+                    self.vectors.apply_batch(None, after, ids, vectors)
+            if self.docs.covered_state() == covered:
+                self.docs.apply_rows(covered, after, [r[0] for r in rows], rows)
+            elif empty and self.docs.covered_state() is None:
+                self.docs.replace_all(after, [rows])
+
+    def _rows(self, ids: list[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
+        return self.docs.rows(ids)
 
     def _post_filter(
         self, rows: list[tuple[str, float]], flt: LearningFilter | None
     ) -> list[tuple[str, float]]:
         if flt is None or flt == LearningFilter():
             return rows
-        keep = self._filtered([i for i, _ in rows], flt)
-        return [r for r in rows if r[0] in keep]
+        found = self._rows([i for i, _ in rows])
+        return [r for r in rows if r[0] in found and flt.matches(found[r[0]][0])]
 
     def _exact(self, vec: np.ndarray, flt: LearningFilter, limit: int) -> list[tuple[str, float]]:
         """Exact cosine search over the learnings ``flt`` selects (for selective filters,
         where post-filtering the approximate neighbours would return too few)."""
-        if flt.ids is not None:
-            ids = sorted(self._filtered(list(flt.ids), flt))
-        else:
-            body, params = flt.body("*learning{id, scope, category, source_type}")
-            ids = [r[0] for r in self.db.run(f"?[id] := {body}", params, read_only=True).rows]
+        body, params = flt.body("*learning{id, scope, category, source_type}")
+        ids = [r[0] for r in self.db.run(f"?[id] := {body}", params, read_only=True).rows]
         have, vecs = self.vectors.vectors(ids)
         if not have:
             return []
@@ -145,7 +181,7 @@ class SearchStore:
             raise ValidationError(f"query vector must have shape ({DIM},), got {vec.shape}")
         vec = vec.astype(np.float32)
         if not synced:
-            self.vectors.sync()
+            self.sync()
         if flt is None or flt == LearningFilter():
             return self.vectors.query(vec, limit, ef)
         k = max(limit * 8, 100)
@@ -166,10 +202,10 @@ class SearchStore:
         """(id, BM25 score; higher is better) best first, at most ``limit``; with a
         filter, ``max(8 * limit, 100)`` candidates are filtered."""
         if not synced:
-            self.text.sync()
+            self.sync()
         if flt is None or flt == LearningFilter():
-            return self.text.query(text, limit)
-        return self._post_filter(self.text.query(text, max(limit * 8, 100)), flt)[:limit]
+            return self.docs.query(text, limit)
+        return self._post_filter(self.docs.query(text, max(limit * 8, 100)), flt)[:limit]
 
     def search(
         self,
@@ -185,34 +221,28 @@ class SearchStore:
         """Search learnings by ``text``; ``mode`` is semantic, fulltext or hybrid.
 
         Hybrid takes up to ``max(3 * limit, 50)`` candidates from each leg and fuses their
-        ranks with RRF; each hit keeps both legs' ranks and scores. ``ef`` is the HNSW
-        search beam (recall against speed); ``vector`` is the query's embedding when the
-        caller has it (else ``text`` is embedded, cached like any text).
+        ranks with RRF; each hit keeps both legs' ranks and scores, and the learning's
+        usage stats. ``ef`` is the HNSW search beam (recall against speed); ``vector`` is
+        the query's embedding when the caller has it (else ``text`` is embedded, cached
+        like any text).
 
         Raises:
-            ValidationError: unknown mode or limit < 1. EmbeddingError: no embedder (semantic
-            and hybrid modes).
+            ValidationError: unknown mode, limit < 1, or text that cannot be stored (see
+            :func:`groove_core.model.values.check_text`). EmbeddingError: no embedder
+            (semantic and hybrid modes).
         """
         if mode not in MODES:
-            raise ValidationError(f"unknown search mode {mode!r} (use {', '.join(MODES)})")
+            raise ValidationError(f"unknown search mode {mode!r:.80} (use {', '.join(MODES)})")
         if int(limit) < 1:
             raise ValidationError("limit must be at least 1")
-        if not text or not text.strip():
+        if not check_text(text, "search text", max_chars=MAX_TEXT).strip():
             return []
         depth = limit if mode != "hybrid" else max(3 * limit, 50)
         query = text if vector is None else vector
         if isinstance(query, str) and mode != "fulltext":
             query = self.learnings.embed_query(query)
-        legs: list[DerivedIndex] = []
-        if mode != "fulltext":
-            legs.append(self.vectors)
-        if mode != "semantic":
-            legs.append(self.text)
-        head: changelog.Head | None = None
-        for _ in range(3):  # optimistic: answer, then check the rows' snapshot of the log
-            if head is not None:
-                for leg in legs:
-                    leg.sync(head)
+        with self._lock:
+            self.sync()
             sem: list[tuple[str, float]] = []
             txt: list[tuple[str, float]] = []
             if mode != "fulltext":
@@ -220,38 +250,18 @@ class SearchStore:
             if mode != "semantic":
                 txt = self.fulltext_ranked(text, depth, flt, synced=True)
             order = _ranked(mode, sem, txt, rrf_k)[:limit]
-            by_id, seen = self._rows_with_head([i for i, _ in order])
-            head = seen or changelog.head(self.db)
-            if all(leg.covers(head) for leg in legs):
-                break
+            rows = self._rows([i for i, _ in order])
         sem_pos = {i: (r, s) for r, (i, s) in enumerate(sem, start=1)}
         txt_pos = {i: (r, s) for r, (i, s) in enumerate(txt, start=1)}
         hits = []
         for item, score in order:
-            if item not in by_id:
+            if item not in rows:
                 continue
             sr, ss = sem_pos.get(item, (None, None))
             tr, ts = txt_pos.get(item, (None, None))
-            hits.append(SearchHit(by_id[item], float(score), mode, sr, ss, tr, ts))
+            learning, usage = rows[item]
+            hits.append(SearchHit(learning, float(score), mode, sr, ss, tr, ts, usage))
         return hits
-
-    def _rows_with_head(self, ids: list[str]) -> tuple[dict[str, Learning], changelog.Head | None]:
-        """The learnings among ``ids`` and the change log's head, read in ONE snapshot (one
-        query), so the caller can tell whether its indexes covered that state. The head is
-        None when no row came back."""
-        if not ids:
-            return {}, None
-        res = self.db.run(
-            f"?[head_seq, tier_uid, {LEARNING_HEAD}] := {changelog.HEAD_ATOM}, "
-            f"id in $ids, *learning{{{LEARNING_HEAD}}}",
-            {"ids": ids},
-            read_only=True,
-        )
-        rows = res.dicts()
-        if not rows:
-            return {}, None
-        head = changelog.Head(int(rows[0]["head_seq"]), rows[0]["tier_uid"])
-        return {r["id"]: row_to_learning(r, self.db.tier) for r in rows}, head
 
 
 def _ranked(

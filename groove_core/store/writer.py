@@ -124,6 +124,7 @@ class TierWriter:
         detail: dict | None = None,
         check: bool = True,
         new_log: bool = False,
+        returning: str | None = None,
     ) -> Result:
         """Run ``blocks`` (Cozo statements) and the audit entry as one transaction.
 
@@ -139,6 +140,9 @@ class TierWriter:
                 way (migrations, which any principal opening a tier runs).
             new_log: the blocks may create the audit log (schema version 8): when it does
                 not exist yet, this write gets its first entry.
+            returning: a query run last in the same transaction (it sees the write): its
+                rows are returned, saving a second round trip. Without it, or when a
+                failed-looking commit turns out to have committed, the rows are empty.
 
         Raises:
             PermissionDeniedError: the actor may not; nothing was written.
@@ -171,7 +175,7 @@ class TierWriter:
                     after=after,
                     detail=detail,
                 )
-                chain = [*blocks, INSERT_ENTRIES, PUT_HEAD]
+                chain = [*blocks, INSERT_ENTRIES, PUT_HEAD, *([returning] if returning else [])]
                 if head or not new_log:
                     chain.insert(0, ASSERT_HEAD if head else ASSERT_NO_HEAD)
                 args = {

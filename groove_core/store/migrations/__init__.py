@@ -153,6 +153,16 @@ def migrate(
             target is unknown or below the contract versions.
     """
     start = current_version(db)
+    writer = writer or TierWriter(db, actor or os_principal())
+    if start > LATEST or start == (LATEST if target is None else target):
+        return _migrate(db, start, target, backup, writer)
+    with db.write_lock():  # other processes opening the tier wait rather than race
+        return _migrate(db, current_version(db), target, backup, writer)
+
+
+def _migrate(
+    db: Engine, start: int, target: int | None, backup: bool, writer: TierWriter
+) -> MigrationReport:
     if start > LATEST:
         raise SchemaTooNewError(
             db.tier,
@@ -174,7 +184,6 @@ def migrate(
                 "and cannot be rolled back"
             )
     written = _backup(db, start) if backup else None
-    writer = writer or TierWriter(db, actor or os_principal())
     version = start
     while version < target:
         step = _BY_VERSION[version + 1]

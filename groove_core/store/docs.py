@@ -1,0 +1,276 @@
+"""groove's derived document store: what a search shows of each learning, kept beside the
+tier so a search needs no Cozo query for its rows.
+
+A SQLite file (``docs-v1.sqlite`` in :func:`groove_core.store.derived.index_dir`, or an
+in-memory database for tiers without a file) holds each learning's row (the columns of
+``learning``: :data:`groove_core.store.rows.LEARNING_COLS`) and its usage stats (the
+columns of ``usage_stats``), and a ``meta`` row with the tier and the change-log ``seq``
+they cover. The text of each learning (description and insight, as Cozo's ``text_idx``
+extracts it) is indexed for BM25 search in tantivy (:mod:`groove_core.store.fulltext`).
+
+Both follow the tier's change log (:mod:`groove_core.store.changelog`), which names every
+write of a learning's row, its usage or its embedding, and every deletion. Several
+processes share the files: each catch-up runs in one ``BEGIN IMMEDIATE`` transaction of
+the SQLite file that re-reads ``meta`` first, so changes are applied once, and writes the
+full-text index inside it (tantivy itself admits one writer at a time). The full-text
+index is rewritten only for learnings whose text changed (an outcome changes usage and
+confidence, not text); ``meta.text_seq`` names the ``seq`` it was last written at, which
+the index records in the same commit as the texts. When the two disagree (a crash between
+the two commits, a deleted folder), the full-text index is rebuilt from the rows here.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from groove_core.model.learning import Learning
+from groove_core.model.usage import UsageStats
+from groove_core.progress import ProgressFn
+from groove_core.store import changelog
+from groove_core.store.derived import DerivedIndex, counted, read_rows
+from groove_core.store.engine import Engine
+from groove_core.store.fulltext import TantivyText
+from groove_core.store.rows import LEARNING_COLS, USAGE_COLS, row_to_learning, row_to_usage
+
+FILE = "docs-v1.sqlite"
+#: Columns of the ``doc`` table: the learning's, then its usage stats' (None: no usage row).
+COLS = LEARNING_COLS + USAGE_COLS[1:]
+_DESC, _INSIGHT = LEARNING_COLS.index("description"), LEARNING_COLS.index("insight")
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 0), "
+    "tier_uid TEXT NOT NULL, seq INTEGER NOT NULL, text_seq INTEGER NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS doc (id TEXT PRIMARY KEY, {', '.join(COLS[1:])}) WITHOUT ROWID",
+]
+_CHUNK = 2000
+_CACHED = 4096  # converted rows kept
+_INSERT = f"INSERT OR REPLACE INTO doc ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})"
+
+
+def text_of(row: Sequence[Any]) -> str:
+    """The indexed text of a ``learning`` row (:data:`LEARNING_COLS` order): description
+    and insight, as Cozo's ``text_idx`` extracts them."""
+    return f"{row[_DESC]} {row[_INSIGHT]}"
+
+
+def fetch_rows(db: Engine, ids: Sequence[str] | None) -> Iterator[list[list[Any]]]:
+    """``doc`` rows (:data:`COLS` order) read from the tier, in chunks: of ``ids`` when
+    given (absent ones left out), else of every learning."""
+    for rows in read_rows(db, "learning", LEARNING_COLS, ids, _CHUNK):
+        usage = {
+            r[0]: r[1:]
+            for part in read_rows(db, "usage_stats", USAGE_COLS, [r[0] for r in rows], _CHUNK)
+            for r in part
+        }
+        blank = [None] * (len(USAGE_COLS) - 1)
+        yield [list(r) + list(usage.get(r[0], blank)) for r in rows]
+
+
+def _split(row: Sequence[Any], tier: str) -> tuple[Learning, UsageStats | None]:
+    n = len(LEARNING_COLS)
+    learning = row_to_learning(dict(zip(LEARNING_COLS, row[:n], strict=True)), tier)
+    if row[n] is None:
+        return learning, None
+    return learning, row_to_usage(dict(zip(USAGE_COLS, [row[0], *row[n:]], strict=True)))
+
+
+class DocumentIndex(DerivedIndex):
+    """The rows and texts of one tier's learnings, derived from the tier (see the module
+    docstring). :meth:`rows` and :meth:`query` answer from what the last :meth:`sync`
+    brought in."""
+
+    def __init__(self, db: Engine):
+        super().__init__(db)
+        self._local = threading.local()
+        self._memory: sqlite3.Connection | None = None
+        self.text = TantivyText(self.folder)
+        # a row read again (the same values) gives the same objects: converting a row
+        # (JSON, scope, timestamps) costs several times its read
+        self._objects = functools.lru_cache(maxsize=_CACHED)(
+            functools.partial(_split, tier=db.tier)
+        )
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (SQLite connections are not shared across threads);
+        one shared in-memory database for tiers without a file."""
+        if self.folder is None:
+            if self._memory is None:
+                self._memory = self._open(":memory:")
+            return self._memory
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            conn = self._open(str(self.folder / FILE))
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _open(path: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            for stmt in _SCHEMA:
+                conn.execute(stmt)
+        except sqlite3.DatabaseError:
+            # not a database (a damaged file): start it again, it is derived data
+            conn.close()
+            if path == ":memory:":
+                raise
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+            return DocumentIndex._open(path)
+        return conn
+
+    # ------------------------------------------------------------ reads
+    def rows(self, ids: Sequence[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
+        """The learning and usage stats (None when it has no usage row) of those of
+        ``ids`` that are here."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        found = self._conn().execute(
+            f"SELECT {', '.join(COLS)} FROM doc WHERE id IN ({marks})", list(ids)
+        )
+        return {row[0]: self._objects(row) for row in found}
+
+    def query(self, text: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` best learnings for free ``text``: (id, BM25 score; higher is better),
+        best first (see :meth:`TantivyText.query`)."""
+        return self.text.query(text, k)
+
+    def sync(self, head: changelog.Head | None = None, progress: ProgressFn | None = None) -> int:
+        """As :meth:`DerivedIndex.sync`, then load the full-text index's last commit when
+        another process wrote it."""
+        seq = super().sync(head, progress)
+        meta = self._meta()
+        if meta is not None and self.text.covered() != (meta[0], meta[2]):
+            self.text.reload()
+        return seq
+
+    # ------------------------------------------------------------ derived index
+    def _meta(self, conn: sqlite3.Connection | None = None) -> tuple[str, int, int] | None:
+        conn = conn or self._conn()
+        row = conn.execute("SELECT tier_uid, seq, text_seq FROM meta WHERE k = 0").fetchone()
+        return (row[0], int(row[1]), int(row[2])) if row else None
+
+    def _covered(self) -> tuple[str, int] | None:
+        meta = self._meta()
+        return (meta[0], meta[1]) if meta else None
+
+    def _consistent(self) -> bool:
+        docs = self._conn().execute("SELECT count(*) FROM doc").fetchone()[0]
+        stored = self.db.run("?[count(id)] := *learning:by_updated{id}", read_only=True).scalar(0)
+        return int(stored) == int(docs)
+
+    def _write(
+        self,
+        head: changelog.Head,
+        fn: Callable[[sqlite3.Connection], tuple[list[tuple[str, str]], list[str]] | None],
+        *,
+        after: tuple[str, int] | None,
+    ) -> bool:
+        """In one immediate transaction: unless ``after`` is None (a rebuild), go on only
+        when ``meta`` is still ``after`` (another process may have done the work); run
+        ``fn(conn)``, which writes rows and returns the (id, text) pairs and removed ids
+        for the full-text index (None: it rebuilt the whole index); set ``meta`` to
+        ``head``. Returns whether it wrote."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            meta = self._meta(conn)
+            if after is not None and (meta is None or (meta[0], meta[1]) != after):
+                conn.execute("COMMIT")
+                return False
+            text_seq = meta[2] if meta else None
+            self.text.reload()
+            if after is not None and self.text.covered() != (head.tier_uid, text_seq):
+                self._rebuild_text(conn, (head.tier_uid, after[1]))
+                text_seq = after[1]
+            changes = fn(conn)
+            if changes is None:
+                text_seq = head.seq
+            elif changes[0] or changes[1]:
+                self.text.write(changes[0], changes[1], (head.tier_uid, head.seq))
+                text_seq = head.seq
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (k, tier_uid, seq, text_seq) VALUES (0, ?, ?, ?)",
+                (head.tier_uid, head.seq, text_seq),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
+
+    def _rebuild_text(self, conn: sqlite3.Connection, state: tuple[str, int]) -> None:
+        """Index the text of every row here anew (the rows are the truth at ``state``)."""
+        rows = conn.execute("SELECT id, description, insight FROM doc").fetchall()
+        self.text.write(((i, f"{d} {s}") for i, d, s in rows), (), state, clear=True)
+
+    def _rebuild(self, head: changelog.Head, progress: ProgressFn | None = None) -> None:
+        total = int(
+            self.db.run("?[count(id)] := *learning:by_updated{id}", read_only=True).scalar(0)
+        )
+        self.replace_all(
+            head, counted(fetch_rows(self.db, None), "indexing texts", total, progress)
+        )
+
+    def replace_all(self, head: changelog.Head, chunks: Iterable[list[list[Any]]]) -> None:
+        """Make the store hold exactly the rows of ``chunks`` (:data:`COLS` order), as the
+        tier's state at ``head``."""
+
+        def fill(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM doc")
+            texts = []
+            for chunk in chunks:
+                conn.executemany(_INSERT, chunk)
+                texts += [(r[0], text_of(r)) for r in chunk]
+            self.text.write(texts, (), (head.tier_uid, head.seq), clear=True)
+
+        self._write(head, fill, after=None)
+
+    def _apply(self, ids: set[str], seq: int, tier_uid: str) -> None:
+        covered = self._covered()
+        if covered is not None:
+            self.apply_rows(covered, changelog.Head(seq, tier_uid), ids, None)
+
+    def apply_rows(
+        self,
+        covered: tuple[str, int],
+        head: changelog.Head,
+        ids: Iterable[str],
+        rows: list[list[Any]] | None,
+    ) -> bool:
+        """Bring the store from ``covered`` to ``head``: the learnings ``ids`` take the
+        ``rows`` given (:data:`COLS` order; ids without a row were deleted), or, when
+        ``rows`` is None, their rows read from the tier now. Nothing happens when the
+        store no longer covers ``covered`` (another process moved it). Returns whether it
+        wrote."""
+        wanted = sorted(set(ids))
+
+        def update(conn: sqlite3.Connection) -> tuple[list[tuple[str, str]], list[str]]:
+            old: dict[str, str] = {}
+            for start in range(0, len(wanted), _CHUNK):
+                part = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(part))
+                for i, d, s in conn.execute(
+                    f"SELECT id, description, insight FROM doc WHERE id IN ({marks})", part
+                ):
+                    old[i] = f"{d} {s}"
+                conn.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in part])
+            changed: list[tuple[str, str]] = []
+            present: set[str] = set()
+            for chunk in [rows] if rows is not None else fetch_rows(self.db, wanted):
+                conn.executemany(_INSERT, chunk)
+                for r in chunk:
+                    present.add(r[0])
+                    if old.get(r[0]) != text_of(r):
+                        changed.append((r[0], text_of(r)))
+            return changed, [i for i in old if i not in present]
+
+        return self._write(head, update, after=covered)

@@ -1,0 +1,323 @@
+"""Hostile input at every entry point: each CLI command's arguments and options, the
+public API's string arguments and import files get strings an attacker or an unlucky
+user would send. Each is answered with a clear one-line error (exit status 1, no
+traceback) or stored exactly (read back equal), and the home stays usable: ``groove
+status`` and ``groove list`` work afterwards."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import HashingEmbedder, make_learning
+from typer.testing import CliRunner
+
+from groove_core import (
+    GrooveError,
+    Learning,
+    LearningContent,
+    LearningFilter,
+    LearningSource,
+    Scope,
+    SystemParam,
+)
+from groove_core.cli import app
+from groove_core.io.export import export_file
+from groove_core.io.importer import import_paths
+from groove_core.tiers import Groove
+
+HOSTILE = {
+    "lone surrogate": "\ud800",
+    "invalid UTF-8": "caf\udce9",  # how Python hands over the argument bytes b"caf\xe9"
+    "NUL": "nul\x00byte",
+    "DEL": "del\x7fchar",
+    "RTL override": "rtl\u202eoverride",
+    "100k characters": "x" * 100_000,
+    "Cozo syntax": "'] :rm learning {id}",
+    "Cozo program": "?[id] := *learning{id} :rm learning {id}",
+    "TOML syntax": '[tiers.user]\nengine = "mem"',
+    "path traversal": "../../../etc/passwd",
+    "terminal markup": "[/] [bold]x :smile:",
+}
+#: Text no tier can store (Cozo strings are valid Unicode).
+UNSTORABLE = {"lone surrogate", "invalid UTF-8"}
+#: ... and what no real command line can carry.
+NOT_AN_ARGUMENT = UNSTORABLE | {"NUL"}
+#: Values that are no valid part of a tier name (control/format characters, too long).
+NOT_A_TIER_NAME = NOT_AN_ARGUMENT | {"DEL", "RTL override", "100k characters", "TOML syntax"}
+RULES = "# Style\n\n- Use tabs for indentation in every Python file.\n"
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """``run(*args)`` in a home under ``tmp_path``, from a folder deep enough that
+    ``../../../`` stays inside ``tmp_path``."""
+    import groove_core.tiers
+
+    home = tmp_path / "home"
+    cwd = tmp_path / "a" / "b" / "c" / "d"
+    cwd.mkdir(parents=True)
+    (cwd / "CLAUDE.md").write_text(RULES)
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    monkeypatch.chdir(cwd)
+    runner = CliRunner()
+
+    def run(*args, input="n\n"):
+        monkeypatch.setenv("GROOVE_HOME", str(home))  # --home changes it for the process
+        result = runner.invoke(app, [str(a) for a in args], input=input)
+        output = result.output
+        assert "Traceback" not in output and "internal error" not in output, output[-2000:]
+        assert result.exit_code in (0, 1), (args[:3], result.exit_code, output[-2000:])
+        if result.exit_code == 1:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr[-2000:]
+        return result
+
+    run.home = home
+    return run
+
+
+def _usable(cli) -> None:
+    assert cli("status").exit_code == 0
+    assert cli("list").exit_code == 0
+    tomllib.loads((cli.home / "config.toml").read_text())  # still parses
+
+
+def _json(result):
+    return json.loads(result.stdout)
+
+
+def test_every_cli_argument_and_option(cli, tmp_path):
+    cli("import", "CLAUDE.md")
+    (lid,) = [r["id"] for r in _json(cli("list", "--json"))]
+
+    def refused_unless(storable: bool, result) -> bool:
+        assert result.exit_code == (0 if storable else 1), result.output[-500:]
+        return storable
+
+    for name, h in HOSTILE.items():
+        # text a learning stores: kept exactly
+        for option, field in (("--description", "description"), ("--insight", "insight")):
+            if refused_unless(name not in NOT_AN_ARGUMENT, cli("edit", lid, option, h)):
+                assert _json(cli("show", lid, "--json"))[field] == h, (name, option)
+        if refused_unless(name not in NOT_AN_ARGUMENT, cli("edit", lid, "--scope", f"user:{h}")):
+            assert _json(cli("show", lid, "--json"))["scope"] == f"user:{h}"
+        hits = cli("search", h, "--mode", "fulltext", "--json")
+        refused_unless(name not in NOT_AN_ARGUMENT, hits)
+        listed = cli("list", "--scope", f"project:{h}", "--json")
+        if refused_unless(name not in NOT_AN_ARGUMENT, listed):
+            assert _json(listed) == []
+        # values that must name something: refused, one line, nothing changed
+        for args in (
+            ("edit", lid, "--category", h),
+            ("edit", lid, "--scope", h),
+            ("edit", h, "--description", "x"),
+            ("show", h),
+            ("delete", h, "--yes"),
+            ("restore", h),
+            ("list", "--tier", h),
+            ("list", "--category", h),
+            ("list", "--source", h),
+            ("list", "--scope", h),
+            ("search", "tabs", "--tier", h),
+            ("import", h),
+            ("migrate", "--status", "--tier", h),
+            ("reembed", "--tier", h),
+            ("simulate", "--tier", h),
+            ("promote", h, "--to", "enterprise:x"),
+        ):
+            assert cli(*args).exit_code == 1, (name, args)
+    _usable(cli)
+    shown = _json(cli("show", lid, "--json"))
+    assert shown["id"] == lid and len(cli("list", "--json").stdout) > 2
+
+
+def test_hostile_tier_names_are_refused_before_anything_is_written_or_kept_exactly(cli):
+    cli("import", "CLAUDE.md")
+    (lid,) = [r["id"] for r in _json(cli("list", "--json"))]
+    for name, h in HOSTILE.items():
+        config_before = (cli.home / "config.toml").read_text()
+        files_before = sorted(p.name for p in cli.home.rglob("*") if p.suffix == ".db")
+        for tier in (f"enterprise:{h}", f"project:/tmp/{h}"):
+            result = cli("import", "CLAUDE.md", "--tier", tier, "--json")
+            if name in NOT_A_TIER_NAME:
+                assert result.exit_code == 1, (name, result.output[-300:])
+                assert "tier name" in result.stderr or "argument" in result.stderr
+            else:
+                assert result.exit_code == 0, (name, result.output[-300:])
+                stored = _json(cli("list", "--tier", tier, "--json"))
+                canonical = (  # project tiers are named by their resolved path
+                    f"project:{Path(tier[8:]).resolve()}" if tier.startswith("project:") else tier
+                )
+                assert {r["tier"] for r in stored} == {canonical}, name
+        promoted = cli("promote", lid, "--to", f"enterprise:promoted-{h}")
+        assert promoted.exit_code == (1 if name in NOT_A_TIER_NAME else 0), name
+        if name in NOT_A_TIER_NAME:
+            assert (cli.home / "config.toml").read_text() == config_before, name
+            after = sorted(p.name for p in cli.home.rglob("*") if p.suffix == ".db")
+            assert after == files_before, name
+        _usable(cli)
+    config = tomllib.loads((cli.home / "config.toml").read_text())
+    assert "enterprise:'] :rm learning {id}" in config["tiers"]
+    status = _json(cli("status", "--json"))
+    assert {t["status"] for t in status["tiers"]} == {"ok"}
+
+
+def test_hostile_paths_and_homes(cli, tmp_path):
+    cli("import", "CLAUDE.md")
+    for name, h in HOSTILE.items():
+        if name in NOT_AN_ARGUMENT:
+            assert cli("export", h).exit_code == 1
+            assert cli("--home", h, "status").exit_code == 1
+            continue
+        exported = cli("export", h)
+        if exported.exit_code == 0:  # a file of that name, inside tmp_path
+            written = (tmp_path / "a" / "b" / "c" / "d" / h).resolve()
+            assert written.is_relative_to(tmp_path) and json.loads(written.read_text())
+        cli("--home", h, "status")
+    _usable(cli)
+
+
+def test_every_public_api_string_argument(tmp_path):
+    g = Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path)
+    store = g.user.learnings
+    base = make_learning()
+    store.store(base)
+
+    def exact_or_refused(name, write, read, refused=UNSTORABLE):
+        """``write()`` either raises a one-line GrooveError (only for the ``refused``
+        values) or stores what ``read()`` returns equal to what was given."""
+        try:
+            given = write()
+        except GrooveError as err:
+            assert name in refused, (name, str(err)[:300])
+            reason = "not valid Unicode text, so it cannot be stored"
+            assert reason in str(err) if name in UNSTORABLE else "the limit is" in str(err)
+            assert "\n" not in str(err)
+            return
+        assert name not in refused, name
+        assert read(given) == given, name
+
+    def learning(description, insight, pattern=None, scope="global", source=None):
+        return Learning.new(
+            Scope.parse(scope),
+            "preference",
+            LearningContent(description, insight, pattern),
+            source or LearningSource.user_created(),
+        )
+
+    def stored(lr):
+        store.store(lr)
+        return lr
+
+    for name, h in HOSTILE.items():
+        exact_or_refused(
+            name,
+            lambda h=h: stored(learning(h, h, {"k": h, h: [h]}, f"user:{h}")),
+            lambda lr: store.get(lr.id),
+        )
+        exact_or_refused(
+            name,
+            lambda h=h: stored(learning("d", "i", source=LearningSource.imported(f"/r/{h}"))),
+            lambda lr: store.get(lr.id),
+        )
+        exact_or_refused(
+            name,
+            lambda h=h: store.update(base.id, description=h, insight=h, scope=f"project:{h}"),
+            lambda lr: store.get(lr.id),
+        )
+        exact_or_refused(
+            name,
+            lambda h=h: g.user.params.store_param(SystemParam(f"p{h}")) or f"p{h}",
+            lambda pname: next(p.name for p in g.user.params.all_params() if p.name == pname),
+            refused=UNSTORABLE | {"100k characters"},  # names are at most 1,000 characters
+        )
+        for call in (
+            lambda h=h: g.search(h, mode="fulltext"),
+            lambda h=h: g.search(h, mode=h),
+            lambda h=h: g.list(flt=LearningFilter(scope=f"user:{h}")),
+            lambda h=h: g.list(flt=LearningFilter(category=h)),
+            lambda h=h: g.list(flt=LearningFilter(source_type=h)),
+            lambda h=h: g.list(sort=h),
+            lambda h=h: g.get(h),
+            lambda h=h: store.history(h),
+            lambda h=h: store.delete(h),
+            lambda h=h: Scope.parse(h),
+        ):
+            try:
+                call()
+            except GrooveError as err:
+                assert "\n" not in str(err) and len(str(err)) < 500, str(err)[:300]
+        for tier in (h, f"enterprise:{h}", f"project:{h}"):
+            try:
+                g.tier(tier)
+            except GrooveError as err:
+                assert name in NOT_A_TIER_NAME or tier == h, (name, str(err)[:200])
+                assert str(err).startswith("invalid tier name"), str(err)[:200]
+                assert "\n" not in str(err) and len(str(err)) < 500, str(err)[:300]
+    g.close()
+    tomllib.loads((tmp_path / "home" / "config.toml").read_text())
+    with Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path) as again:
+        kept = 1 + 2 * (len(HOSTILE) - len(UNSTORABLE))
+        assert again.user.learnings.count() == kept
+
+
+def test_hostile_text_in_import_files_is_stored_exactly_or_refused(tmp_path):
+    g = Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path)
+    source = g.tier(f"project:{tmp_path / 'source'}")  # an enterprise tier would refuse
+    # what the content scan flags (bidi controls) without a curator's override
+    storable = {n: h for n, h in HOSTILE.items() if n not in UNSTORABLE}
+    written = [make_learning(h, h, scope=f"user:{h}") for h in storable.values()]
+    source.learnings.store_many(written)
+    path = tmp_path / "export.json"
+    export_file(source, path)
+    report = import_paths(g.user, [path])
+    assert report.learnings_added == len(written)
+    for lr in written:
+        back = g.user.learnings.get(lr.id)
+        assert (back.description, back.insight, back.scope) == (
+            lr.description,
+            lr.insight,
+            lr.scope,
+        )
+    for name in UNSTORABLE:  # "\ud800" in JSON: a lone surrogate after decoding
+        doc = json.loads(path.read_text())
+        doc["learnings"][0]["content"]["description"] = HOSTILE[name]
+        bad = tmp_path / f"{name}.json"
+        bad.write_text(json.dumps(doc))  # json escapes it as \udXXX
+        with pytest.raises(GrooveError, match="not valid Unicode") as err:
+            import_paths(g.tier(f"project:{tmp_path / 'other'}"), [bad])
+        assert str(bad) in str(err.value) and "learnings[0]" in str(err.value)
+    assert g.tier(f"project:{tmp_path / 'other'}").learnings.count() == 0
+    g.close()
+
+
+def test_access_review_audit_and_backup_commands(cli, tmp_path):
+    """The team commands answer every hostile value with one line or keep it exactly."""
+    cli("import", "CLAUDE.md")
+    cli("backup", tmp_path / "good.backup")
+    for name, h in HOSTILE.items():
+        granted = cli("access", "grant", h, "reader", "--tier", "enterprise:team")
+        if granted.exit_code == 0:
+            listed = _json(cli("access", "list", "--tier", "enterprise:team", "--json"))["grants"]
+            assert h in [g["principal"] for g in listed], name
+            cli("access", "revoke", h, "--tier", "enterprise:team")
+        for args in (
+            ("access", "grant", "bob@example.com", h, "--tier", "enterprise:team"),
+            ("access", "list", "--tier", h),
+            ("review", "show", h, "--tier", "enterprise:team"),
+            ("review", "list", "--tier", h),
+            ("review", "reject", h, "--reason", h, "--tier", "enterprise:team"),
+            ("audit", "log", "--who", h, "--action", h, "--target", h),
+            ("audit", "log", "--since", h),
+            ("audit", "verify", "--tier", h),
+            ("backup", h, "--tier", h),
+            ("restore-backup", h, "--tier", f"enterprise:restored-{len(name)}"),
+        ):
+            cli(*args)
+        if name not in NOT_AN_ARGUMENT:
+            result = cli("restore-backup", tmp_path / "good.backup", "--tier", f"enterprise:{h}")
+            assert result.exit_code == (1 if name in NOT_A_TIER_NAME else 0), name
+    _usable(cli)
