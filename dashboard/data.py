@@ -28,6 +28,7 @@ from groove_core.model.learning import Learning, LearningCategory
 from groove_core.model.scope import Scope
 from groove_core.model.usage import UsageStats
 from groove_core.store.learnings import LearningFilter, ScanMark
+from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.search import SearchHit
 from groove_core.tiers import Groove, sum_facets
 
@@ -192,7 +193,7 @@ def search(
     names: list[str],
     text: str,
     *,
-    mode: str = "hybrid",
+    mode: str = DEFAULT_MODE,
     limit: int = 50,
     scope: str | None = None,
     category: str | None = None,

@@ -19,7 +19,11 @@ from typer.exceptions import TyperException
 
 from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
+from groove_core.progress import Progress as GrooveProgress
+from groove_core.progress import ProgressFn, counter
 from groove_core.serve import DashboardAuth
+from groove_core.store.learnings import SORTS
+from groove_core.store.modes import DEFAULT_MODE, MODES
 
 # Messages hold ids and commands: never break them. Markup is off (messages also hold text
 # users wrote, which may contain "[/]" or ":smile:"): a line that styles passes
@@ -63,7 +67,7 @@ def _undecoded(arg: str) -> str:
 
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     cls=_Commands,
@@ -98,10 +102,10 @@ OverrideOpt = Annotated[
 ]
 
 
-class Mode(StrEnum):
-    semantic = "semantic"
-    fulltext = "fulltext"
-    hybrid = "hybrid"
+#: Search modes and sort orders as ``--mode`` / ``--sort`` choices
+#: (docs/architecture.md#vocabulary).
+Mode = StrEnum("Mode", [(m, m) for m in MODES])
+DEFAULT_SEARCH_MODE = Mode(DEFAULT_MODE)
 
 
 class OnConflict(StrEnum):
@@ -110,11 +114,7 @@ class OnConflict(StrEnum):
     replace = "replace"
 
 
-class Sort(StrEnum):
-    recency = "recency"
-    created = "created"
-    confidence = "confidence"
-    usage = "usage"
+Sort = StrEnum("Sort", [(s, s) for s in SORTS])
 
 
 _state: dict = {}
@@ -195,6 +195,21 @@ def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
         columns.append(MofNCompleteColumn())
     columns.append(TimeElapsedColumn())
     return Progress(*columns, console=err, transient=True, disable=disable or not err.is_terminal)
+
+
+def _draw(bar: Progress) -> ProgressFn:
+    """A :data:`~groove_core.progress.ProgressFn` drawing every report on ``bar``: one task
+    per stage, its bar at ``done`` of ``total`` (pulsing while the total is unknown), the
+    report's message beside the stage (docs/architecture.md#progress)."""
+    tasks: dict[str, TaskID] = {}
+
+    def draw(p: GrooveProgress) -> None:
+        label = f"{p.stage}: {p.message}" if p.message else p.stage
+        if p.stage not in tasks:
+            tasks[p.stage] = bar.add_task(label, total=p.total)
+        bar.update(tasks[p.stage], completed=p.done, total=p.total, description=label)
+
+    return draw
 
 
 def _print_json(data) -> None:
@@ -358,13 +373,6 @@ def import_(
         chosen_scope = Scope.parse(scope) if scope else None  # before the tier is created
         t = _groove().tier(tier)
         with _progress(disable=json_out) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total or None)
-                bar.update(tasks[stage], completed=done, total=total or None)
-
             report = import_paths(
                 t,
                 paths,
@@ -373,7 +381,7 @@ def import_(
                 on_conflict=on_conflict.value,
                 reason=reason,
                 override_reason=override_reason,
-                progress=progress,
+                progress=_draw(bar),
             )
         if json_out:
             _print_json({"tier": t.name, **report.to_json()})
@@ -488,7 +496,7 @@ def list_(
 @app.command()
 def search(
     text: Annotated[str, typer.Argument(help="what to look for")],
-    mode: Annotated[Mode, typer.Option(help="semantic, fulltext or hybrid")] = Mode.hybrid,
+    mode: Annotated[Mode, typer.Option(help=", ".join(MODES))] = DEFAULT_SEARCH_MODE,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     tier: Annotated[
         str, typer.Option(help="a tier, or 'all' (every real tier: not simulation tiers)")
@@ -683,8 +691,7 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
             out.print(f"every learning of tier '{t.name}' has an embedding")
             return
         with _progress() as bar:
-            task = bar.add_task("embedding", total=todo)
-            n = t.learnings.reembed(lambda k: bar.advance(task, k))
+            n = t.learnings.reembed(counter(_draw(bar), "embedding", todo))
         out.print(f"embedded {n} learnings of tier '{t.name}'")
 
     _run(body)

@@ -37,6 +37,7 @@ from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
 from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
+from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
 from groove_core.store.writer import TierWriter
@@ -664,7 +665,7 @@ class Groove:
         self,
         text: str,
         *,
-        mode: str = "hybrid",
+        mode: str = DEFAULT_MODE,
         limit: int = 10,
         tiers: list[str] | None = None,
         flt: LearningFilter | None = None,

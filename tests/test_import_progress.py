@@ -47,7 +47,7 @@ def test_every_stage_reports_at_least_every_two_seconds(tmp_path, monkeypatch):
         report = importer.import_paths(
             tier,
             [tmp_path / "rules"],
-            progress=lambda s, d, t: calls.append((time.monotonic(), s, d, t)),
+            progress=lambda p: calls.append((time.monotonic(), p.stage, p.done, p.total)),
         )
         end = time.monotonic()
         assert tier.learnings.count() == report.learnings_added == 3 * 40 + 1

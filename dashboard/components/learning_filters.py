@@ -16,7 +16,7 @@ from dashboard.state import pick_tier, report, tier_names
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
 from groove_core.store.learnings import SORTS
-from groove_core.store.search import MODES
+from groove_core.store.modes import DEFAULT_MODE, MODES
 from groove_core.tiers import Groove
 
 ALL = "All tiers"
@@ -126,7 +126,7 @@ def sidebar(g: Groove, names: list[str]) -> View:
         mode = st.radio(
             "Search mode",
             list(MODES),
-            index=list(MODES).index("hybrid"),
+            index=MODES.index(DEFAULT_MODE),
             key="mode",
             horizontal=True,
             format_func=MODE_LABELS.get,

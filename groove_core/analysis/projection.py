@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groove_core.embed import DIM
 from groove_core.errors import ValidationError
 from groove_core.progress import Progress, ProgressFn
 
@@ -76,7 +77,7 @@ __all__ = [
     "validate_embeddings",
 ]
 
-EMBEDDING_DIM = 384
+EMBEDDING_DIM = DIM  # docs/architecture.md#vocabulary
 """Width of an all-MiniLM-L6-v2 embedding."""
 
 TRANSFORM_MAX_FRACTION = 0.2

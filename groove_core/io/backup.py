@@ -12,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import GrooveError, TierUnavailableError
 from groove_core.model.access import Action
 from groove_core.store.engine import Engine
+
+if TYPE_CHECKING:
+    from groove_core.tiers import Groove, Tier
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -30,8 +33,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def backup_tier(tier: Any, dest: str | os.PathLike) -> dict[str, Any]:
-    """Write a backup of ``tier`` (a :class:`groove_core.tiers.Tier`) to ``dest``.
+def backup_tier(tier: Tier, dest: str | os.PathLike) -> dict[str, Any]:
+    """Write a backup of ``tier`` to ``dest``.
 
     Returns: ``{"file", "bytes", "sha256"}`` of the written backup.
 
@@ -55,9 +58,9 @@ def backup_tier(tier: Any, dest: str | os.PathLike) -> dict[str, Any]:
     return {"file": str(dest), "bytes": dest.stat().st_size, "sha256": file_sha256(dest)}
 
 
-def restore_tier(groove: Any, name: str, src: str | os.PathLike) -> Any:
-    """Restore the backup ``src`` into tier ``name`` of ``groove`` (a
-    :class:`groove_core.tiers.Groove`), which must be new or empty; the tier is then
+def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
+    """Restore the backup ``src`` into tier ``name`` of ``groove``, which must be new or
+    empty; the tier is then
     opened (migrated when the backup is older than this groove) and the restore is
     recorded in its audit log. Returns the opened tier.
 

@@ -47,7 +47,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import GrooveError, ImportFileError, ValidationError
 from groove_core.model.access import Action, Principal
@@ -56,7 +56,11 @@ from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import now, to_rfc3339
 from groove_core.model.usage import OutcomeEvent, UsageStats, usage_from_json, usage_to_json
+from groove_core.progress import ProgressFn, counter
 from groove_core.store.learnings import Edit
+
+if TYPE_CHECKING:
+    from groove_core.tiers import Tier
 
 EXPORT_VERSION = 1
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
@@ -86,7 +90,7 @@ class ImportStats:
         return dict(self.__dict__)
 
 
-def export_document(tier: Any) -> dict:
+def export_document(tier: Tier) -> dict:
     """The ``GrooveExport`` dict of a tier: every learning with its usage stats, every
     parameter, every relation, and (groove's extension) every history entry and outcome
     event."""
@@ -109,7 +113,7 @@ def export_document(tier: Any) -> dict:
     }
 
 
-def export_file(tier: Any, path: str | os.PathLike) -> dict:
+def export_file(tier: Tier, path: str | os.PathLike) -> dict:
     """Write the tier's export to ``path`` (atomically: a temp file renamed over it).
     Returns the counts written (``learnings``, ``params``, ``relations``, ``history``,
     ``outcome_events``).
@@ -296,7 +300,7 @@ class ImportPlan:
 
 
 def plan_import(
-    tier: Any, files: Sequence[ExportFile], *, on_conflict: str = "fail", embed: bool = True
+    tier: Tier, files: Sequence[ExportFile], *, on_conflict: str = "fail", embed: bool = True
 ) -> ImportPlan:
     """Compare validated export files with the tier and decide what to write (nothing is
     written). A learning id in two files is settled like a duplicate within one file.
@@ -370,7 +374,7 @@ def plan_import(
 
 
 def write_plan(
-    tier: Any,
+    tier: Tier,
     plan: ImportPlan,
     *,
     also: Sequence[Learning] = (),
@@ -379,12 +383,14 @@ def write_plan(
     findings: dict | None = None,
     override_reason: str | None = None,
     detail: dict | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> None:
     """Write a plan (and the learnings ``also``, e.g. from rule files) in ONE transaction
     as a ``learning.import`` by ``actor`` (see
     :meth:`~groove_core.store.learnings.LearningStore.store_many` for ``vectors``, one
-    per learning of ``also`` then of the plan, ``findings`` and ``override_reason``).
+    per learning of ``also`` then of the plan, ``findings`` and ``override_reason``);
+    ``progress`` receives ``Progress("embedding", done, total)`` after each batch the
+    model embeds (docs/architecture.md#progress).
 
     Raises:
         PermissionDeniedError, ContentBlockedError: nothing was written.
@@ -402,18 +408,20 @@ def write_plan(
         findings=findings,
         override_reason=override_reason,
         detail=detail,
-        embed_progress=progress,
+        embed_progress=None
+        if progress is None
+        else counter(progress, "embedding", len(also) + len(plan.learnings)),
     )
 
 
 def import_file(
-    tier: Any,
+    tier: Tier,
     path: str | os.PathLike,
     *,
     on_conflict: str = "fail",
     actor: Principal | None = None,
     override_reason: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> ImportStats:
     """Import a ``GrooveExport`` file into ``tier`` in ONE transaction (see the module
     docstring for conflicts, history and outcome events).
@@ -423,7 +431,8 @@ def import_file(
         actor: who imports (default: the tier's acting principal).
         override_reason: a curator's reason to import flagged content into an enterprise
             tier.
-        progress: called with the number of learnings embedded after each batch.
+        progress: receives ``Progress("embedding", done, total)`` after each batch the
+            model embeds (docs/architecture.md#progress).
 
     Raises:
         ImportFileError: the file is unreadable, too large or malformed, or a conflict with

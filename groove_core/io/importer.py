@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import GrooveError, ImportFileError
 from groove_core.io import rules
@@ -34,35 +34,41 @@ from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
+from groove_core.progress import Progress, ProgressFn
 from groove_core.store.learnings import text_for_embedding
 
-#: progress(stage, done, total), called at least every :data:`HEARTBEAT` seconds while an
-#: import runs. Stages in order: "reading" (files), "checking" (what the tier already
-#: has), "embedding" (learnings), "writing" (the one transaction). For "checking" and
-#: "writing", whose length is unknown, ``done`` is the seconds elapsed and ``total`` 0
-#: until the stage ends with ``done == total == 1``.
-Progress = Callable[[str, int, int], None]
+if TYPE_CHECKING:
+    from groove_core.tiers import Tier
+
+#: Seconds between two progress reports of a stage that runs in a worker thread.
 HEARTBEAT = 0.5
 
 
 def _with_heartbeat(
     stage: str,
     fn: Callable[[], Any],
-    progress: Progress | None,
+    progress: ProgressFn | None,
     state: Callable[[], tuple[int, int]] | None = None,
 ) -> Any:
     """Run ``fn`` in a worker thread (the model and the engine release the GIL) while this
-    thread reports ``progress(stage, *state())`` every :data:`HEARTBEAT` s (default state:
-    the seconds elapsed and 0), so every call comes from the caller's thread (Streamlit
-    draws only from its script thread). Returns what ``fn`` returns."""
+    thread reports a :class:`Progress` of ``stage`` every :data:`HEARTBEAT` s, so every
+    report comes from the caller's thread (Streamlit draws only from its script thread).
+
+    ``state`` gives ``(done, total)``; without it the length of the stage is unknown and
+    a report carries the seconds elapsed as ``done`` with ``total`` None. The stage ends
+    with a report of ``done == total`` (1 of 1 without ``state``). Returns what ``fn``
+    returns."""
     if progress is None:
         return fn()
     start = time.monotonic()
 
-    def beat() -> tuple[int, int]:
-        return state() if state else (int(time.monotonic() - start), 0)
+    def beat() -> Progress:
+        if state:
+            return Progress(stage, *state())
+        seconds = int(time.monotonic() - start)
+        return Progress(stage, seconds, None, f"{seconds} s")
 
-    progress(stage, *beat())
+    progress(beat())
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(fn)
         while True:
@@ -70,9 +76,9 @@ def _with_heartbeat(
                 result = future.result(timeout=HEARTBEAT)
                 break
             except TimeoutError:
-                progress(stage, *beat())
+                progress(beat())
     total = state()[1] if state else 1
-    progress(stage, total, total)  # the stage is complete
+    progress(Progress(stage, total, total))  # the stage is complete
     return result
 
 
@@ -123,7 +129,7 @@ def is_export_file(path: Path) -> bool:
 
 
 def import_paths(
-    tier: Any,
+    tier: Tier,
     paths: Iterable[str | os.PathLike],
     *,
     scope: Scope | None = None,
@@ -132,7 +138,7 @@ def import_paths(
     actor: Principal | None = None,
     reason: str = "",
     override_reason: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import rule files, folders of them and ``GrooveExport`` JSON files into ``tier``.
 
@@ -154,6 +160,11 @@ def import_paths(
             :mod:`groove_core.io.export`).
         actor: who imports (default: the tier's acting principal); ``reason`` goes with
             a proposal.
+        progress: receives a :class:`~groove_core.progress.Progress` at least every
+            :data:`HEARTBEAT` seconds (docs/architecture.md#progress). Stages in order:
+            ``reading`` (files), ``checking`` (what the tier already has), ``embedding``
+            (learnings), ``writing`` (the one transaction); ``checking`` and ``writing``
+            have no known total (``done`` counts seconds) and end at 1 of 1.
 
     Raises:
         ImportFileError: a path does not exist, is unsupported or malformed, or an export
@@ -174,7 +185,7 @@ def import_paths(
     parsed: list[rules.RuleFile] = []
     for i, path in enumerate(rule_paths):
         if progress:
-            progress("reading", i, len(rule_paths))
+            progress(Progress("reading", i, len(rule_paths)))
         try:
             parsed.append(rules.parse_file(path))
         except ImportFileError as err:
@@ -182,7 +193,7 @@ def import_paths(
                 raise
             report.errors.append(str(err))
     if progress and rule_paths:
-        progress("reading", len(rule_paths), len(rule_paths))
+        progress(Progress("reading", len(rule_paths), len(rule_paths)))
     files, plan = _plan_exports(tier, exports, on_conflict, report.errors if skip_bad else None)
     known = _with_heartbeat("checking", tier.learnings.import_keys, progress)
     seen: set[str] = set()
@@ -278,7 +289,7 @@ def import_paths(
 
 
 def _plan_exports(
-    tier: Any, paths: list[Path], on_conflict: str, errors: list[str] | None
+    tier: Tier, paths: list[Path], on_conflict: str, errors: list[str] | None
 ) -> tuple[list[ExportFile], ImportPlan]:
     """Read the export files and plan them against the tier (nothing is written). When
     ``errors`` is a list (``skip_bad``), a file that fails is listed there and left out;

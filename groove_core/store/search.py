@@ -19,8 +19,8 @@ from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
 from groove_core.store.docs import DocumentIndex
 from groove_core.store.learnings import LearningFilter, LearningStore
+from groove_core.store.modes import DEFAULT_MODE, MODES
 
-MODES = ("semantic", "fulltext", "hybrid")
 RRF_K = 60  # Cormack et al. 2009
 
 
@@ -211,7 +211,7 @@ class SearchStore:
         self,
         text: str,
         *,
-        mode: str = "hybrid",
+        mode: str = DEFAULT_MODE,
         limit: int = 10,
         flt: LearningFilter | None = None,
         rrf_k: int = RRF_K,
