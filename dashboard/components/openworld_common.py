@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from cachetools import LRUCache
 
 from dashboard.components.text import short
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
@@ -45,26 +45,23 @@ PROPOSALS_INLINE_MAX = 2000
 #: Projections and proposals computed for this server in worker processes, one job per
 #: fingerprint set (and arguments); two at once, one per core.
 JOBS = BackgroundJobs(workers=2)
-_PROJ: OrderedDict[str, Projection] = OrderedDict()
-_PROPOSALS: OrderedDict[tuple, list[ClusterProposal]] = OrderedDict()
+#: Finished projections and proposals kept in this server's memory (least recently used
+#: dropped first); sessions run in threads, hence the lock.
+_PROJ: LRUCache[str, Projection] = LRUCache(maxsize=4)
+_PROPOSALS: LRUCache[str, list[ClusterProposal]] = LRUCache(maxsize=8)
 _LOCK = threading.Lock()
 
 
-def _recall(memory: OrderedDict, key):
-    """A value kept in this server's memory (most recently used last), or None."""
+def _recall(memory: LRUCache, key):
+    """A value kept in this server's memory, or None."""
     with _LOCK:
-        if key in memory:
-            memory.move_to_end(key)
-            return memory[key]
-    return None
+        return memory.get(key)
 
 
-def _keep(memory: OrderedDict, key, value, size: int):
-    """Keep ``value`` under ``key``, dropping the least recently used beyond ``size``."""
+def _keep(memory: LRUCache, key, value):
+    """Keep ``value`` under ``key`` (the cache drops its least recently used entry)."""
     with _LOCK:
         memory[key] = value
-        while len(memory) > size:
-            memory.popitem(last=False)
     return value
 
 
@@ -122,7 +119,7 @@ def projection(g, frame: pd.DataFrame, emb: np.ndarray) -> Projection | Job:
             random_state=MAP_SEED,
             description=f"Projecting {len(ids):,} fingerprints with UMAP",
         )
-    return found if isinstance(found, Job) else _keep(_PROJ, key, found, 4)
+    return found if isinstance(found, Job) else _keep(_PROJ, key, found)
 
 
 def placed(g, frame: pd.DataFrame, emb: np.ndarray) -> pd.DataFrame | None:
@@ -224,7 +221,7 @@ def proposals(
             existing_member_ids=existing,
             exclude_ids=exclude,
         )
-        return _keep(_PROPOSALS, key, found, 8)
+        return _keep(_PROPOSALS, key, found)
     found = _in_background(
         key,
         propose_clusters,
@@ -235,7 +232,7 @@ def proposals(
         exclude_ids=frozenset(exclude),
         description=f"Looking for proposed clusters among {len(frame):,} fingerprints",
     )
-    return found if isinstance(found, Job) else _keep(_PROPOSALS, key, found, 8)
+    return found if isinstance(found, Job) else _keep(_PROPOSALS, key, found)
 
 
 def cluster_labels(clusters) -> dict[str, str]:

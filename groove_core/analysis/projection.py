@@ -48,7 +48,6 @@ import re
 import tempfile
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from groove_core.embed import DIM
 from groove_core.errors import ValidationError
@@ -258,7 +258,7 @@ class ProjectionCache:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep_models = keep_models
-        self._models: OrderedDict[str, Any] = OrderedDict()
+        self._models: LRUCache[str, Any] = LRUCache(maxsize=max(keep_models, 1))
 
     # paths -------------------------------------------------------------------------
     def _paths(self, key: str) -> tuple[Path, Path]:
@@ -310,9 +310,7 @@ class ProjectionCache:
         meta["last_used_at"] = time.time()
         with contextlib.suppress(OSError):
             _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta), encoding="utf-8"))
-        model = self._models.get(key)
-        if model is not None:
-            self._models.move_to_end(key)
+        model = self._models.get(key)  # a hit counts as a use
         return CachedProjection(frame=frame, model=model, meta=meta, row_digests=digests)
 
     # writing -----------------------------------------------------------------------
@@ -370,10 +368,7 @@ class ProjectionCache:
         _atomic_write(data_path, write_arrays)
         _atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta), encoding="utf-8"))
         if model is not None and self.keep_models > 0:
-            self._models[key] = model
-            self._models.move_to_end(key)
-            while len(self._models) > self.keep_models:
-                self._models.popitem(last=False)
+            self._models[key] = model  # the least recently used model is dropped
 
     def remove(self, key: str) -> None:
         """Delete one entry (no error when it is absent)."""
