@@ -1,8 +1,8 @@
-"""The three tiers of seed 001: user (opened eagerly), project (per project path) and
-enterprise (per organisation), both opened on first use; reads that span tiers, and
-promotion of a learning from one tier to another. A fourth kind, ``simulation:<name>``,
-holds only synthetic data (``groove simulate``): it is read only when named, never as
-part of a read across tiers."""
+"""The tiers (docs/architecture.md#tiers-and-roles): user (opened eagerly), project (per
+project path) and enterprise (per organisation), both opened on first use; reads that
+span tiers, and promotion of a learning from one tier to another. A fourth kind,
+``simulation:<name>``, holds only synthetic data (``groove simulate``): it is read only
+when named, never as part of a read across tiers."""
 
 from __future__ import annotations
 
@@ -188,7 +188,8 @@ class Tier:
 
     @cached_property
     def attribution(self) -> AttributionStore:
-        """Attribution records, learning values and ablation experiments (seed 003)."""
+        """Attribution records, learning values and ablation experiments
+        (docs/architecture.md#relations-v1)."""
         from groove_core.store.attribution import AttributionStore
 
         return AttributionStore(self.db, self.learnings)
@@ -202,7 +203,8 @@ class Tier:
 
     @cached_property
     def openworld(self) -> OpenWorldStore:
-        """Fingerprints, clusters, capability gaps, failures and novelty events (seed 000)."""
+        """Fingerprints, clusters, capability gaps, failures and novelty events
+        (docs/architecture.md#relations-v2)."""
         from groove_core.store.openworld import OpenWorldStore
 
         return OpenWorldStore(self.db, self.learnings)
@@ -286,7 +288,7 @@ class Groove:
         embedder: the embedder for every tier; default all-MiniLM-L6-v2.
         project: project path the ``project`` alias refers to (default: the git root of
             the current folder).
-        open_user: open the user tier now (seed 001: eager).
+        open_user: open the user tier now (the user tier is opened eagerly).
         busy_timeout: seconds an open or a write waits for other processes, for tiers
             whose ``config.toml`` table sets no ``busy_timeout``.
         principal: who acts on writes that name no actor (default: ``[identity]`` of

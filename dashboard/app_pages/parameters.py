@@ -20,8 +20,8 @@ st.title("Adaptive parameters")
 st.caption(
     "groove tunes its own thresholds instead of hard-coding them. Each parameter is a value "
     "in [0, 1] with a Beta(α, β) belief over it, updated from observed outcomes. Its "
-    "'uncertainty' is seed 001's step-size rule, 1 before any observation and 1 / (1 + √n) "
-    "after n, not a probability: the credible interval says how sure groove is."
+    "'uncertainty' is the step-size rule of the data contract, 1 before any observation "
+    "and 1 / (1 + √n) after n, not a probability: the credible interval says how sure groove is."
 )
 
 g = groove()

@@ -8,15 +8,24 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.components.learning_views import FLAGGED
+from dashboard.components.progress import drawer
 from dashboard.components.scan_views import findings_table
 from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.importer import import_paths
 from groove_core.io.rules import find_in_project
+from groove_core.progress import counter
 from groove_core.serve import DashboardAuth
 from groove_core.tiers import Groove, Tier
 
 _RESULT = "import_result"
+#: What each stage of an import is called on the progress bar.
+_STAGES = {
+    "reading": "Reading rule files",
+    "checking": "Looking for rules the tier already has",
+    "embedding": "Embedding learnings",
+    "writing": "Writing to the tier",
+}
 
 
 def show_result() -> None:
@@ -114,23 +123,13 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
 
     bar = st.progress(0.0, text="Reading rule files…")
 
-    labels = {
-        "reading": "Reading rule files",
-        "checking": "Looking for rules the tier already has",
-        "embedding": "Embedding learnings",
-        "writing": "Writing to the tier",
-    }
-
-    def progress(stage: str, done: int, total: int) -> None:
-        label = labels.get(stage, stage)
-        if total:
-            bar.progress(min(done / total, 1.0), text=f"{label}… {done}/{total}")
-        else:  # a stage of unknown length: done is the seconds elapsed
-            bar.progress(0.0, text=f"{label}… {done} s")
-
     try:
         rep = import_paths(
-            g.tier(target), chosen, progress=progress, skip_bad=True, actor=principal()
+            g.tier(target),
+            chosen,
+            progress=drawer(bar, _STAGES),
+            skip_bad=True,
+            actor=principal(),
         )
     except GrooveError as err:
         bar.empty()
@@ -155,15 +154,8 @@ def reembed_offer(tier: Tier) -> None:
         if not st.button(f"Embed {missing:,} learnings", key=f"reembed_{tier.name}"):
             return
         bar = st.progress(0.0, text="Embedding…")
-        done = 0
-
-        def advance(k: int) -> None:
-            nonlocal done
-            done += k
-            bar.progress(min(done / missing, 1.0), text=f"Embedding… {done}/{missing}")
-
         try:
-            tier.learnings.reembed(advance)
+            tier.learnings.reembed(counter(drawer(bar), "Embedding", missing))
         except GrooveError as err:
             st.error(str(err))
             return

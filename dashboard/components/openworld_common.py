@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from cachetools import LRUCache
 
+from dashboard.components.progress import show
 from dashboard.components.text import short
 from groove_core.analysis.clustering import ClusterProposal, propose_clusters
 from groove_core.analysis.projection import (
@@ -165,12 +166,7 @@ def _job_progress(key: str, note: str) -> None:
             JOBS.forget(key)
             st.rerun()
         return
-    p = job.progress
-    where = p.describe() if p is not None else "starting the worker"
-    st.progress(
-        (p.fraction or 0.0) if p is not None else 0.0,
-        text=f"{job.description}: {where} · {job.elapsed:.0f} s",
-    )
+    show(job.progress, prefix=f"{job.description}: ", suffix=f" · {job.elapsed:.0f} s")
     if note:
         st.caption(note)
 

@@ -1,4 +1,5 @@
-"""Which learnings deserve deprecation (seed 003, ``LearningStatus::Deprecated { reason }``).
+"""Which learnings deserve deprecation (``LearningStatus::Deprecated { reason }``,
+docs/architecture.md#relations-v1).
 
 Two kinds of evidence make a learning a deprecation *candidate* (a person or a policy
 still decides):

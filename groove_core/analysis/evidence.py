@@ -51,7 +51,7 @@ def experiment_analysis(exp: AblationExperiment, **options) -> ExperimentAnalysi
     """The statistics of one experiment (no database access): its arms' outcomes through
     :func:`groove_core.analysis.ablation.analyze` (``options``: level,
     min_sessions_per_arm, target_effect, power, cs_t_opt) and, when both arms have at
-    least 2 sessions, the seed's ``AblationResult`` (marginal_value, confidence,
+    least 2 sessions, vibes-groove's ``AblationResult`` (marginal_value, confidence,
     is_significant) from :func:`groove_core.analysis.ablation.to_result`.
 
     Raises: ValidationError for a bad option (see ``analyze``).

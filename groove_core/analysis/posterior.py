@@ -1,8 +1,9 @@
-"""Beta posteriors of a learning's confidence (seed 001, usage statistics).
+"""Beta posteriors of a learning's confidence (docs/architecture.md#relations-v1,
+``usage_stats``).
 
 A learning's confidence is the probability that injecting it helps. groove models it as
 a Beta(alpha, beta) posterior that starts at a Beta(prior_alpha, prior_beta) prior
-(uniform Beta(1, 1) by default) and moves by the seed's per-outcome increments
+(uniform Beta(1, 1) by default) and moves by the data contract's per-outcome increments
 (:data:`groove_core.model.usage.OUTCOME_INCREMENTS`: helpful (+1, 0), ignored (0, +0.1),
 contradicted (0, +1.5)). The increments are fractional pseudo-counts, so the posterior
 is a Beta "as if" from that many successes and failures, not an exact conjugate update
@@ -294,8 +295,8 @@ def trajectory(
 
     Starting from Beta(prior_alpha, prior_beta), each event adds
     :data:`~groove_core.model.usage.OUTCOME_INCREMENTS` [outcome] to (alpha, beta), exactly
-    as ``UsageStats.record_outcome`` does (seed 001). Events are applied in timestamp
-    order; ties keep their input order (stable sort).
+    as ``UsageStats.record_outcome`` does (docs/architecture.md#relations-v1). Events are
+    applied in timestamp order; ties keep their input order (stable sort).
 
     Args:
         events: DataFrame with columns ``timestamp`` (datetimes, or int Unix seconds) and

@@ -1,4 +1,5 @@
-"""Export and import of seed 001's ``GrooveExport`` JSON (version 1), with history.
+"""Export and import of the ``GrooveExport`` JSON (version 1) vibes-groove reads and
+writes (docs/architecture.md#serde-json), with history.
 
 File shape (serde's default JSON of the Rust types)::
 

@@ -1,6 +1,6 @@
 """Export of a selection of learnings (the rows a dashboard view shows, a search's results)
-as seed 001's ``GrooveExport`` JSON, which ``groove import`` reads back, or as CSV with one
-row per learning for a spreadsheet.
+as the ``GrooveExport`` JSON (docs/architecture.md#serde-json), which ``groove import``
+reads back, or as CSV with one row per learning for a spreadsheet.
 
 Both carry each learning's usage stats; the CSV's ``confidence`` is the posterior mean of
 its usage stats (:meth:`UsageStats.confidence`), the number every view shows.

@@ -1,7 +1,7 @@
-"""Attribution types (seed 003): per-session attribution records, a learning's aggregated
-value and status, and ablation experiments with their results.
+"""Attribution types (docs/architecture.md#relations-v1): per-session attribution
+records, a learning's aggregated value and status, and ablation experiments with their results.
 
-JSON forms are what Rust's serde writes by default (see DESIGN.md, data contract):
+JSON forms are what Rust's serde writes by default (docs/architecture.md#serde-json):
 
 - ``ActivationSignal`` is externally tagged:
   ``{"EmbeddingSimilarity": {"score": 0.85, "message_idx": 5}}`` or
@@ -222,7 +222,8 @@ class AttributionRecord:
 # --------------------------------------------------------------------------- status
 @dataclass(frozen=True)
 class LearningStatus:
-    """``Active``, ``Deprecated { reason }`` or ``Experimental`` (seed 003).
+    """``Active``, ``Deprecated { reason }`` or ``Experimental``
+    (docs/architecture.md#relations-v1).
 
     Build with :meth:`active`, :meth:`deprecated` or :meth:`experimental`; ``kind`` is
     the serde variant name, ``reason`` is set only for ``Deprecated``.
@@ -480,7 +481,7 @@ class AblationExperiment:
     analysed, its :class:`AblationResult`.
 
     groove calls an experiment *concluded* when its result is significant and *running*
-    otherwise (the seed's relation has no separate state column).
+    otherwise (the contract's relation has no separate state column).
     """
 
     learning_id: str

@@ -1,4 +1,5 @@
-"""Learnings: what groove remembers (seed 001, task 4)."""
+"""Learnings: what groove remembers (docs/architecture.md#relations-v1,
+docs/architecture.md#serde-json)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ class LearningSource:
     }
 
     def __post_init__(self) -> None:
-        """Check the variant's fields as seed 001's ``LearningSource`` types them
+        """Check the variant's fields as vibes-groove's ``LearningSource`` types them
         (``message_index: usize``, ``from_scope: Scope``, ``original_id: LearningId``,
         ``imported_at: DateTime<Utc>``, the rest ``String``)."""
         if self.kind not in self._FIELDS:

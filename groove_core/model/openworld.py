@@ -1,5 +1,5 @@
-"""Open-world types (seed 000): fingerprints, anomaly clusters, capability gaps,
-failures and open-world events, with the JSON forms vibes-groove's serde writes.
+"""Open-world types (docs/architecture.md#relations-v2): fingerprints, anomaly clusters,
+capability gaps, failures and open-world events, with the JSON forms vibes-groove's serde writes.
 
 Cozo columns hold the snake_case strings (``missing_knowledge``, ``in_progress``, ...);
 serde JSON (``solutions_json``, ``event_data_json``, exports) holds the Rust variant

@@ -1,4 +1,5 @@
-"""Adaptive parameters learned by Bayesian updates (seed 001, task 6)."""
+"""Adaptive parameters learned by Bayesian updates (relation ``adaptive_params``,
+docs/architecture.md#relations-v1)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def _finite(name: str, value: Any) -> float:
 class AdaptiveParam:
     """A value in [0, 1] with a Beta(prior_alpha, prior_beta) belief over it.
 
-    ``uncertainty`` follows the seed: 1 before any observation, then 1 / (1 + sqrt(n)).
+    ``uncertainty`` follows the data contract (docs/architecture.md#relations-v1): 1 before
+    any observation, then 1 / (1 + sqrt(n)).
     """
 
     value: float = 0.5

@@ -1,4 +1,5 @@
-"""Typed links between learnings (seed 001, task 7)."""
+"""Typed links between learnings (relation ``learning_relations``,
+docs/architecture.md#relations-v1)."""
 
 from __future__ import annotations
 

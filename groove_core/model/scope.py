@@ -1,4 +1,5 @@
-"""Scopes: where a learning applies (seed 001, task 3), plus groove's ``enterprise:<org>``."""
+"""Scopes: where a learning applies (docs/architecture.md#scopes), plus groove's
+``enterprise:<org>``."""
 
 from __future__ import annotations
 

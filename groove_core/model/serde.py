@@ -1,4 +1,4 @@
-"""Helpers for the JSON forms Rust's serde writes by default (see DESIGN.md, data contract).
+"""Helpers for the JSON forms Rust's serde writes by default (docs/architecture.md#serde-json).
 
 - timestamps: RFC 3339 strings in UTC as chrono writes them (``2024-01-02T03:04:05.123Z``);
 - enums: externally tagged (``"UserCreated"`` or ``{"Transcript": {...}}``);

@@ -1,7 +1,7 @@
-"""Usage statistics and outcomes of a learning (seed 001, task 5).
+"""Usage statistics and outcomes of a learning (docs/architecture.md#relations-v1).
 
 The confidence of a learning is the mean of a Beta(alpha, beta) posterior that starts at
-the uniform prior Beta(1, 1) and is updated per injection outcome with the seed's weights:
+the uniform prior Beta(1, 1) and is updated per injection outcome with the data contract's weights:
 helpful adds 1 to alpha, ignored adds 0.1 to beta, contradicted adds 1.5 to beta.
 """
 
@@ -26,7 +26,8 @@ class Outcome(StrEnum):
     CONTRADICTED = "contradicted"
 
 
-#: (alpha increment, beta increment) per outcome, as in seed 001 ``UsageStats::record_outcome``.
+#: (alpha increment, beta increment) per outcome, as vibes-groove's
+#: ``UsageStats::record_outcome`` (docs/architecture.md#relations-v1).
 OUTCOME_INCREMENTS: dict[Outcome, tuple[float, float]] = {
     Outcome.HELPFUL: (1.0, 0.0),
     Outcome.IGNORED: (0.0, 0.1),
@@ -145,7 +146,7 @@ class UsageStats:
 
 
 def usage_to_json(stats: UsageStats) -> dict:
-    """serde form of seed 001's ``UsageStats`` (``last_used`` omitted when None)."""
+    """serde form of vibes-groove's ``UsageStats`` (``last_used`` omitted when None)."""
     from groove_core.model.serde import to_rfc3339
 
     out: dict = {
@@ -168,7 +169,7 @@ def usage_from_json(data: object) -> UsageStats:
     from groove_core.model.values import U32_MAX, check_int
 
     what = "usage_stats"
-    counts = {  # u32 in seed 001's UsageStats, so vibes-groove can read them back
+    counts = {  # u32 in vibes-groove's UsageStats, so vibes-groove can read them back
         k: check_int(require(data, k, object, what), f"{what}: {k}", lo=0, hi=U32_MAX)
         for k in ("times_injected", "times_helpful", "times_ignored", "times_contradicted")
     }
