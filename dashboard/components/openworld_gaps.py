@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.components.openworld_common import short
+from dashboard.components.text import short
 from groove_core.errors import ValidationError
 from groove_core.model.learning import LearningCategory
 from groove_core.model.openworld import (
@@ -94,7 +94,8 @@ def solutions_from_frame(frame: pd.DataFrame, old=()) -> list[SuggestedSolution]
         try:
             kind = _BY_LABEL.get(row.get("action") or "", row.get("action"))
             text = "" if _blank(row.get("text")) else str(row["text"]).strip()
-            cat = "code_pattern" if _blank(row.get("category")) else row["category"]
+            blank = _blank(row.get("category"))
+            cat = LearningCategory.CODE_PATTERN.value if blank else row["category"]
             lid = None if _blank(row.get("learning id")) else str(row["learning id"]).strip()
             if kind == "CreateLearning":
                 action = SolutionAction.create_learning(text, cat)

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.components.openworld_common import UNCLUSTERED, short
+from dashboard.components.openworld_common import UNCLUSTERED
+from dashboard.components.text import short
 
 COLOR_BY = {
     "cluster": "Cluster",

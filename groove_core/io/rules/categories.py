@@ -44,15 +44,21 @@ import functools
 import re
 from collections.abc import Iterable
 
-CATEGORIES: tuple[str, ...] = (
-    "harness_knowledge",
-    "error_recovery",
-    "solution",
-    "tool_usage",
-    "preference",
-    "code_pattern",
+from groove_core.model.learning import LearningCategory
+
+CATEGORIES: tuple[str, ...] = tuple(
+    c.value
+    for c in (
+        LearningCategory.HARNESS_KNOWLEDGE,
+        LearningCategory.ERROR_RECOVERY,
+        LearningCategory.SOLUTION,
+        LearningCategory.TOOL_USAGE,
+        LearningCategory.PREFERENCE,
+        LearningCategory.CODE_PATTERN,
+    )
 )
-"""All categories, in tie-break order."""
+"""All categories (:class:`~groove_core.model.learning.LearningCategory`), in tie-break
+order."""
 
 _CATEGORY_SCAN_CHARS = 2000  # categories are read from the start of long rules
 
@@ -251,7 +257,7 @@ def categorize(text: str, heading: str = "") -> str:
     text, heading = text[:_CATEGORY_SCAN_CHARS], heading[:_CATEGORY_SCAN_CHARS]
     in_text = _scores(text, _CATEGORY_PATTERNS, _ANY_IN_TEXT)
     in_heading = _heading_scores(heading)
-    best, best_score = "code_pattern", 0
+    best, best_score = LearningCategory.CODE_PATTERN.value, 0
     for category, t, h in zip(CATEGORIES, in_text, in_heading, strict=True):
         score = 2 * t + h
         if score > best_score:
