@@ -77,5 +77,19 @@ class OpenWorldBase:
                 "(which migrates it to schema 6) before changing open-world data"
             )
 
+    def _observe(self, what: str, statement: str, param: str, rows: list[list], actor) -> int:
+        """Put ``rows`` (bound as ``$<param>``) with one statement as an observation of
+        the assistant, in one transaction; returns how many."""
+        if rows:
+            self._write(
+                Action.openworld_observe,
+                what,
+                [statement],
+                {param: rows},
+                actor,
+                detail={what: len(rows)},
+            )
+        return len(rows)
+
     def _has(self, relation: str) -> bool:
         return relation in self.db.relations()

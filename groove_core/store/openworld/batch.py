@@ -71,37 +71,34 @@ class Batches(Clusters):
             if synthetic_run:
                 marks.append([kind, str(key), synthetic_run, at])
 
-        if batch.fingerprints:
-            params["fps"] = [fp_row(f) for f in batch.fingerprints]
-            blocks.append(PUT_FP)
-            for f in batch.fingerprints:
-                mark("fingerprint", hash_to_db(f.hash))
+        puts = (  # param, statement, rows, row of one, synthetic kind, key of one
+            (
+                "fps",
+                PUT_FP,
+                batch.fingerprints,
+                fp_row,
+                "fingerprint",
+                lambda f: hash_to_db(f.hash),
+            ),
+            ("gaps", PUT_GAP, batch.gaps, gap_row, "gap", lambda g: g.id),
+            ("history", PUT_HIST, batch.gap_history, hist_row, None, None),
+            ("failures", PUT_FAIL, batch.failures, fail_row, "failure", lambda f: f.id),
+            ("events", PUT_EV, batch.events, event_row, "event", lambda e: e.id),
+        )
         for n, c in enumerate(batch.clusters):
             blocks += self._cluster_blocks(c, params, n)
             mark("cluster", c.id)
-        if batch.gaps:
-            params["gaps"] = [gap_row(g) for g in batch.gaps]
-            blocks.append(PUT_GAP)
-            for g in batch.gaps:
-                mark("gap", g.id)
         if batch.gap_contexts:
             params["contexts"] = [
                 [gid, hash_to_db(h), at] for gid, hs in batch.gap_contexts.items() for h in hs
             ]
             blocks.append(PUT_CTX)
-        if batch.gap_history:
-            params["history"] = [hist_row(h) for h in batch.gap_history]
-            blocks.append(PUT_HIST)
-        if batch.failures:
-            params["failures"] = [fail_row(f) for f in batch.failures]
-            blocks.append(PUT_FAIL)
-            for f in batch.failures:
-                mark("failure", f.id)
-        if batch.events:
-            params["events"] = [event_row(e) for e in batch.events]
-            blocks.append(PUT_EV)
-            for e in batch.events:
-                mark("event", e.id)
+        for param, statement, items, row, kind, key in puts:
+            if items:
+                params[param] = [row(x) for x in items]
+                blocks.append(statement)
+                for x in items if kind else ():
+                    mark(kind, key(x))
         if marks:
             params["synthetic"] = marks
             blocks.append(PUT_SYN)

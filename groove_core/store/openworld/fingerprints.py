@@ -50,17 +50,7 @@ class Fingerprints(OpenWorldBase):
     ) -> int:
         """Store fingerprints in one transaction; returns how many."""
         self._writable()
-        rows = [fp_row(fp) for fp in fps]
-        if rows:
-            self._write(
-                Action.openworld_observe,
-                "fingerprints",
-                [PUT_FP],
-                {"fps": rows},
-                actor,
-                detail={"fingerprints": len(rows)},
-            )
-        return len(rows)
+        return self._observe("fingerprints", PUT_FP, "fps", [fp_row(fp) for fp in fps], actor)
 
     def _fp_from_row(self, r: dict) -> PatternFingerprint:
         vec = r.get("embedding")

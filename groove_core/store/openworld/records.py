@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from groove_core.errors import ValidationError
-from groove_core.model.access import Action, Principal
+from groove_core.model.access import Principal
 from groove_core.model.openworld import (
     FailureRecord,
     OpenWorldEvent,
@@ -42,17 +42,9 @@ class Records(OpenWorldBase):
     ) -> int:
         """Store failure records in one transaction; returns how many."""
         self._writable()
-        rows = [fail_row(f) for f in failures]
-        if rows:
-            self._write(
-                Action.openworld_observe,
-                "failures",
-                [PUT_FAIL],
-                {"failures": rows},
-                actor,
-                detail={"failures": len(rows)},
-            )
-        return len(rows)
+        return self._observe(
+            "failures", PUT_FAIL, "failures", [fail_row(f) for f in failures], actor
+        )
 
     def _failures(
         self,
@@ -100,17 +92,7 @@ class Records(OpenWorldBase):
     ) -> int:
         """Store events in one transaction; returns how many."""
         self._writable()
-        rows = [event_row(e) for e in events]
-        if rows:
-            self._write(
-                Action.openworld_observe,
-                "events",
-                [PUT_EV],
-                {"events": rows},
-                actor,
-                detail={"events": len(rows)},
-            )
-        return len(rows)
+        return self._observe("events", PUT_EV, "events", [event_row(e) for e in events], actor)
 
     def load_novelty_events(
         self,
