@@ -165,6 +165,7 @@ class _Truth:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> _Truth:
+        """Draw from the prior of the module docstring (``n`` learnings)."""
         delta = effect_prior(rng, n)
         popularity = rng.lognormal(0.0, 0.8, n)
         return cls(delta, popularity / popularity.sum(), rng.uniform(0.4, 0.9, n))

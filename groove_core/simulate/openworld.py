@@ -158,6 +158,7 @@ class OpenWorldSimulationReport:
     themes: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
+        """One line for the CLI."""
         return (
             f"run {self.run_id}: {self.fingerprints} fingerprints ({self.familiar} familiar "
             f"from {self.from_learnings} learnings and {self.from_corpus} corpus lines, "
@@ -167,6 +168,7 @@ class OpenWorldSimulationReport:
 
 
 def run_id_for(seed: int) -> str:
+    """The run id of the open-world simulation with this seed: ``openworld-seed<seed>``."""
     return f"openworld-seed{int(seed)}"
 
 
@@ -241,6 +243,7 @@ class _Story:
     events: list[OpenWorldEvent] = field(default_factory=list)
 
     def batch(self) -> OpenWorldBatch:
+        """The rows as one :class:`~groove_core.store.openworld.OpenWorldBatch`."""
         return OpenWorldBatch(
             fingerprints=self.fingerprints,
             clusters=self.clusters,

@@ -43,6 +43,7 @@ class OpenWorldBase:
 
     @property
     def tier(self) -> str:
+        """The tier's name."""
         return self.db.tier
 
     # ------------------------------------------------------------ shape

@@ -38,6 +38,9 @@ from groove_core.store.writer import target
 
 @dataclass(frozen=True)
 class DismissedProposal:
+    """An HDBSCAN proposal a person dismissed: who (principal id), when, its members
+    (u64 fingerprint hashes)."""
+
     proposal_id: str
     at: datetime
     who: str

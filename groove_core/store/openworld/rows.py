@@ -71,6 +71,7 @@ PUT_SYN = (
 
 
 def fp_row(fp: PatternFingerprint) -> list:
+    """The ``pattern_fingerprint`` row of a fingerprint (vector column None unless 384-d)."""
     vec = fp.embedding.tolist() if fp.embedding.shape == (DIM,) else None
     return [
         hash_to_db(fp.hash),
@@ -83,6 +84,7 @@ def fp_row(fp: PatternFingerprint) -> list:
 
 
 def gap_row(gap: CapabilityGap) -> list:
+    """The ``capability_gap`` row of a gap."""
     return [
         gap.id,
         gap.category.value,
@@ -97,6 +99,7 @@ def gap_row(gap: CapabilityGap) -> list:
 
 
 def hist_row(ch: GapChange) -> list:
+    """The ``gap_history`` row of one change of a gap."""
     return [
         ch.gap_id,
         ch.change_id,
@@ -110,6 +113,7 @@ def hist_row(ch: GapChange) -> list:
 
 
 def fail_row(f: FailureRecord) -> list:
+    """The ``failure_record`` row of a failure."""
     return [
         f.id,
         f.session_id,
@@ -121,10 +125,12 @@ def fail_row(f: FailureRecord) -> list:
 
 
 def event_row(e: OpenWorldEvent) -> list:
+    """The ``novelty_event`` row of an event (its data as serde JSON)."""
     return [e.id, e.event_type, dumps(e.to_json()), to_unix(e.timestamp)]
 
 
 def row_to_gap(r: dict) -> CapabilityGap:
+    """The gap of a ``capability_gap`` row (a dict by column)."""
     return CapabilityGap(
         id=r["id"],
         category=r["category"],
@@ -139,6 +145,7 @@ def row_to_gap(r: dict) -> CapabilityGap:
 
 
 def row_to_failure(r: dict) -> FailureRecord:
+    """The failure of a ``failure_record`` row. ValidationError: bad learning_ids_json."""
     try:
         ids = json.loads(r["learning_ids_json"] or "[]")
     except ValueError as err:
@@ -169,6 +176,7 @@ def event_filter(
 
 
 def row_to_event(r: dict) -> OpenWorldEvent:
+    """The event of a ``novelty_event`` row; data that is not JSON is kept as ``raw``."""
     try:
         data = json.loads(r["event_data_json"])
     except ValueError:
