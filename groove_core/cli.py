@@ -876,13 +876,17 @@ def simulate(
         )
         with _progress(counts=False) as bar:
             task = bar.add_task("simulating", total=1.0)
+
+            def draw(p) -> None:  # a groove_core.progress.Progress
+                bar.update(task, completed=p.fraction, description=p.message or p.stage)
+
             if do_attr:
                 report = sim.simulate_attribution(
                     t,
                     seed=seed,
                     sessions=sessions,
                     experiments=experiments,
-                    progress=lambda f, m: bar.update(task, completed=f, description=m),
+                    progress=draw,
                 )
                 out.print(report.summary())
             if do_ow:
@@ -891,7 +895,7 @@ def simulate(
                     seed=seed,
                     corpus_dir=corpus,
                     n_contexts=contexts,
-                    progress=lambda m, f: bar.update(task, completed=f, description=m),
+                    progress=draw,
                 )
                 out.print(
                     f"SYNTHETIC open-world data written to tier '{t.name}': "

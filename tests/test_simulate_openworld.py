@@ -53,7 +53,7 @@ def test_simulation_structure_reproducible_and_removable(tier, embedder):
         corpus_dir=CORPUS,
         n_contexts=120,
         now=NOW,
-        progress=lambda s, f: stages.append((s, f)),
+        progress=lambda p: stages.append((p.stage, p.done)),
     )
     assert stages[-1] == ("done", 1.0)
     assert rep.fingerprints == 120 and rep.novel + rep.familiar == 120

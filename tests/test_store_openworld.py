@@ -120,7 +120,7 @@ def test_hnsw_nearest_of_a_stored_embedding_is_itself(ow, store):
         assert hits[0].fingerprint.hash == fp.hash
         assert hits[0].distance == pytest.approx(0.0, abs=1e-5)
         assert [h.distance for h in hits] == sorted(h.distance for h in hits)
-    assert ow.find_similar_fingerprints(fps[3].embedding, 1)[0] == fps[3]
+    assert ow.find_similar(fps[3].embedding, 1)[0].fingerprint == fps[3]
     with pytest.raises(ValidationError):
         ow.find_similar(np.zeros(10), 3)
 
@@ -211,7 +211,7 @@ def test_gap_round_trip_status_workflow_and_history(ow, store):
         gap, actor=as_principal("detector"), contexts=[fps[0].hash, fps[1].hash, fps[5].hash]
     )
     assert ow.get_gap(gap.id) == gap
-    assert ow.load_gap(gap.id) == gap
+    assert ow.get_gap(gap.id) == gap
     assert ow.gap_contexts(gap.id) == sorted([fps[0].hash, fps[1].hash, fps[5].hash])
     assert ow.gap_clusters(gap.id) == [(cluster.id, 2)]
     assert ow.gaps_by_cluster() == {cluster.id: [gap.id]}
@@ -383,9 +383,9 @@ def test_write_batch_is_atomic_and_synthetic_rows_are_removable(ow, store, monke
     assert ow.counts()["pattern_fingerprint"] == 12
     assert ow.synthetic_runs() == {"run-1": 1 + 8 + 1 + 1 + 1}
     # a batch that fails in its last statement writes nothing
-    import groove_core.store.openworld as mod
+    import groove_core.store.openworld.batch as mod
 
-    monkeypatch.setattr(mod, "_event_row", lambda e: [e.id, "x"])  # wrong arity
+    monkeypatch.setattr(mod, "event_row", lambda e: [e.id, "x"])  # wrong arity
     bad = OpenWorldBatch(
         fingerprints=fingerprints(store, 2, prefix="bad"), events=[OpenWorldEvent.gap_created(gap)]
     )

@@ -1,4 +1,5 @@
-"""Statistics of ablation experiments (seed 003, ``AblationExperiment``/``AblationResult``).
+"""Statistics of ablation experiments (``AblationExperiment``/``AblationResult``,
+docs/architecture.md#data-contract).
 
 An ablation experiment withholds a learning from a random share of sessions and compares
 session outcomes: ``with_outcomes`` are the outcomes of sessions where the learning was
@@ -532,6 +533,107 @@ def _reason(status: Status, degenerate: str | None, n_w: int, n_o: int, minimum:
     }[status]
 
 
+def _check_minimum(min_sessions_per_arm: Any) -> int:
+    if (
+        isinstance(min_sessions_per_arm, bool)
+        or not isinstance(min_sessions_per_arm, int | np.integer)
+        or min_sessions_per_arm < 2
+    ):
+        raise ValidationError(
+            f"min_sessions_per_arm must be an integer >= 2, got {min_sessions_per_arm!r}"
+        )
+    return int(min_sessions_per_arm)
+
+
+def _sessions_needed(
+    w: np.ndarray, o: np.ndarray, minimum: int, target: float, level: float, power: float, c2: float
+) -> int | None:
+    """Further sessions per arm before a verdict: with the pooled sample sd
+    s_p = sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) over arms with >= 2 sessions,
+    n* = max(minimum, sessions per arm of :func:`sessions_per_arm` (s_p, target, level,
+    power)), max(0, n* - min(n_w, n_o)); None when neither arm has 2 sessions."""
+    pooled = _pooled_sd(w, o)
+    if pooled is None:
+        return None
+    required = max(minimum, _cs_sessions_per_arm(pooled, target, level, power, c2))
+    return max(0, required - min(w.size, o.size))
+
+
+def _summary(w: np.ndarray, o: np.ndarray, minimum: int, level: float, c2: float) -> dict:
+    """The descriptive fields of :class:`AblationAnalysis` (means NaN for an empty arm)."""
+    nan = float("nan")
+    return {
+        "n_with": int(w.size),
+        "n_without": int(o.size),
+        "mean_with": float(w.mean()) if w.size else nan,
+        "mean_without": float(o.mean()) if o.size else nan,
+        "cs_pairs": int(min(w.size, o.size)),
+        "cs_precision": c2,
+        "min_sessions_per_arm": minimum,
+        "level": level,
+    }
+
+
+def _uninformed(
+    base: dict, effect: float, reason: str, degenerate: str | None, needed: int | None
+) -> AblationAnalysis:
+    """An analysis whose inferential fields are NaN and status "inconclusive" (too few
+    sessions, or degenerate data)."""
+    nan = float("nan")
+    return AblationAnalysis(
+        **base,
+        effect=effect,
+        ci_low=nan,
+        ci_high=nan,
+        t_statistic=nan,
+        df=nan,
+        p_value=nan,
+        prob_helps=nan,
+        cs_low=nan,
+        cs_high=nan,
+        status="inconclusive",
+        reason=reason,
+        degenerate=degenerate,
+        sessions_needed_per_arm=needed,
+    )
+
+
+def _inference(
+    w: np.ndarray, o: np.ndarray, effect: float, level: float, cs_t_opt: float
+) -> dict[str, float]:
+    """Welch's t-test and interval (scipy.stats.ttest_ind(equal_var=False) and its
+    ``confidence_interval(level)``), the posterior P(effect > 0) of :func:`prob_greater`
+    and the last interval of the confidence sequence of :func:`sequential_path` over the
+    sessions paired in the order they ran. Both arms have >= 2 sessions, not degenerate."""
+    with warnings.catch_warnings():  # near-constant arms: degenerate cases are out already
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.ttest_ind(w, o, equal_var=False)
+        ci = res.confidence_interval(confidence_level=level)
+    se_w, se_o = math.sqrt(w.var(ddof=1) / w.size), math.sqrt(o.var(ddof=1) / o.size)
+    pairs = min(w.size, o.size)
+    low, high = sequential_path(w[:pairs], o[:pairs], level=level, t_opt=cs_t_opt)
+    return {
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+        "t_statistic": float(res.statistic),
+        "df": float(res.df),
+        "p_value": float(res.pvalue),
+        "prob_helps": prob_greater(effect, se_w, w.size - 1, se_o, o.size - 1),
+        "cs_low": float(low[-1]),
+        "cs_high": float(high[-1]),
+    }
+
+
+def _verdict(cs_low: float, cs_high: float, pairs: int, minimum: int) -> Status:
+    """ "positive"/"negative" when the sequence excludes 0 after ``minimum`` pairs."""
+    if pairs >= minimum:
+        if cs_low > 0:
+            return "positive"
+        if cs_high < 0:
+            return "negative"
+    return "inconclusive"
+
+
 def analyze(
     with_outcomes: Any,
     without_outcomes: Any,
@@ -542,40 +644,27 @@ def analyze(
     power: float = 0.8,
     cs_t_opt: float = DEFAULT_CS_T_OPT,
 ) -> AblationAnalysis:
-    """Analyze an ablation experiment: marginal value, tests, intervals and verdict.
+    """An :class:`AblationAnalysis` of an experiment: marginal value, tests, intervals, verdict.
 
     * effect = mean_with - mean_without (the marginal value).
     * Welch's t-test and interval: Welch, B. L. (1947), "The generalization of
       'Student's' problem when several different population variances are involved",
-      Biometrika 34: t = effect / se with se = sqrt(s_w^2/n_w + s_o^2/n_o) and
-      Welch-Satterthwaite df; computed by scipy.stats.ttest_ind(equal_var=False) and its
-      ``confidence_interval(level)``. Valid for one look at a fixed sample size.
-    * prob_helps = P(effect > 0 | data), the exact Behrens-Fisher posterior probability
-      of :func:`prob_greater` (independent normal arms, flat prior on (mu, log sigma)).
-    * cs_low, cs_high: the always-valid confidence sequence of
-      :func:`confidence_sequence` (Scheffé's pairing, Lai 1976), tuned by
-      c^2 = mixture_precision(cs_t_opt, level) (reported as ``cs_precision``).
+      Biometrika 34: t = effect / se, se = sqrt(s_w^2/n_w + s_o^2/n_o), Welch-Satterthwaite
+      df (scipy.stats.ttest_ind(equal_var=False)). Valid for one look at a fixed n.
+    * prob_helps = P(effect > 0 | data), the exact Behrens-Fisher posterior of
+      :func:`prob_greater` (independent normal arms, flat prior on (mu, log sigma)).
+    * cs_low, cs_high: the always-valid confidence sequence of :func:`confidence_sequence`
+      (Scheffé's pairing, Lai 1976), c^2 = mixture_precision(cs_t_opt, level).
     * status: "inconclusive" until both arms have >= min_sessions_per_arm sessions; then
-      "positive" if cs_low > 0, "negative" if cs_high < 0, else "inconclusive". Because
-      the sequence is valid at every look from the first session, checking the status
-      after every session keeps the chance of a wrong "positive"/"negative" at most
+      "positive" if cs_low > 0, "negative" if cs_high < 0. The sequence is valid at every
+      look, so checking after every session keeps the chance of a wrong verdict at most
       1 - level (exactly so for normal outcomes), whatever the minimum.
-    * Degenerate data: when the sd of both arms is at most RESOLUTION x the largest
-      |outcome| (no variation within the arms, up to rounding), nothing about the noise
-      is known: ci_*, t_statistic, df, p_value, prob_helps and cs_* are NaN, the status
-      "inconclusive" and ``degenerate`` says why; when the means
-      also agree up to rounding, the effect is reported as exactly 0.0 ("no detectable
-      difference").
-    * sessions_needed_per_arm: 0 when the status is already conclusive; otherwise, with
-      the pooled sample sd s_p = sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) over arms with
-      >= 2 sessions, n* = max(min_sessions_per_arm, :func:`sessions_per_arm` (s_p,
-      target_effect, level, power)), the answer is max(0, n* - min(n_w, n_o)).
-
-    Small samples: with fewer than 2 sessions in an arm no variance can be estimated, so
-    the function does not raise but returns ci_*, t_statistic, df, p_value, prob_helps
-    and cs_* as NaN, status "inconclusive", and
-    sessions_needed_per_arm from the other arm's sd (``None`` when neither arm has 2
-    sessions). Means of an empty arm are NaN.
+    * Fewer than 2 sessions in an arm, or degenerate data (the sd of both arms at most
+      RESOLUTION x the largest |outcome|): the inferential fields are NaN, the status
+      "inconclusive" (see :class:`AblationAnalysis`); identical arms give effect 0.0.
+    * sessions_needed_per_arm: 0 once conclusive; otherwise max(0, n* - min(n_w, n_o))
+      with n* = max(min_sessions_per_arm, :func:`sessions_per_arm` (pooled sd,
+      target_effect, level, power)); None when no arm has 2 sessions or data are degenerate.
 
     Args:
         with_outcomes: 1-D array-like of floats, outcomes of sessions with the learning,
@@ -587,9 +676,6 @@ def analyze(
         power: desired power against target_effect, in (0, 1).
         cs_t_opt: sessions (both arms) at which the confidence sequence is tightest, > 2.
 
-    Returns:
-        An :class:`AblationAnalysis`.
-
     Raises:
         ValidationError: arrays not 1-D or holding NaN/inf; level or power outside (0, 1);
             min_sessions_per_arm not an int >= 2; target_effect not finite and > 0;
@@ -597,110 +683,39 @@ def analyze(
     """
     w = _as_outcomes("with_outcomes", with_outcomes)
     o = _as_outcomes("without_outcomes", without_outcomes)
-    lvl = _check_open_unit("level", level)
-    pw = _check_open_unit("power", power)
-    if (
-        isinstance(min_sessions_per_arm, bool)
-        or not isinstance(min_sessions_per_arm, int | np.integer)
-        or min_sessions_per_arm < 2
-    ):
-        raise ValidationError(
-            f"min_sessions_per_arm must be an integer >= 2, got {min_sessions_per_arm!r}"
-        )
-    minimum = int(min_sessions_per_arm)
+    lvl, pw = _check_open_unit("level", level), _check_open_unit("power", power)
+    minimum = _check_minimum(min_sessions_per_arm)
     target = _check_positive("target_effect", target_effect)
     c2 = mixture_precision(cs_t_opt, lvl)
-
-    nan = float("nan")
-    mean_w = float(w.mean()) if w.size else nan
-    mean_o = float(o.mean()) if o.size else nan
-    pooled = _pooled_sd(w, o)
-    needed = None
-    if pooled is not None:
-        required = max(minimum, _cs_sessions_per_arm(pooled, target, lvl, pw, c2))
-        needed = max(0, required - min(w.size, o.size))
-    base = {
-        "n_with": int(w.size),
-        "n_without": int(o.size),
-        "mean_with": mean_w,
-        "mean_without": mean_o,
-        "cs_pairs": int(min(w.size, o.size)),
-        "cs_precision": c2,
-        "min_sessions_per_arm": minimum,
-        "level": lvl,
-    }
-    blank = {
-        "ci_low": nan,
-        "ci_high": nan,
-        "t_statistic": nan,
-        "df": nan,
-        "p_value": nan,
-        "prob_helps": nan,
-        "cs_low": nan,
-        "cs_high": nan,
-        "status": "inconclusive",
-    }
-
+    base = _summary(w, o, minimum, lvl, c2)
+    needed = _sessions_needed(w, o, minimum, target, lvl, pw, c2)
+    effect = base["mean_with"] - base["mean_without"]
     if w.size < 2 or o.size < 2:
-        return AblationAnalysis(
-            **base,
-            **blank,
-            effect=mean_w - mean_o,
-            reason=_reason("inconclusive", None, w.size, o.size, max(2, minimum)),
-            degenerate=None,
-            sessions_needed_per_arm=needed,
-        )
-    effect = mean_w - mean_o
+        reason = _reason("inconclusive", None, w.size, o.size, max(2, minimum))
+        return _uninformed(base, effect, reason, None, needed)
     degenerate = _degenerate(w, o)
     if degenerate is not None:
-        return AblationAnalysis(
-            **base,
-            **blank,
-            effect=0.0 if degenerate == "identical" else effect,
-            reason=_reason("inconclusive", degenerate, w.size, o.size, minimum),
-            degenerate=degenerate,
-            sessions_needed_per_arm=None,
-        )
-
-    with warnings.catch_warnings():  # near-constant arms: degenerate cases are out already
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.ttest_ind(w, o, equal_var=False)
-        ci = res.confidence_interval(confidence_level=lvl)
-    se_w, se_o = math.sqrt(w.var(ddof=1) / w.size), math.sqrt(o.var(ddof=1) / o.size)
-    prob_helps = prob_greater(effect, se_w, w.size - 1, se_o, o.size - 1)
-    pairs = min(w.size, o.size)
-    low, high = sequential_path(w[:pairs], o[:pairs], level=lvl, t_opt=cs_t_opt)
-    cs_low, cs_high = float(low[-1]), float(high[-1])
-
-    status: Status = "inconclusive"
-    if pairs >= minimum:
-        if cs_low > 0:
-            status = "positive"
-        elif cs_high < 0:
-            status = "negative"
-    if status != "inconclusive":
-        needed = 0  # the verdict is in
-
+        reason = _reason("inconclusive", degenerate, w.size, o.size, minimum)
+        effect = 0.0 if degenerate == "identical" else effect
+        return _uninformed(base, effect, reason, degenerate, None)
+    found = _inference(w, o, effect, lvl, cs_t_opt)
+    status = _verdict(found["cs_low"], found["cs_high"], min(w.size, o.size), minimum)
+    reason = _reason(status, None, w.size, o.size, minimum)
+    needed = 0 if status != "inconclusive" else needed
     return AblationAnalysis(
         **base,
+        **found,
         effect=effect,
-        ci_low=float(ci.low),
-        ci_high=float(ci.high),
-        t_statistic=float(res.statistic),
-        df=float(res.df),
-        p_value=float(res.pvalue),
-        prob_helps=prob_helps,
-        cs_low=cs_low,
-        cs_high=cs_high,
         status=status,
-        reason=_reason(status, None, w.size, o.size, minimum),
+        reason=reason,
         degenerate=None,
         sessions_needed_per_arm=needed,
     )
 
 
 def to_result(analysis: AblationAnalysis) -> tuple[float, float, bool]:
-    """The seed's ``AblationResult`` fields (marginal_value, confidence, is_significant).
+    """vibes-groove's ``AblationResult`` fields (marginal_value, confidence, is_significant;
+    docs/architecture.md#data-contract).
 
     * marginal_value = analysis.effect (outcome units).
     * confidence = the posterior probability that the effect has the sign it was

@@ -27,8 +27,9 @@ The model (all draws from ``numpy.random.default_rng(seed)``):
   :func:`groove_core.analysis.evidence.learning_values`: outcome units, with P(value > 0)
   as its confidence); experiments carry their sessions with and without the learning and
   the result of :func:`groove_core.analysis.ablation.analyze`;
-* the adaptive parameters of :data:`SIM_PARAMS` learn from the sessions by seed 001's
-  Bayesian update (``AdaptiveParam.update``), starting from their stored value if any:
+* the adaptive parameters of :data:`SIM_PARAMS` learn from the sessions by the Bayesian
+  update of :meth:`groove_core.model.params.AdaptiveParam.update`, starting from their
+  stored value if any:
   ``injection_budget`` from each session's outcome (clipped to [0, 1]),
   ``activation_threshold`` from the activation confidence of each activated injection,
   ``ablation_rate`` from each experiment session (1 when the learning was withheld).
@@ -36,7 +37,6 @@ The model (all draws from ``numpy.random.default_rng(seed)``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -61,6 +61,7 @@ from groove_core.model.attribution import (
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import new_id, now
 from groove_core.model.usage import Outcome
+from groove_core.progress import Progress, ProgressFn
 from groove_core.simulate.tier import require_simulation_tier
 from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRun
 
@@ -132,9 +133,137 @@ def effect_prior(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
-def _progress(cb: Callable[[float, str], None] | None, fraction: float, message: str) -> None:
-    if cb is not None:
-        cb(fraction, message)
+def _report(progress: ProgressFn | None, fraction: float, stage: str, message: str = "") -> None:
+    if progress is not None:
+        progress(Progress(stage, fraction, 1, message))
+
+
+def _check_arguments(tier, seed, sessions, experiments, days) -> str:
+    """The session prefix of a new run; GrooveError/ValidationError as in
+    :func:`simulate_attribution`."""
+    require_simulation_tier(tier)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError(f"seed must be an integer >= 0, got {seed!r}")
+    if int(sessions) < 1 or int(experiments) < 0 or int(days) < 1:
+        raise ValidationError("sessions and days must be >= 1 and experiments >= 0")
+    prefix = f"{SIM_PREFIX}{seed}-"
+    if any(r.session_prefix == prefix for r in tier.attribution.simulation_runs()):
+        raise GrooveError(
+            f"tier '{tier.name}' already holds simulated data with seed {seed}; remove it "
+            "first or use another seed"
+        )
+    return prefix
+
+
+@dataclass(frozen=True)
+class _Truth:
+    """Per learning (index order): true effect, injection probability, activation rate."""
+
+    delta: np.ndarray
+    popularity: np.ndarray
+    act_rate: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n: int) -> _Truth:
+        """Draw from the prior of the module docstring (``n`` learnings)."""
+        delta = effect_prior(rng, n)
+        popularity = rng.lognormal(0.0, 0.8, n)
+        return cls(delta, popularity / popularity.sum(), rng.uniform(0.4, 0.9, n))
+
+
+def _pick_experiments(
+    rng: np.random.Generator, delta: np.ndarray, n_exp: int, n_sessions: int
+) -> dict[int, int]:
+    """Learning index -> the session its experiment starts at, for ``n_exp`` learnings
+    alternating clear helps, clear harms and small effects; the first half start with
+    the first session, the others later (still running)."""
+    order = rng.permutation(len(delta))
+    groups = [
+        [k for k in order if delta[k] >= BIG_EFFECT[0]],
+        [k for k in order if delta[k] <= -BIG_EFFECT[0]],
+        [k for k in order if abs(delta[k]) < BIG_EFFECT[0]],
+    ]
+    exp_idx: list[int] = []
+    while len(exp_idx) < n_exp:
+        for g in groups:
+            if g and len(exp_idx) < n_exp:
+                exp_idx.append(g.pop(0))
+    return {
+        k: 0 if j < (n_exp + 1) // 2 else int(rng.uniform(0.3, 0.8) * n_sessions)
+        for j, k in enumerate(exp_idx)
+    }
+
+
+@dataclass
+class _Sessions:
+    """What the simulated sessions produced."""
+
+    records: list[AttributionRecord] = field(default_factory=list)
+    outcomes: list[OutcomeEvent] = field(default_factory=list)
+    #: experiment learning index -> (sessions with it, sessions without it)
+    arms: dict[int, tuple[list[SessionOutcome], list[SessionOutcome]]] = field(default_factory=dict)
+    started_at: dict[int, datetime] = field(default_factory=dict)
+
+
+def _session(
+    rng: np.random.Generator,
+    learnings: list,
+    truth: _Truth,
+    exp_start: dict[int, int],
+    s: int,
+    sid: str,
+    t: datetime,
+    out: _Sessions,
+) -> None:
+    """Session number ``s``: its injections (experiments' coin flips), outcome, records."""
+    n = len(learnings)
+    k_inj = min(n, 1 + int(rng.poisson(MEAN_EXTRA_INJECTIONS)))
+    eligible = set(rng.choice(n, size=k_inj, replace=False, p=truth.popularity).tolist())
+    withheld: set[int] = set()
+    for k in exp_start:
+        if s < exp_start[k]:
+            continue
+        out.started_at.setdefault(k, t)
+        if rng.random() < P_ELIGIBLE:
+            eligible.add(k)
+        if k in eligible and rng.random() < P_WITHHOLD:
+            withheld.add(k)
+    injected = sorted(eligible - withheld)
+    y = BASE_OUTCOME + float(truth.delta[injected].sum()) + float(rng.normal(0.0, NOISE_SD))
+    for k in exp_start:
+        if k in eligible:
+            out.arms[k][1 if k in withheld else 0].append(SessionOutcome(sid, y, t))
+    for k in sorted(eligible):
+        delta = float(truth.delta[k])
+        rec = _record(rng, learnings[k], sid, t, y, delta, float(truth.act_rate[k]), k in withheld)
+        out.records.append(rec)
+        if k not in withheld:
+            out.outcomes.append(
+                OutcomeEvent(learnings[k].id, _outcome(rng, delta, rec.was_activated), t, sid)
+            )
+
+
+def _sessions(
+    rng: np.random.Generator,
+    learnings: list,
+    truth: _Truth,
+    exp_start: dict[int, int],
+    prefix: str,
+    start: datetime,
+    end: datetime,
+    n_sessions: int,
+    progress: ProgressFn | None,
+) -> _Sessions:
+    """``n_sessions`` sessions spread evenly from ``start`` to ``end``."""
+    out = _Sessions(arms={k: ([], []) for k in exp_start})
+    step = (end - start) / n_sessions
+    for s in range(n_sessions):
+        if s % 50 == 0:
+            fraction = 0.05 + 0.75 * s / n_sessions
+            _report(progress, fraction, "simulating sessions", f"session {s + 1}/{n_sessions}")
+        t = (start + step * (s + 1)).replace(microsecond=0)
+        _session(rng, learnings, truth, exp_start, s, f"{prefix}{s + 1:05d}", t, out)
+    return out
 
 
 def simulate_attribution(
@@ -145,7 +274,7 @@ def simulate_attribution(
     experiments: int = 8,
     days: int = 60,
     end: datetime | None = None,
-    progress: Callable[[float, str], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> AttributionSimulationReport:
     """Fill simulation tier ``tier`` with synthetic attribution data for its learnings (see
     the module docstring for the model), in ONE transaction. Real tiers are refused: fill
@@ -159,123 +288,43 @@ def simulate_attribution(
             number of learnings).
         days: the sessions span this many days before ``end``.
         end: time of the last session (default: now, to the hour).
-        progress: optional ``progress(fraction, message)`` callback.
+        progress: called with :class:`~groove_core.progress.Progress` whose ``done`` is
+            the fraction of the whole run (``total`` 1), docs/architecture.md#progress.
 
     Raises:
         GrooveError: not a simulation tier, the tier has no learnings, or it already
             holds a run with this seed.
         ValidationError: a bad argument.
     """
-    require_simulation_tier(tier)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError(f"seed must be an integer >= 0, got {seed!r}")
-    if int(sessions) < 1 or int(experiments) < 0 or int(days) < 1:
-        raise ValidationError("sessions and days must be >= 1 and experiments >= 0")
+    prefix = _check_arguments(tier, seed, sessions, experiments, days)
     store = tier.attribution
-    prefix = f"{SIM_PREFIX}{seed}-"
-    if any(r.session_prefix == prefix for r in store.simulation_runs()):
-        raise GrooveError(
-            f"tier '{tier.name}' already holds simulated data with seed {seed}; remove it "
-            "first or use another seed"
-        )
-    _progress(progress, 0.0, "reading learnings")
+    _report(progress, 0.0, "reading learnings")
     learnings = sorted(tier.learnings.iter_all(), key=lambda lr: lr.id)
     if not learnings:
         raise GrooveError(f"tier '{tier.name}' has no learnings to simulate; import some first")
     ids = [lr.id for lr in learnings]
-    n = len(ids)
     rng = np.random.default_rng(seed)
     run_id = new_id()
     end = (end or now().replace(minute=0, second=0)).replace(microsecond=0)
     start = end - timedelta(days=int(days))
+    truth = _Truth.draw(rng, len(ids))
+    n_exp, n_sessions = min(int(experiments), len(ids)), int(sessions)
+    exp_start = _pick_experiments(rng, truth.delta, n_exp, n_sessions)
+    done = _sessions(rng, learnings, truth, exp_start, prefix, start, end, n_sessions, progress)
 
-    # --- per-learning truth
-    delta = effect_prior(rng, n)
-    popularity = rng.lognormal(0.0, 0.8, n)
-    popularity = popularity / popularity.sum()
-    act_rate = rng.uniform(0.4, 0.9, n)
-    truth = {i: float(d) for i, d in zip(ids, delta, strict=True)}
-
-    # --- experiments: alternate clear helps, clear harms and small effects
-    n_exp = min(int(experiments), n)
-    order = rng.permutation(n)
-    groups = [
-        [k for k in order if delta[k] >= BIG_EFFECT[0]],
-        [k for k in order if delta[k] <= -BIG_EFFECT[0]],
-        [k for k in order if abs(delta[k]) < BIG_EFFECT[0]],
-    ]
-    exp_idx: list[int] = []
-    while len(exp_idx) < n_exp:
-        for g in groups:
-            if g and len(exp_idx) < n_exp:
-                exp_idx.append(g.pop(0))
-    n_sessions = int(sessions)
-    # the first half start with the first session, the others later (still running)
-    exp_start = {
-        k: 0 if j < (n_exp + 1) // 2 else int(rng.uniform(0.3, 0.8) * n_sessions)
-        for j, k in enumerate(exp_idx)
-    }
-
-    # --- sessions
-    step = (end - start) / n_sessions
-    records: list[AttributionRecord] = []
-    outcomes: list[OutcomeEvent] = []
-    arms: dict[int, tuple[list[SessionOutcome], list[SessionOutcome]]] = {
-        k: ([], []) for k in exp_idx
-    }
-    started_at: dict[int, datetime] = {}
-    for s in range(n_sessions):
-        if s % 50 == 0:
-            _progress(progress, 0.05 + 0.75 * s / n_sessions, f"session {s + 1}/{n_sessions}")
-        sid = f"{prefix}{s + 1:05d}"
-        t = start + step * (s + 1)
-        t = t.replace(microsecond=0)
-        k_inj = min(n, 1 + int(rng.poisson(MEAN_EXTRA_INJECTIONS)))
-        eligible = set(rng.choice(n, size=k_inj, replace=False, p=popularity).tolist())
-        withheld: set[int] = set()
-        for k in exp_idx:
-            if s < exp_start[k]:
-                continue
-            started_at.setdefault(k, t)
-            if rng.random() < P_ELIGIBLE:
-                eligible.add(k)
-            if k in eligible and rng.random() < P_WITHHOLD:
-                withheld.add(k)
-        injected = sorted(eligible - withheld)
-        y = BASE_OUTCOME + float(delta[injected].sum()) + float(rng.normal(0.0, NOISE_SD))
-        for k in exp_idx:
-            if k in eligible:
-                arms[k][1 if k in withheld else 0].append(SessionOutcome(sid, y, t))
-        for k in sorted(eligible):
-            records.append(
-                _record(
-                    rng, learnings[k], sid, t, y, float(delta[k]), float(act_rate[k]), k in withheld
-                )
-            )
-            rec = records[-1]
-            if k in withheld:
-                continue
-            outcomes.append(
-                OutcomeEvent(ids[k], _outcome(rng, float(delta[k]), rec.was_activated), t, sid)
-            )
-
-    # --- experiments with their analysed results
-    _progress(progress, 0.8, "analysing experiments")
-    exps = []
-    for k in exp_idx:
-        exp = AblationExperiment(
-            ids[k], started_at.get(k, end), tuple(arms[k][0]), tuple(arms[k][1])
+    _report(progress, 0.8, "analysing experiments")
+    exps = [
+        _with_result(
+            AblationExperiment(ids[k], done.started_at.get(k, end), tuple(with_), tuple(without))
         )
-        exps.append(_with_result(exp))
-
-    params = _params(tier, records, arms, end)
-
-    # --- learning values
+        for k, (with_, without) in done.arms.items()
+    ]
+    params = _params(tier, done.records, done.arms, end)
     snapshot = store.snapshot(ids, param_names=SIM_PARAMS)
-    old_values = store.values_many(ids)
-    values = _values(records, exps, old_values, end)
-
-    _progress(progress, 0.9, "writing")
+    values = _values(done.records, exps, store.values_many(ids), end)
+    _report(progress, 0.9, "writing")
+    effects = {i: float(d) for i, d in zip(ids, truth.delta, strict=True)}
+    exp_ids = [ids[k] for k in exp_start]
     run = SimulationRun(
         run_id=run_id,
         created_at=now(),
@@ -291,36 +340,36 @@ def simulate_attribution(
             "synthetic": True,
             "generator": "groove_core.simulate.attribution",
         },
-        truth=truth,
+        truth=effects,
         snapshot=snapshot,
         summary={
-            "attributions": len(records),
-            "outcomes": len(outcomes),
+            "attributions": len(done.records),
+            "outcomes": len(done.outcomes),
             "values": len(values),
-            "experiments": [ids[k] for k in exp_idx],
+            "experiments": exp_ids,
             "params": list(SIM_PARAMS),
         },
     )
     store.save_simulation(
         run,
-        attributions=records,
+        attributions=done.records,
         values=values,
         experiments=exps,
-        outcomes=outcomes,
+        outcomes=done.outcomes,
         params=params,
     )
-    _progress(progress, 1.0, "done")
+    _report(progress, 1.0, "done")
     return AttributionSimulationReport(
         tier=tier.name,
         run_id=run_id,
         seed=seed,
         session_prefix=prefix,
         sessions=n_sessions,
-        learnings=n,
-        experiments=[ids[k] for k in exp_idx],
-        truth=truth,
-        attributions=len(records),
-        outcomes=len(outcomes),
+        learnings=len(ids),
+        experiments=exp_ids,
+        truth=effects,
+        attributions=len(done.records),
+        outcomes=len(done.outcomes),
         values=len(values),
         start=start,
         end=end,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,6 +46,7 @@ from groove_core.model.openworld import (
 )
 from groove_core.model.serde import now as _now
 from groove_core.model.serde import to_rfc3339
+from groove_core.progress import Progress, ProgressFn
 from groove_core.simulate.tier import require_simulation_tier
 from groove_core.store.openworld import OpenWorldBatch
 
@@ -158,6 +158,7 @@ class OpenWorldSimulationReport:
     themes: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
+        """One line for the CLI."""
         return (
             f"run {self.run_id}: {self.fingerprints} fingerprints ({self.familiar} familiar "
             f"from {self.from_learnings} learnings and {self.from_corpus} corpus lines, "
@@ -167,6 +168,7 @@ class OpenWorldSimulationReport:
 
 
 def run_id_for(seed: int) -> str:
+    """The run id of the open-world simulation with this seed: ``openworld-seed<seed>``."""
     return f"openworld-seed{int(seed)}"
 
 
@@ -228,51 +230,36 @@ def corpus_lines(corpus_dir: str | Path, limit_files: int | None = None) -> list
     return list(dict.fromkeys(out))
 
 
-def simulate_openworld(
-    tier,
-    *,
-    seed: int = 0,
-    corpus_dir: str | Path | None = None,
-    n_contexts: int = 400,
-    progress: Callable[[str, float], None] | None = None,
-    now: datetime | None = None,
-) -> OpenWorldSimulationReport:
-    """Write synthetic open-world data into simulation tier ``tier`` (see the module
-    docstring); real tiers are refused.
+@dataclass
+class _Story:
+    """The rows a simulation writes, gathered step by step."""
 
-    Args:
-        tier: an open simulation :class:`groove_core.tiers.Tier` with an embedder.
-        seed: the random seed; the run id is ``openworld-seed<seed>``.
-        corpus_dir: a folder of rule files (``.mdc``, ``.md``, ``.cursorrules``) whose
-            lines become familiar contexts besides the tier's learnings.
-        n_contexts: number of fingerprints (at least 40): about 35 % novel.
-        progress: ``progress(stage, fraction)``.
-        now: the time the simulated month ends at (default: now).
+    fingerprints: list[PatternFingerprint] = field(default_factory=list)
+    clusters: list[AnomalyCluster] = field(default_factory=list)
+    gaps: list[CapabilityGap] = field(default_factory=list)
+    contexts: dict[str, list[int]] = field(default_factory=dict)
+    history: list[GapChange] = field(default_factory=list)
+    failures: list[FailureRecord] = field(default_factory=list)
+    events: list[OpenWorldEvent] = field(default_factory=list)
 
-    Raises:
-        GrooveError: not a simulation tier.
-        ValidationError: ``n_contexts`` too small or no corpus folder.
-        EmbeddingError: the tier has no embedder.
-    """
-    require_simulation_tier(tier)
-    n_contexts = int(n_contexts)
-    if n_contexts < 40:
-        raise ValidationError("n_contexts must be at least 40")
-    report_ = OpenWorldSimulationReport(run_id_for(seed))
+    def batch(self) -> OpenWorldBatch:
+        """The rows as one :class:`~groove_core.store.openworld.OpenWorldBatch`."""
+        return OpenWorldBatch(
+            fingerprints=self.fingerprints,
+            clusters=self.clusters,
+            gaps=self.gaps,
+            gap_contexts=self.contexts,
+            gap_history=self.history,
+            failures=self.failures,
+            events=self.events,
+        )
 
-    def step(stage: str, fraction: float) -> None:
-        if progress:
-            progress(stage, fraction)
 
-    rng = np.random.default_rng(seed)
-    end = (now or _now()).replace(microsecond=0)
-    start = end - timedelta(days=30)
-    step("collecting contexts", 0.0)
-
-    # familiar contexts: learnings first, then corpus lines
-    learnings = list(tier.learnings.iter_all())
-    n_novel = max(len(THEMES) * 4, int(round(0.35 * n_contexts)))
-    n_familiar = n_contexts - n_novel
+def _familiar_contexts(
+    learnings: list, corpus_dir: str | Path | None, n_familiar: int, rng: np.random.Generator
+) -> tuple[list[tuple[str, str | None]], int]:
+    """Up to ``n_familiar`` (context, learning id or None) pairs: learnings first (half of
+    them when a corpus is given), then corpus lines; and how many came from learnings."""
     familiar: list[tuple[str, str | None]] = []
     if learnings:
         order = rng.permutation(len(learnings))[
@@ -281,7 +268,7 @@ def simulate_openworld(
         for i in order:
             lr = learnings[int(i)]
             familiar.append((learning_context(lr.content.description, lr.content.insight), lr.id))
-    report_.from_learnings = len(familiar)
+    from_learnings = len(familiar)
     if corpus_dir is not None:
         lines = corpus_lines(corpus_dir)
         if lines:
@@ -289,11 +276,12 @@ def simulate_openworld(
                 len(lines), size=min(len(lines), n_familiar - len(familiar)), replace=False
             )
             familiar += [(lines[int(i)], None) for i in sorted(pick)]
-    report_.from_corpus = len(familiar) - report_.from_learnings
-    if len(familiar) < n_familiar:  # not enough real text: top up with more novel contexts
-        n_novel += n_familiar - len(familiar)
+    return familiar, from_learnings
 
-    # novel contexts: themes, with rng-chosen details
+
+def _novel_contexts(n_novel: int, rng: np.random.Generator) -> tuple[list[tuple[str, int]], dict]:
+    """``n_novel`` distinct (context, theme index) pairs spread evenly over :data:`THEMES`,
+    each a theme sentence with an rng-chosen detail; and the count per theme name."""
     per_theme = np.full(len(THEMES), n_novel // len(THEMES))
     per_theme[: n_novel % len(THEMES)] += 1
     novel: list[tuple[str, int]] = []
@@ -308,19 +296,19 @@ def simulate_openworld(
             if text not in seen:
                 seen.add(text)
                 novel.append((text, t))
-    report_.themes = {THEMES[t][0]: int(per_theme[t]) for t in range(len(THEMES))}
+    return novel, {THEMES[t][0]: int(per_theme[t]) for t in range(len(THEMES))}
 
-    texts = [t for t, _ in familiar] + [t for t, _ in novel]
-    done = [0]
 
-    def embedded(k: int) -> None:
-        done[0] += k
-        step("embedding contexts", 0.1 + 0.6 * done[0] / max(1, len(texts)))
-
-    step("embedding contexts", 0.1)
-    emb = tier.learnings.embed_texts(texts, progress=embedded)
-
-    # fingerprints: familiar ones spread over the month, themes emerge later
+def _fingerprints(
+    familiar: list[tuple[str, str | None]],
+    novel: list[tuple[str, int]],
+    emb: np.ndarray,
+    start: datetime,
+    end: datetime,
+    rng: np.random.Generator,
+) -> tuple[list[PatternFingerprint], dict[int, list[PatternFingerprint]]]:
+    """Fingerprints (one per distinct salted hash): familiar ones spread over the month,
+    each theme's emerging later; and the fingerprints of each theme."""
     fps: list[PatternFingerprint] = []
     theme_fps: dict[int, list[PatternFingerprint]] = {t: [] for t in range(len(THEMES))}
     span = (end - start).total_seconds()
@@ -334,14 +322,14 @@ def simulate_openworld(
         fp = PatternFingerprint(context_hash(SALT + text), emb[len(familiar) + j], text, None, at)
         fps.append(fp)
         theme_fps[t].append(fp)
-    by_hash = {f.hash: f for f in fps}
-    fps = list(by_hash.values())
-    report_.fingerprints = len(fps)
-    report_.familiar = len(familiar)
-    report_.novel = len(novel)
-    step("building clusters and gaps", 0.75)
+    return list({f.hash: f for f in fps}.values()), theme_fps
 
-    clusters: list[AnomalyCluster] = []
+
+def _add_clusters(
+    story: _Story, theme_fps: dict[int, list[PatternFingerprint]], rng: np.random.Generator
+) -> None:
+    """The first :data:`N_CLUSTERED` themes as anomaly clusters, a ``NoveltyDetected``
+    event per novel fingerprint and a ``ClusterUpdated`` event per cluster."""
     cluster_of: dict[int, str] = {}
     for t in range(N_CLUSTERED):
         members = theme_fps[t]
@@ -354,168 +342,236 @@ def simulate_openworld(
             first,
             last,
         )
-        clusters.append(c)
+        story.clusters.append(c)
         for f in members:
             cluster_of[f.hash] = c.id
-
-    gaps: list[CapabilityGap] = []
-    contexts: dict[str, list[int]] = {}
-    history: list[GapChange] = []
-    failures: list[FailureRecord] = []
-    events: list[OpenWorldEvent] = []
-    learning_ids = [lr.id for lr in learnings]
     novel_hashes = {f.hash for group in theme_fps.values() for f in group}
-    for f in fps:
+    for f in story.fingerprints:
         if f.hash in novel_hashes:
-            events.append(
-                OpenWorldEvent(
-                    _uuid7(f.created_at, rng),
-                    "NoveltyDetected",
-                    {"fingerprint": f.to_json(), "cluster": cluster_of.get(f.hash)},
-                    f.created_at,
-                )
+            data = {"fingerprint": f.to_json(), "cluster": cluster_of.get(f.hash)}
+            story.events.append(
+                OpenWorldEvent(_uuid7(f.created_at, rng), "NoveltyDetected", data, f.created_at)
             )
-    for c in clusters:
-        members = [by_hash[h] for h in c.members]
-        events.append(
-            OpenWorldEvent(
-                _uuid7(c.last_seen, rng),
-                "ClusterUpdated",
-                {
-                    "cluster": {
-                        "id": c.id,
-                        "centroid": f32_values(c.centroid),
-                        "members": [m.to_json() for m in members],
-                        "created_at": to_rfc3339(c.created_at),
-                        "last_seen": to_rfc3339(c.last_seen),
-                    }
-                },
-                c.last_seen,
-            )
-        )
-
-    for t in range(N_GAPS):
-        name, category, status, n_fail, _ = THEMES[t]
-        members = sorted(theme_fps[t], key=lambda f: f.created_at)
-        first = members[0].created_at
-        fails = []
-        for _k in range(n_fail):
-            f = members[int(rng.integers(len(members)))]
-            at = f.created_at + timedelta(seconds=int(rng.uniform(0, 3 * 86400)))
-            at = min(at, end)
-            ftype = list(FailureType)[int(rng.integers(len(FailureType)))]
-            lids = (
-                (learning_ids[int(rng.integers(len(learning_ids)))],)
-                if learning_ids
-                and ftype in (FailureType.NEGATIVE_ATTRIBUTION, FailureType.LEARNING_NOT_ACTIVATED)
-                else ()
-            )
-            fails.append(
-                FailureRecord(
-                    _uuid7(at, rng),
-                    f"sim-session-{int(rng.integers(40)):02d}",
-                    ftype,
-                    f.hash,
-                    lids,
-                    at,
-                )
-            )
-        failures += fails
-        last = max([f.timestamp for f in fails], default=members[-1].created_at)
-        severity = GapSeverity.CRITICAL if t == 1 else GapSeverity.for_failures(n_fail)
-        sols = (
-            SuggestedSolution(
-                SolutionAction.create_learning(f"How to handle: {name.lower()}", "solution"),
-                SolutionSource.TEMPLATE,
-                round(float(rng.uniform(0.5, 0.9)), 2),
-            ),
-            SuggestedSolution(
-                SolutionAction.request_human_input(
-                    f"Which project conventions apply to {name.lower()}?"
-                ),
-                SolutionSource.PATTERN_ANALYSIS,
-                round(float(rng.uniform(0.2, 0.6)), 2),
-            ),
-        )
-        gap = CapabilityGap(
-            _uuid7(first, rng),
-            category,
-            severity,
-            GapStatus.DETECTED,
-            name,
-            max(1, n_fail),
-            first,
-            last,
-            sols,
-        )
-        events.append(
-            OpenWorldEvent(_uuid7(first, rng), "GapCreated", {"gap": gap.to_json()}, first)
-        )
-        history.append(
-            GapChange(
-                gap.id,
-                _uuid7(first, rng),
-                first,
-                WHO,
-                "created",
-                None,
-                GapStatus.DETECTED,
-                "detected by the simulation",
-            )
-        )
-        for s in sols:
-            events.append(
-                OpenWorldEvent(
-                    _uuid7(first, rng),
-                    "SolutionGenerated",
-                    {"gap_id": gap.id, "solution": s.to_json()},
-                    first,
-                )
-            )
-        # walk the workflow to the theme's status
-        path = {
-            None: [],
-            "detected": [],
-            "confirmed": [GapStatus.CONFIRMED],
-            "in_progress": [GapStatus.CONFIRMED, GapStatus.IN_PROGRESS],
-            "resolved": [GapStatus.CONFIRMED, GapStatus.IN_PROGRESS, GapStatus.RESOLVED],
+    by_hash = {f.hash: f for f in story.fingerprints}
+    for c in story.clusters:
+        data = {
+            "cluster": {
+                "id": c.id,
+                "centroid": f32_values(c.centroid),
+                "members": [by_hash[h].to_json() for h in c.members],
+                "created_at": to_rfc3339(c.created_at),
+                "last_seen": to_rfc3339(c.last_seen),
+            }
         }
-        cur, at = GapStatus.DETECTED, first
-        for nxt in path[status]:
-            assert nxt in GAP_WORKFLOW[cur]
-            at = min(end, at + timedelta(hours=int(rng.integers(6, 72))))
-            history.append(
-                GapChange(gap.id, _uuid7(at, rng), at, WHO, "status", cur, nxt, "simulated review")
-            )
-            events.append(
-                OpenWorldEvent(
-                    _uuid7(at, rng),
-                    "GapStatusChanged",
-                    {"gap_id": gap.id, "old": cur.serde, "new": nxt.serde},
-                    at,
-                )
-            )
-            cur = nxt
-        gaps.append(gap.with_(status=cur))
-        contexts[gap.id] = [f.hash for f in members]
+        story.events.append(
+            OpenWorldEvent(_uuid7(c.last_seen, rng), "ClusterUpdated", data, c.last_seen)
+        )
 
-    step("writing", 0.85)
-    tier.openworld.write_batch(
-        OpenWorldBatch(
-            fingerprints=fps,
-            clusters=clusters,
-            gaps=gaps,
-            gap_contexts=contexts,
-            gap_history=history,
-            failures=failures,
-            events=events,
+
+def _theme_failures(
+    members: list[PatternFingerprint],
+    n_fail: int,
+    learning_ids: list[str],
+    end: datetime,
+    rng: np.random.Generator,
+) -> list[FailureRecord]:
+    """``n_fail`` failures in random contexts of a theme, within three days of them."""
+    fails = []
+    for _k in range(n_fail):
+        f = members[int(rng.integers(len(members)))]
+        at = f.created_at + timedelta(seconds=int(rng.uniform(0, 3 * 86400)))
+        at = min(at, end)
+        ftype = list(FailureType)[int(rng.integers(len(FailureType)))]
+        lids = (
+            (learning_ids[int(rng.integers(len(learning_ids)))],)
+            if learning_ids
+            and ftype in (FailureType.NEGATIVE_ATTRIBUTION, FailureType.LEARNING_NOT_ACTIVATED)
+            else ()
+        )
+        fid = _uuid7(at, rng)
+        session = f"sim-session-{int(rng.integers(40)):02d}"
+        fails.append(FailureRecord(fid, session, ftype, f.hash, lids, at))
+    return fails
+
+
+def _theme_solutions(name: str, rng: np.random.Generator) -> tuple[SuggestedSolution, ...]:
+    """A template learning and a question for people, with rng-drawn confidences."""
+    return (
+        SuggestedSolution(
+            SolutionAction.create_learning(f"How to handle: {name.lower()}", "solution"),
+            SolutionSource.TEMPLATE,
+            round(float(rng.uniform(0.5, 0.9)), 2),
         ),
-        synthetic_run=report_.run_id,
+        SuggestedSolution(
+            SolutionAction.request_human_input(
+                f"Which project conventions apply to {name.lower()}?"
+            ),
+            SolutionSource.PATTERN_ANALYSIS,
+            round(float(rng.uniform(0.2, 0.6)), 2),
+        ),
     )
-    report_.clusters, report_.gaps = len(clusters), len(gaps)
-    report_.failures, report_.events, report_.history = len(failures), len(events), len(history)
+
+
+#: The workflow steps a simulated review takes to reach a theme's status.
+_REVIEW_PATH: dict[str | None, list[GapStatus]] = {
+    None: [],
+    "detected": [],
+    "confirmed": [GapStatus.CONFIRMED],
+    "in_progress": [GapStatus.CONFIRMED, GapStatus.IN_PROGRESS],
+    "resolved": [GapStatus.CONFIRMED, GapStatus.IN_PROGRESS, GapStatus.RESOLVED],
+}
+
+
+def _review(
+    story: _Story,
+    gap: CapabilityGap,
+    status: str | None,
+    end: datetime,
+    rng: np.random.Generator,
+) -> GapStatus:
+    """Walk a new gap through the workflow to ``status`` (history and events); returns
+    the status reached."""
+    cur, at = GapStatus.DETECTED, gap.first_seen
+    for nxt in _REVIEW_PATH[status]:
+        assert nxt in GAP_WORKFLOW[cur]
+        at = min(end, at + timedelta(hours=int(rng.integers(6, 72))))
+        story.history.append(
+            GapChange(gap.id, _uuid7(at, rng), at, WHO, "status", cur, nxt, "simulated review")
+        )
+        data = {"gap_id": gap.id, "old": cur.serde, "new": nxt.serde}
+        story.events.append(OpenWorldEvent(_uuid7(at, rng), "GapStatusChanged", data, at))
+        cur = nxt
+    return cur
+
+
+def _add_gap(
+    story: _Story,
+    t: int,
+    members: list[PatternFingerprint],
+    learning_ids: list[str],
+    end: datetime,
+    rng: np.random.Generator,
+) -> None:
+    """Theme ``t`` as a capability gap: its failures, solutions, creation, review."""
+    name, category, status, n_fail, _ = THEMES[t]
+    members = sorted(members, key=lambda f: f.created_at)
+    first = members[0].created_at
+    fails = _theme_failures(members, n_fail, learning_ids, end, rng)
+    story.failures += fails
+    last = max([f.timestamp for f in fails], default=members[-1].created_at)
+    severity = GapSeverity.CRITICAL if t == 1 else GapSeverity.for_failures(n_fail)
+    sols = _theme_solutions(name, rng)
+    gap = CapabilityGap(
+        _uuid7(first, rng),
+        category,
+        severity,
+        GapStatus.DETECTED,
+        name,
+        max(1, n_fail),
+        first,
+        last,
+        sols,
+    )
+    story.events.append(
+        OpenWorldEvent(_uuid7(first, rng), "GapCreated", {"gap": gap.to_json()}, first)
+    )
+    story.history.append(
+        GapChange(
+            gap.id,
+            _uuid7(first, rng),
+            first,
+            WHO,
+            "created",
+            None,
+            GapStatus.DETECTED,
+            "detected by the simulation",
+        )
+    )
+    for s in sols:
+        data = {"gap_id": gap.id, "solution": s.to_json()}
+        story.events.append(OpenWorldEvent(_uuid7(first, rng), "SolutionGenerated", data, first))
+    story.gaps.append(gap.with_(status=_review(story, gap, status, end, rng)))
+    story.contexts[gap.id] = [f.hash for f in members]
+
+
+def simulate_openworld(
+    tier,
+    *,
+    seed: int = 0,
+    corpus_dir: str | Path | None = None,
+    n_contexts: int = 400,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+) -> OpenWorldSimulationReport:
+    """Write synthetic open-world data into simulation tier ``tier`` (see the module
+    docstring); real tiers are refused.
+
+    Args:
+        tier: an open simulation :class:`groove_core.tiers.Tier` with an embedder.
+        seed: the random seed; the run id is ``openworld-seed<seed>``.
+        corpus_dir: a folder of rule files (``.mdc``, ``.md``, ``.cursorrules``) whose
+            lines become familiar contexts besides the tier's learnings.
+        n_contexts: number of fingerprints (at least 40): about 35 % novel.
+        progress: called with :class:`~groove_core.progress.Progress` whose ``done`` is
+            the fraction of the whole run (``total`` 1), docs/architecture.md#progress.
+        now: the time the simulated month ends at (default: now).
+
+    Raises:
+        GrooveError: not a simulation tier.
+        ValidationError: ``n_contexts`` too small or no corpus folder.
+        EmbeddingError: the tier has no embedder.
+    """
+    require_simulation_tier(tier)
+    n_contexts = int(n_contexts)
+    if n_contexts < 40:
+        raise ValidationError("n_contexts must be at least 40")
+    report = OpenWorldSimulationReport(run_id_for(seed))
+
+    def step(stage: str, fraction: float) -> None:
+        if progress:
+            progress(Progress(stage, fraction, 1))
+
+    rng = np.random.default_rng(seed)
+    end = (now or _now()).replace(microsecond=0)
+    start = end - timedelta(days=30)
+    step("collecting contexts", 0.0)
+    learnings = list(tier.learnings.iter_all())
+    n_novel = max(len(THEMES) * 4, int(round(0.35 * n_contexts)))
+    n_familiar = n_contexts - n_novel
+    familiar, report.from_learnings = _familiar_contexts(learnings, corpus_dir, n_familiar, rng)
+    report.from_corpus = len(familiar) - report.from_learnings
+    if len(familiar) < n_familiar:  # not enough real text: top up with more novel contexts
+        n_novel += n_familiar - len(familiar)
+    novel, report.themes = _novel_contexts(n_novel, rng)
+
+    texts = [t for t, _ in familiar] + [t for t, _ in novel]
+    done = [0]
+
+    def embedded(k: int) -> None:
+        done[0] += k
+        step("embedding contexts", 0.1 + 0.6 * done[0] / max(1, len(texts)))
+
+    step("embedding contexts", 0.1)
+    emb = tier.learnings.embed_texts(texts, progress=embedded)
+    story = _Story()
+    story.fingerprints, theme_fps = _fingerprints(familiar, novel, emb, start, end, rng)
+    report.fingerprints, report.familiar, report.novel = (
+        len(story.fingerprints),
+        len(familiar),
+        len(novel),
+    )
+    step("building clusters and gaps", 0.75)
+    _add_clusters(story, theme_fps, rng)
+    learning_ids = [lr.id for lr in learnings]
+    for t in range(N_GAPS):
+        _add_gap(story, t, theme_fps[t], learning_ids, end, rng)
+    step("writing", 0.85)
+    tier.openworld.write_batch(story.batch(), synthetic_run=report.run_id)
+    report.clusters, report.gaps = len(story.clusters), len(story.gaps)
+    report.failures, report.events = len(story.failures), len(story.events)
+    report.history = len(story.history)
     step("done", 1.0)
-    return report_
+    return report
 
 
 def remove_openworld_simulation(tier, run_id: str | None = None) -> dict[str, int]:
