@@ -200,12 +200,15 @@ def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
 def _draw(bar: Progress) -> ProgressFn:
     """A :data:`~groove_core.progress.ProgressFn` drawing every report on ``bar``: one task
     per stage, its bar at ``done`` of ``total`` (pulsing while the total is unknown), the
-    report's message beside the stage (docs/architecture.md#progress)."""
+    report's message beside the stage; a new stage shows the earlier ones finished
+    (docs/architecture.md#progress)."""
     tasks: dict[str, TaskID] = {}
 
     def draw(p: GrooveProgress) -> None:
         label = f"{p.stage}: {p.message}" if p.message else p.stage
         if p.stage not in tasks:
+            for task in tasks.values():
+                bar.update(task, total=1, completed=1)
             tasks[p.stage] = bar.add_task(label, total=p.total)
         bar.update(tasks[p.stage], completed=p.done, total=p.total, description=label)
 
@@ -875,11 +878,7 @@ def simulate(
             f"'{t.name}'; '{copied.source}' is unchanged"
         )
         with _progress(counts=False) as bar:
-            task = bar.add_task("simulating", total=1.0)
-
-            def draw(p) -> None:  # a groove_core.progress.Progress
-                bar.update(task, completed=p.fraction, description=p.message or p.stage)
-
+            draw = _draw(bar)
             if do_attr:
                 report = sim.simulate_attribution(
                     t,
