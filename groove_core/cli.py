@@ -429,7 +429,7 @@ def export(
 
 
 def _filter(scope, category, source):
-    from groove_core.store.learnings import LearningFilter
+    from groove_core.store.listing import LearningFilter
 
     return LearningFilter(scope=scope, category=category, source_type=source)
 

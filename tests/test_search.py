@@ -9,8 +9,9 @@ import pytest
 from conftest import DenseEmbedder, HashingEmbedder, make_learning
 
 from groove_core.errors import DatabaseError, ValidationError
-from groove_core.store import learnings as learnings_module
-from groove_core.store.learnings import LearningFilter, text_for_embedding
+from groove_core.store import embeddings as learnings_module
+from groove_core.store.embeddings import text_for_embedding
+from groove_core.store.listing import LearningFilter
 from groove_core.store.search import RRF_K, SearchStore
 from groove_core.tiers import Groove
 

@@ -56,7 +56,7 @@ from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import now, to_rfc3339
 from groove_core.model.usage import OutcomeEvent, UsageStats, usage_from_json, usage_to_json
-from groove_core.store.learnings import Edit
+from groove_core.store.history import Edit
 
 EXPORT_VERSION = 1
 MAX_EXPORT_BYTES = 512 * 1024 * 1024

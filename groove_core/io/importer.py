@@ -34,7 +34,7 @@ from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
-from groove_core.store.learnings import text_for_embedding
+from groove_core.store.embeddings import text_for_embedding
 
 #: progress(stage, done, total), called at least every :data:`HEARTBEAT` seconds while an
 #: import runs. Stages in order: "reading" (files), "checking" (what the tier already

@@ -34,9 +34,10 @@ from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.usage import Outcome, OutcomeEvent, UsageStats
 from groove_core.store import changelog
 from groove_core.store.engine import Engine
-from groove_core.store.learnings import LearningStore, outcome_blocks
+from groove_core.store.learnings import LearningStore
 from groove_core.store.params import PARAM_COLS, PUT_PARAMS, param_to_row
 from groove_core.store.rows import USAGE_COLS, USAGE_HEAD, USAGE_KEYED, row_to_usage
+from groove_core.store.usage import outcome_blocks
 
 __all__ = [
     "ATTRIBUTION_COLS",
