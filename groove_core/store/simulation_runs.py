@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from groove_core.errors import NotFoundError, ValidationError
 from groove_core.model.access import Action, Principal
@@ -181,94 +182,11 @@ class SimulationRunsMixin(AttributionBase):
         if run_id not in runs:
             raise NotFoundError(f"no simulation run {run_id} in tier '{self.tier}'")
         run = runs[run_id]
-        snap = run.snapshot
-        ids = snap["ids"]
-        prefix = run.session_prefix
-        n_attr = self.db.run(
-            "?[count(session_id)] := *attribution{session_id}, starts_with(session_id, $p)",
-            {"p": prefix},
-            read_only=True,
-        ).scalar(0)
-        n_events = self.db.run(
-            "?[count(event_id)] := *outcome_event{event_id, session_id}, "
-            "!is_null(session_id), starts_with(session_id, $p)",
-            {"p": prefix},
-            read_only=True,
-        ).scalar(0)
-        # real outcomes recorded since the run started (uuid v7 event ids are time-ordered)
-        # real outcomes recorded since the snapshot (events it did not hold)
-        later = self.db.run(
-            "known[learning_id, event_id] <- $known\n"
-            "?[learning_id, event_id, at, outcome, session_id] := learning_id in $ids, "
-            "*outcome_event{learning_id, event_id, at, outcome, session_id}, "
-            "not known[learning_id, event_id], "
-            "or(is_null(session_id), !starts_with(session_id, $p)) :order at, event_id",
-            {"ids": ids, "p": prefix, "known": snap.get("events") or [["", ""]]},
-            read_only=True,
-        )
-        usage_rows: dict[str, list] = {k: list(v) for k, v in snap["usage"].items()}
-        confidence: dict[str, float] = dict(snap["confidence"])
-        for lid, _eid, at, outcome, _sid in later.rows:
-            row = usage_rows.get(lid)
-            stats_ = row_to_usage(dict(zip(USAGE_COLS, row, strict=True))) if row else UsageStats()
-            stats_.record_outcome(Outcome(outcome), from_unix(at))
-            if row and row[5] is not None and to_unix(stats_.last_used) < row[5]:
-                stats_.last_used = from_unix(row[5])
-            usage_rows[lid] = [
-                lid,
-                stats_.times_injected,
-                stats_.times_helpful,
-                stats_.times_ignored,
-                stats_.times_contradicted,
-                to_unix(stats_.last_used),
-                stats_.confidence_alpha,
-                stats_.confidence_beta,
-            ]
-            confidence[lid] = stats_.confidence()
-        blocks, params = (
-            [
-                "?[learning_id, session_id] := *attribution{learning_id, session_id}, "
-                "starts_with(session_id, $p) :rm attribution {learning_id, session_id}",
-                "?[learning_id, event_id] := *outcome_event{learning_id, event_id, session_id}, "
-                "!is_null(session_id), starts_with(session_id, $p) "
-                ":rm outcome_event {learning_id, event_id}",
-                # usage: rows that existed come back, rows the run created go
-                "?[learning_id] := learning_id in $ids, *usage_stats{learning_id}, "
-                "not is_in(learning_id, $usage_ids) :rm usage_stats {learning_id}",
-                f"u[{USAGE_HEAD}] <- $usage\n"
-                f"?[{USAGE_HEAD}] := u[{USAGE_HEAD}], *learning{{id: learning_id}} "
-                f":put usage_stats {{{USAGE_KEYED}}}",
-                "c[id, confidence] <- $conf\n"
-                "?[id, confidence] := c[id, confidence], *learning{id} "
-                ":update learning {id => confidence}",
-                "?[learning_id] := learning_id in $ids, *learning_value{learning_id} "
-                ":rm learning_value {learning_id}",
-                f"v[{VALUE_HEAD}] <- $values\n?[{VALUE_HEAD}] := v[{VALUE_HEAD}] "
-                ":put learning_value {learning_id => " + ", ".join(VALUE_COLS[1:]) + "}",
-                "?[learning_id] := learning_id in $ids, *ablation_experiment{learning_id} "
-                ":rm ablation_experiment {learning_id}",
-                f"x[{EXPERIMENT_HEAD}] <- $experiments\n"
-                f"?[{EXPERIMENT_HEAD}] := x[{EXPERIMENT_HEAD}] "
-                ":put ablation_experiment {learning_id => " + ", ".join(EXPERIMENT_COLS[1:]) + "}",
-                "?[param_name] := param_name in $param_names, *adaptive_params{param_name} "
-                ":rm adaptive_params {param_name}",
-                f"p[{PARAM_COLS}] <- $params\n?[{PARAM_COLS}] := p[{PARAM_COLS}] "
-                ":put adaptive_params {param_name => " + PARAM_COLS.split(", ", 1)[1] + "}",
-                "?[run_id] <- [[$run]] :rm attribution_simulation {run_id}",
-            ],
-            {
-                "p": prefix,
-                "ids": ids,
-                "run": run_id,
-                "usage_ids": list(usage_rows),
-                "usage": list(usage_rows.values()),
-                "conf": [[k, v] for k, v in confidence.items()],
-                "values": list(snap["values"].values()),
-                "experiments": list(snap["experiments"].values()),
-                "param_names": snap.get("param_names", []),
-                "params": list(snap.get("params", {}).values()),
-            },
-        )
+        ids = run.snapshot["ids"]
+        n_attr, n_events = self._synthetic_counts(run.session_prefix)
+        later = self._real_outcomes_since(run)
+        usage_rows, confidence = _replay(run.snapshot, later)
+        blocks, params = _removal(run, usage_rows, confidence)
         if self.writer._has("search_head"):  # usage and confidence of these change
             log, log_params = changelog.statements(ids)
             blocks, params = [*log, *blocks], {**params, **log_params}
@@ -281,11 +199,122 @@ class SimulationRunsMixin(AttributionBase):
             detail={"simulation_removed": run_id},
         )
         return {
-            "attributions": int(n_attr or 0),
-            "outcome_events": int(n_events or 0),
-            "outcomes_kept": len(later.rows),
+            "attributions": n_attr,
+            "outcome_events": n_events,
+            "outcomes_kept": len(later),
             "learnings_restored": len(ids),
         }
+
+    def _synthetic_counts(self, prefix: str) -> tuple[int, int]:
+        """(attribution records, outcome events) of sessions whose id starts with
+        ``prefix``."""
+        n_attr = self.db.run(
+            "?[count(session_id)] := *attribution{session_id}, starts_with(session_id, $p)",
+            {"p": prefix},
+            read_only=True,
+        ).scalar(0)
+        n_events = self.db.run(
+            "?[count(event_id)] := *outcome_event{event_id, session_id}, "
+            "!is_null(session_id), starts_with(session_id, $p)",
+            {"p": prefix},
+            read_only=True,
+        ).scalar(0)
+        return int(n_attr or 0), int(n_events or 0)
+
+    def _real_outcomes_since(self, run: SimulationRun) -> list[list]:
+        """Outcome rows ``[learning_id, event_id, at, outcome, session_id]`` of the run's
+        learnings recorded for real since its snapshot (events it did not hold, in no
+        session of the run), oldest first."""
+        return self.db.run(
+            "known[learning_id, event_id] <- $known\n"
+            "?[learning_id, event_id, at, outcome, session_id] := learning_id in $ids, "
+            "*outcome_event{learning_id, event_id, at, outcome, session_id}, "
+            "not known[learning_id, event_id], "
+            "or(is_null(session_id), !starts_with(session_id, $p)) :order at, event_id",
+            {
+                "ids": run.snapshot["ids"],
+                "p": run.session_prefix,
+                "known": run.snapshot.get("events") or [["", ""]],
+            },
+            read_only=True,
+        ).rows
+
+
+def _replay(snap: dict, later: list[list]) -> tuple[dict[str, list], dict[str, float]]:
+    """The usage rows (by learning id) and confidences of the snapshot with the outcomes
+    ``later`` applied again on top (:meth:`UsageStats.record_outcome`)."""
+    usage_rows: dict[str, list] = {k: list(v) for k, v in snap["usage"].items()}
+    confidence: dict[str, float] = dict(snap["confidence"])
+    for lid, _eid, at, outcome, _sid in later:
+        row = usage_rows.get(lid)
+        stats_ = row_to_usage(dict(zip(USAGE_COLS, row, strict=True))) if row else UsageStats()
+        stats_.record_outcome(Outcome(outcome), from_unix(at))
+        if row and row[5] is not None and to_unix(stats_.last_used) < row[5]:
+            stats_.last_used = from_unix(row[5])
+        usage_rows[lid] = [
+            lid,
+            stats_.times_injected,
+            stats_.times_helpful,
+            stats_.times_ignored,
+            stats_.times_contradicted,
+            to_unix(stats_.last_used),
+            stats_.confidence_alpha,
+            stats_.confidence_beta,
+        ]
+        confidence[lid] = stats_.confidence()
+    return usage_rows, confidence
+
+
+def _removal(
+    run: SimulationRun, usage_rows: dict[str, list], confidence: dict[str, float]
+) -> tuple[list[str], dict[str, Any]]:
+    """The statements and parameters that remove ``run``'s synthetic rows and put its
+    snapshot back (usage rows and confidences as replayed)."""
+    snap = run.snapshot
+    return (
+        [
+            "?[learning_id, session_id] := *attribution{learning_id, session_id}, "
+            "starts_with(session_id, $p) :rm attribution {learning_id, session_id}",
+            "?[learning_id, event_id] := *outcome_event{learning_id, event_id, session_id}, "
+            "!is_null(session_id), starts_with(session_id, $p) "
+            ":rm outcome_event {learning_id, event_id}",
+            # usage: rows that existed come back, rows the run created go
+            "?[learning_id] := learning_id in $ids, *usage_stats{learning_id}, "
+            "not is_in(learning_id, $usage_ids) :rm usage_stats {learning_id}",
+            f"u[{USAGE_HEAD}] <- $usage\n"
+            f"?[{USAGE_HEAD}] := u[{USAGE_HEAD}], *learning{{id: learning_id}} "
+            f":put usage_stats {{{USAGE_KEYED}}}",
+            "c[id, confidence] <- $conf\n"
+            "?[id, confidence] := c[id, confidence], *learning{id} "
+            ":update learning {id => confidence}",
+            "?[learning_id] := learning_id in $ids, *learning_value{learning_id} "
+            ":rm learning_value {learning_id}",
+            f"v[{VALUE_HEAD}] <- $values\n?[{VALUE_HEAD}] := v[{VALUE_HEAD}] "
+            ":put learning_value {learning_id => " + ", ".join(VALUE_COLS[1:]) + "}",
+            "?[learning_id] := learning_id in $ids, *ablation_experiment{learning_id} "
+            ":rm ablation_experiment {learning_id}",
+            f"x[{EXPERIMENT_HEAD}] <- $experiments\n"
+            f"?[{EXPERIMENT_HEAD}] := x[{EXPERIMENT_HEAD}] "
+            ":put ablation_experiment {learning_id => " + ", ".join(EXPERIMENT_COLS[1:]) + "}",
+            "?[param_name] := param_name in $param_names, *adaptive_params{param_name} "
+            ":rm adaptive_params {param_name}",
+            f"p[{PARAM_COLS}] <- $params\n?[{PARAM_COLS}] := p[{PARAM_COLS}] "
+            ":put adaptive_params {param_name => " + PARAM_COLS.split(", ", 1)[1] + "}",
+            "?[run_id] <- [[$run]] :rm attribution_simulation {run_id}",
+        ],
+        {
+            "p": run.session_prefix,
+            "ids": snap["ids"],
+            "run": run.run_id,
+            "usage_ids": list(usage_rows),
+            "usage": list(usage_rows.values()),
+            "conf": [[k, v] for k, v in confidence.items()],
+            "values": list(snap["values"].values()),
+            "experiments": list(snap["experiments"].values()),
+            "param_names": snap.get("param_names", []),
+            "params": list(snap.get("params", {}).values()),
+        },
+    )
 
 
 __all__ = ["SimulationRun", "SimulationRunsMixin"]
