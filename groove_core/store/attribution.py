@@ -41,7 +41,8 @@ from groove_core.store.usage import outcome_blocks
 
 
 class AttributionStore(ValuesMixin, ExperimentsMixin, SimulationRunsMixin):
-    """Typed access to seed 003's relations of one tier.
+    """Typed access to the attribution relations of one tier
+    (docs/architecture.md#relations-v1, attribution).
 
     Args:
         db: the tier's open engine (migrated).
@@ -66,7 +67,7 @@ class AttributionStore(ValuesMixin, ExperimentsMixin, SimulationRunsMixin):
         """Write many attribution records, learning values, experiments and injection
         outcomes in ONE transaction: all of it lands, or (any row rejected) nothing.
 
-        Outcomes are applied like :meth:`LearningStore.record_outcomes` (seed 001's Beta
+        Outcomes are applied like :meth:`LearningStore.record_outcomes` (the Beta
         update of ``usage_stats``, ``learning.confidence`` kept at the posterior mean, one
         ``outcome_event`` each), summed per learning inside Cozo, so concurrent writers
         lose no update. Returns the number of rows written.

@@ -1,4 +1,4 @@
-"""The relations of attribution (docs/architecture.md#relations-v2 and later: ``attribution``,
+"""The relations of attribution (docs/architecture.md#relations-v1, attribution: ``attribution``,
 ``learning_value``, ``ablation_experiment``, ``attribution_simulation``) as columns,
 statements and row conversions, and the state the parts of
 :class:`~groove_core.store.attribution.AttributionStore` share. No query runs here."""

@@ -59,7 +59,8 @@ from groove_core.locking import InterProcessLock
 from groove_core.model.values import check_text
 
 # Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
-# upstream package of that name (an older engine, see DESIGN.md) may be installed too.
+# upstream package of that name (an older engine, see docs/architecture.md#layers) may be
+# installed too.
 sys.modules["cozo_embedded"] = mnestic
 from pycozo.client import Client, QueryException  # noqa: E402
 

@@ -31,7 +31,7 @@ class ExperimentsMixin(AttributionBase):
     """Ablation experiments (part of ``AttributionStore``)."""
 
     def get_experiment(self, learning_id: str) -> AblationExperiment | None:
-        """The ablation experiment of a learning, or None (seed 003)."""
+        """The ablation experiment of a learning, or None (vibes-groove's ``get_experiment``)."""
         res = self.db.run(
             f"?[{EXPERIMENT_HEAD}] := learning_id = $id, {EXPERIMENT_ATOM}",
             {"id": check_uuid(learning_id)},
@@ -43,7 +43,7 @@ class ExperimentsMixin(AttributionBase):
     def update_experiment(
         self, experiment: AblationExperiment, *, actor: Principal | None = None
     ) -> None:
-        """Insert or replace an experiment (seed 003)."""
+        """Insert or replace an experiment (vibes-groove's ``update_experiment``)."""
         self.store_bulk(experiments=[experiment], actor=actor)
 
     def experiments(self, state: str | None = None) -> list[AblationExperiment]:

@@ -43,11 +43,12 @@ class ValuesMixin(AttributionBase):
     def update_learning_value(
         self, value: LearningValue, *, actor: Principal | None = None
     ) -> None:
-        """Insert or replace a learning's value (seed 003)."""
+        """Insert or replace a learning's value (vibes-groove's ``update_learning_value``)."""
         self.store_bulk(values=[value], actor=actor)
 
     def list_learning_values(self, limit: int = 100) -> list[LearningValue]:
-        """Up to ``limit`` values, highest estimated value first (seed 003)."""
+        """Up to ``limit`` values, highest estimated value first (vibes-groove's
+        ``list_learning_values``)."""
         return self.ranked_values(limit=limit)
 
     def ranked_values(

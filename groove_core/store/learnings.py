@@ -66,7 +66,8 @@ class LearningStore(
     EmbeddingsMixin,
     ScanningMixin,
 ):
-    """Typed access to the learnings of one tier (seed 001 ``LearningStore``).
+    """Typed access to the learnings of one tier (the relations of
+    docs/architecture.md#relations-v1; method names follow vibes-groove's ``LearningStore``).
 
     Args:
         db: the tier's open engine (already migrated).

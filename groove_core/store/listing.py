@@ -41,7 +41,7 @@ class LearningFilter:
     """Filters for :meth:`LearningStore.list` and ``count``; ``None`` means any.
 
     ``scope`` is a DB scope string, ``category`` a category DB string, ``source_type`` one
-    of the seed's source types, ``ids`` restricts to those ids.
+    of the source types of docs/architecture.md#relations-v1, ``ids`` restricts to those ids.
     """
 
     scope: str | None = None
@@ -247,12 +247,12 @@ class ListingMixin(StoreBase):
             yield from self.get_many(ids[start : start + batch])
 
     def find_by_scope(self, scope: Scope | str) -> list[Learning]:
-        """All learnings in a scope (seed 001)."""
+        """All learnings in a scope (vibes-groove's ``find_by_scope``)."""
         s = scope.to_db() if isinstance(scope, Scope) else Scope.parse(scope).to_db()
         return self._all(LearningFilter(scope=s))
 
     def find_by_category(self, category: LearningCategory | str) -> list[Learning]:
-        """All learnings of a category (seed 001)."""
+        """All learnings of a category (vibes-groove's ``find_by_category``)."""
         return self._all(LearningFilter(category=LearningCategory.parse(category).value))
 
     def _all(self, flt: LearningFilter) -> list[Learning]:

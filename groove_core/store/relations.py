@@ -110,7 +110,8 @@ class RelationsMixin(StoreBase):
     def find_related(
         self, learning_id: str, relation_type: RelationType | str | None = None
     ) -> list[Learning]:
-        """Learnings related to ``learning_id`` in either direction (seed 001)."""
+        """Learnings related to ``learning_id`` in either direction (vibes-groove's
+        ``find_related``)."""
         return [r.other for r in self.related(learning_id, relation_type) if r.other]
 
 

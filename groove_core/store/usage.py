@@ -57,8 +57,9 @@ class UsageMixin(StoreBase):
         at: Any = None,
         actor: Principal | None = None,
     ) -> UsageStats:
-        """Apply one injection outcome with the seed's Beta update and keep it as an
-        ``outcome_event`` (see :meth:`record_outcomes`). Returns the usage stats after it.
+        """Apply one injection outcome with the Beta update of
+        docs/architecture.md#relations-v1 and keep it as an ``outcome_event`` (see
+        :meth:`record_outcomes`). Returns the usage stats after it.
 
         A retry of an outcome already recorded (same ``event_id``, or same learning and
         ``session_id``) changes nothing and returns the stats as they are.
@@ -79,7 +80,7 @@ class UsageMixin(StoreBase):
     ) -> int:
         """Record many outcomes (a session's) in ONE transaction: an ``outcome_event``
         each, the usage counters and Beta parameters summed per learning inside Cozo (so
-        concurrent writers lose no update; seed 001's increments, see
+        concurrent writers lose no update; the increments of docs/architecture.md#relations-v1, see
         :data:`~groove_core.model.usage.OUTCOME_INCREMENTS`), ``learning.confidence`` kept
         at the posterior mean, and one audit entry.
 
@@ -185,7 +186,7 @@ def outcome_blocks(
 ) -> tuple[list[str], dict[str, Any]]:
     """Statements applying outcome events (rows ``[learning_id, event_id, at, outcome,
     session_id]``, at most one per key): each event is inserted (the transaction fails on
-    a key already stored), usage increments are summed per learning (seed 001's Beta
+    a key already stored), usage increments are summed per learning (the Beta
     update; a learning without a usage row starts from the defaults) and
     ``learning.confidence`` = posterior mean (the transaction fails when a learning does
     not exist: ``:update`` needs its row). With ``logged`` the search change log names the
