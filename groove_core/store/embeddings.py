@@ -30,17 +30,27 @@ BULK_MIN_ROWS = 200
 INSERT_TO_BUILD_COST = 20
 
 
+#: The last paragraph of an imported rule's insight names its heading path this way
+#: (written by :mod:`groove_core.io.rules`, which the store does not import).
+CONTEXT_LINE = "Context: {heading}"
+
+
 def text_for_embedding(content: LearningContent) -> str:
-    """The text a learning is embedded by: its description and insight (the description
-    is left out when the insight starts with it), after the ``heading`` of its pattern
-    when it has one: imported rules keep their file's heading path there, the context a
-    single rule line lacks, like a title field in document retrieval."""
+    """The text a learning is embedded by, each piece once: the ``heading`` of its pattern
+    when it has one (imported rules keep their file's heading path there, the context a
+    single rule line lacks, first like a title field in document retrieval, so that a
+    long insight cut at the model's input limit keeps it), then the description unless
+    the insight starts with it, then the insight without a last paragraph that only
+    repeats the heading (:data:`CONTEXT_LINE`)."""
     parts = []
-    if isinstance(content.pattern, dict) and isinstance(content.pattern.get("heading"), str):
-        parts.append(content.pattern["heading"])
+    insight = content.insight
+    heading = content.pattern.get("heading") if isinstance(content.pattern, dict) else None
+    if isinstance(heading, str) and heading.strip():
+        parts.append(heading)
+        insight = insight.removesuffix("\n\n" + CONTEXT_LINE.format(heading=heading))
     if not content.insight.startswith(content.description.rstrip("…")):
         parts.append(content.description)
-    parts.append(content.insight)
+    parts.append(insight)
     return "\n".join(p for p in parts if p.strip())
 
 
@@ -229,6 +239,7 @@ class EmbeddingsMixin(StoreBase):
 
 __all__ = [
     "BULK_MIN_ROWS",
+    "CONTEXT_LINE",
     "DROP_SEMANTIC_INDEX",
     "EmbeddingsMixin",
     "PUT_EMBEDDING",
