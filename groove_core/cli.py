@@ -684,7 +684,7 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
             return
         with _progress() as bar:
             task = bar.add_task("embedding", total=todo)
-            n = t.learnings.reembed(lambda k: bar.advance(task, k))
+            n = t.learnings.reembed(lambda p: bar.update(task, completed=p.done))
         out.print(f"embedded {n} learnings of tier '{t.name}'")
 
     _run(body)

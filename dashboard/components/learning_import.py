@@ -13,6 +13,7 @@ from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.importer import import_paths
 from groove_core.io.rules import find_in_project
+from groove_core.progress import Progress
 from groove_core.serve import DashboardAuth
 from groove_core.tiers import Groove, Tier
 
@@ -155,11 +156,9 @@ def reembed_offer(tier: Tier) -> None:
         if not st.button(f"Embed {missing:,} learnings", key=f"reembed_{tier.name}"):
             return
         bar = st.progress(0.0, text="Embedding…")
-        done = 0
 
-        def advance(k: int) -> None:
-            nonlocal done
-            done += k
+        def advance(p: Progress) -> None:
+            done = int(p.done)
             bar.progress(min(done / missing, 1.0), text=f"Embedding… {done}/{missing}")
 
         try:

@@ -56,6 +56,7 @@ from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import now, to_rfc3339
 from groove_core.model.usage import OutcomeEvent, UsageStats, usage_from_json, usage_to_json
+from groove_core.progress import ProgressFn
 from groove_core.store.history import Edit
 
 EXPORT_VERSION = 1
@@ -379,7 +380,7 @@ def write_plan(
     findings: dict | None = None,
     override_reason: str | None = None,
     detail: dict | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> None:
     """Write a plan (and the learnings ``also``, e.g. from rule files) in ONE transaction
     as a ``learning.import`` by ``actor`` (see
@@ -413,7 +414,7 @@ def import_file(
     on_conflict: str = "fail",
     actor: Principal | None = None,
     override_reason: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> ImportStats:
     """Import a ``GrooveExport`` file into ``tier`` in ONE transaction (see the module
     docstring for conflicts, history and outcome events).
@@ -423,7 +424,7 @@ def import_file(
         actor: who imports (default: the tier's acting principal).
         override_reason: a curator's reason to import flagged content into an enterprise
             tier.
-        progress: called with the number of learnings embedded after each batch.
+        progress: gets a :class:`~groove_core.progress.Progress` while learnings are embedded.
 
     Raises:
         ImportFileError: the file is unreadable, too large or malformed, or a conflict with

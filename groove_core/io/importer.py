@@ -34,6 +34,7 @@ from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
+from groove_core.progress import Progress as EmbedProgress
 from groove_core.store.embeddings import text_for_embedding
 
 #: progress(stage, done, total), called at least every :data:`HEARTBEAT` seconds while an
@@ -244,9 +245,9 @@ def import_paths(
         return report
     done = 0
 
-    def embedded(k: int) -> None:  # in the worker thread: only counts
+    def embedded(p: EmbedProgress) -> None:  # in the worker thread: only counts
         nonlocal done
-        done += k
+        done = int(p.done)
 
     # refuse blocked content before the model runs: embedding fills the tier's cache
     tier.learnings.writer.authorize(Action.learning_import, actor)

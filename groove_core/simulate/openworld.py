@@ -47,6 +47,7 @@ from groove_core.model.openworld import (
 )
 from groove_core.model.serde import now as _now
 from groove_core.model.serde import to_rfc3339
+from groove_core.progress import Progress
 from groove_core.simulate.tier import require_simulation_tier
 from groove_core.store.openworld import OpenWorldBatch
 
@@ -311,11 +312,9 @@ def simulate_openworld(
     report_.themes = {THEMES[t][0]: int(per_theme[t]) for t in range(len(THEMES))}
 
     texts = [t for t, _ in familiar] + [t for t, _ in novel]
-    done = [0]
 
-    def embedded(k: int) -> None:
-        done[0] += k
-        step("embedding contexts", 0.1 + 0.6 * done[0] / max(1, len(texts)))
+    def embedded(p: Progress) -> None:
+        step("embedding contexts", 0.1 + 0.6 * (p.fraction or 0.0))
 
     step("embedding contexts", 0.1)
     emb = tier.learnings.embed_texts(texts, progress=embedded)

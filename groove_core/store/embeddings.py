@@ -3,7 +3,7 @@ re-embedding what another program wrote without one, and Cozo's HNSW index."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from groove_core.embed import DIM, content_hash
@@ -11,6 +11,7 @@ from groove_core.errors import EmbeddingError, ValidationError
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningContent
 from groove_core.model.serde import check_uuid
+from groove_core.progress import Progress, ProgressFn
 from groove_core.store.base import StoreBase
 from groove_core.store.migrations.m001_initial import SEMANTIC_INDEX
 from groove_core.store.rows import LEARNING_ATOM, LEARNING_HEAD, row_to_learning
@@ -60,12 +61,13 @@ class EmbeddingsMixin(StoreBase):
     def embed_texts(
         self,
         texts: Sequence[str],
-        progress: Callable[[int], None] | None = None,
+        progress: ProgressFn | None = None,
         batch_size: int = 512,
     ) -> np.ndarray:
         """Embeddings of ``texts`` as float32 ``(n, 384)``, each distinct text embedded once:
         the tier's ``embedding_cache`` (keyed by content hash) is read first and filled
-        with what had to be computed. ``progress(k)`` is called after each batch of ``k``.
+        with what had to be computed. ``progress`` gets a :class:`Progress` ``("embedding",
+        done, total)`` after each batch, counting the texts computed (cached ones are not).
 
         The texts to compute are sorted by length and passed to the model ``batch_size``
         at a time, so its own mini-batches hold texts of similar length (little padding:
@@ -96,6 +98,7 @@ class EmbeddingsMixin(StoreBase):
         for key, text in zip(keys, texts, strict=True):
             first_text.setdefault(key, text)
         missing = sorted((k for k in unique if k not in found), key=lambda k: len(first_text[k]))
+        done = 0
         for start in range(0, len(missing), batch_size):
             batch = missing[start : start + batch_size]
             vecs = np.asarray(self.embedder.embed([first_text[k] for k in batch]), np.float32)
@@ -109,8 +112,9 @@ class EmbeddingsMixin(StoreBase):
                 {"rows": [[k, v.tolist()] for k, v in zip(batch, vecs, strict=True)]},
             )
             found.update(zip(batch, vecs, strict=True))
+            done += len(batch)
             if progress:
-                progress(len(batch))
+                progress(Progress("embedding", done, len(missing)))
         if not keys:
             return np.zeros((0, DIM), dtype=np.float32)
         return np.stack([found[k] for k in keys])
@@ -123,7 +127,7 @@ class EmbeddingsMixin(StoreBase):
         self,
         learnings: Sequence[Learning],
         vectors: np.ndarray | Sequence | None,
-        embed_progress: Callable[[int], None] | None,
+        embed_progress: ProgressFn | None,
     ) -> np.ndarray | None:
         """The embeddings of ``learnings``: ``vectors`` checked and made float32
         ``(n, 384)``, else computed by the embedder (None without one).
@@ -204,9 +208,7 @@ class EmbeddingsMixin(StoreBase):
             ).scalar(0)
         )
 
-    def reembed(
-        self, progress: Callable[[int], None] | None = None, *, actor: Principal | None = None
-    ) -> int:
+    def reembed(self, progress: ProgressFn | None = None, *, actor: Principal | None = None) -> int:
         """Compute embeddings for learnings that have none (e.g. written by another program).
         Returns how many were added.
 

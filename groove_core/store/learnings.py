@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from groove_core.errors import NotFoundError
@@ -21,6 +21,7 @@ from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import check_uuid, new_id, now, to_unix
 from groove_core.model.usage import OutcomeEvent, UsageStats
+from groove_core.progress import ProgressFn
 from groove_core.store import changelog, embeddings
 from groove_core.store.audit import Hashed
 from groove_core.store.edits import EditsMixin
@@ -99,7 +100,7 @@ class LearningStore(
         usage: dict[str, UsageStats] | None = None,
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
-        embed_progress: Callable[[int], None] | None = None,
+        embed_progress: ProgressFn | None = None,
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         detail: dict | None = None,
@@ -229,7 +230,7 @@ class LearningStore(
         usage: dict[str, UsageStats] | None = None,
         relations: Sequence[LearningRelation] = (),
         system_params: Sequence[SystemParam] = (),
-        embed_progress: Callable[[int], None] | None = None,
+        embed_progress: ProgressFn | None = None,
         findings: dict[str, list[Finding]] | None = None,
         override_reason: str | None = None,
         history_who: str | None = None,
