@@ -214,6 +214,8 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
     at = page(tmp_path, monkeypatch, "posterior", learning=target)
     assert [w.value for w in at.warning] == ["Deprecated: superseded by the style guide"]
     at = page(tmp_path, monkeypatch, "learnings", id=target)
+    at.session_state["detail_tab"] = "History"  # a click on the detail's History tab
+    at.run()
     assert any("→ Deprecated: superseded by the style guide" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]

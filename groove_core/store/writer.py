@@ -157,7 +157,7 @@ class TierWriter:
         if new_log:
             self._head = None
         elif not self._has("audit_log"):  # a tier below version 8 (migrating)
-            return self.db.run_chain(blocks, params)
+            return self.db.run_chain([*blocks, *([returning] if returning else [])], params)
         with self._lock:
             for _ in range(_MAX_CONFLICTS):
                 head = self.log.head() if self._head is _UNKNOWN else self._head
