@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     pass
 
 EDIT_COLS = ["learning_id", "edit_id", "at", "who", "action", "before_json", "after_json"]
+EDIT_HEAD = ", ".join(EDIT_COLS)
+#: A ``learning_edit`` atom binding every column.
+EDIT_ATOM = "*learning_edit{" + EDIT_HEAD + "}"
 PUT_EDIT = (
     "?[learning_id, edit_id, at, who, action, before_json, after_json] <- $edits "
     ":put learning_edit {learning_id, edit_id => at, who, action, before_json, after_json}"
@@ -85,36 +88,25 @@ class HistoryMixin(StoreBase):
 
     def deleted(self, limit: int = 50) -> list[Edit]:
         """The most recent deletions whose learning is still gone (newest first)."""
-        res = self.db.run(
-            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
-            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json}, "
-            "action = 'deleted', not *learning{id: learning_id} "
+        return self._edits(
+            f"{EDIT_ATOM}, action = 'deleted', not *learning{{id: learning_id}}",
             ":order -at :limit $limit",
             {"limit": int(limit)},
-            read_only=True,
         )
-        return [row_to_edit(r) for r in res.dicts()]
 
     def all_history(self) -> list[Edit]:
         """Every history entry of the tier (also of deleted learnings), oldest first."""
-        res = self.db.run(
-            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
-            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
-            ":order at, learning_id, edit_id",
-            read_only=True,
-        )
-        return [row_to_edit(r) for r in res.dicts()]
+        return self._edits(EDIT_ATOM, ":order at, learning_id, edit_id")
 
     def history(self, learning_id: str) -> list[Edit]:
         """Edit history of a learning, oldest first."""
-        res = self.db.run(
-            "?[learning_id, edit_id, at, who, action, before_json, after_json] := "
-            "learning_id = $id, "
-            "*learning_edit{learning_id, edit_id, at, who, action, before_json, after_json} "
-            ":order at, edit_id",
-            {"id": check_uuid(learning_id)},
-            read_only=True,
+        return self._edits(
+            f"learning_id = $id, {EDIT_ATOM}", ":order at, edit_id", {"id": check_uuid(learning_id)}
         )
+
+    def _edits(self, body: str, tail: str, params: dict | None = None) -> list[Edit]:
+        """The history entries the rule body ``body`` selects, ``tail`` ordering them."""
+        res = self.db.run(f"?[{EDIT_HEAD}] := {body} {tail}", params, read_only=True)
         return [row_to_edit(r) for r in res.dicts()]
 
 
