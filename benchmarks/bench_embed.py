@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from groove_core.io import rules  # noqa: E402
 from groove_core.model.learning import LearningContent  # noqa: E402
-from groove_core.store.learnings import text_for_embedding  # noqa: E402
+from groove_core.store.embeddings import text_for_embedding  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cursorrules" / "rules"
 

@@ -58,7 +58,7 @@ from groove_core.embed import DIM  # noqa: E402
 from groove_core.io import rules  # noqa: E402
 from groove_core.model.learning import Learning, LearningContent, LearningSource  # noqa: E402
 from groove_core.model.scope import Scope  # noqa: E402
-from groove_core.store.learnings import text_for_embedding  # noqa: E402
+from groove_core.store.embeddings import text_for_embedding  # noqa: E402
 from groove_core.store.search import rrf  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cursorrules" / "rules"

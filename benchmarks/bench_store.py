@@ -27,10 +27,12 @@ import numpy as np
 
 from groove_core.model.learning import Learning, LearningContent, LearningSource
 from groove_core.model.scope import Scope
-from groove_core.store import learnings as learnings_module
+from groove_core.store import embeddings as learnings_module
 from groove_core.store import migrations
+from groove_core.store.embeddings import text_for_embedding
 from groove_core.store.engine import Engine
-from groove_core.store.learnings import LearningFilter, LearningStore, text_for_embedding
+from groove_core.store.learnings import LearningStore
+from groove_core.store.listing import LearningFilter
 from groove_core.store.search import SearchStore
 
 CATS = ["code_pattern", "preference", "solution", "error_recovery", "tool_usage"]

@@ -27,8 +27,9 @@ import streamlit as st
 from groove_core.model.learning import Learning, LearningCategory
 from groove_core.model.scope import Scope
 from groove_core.model.usage import UsageStats
-from groove_core.store.learnings import LearningFilter, ScanMark
+from groove_core.store.listing import LearningFilter
 from groove_core.store.modes import DEFAULT_MODE
+from groove_core.store.scanning import ScanMark
 from groove_core.store.search import SearchHit
 from groove_core.tiers import Groove, sum_facets
 

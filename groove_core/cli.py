@@ -20,9 +20,9 @@ from typer.exceptions import TyperException
 from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
 from groove_core.progress import Progress as GrooveProgress
-from groove_core.progress import ProgressFn, counter
+from groove_core.progress import ProgressFn
 from groove_core.serve import DashboardAuth
-from groove_core.store.learnings import SORTS
+from groove_core.store.listing import SORTS
 from groove_core.store.modes import DEFAULT_MODE, MODES
 
 # Messages hold ids and commands: never break them. Markup is off (messages also hold text
@@ -440,7 +440,7 @@ def export(
 
 
 def _filter(scope, category, source):
-    from groove_core.store.learnings import LearningFilter
+    from groove_core.store.listing import LearningFilter
 
     return LearningFilter(scope=scope, category=category, source_type=source)
 
@@ -694,7 +694,7 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
             out.print(f"every learning of tier '{t.name}' has an embedding")
             return
         with _progress() as bar:
-            n = t.learnings.reembed(counter(_draw(bar), "embedding", todo))
+            n = t.learnings.reembed(_draw(bar))
         out.print(f"embedded {n} learnings of tier '{t.name}'")
 
     _run(body)

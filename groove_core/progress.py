@@ -49,18 +49,4 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-def counter(progress: ProgressFn, stage: str, total: int | None) -> Callable[[int], None]:
-    """A callback taking the number of units just finished (``k`` after each batch) that
-    reports the running sum to ``progress`` as ``Progress(stage, done, total)``: for work
-    whose own callback counts increments (embedding batches)."""
-    done = 0
-
-    def advance(k: int) -> None:
-        nonlocal done
-        done += k
-        progress(Progress(stage, done, total))
-
-    return advance
-
-
-__all__ = ["Progress", "ProgressFn", "counter"]
+__all__ = ["Progress", "ProgressFn"]

@@ -36,7 +36,8 @@ from groove_core.store import migrations, presence
 from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
 from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
-from groove_core.store.learnings import SORTS, LearningFilter, LearningStore, Page
+from groove_core.store.learnings import LearningStore
+from groove_core.store.listing import SORTS, LearningFilter, Page
 from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore

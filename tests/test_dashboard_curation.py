@@ -17,7 +17,7 @@ from test_review import aws_pair
 from groove_core.model.access import Principal, os_principal
 from groove_core.model.proposal import ProposalKind, ProposalStatus
 from groove_core.serve import AUTH_ENV
-from groove_core.store.learnings import text_for_embedding
+from groove_core.store.embeddings import text_for_embedding
 from groove_core.tiers import Groove
 
 PAGES = Path(__file__).resolve().parents[1] / "dashboard" / "app_pages"

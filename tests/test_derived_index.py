@@ -20,8 +20,10 @@ from conftest import DenseEmbedder, make_learning
 
 from groove_core.store import changelog, docs, fulltext
 from groove_core.store.derived import index_dir
+from groove_core.store.embeddings import text_for_embedding
 from groove_core.store.engine import Engine
-from groove_core.store.learnings import LearningFilter, LearningStore, text_for_embedding
+from groove_core.store.learnings import LearningStore
+from groove_core.store.listing import LearningFilter
 from groove_core.store.search import SearchStore
 
 TESTS = Path(__file__).resolve().parent
@@ -297,7 +299,7 @@ def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
 def test_a_bulk_load_leaves_indexes_that_another_process_loads_without_rebuilding(
     tmp_path, store, monkeypatch
 ):
-    from groove_core.store import learnings as lmod
+    from groove_core.store import embeddings as lmod
     from groove_core.store.ann import VectorIndex
     from groove_core.store.docs import DocumentIndex
 

@@ -14,7 +14,7 @@ from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.scope import Scope
 from groove_core.model.usage import UsageStats
-from groove_core.store.learnings import LearningFilter
+from groove_core.store.listing import LearningFilter
 from groove_core.store.params import ParamStore
 
 

@@ -15,7 +15,7 @@ from conftest import as_principal, make_learning
 
 from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation, RelationType
-from groove_core.store.learnings import LearningFilter
+from groove_core.store.listing import LearningFilter
 from groove_core.store.params import ParamStore
 from groove_core.store.search import SearchStore
 

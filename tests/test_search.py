@@ -9,8 +9,9 @@ import pytest
 from conftest import DenseEmbedder, HashingEmbedder, make_learning
 
 from groove_core.errors import DatabaseError, ValidationError
-from groove_core.store import learnings as learnings_module
-from groove_core.store.learnings import LearningFilter, text_for_embedding
+from groove_core.store import embeddings as learnings_module
+from groove_core.store.embeddings import text_for_embedding
+from groove_core.store.listing import LearningFilter
 from groove_core.store.search import RRF_K, SearchStore
 from groove_core.tiers import Groove
 
@@ -182,3 +183,29 @@ def test_a_failed_bulk_load_keeps_the_old_index_and_writes_nothing(store, monkey
     for lr, vec in zip(first, _vectors(store, first), strict=True):
         assert search.semantic_ranked(vec, 1)[0][0] == lr.id
     assert np.isfinite(_vectors(store, first)).all()
+
+
+def test_an_imported_rule_is_embedded_with_its_heading_once(tmp_path):
+    """The heading path of an imported rule leads the embedded text (kept when a long
+    insight is cut at the model's input limit) and is not repeated by the insight's
+    context line."""
+    from groove_core.io.importer import import_paths
+    from groove_core.io.rules import CONTEXT_PREFIX
+
+    seen: list[str] = []
+
+    class Recording(HashingEmbedder):
+        def embed(self, texts):
+            seen.extend(texts)
+            return super().embed(texts)
+
+    rules = tmp_path / "CLAUDE.md"
+    rules.write_text("# Testing\n\n## Mocks\n\n- Never mock the database in integration tests.\n")
+    with Groove(tmp_path / "home", embedder=Recording()) as g:
+        import_paths(g.tier("user"), [rules])
+        (learning,) = g.tier("user").learnings.page()
+    assert learning.content.insight.endswith(CONTEXT_PREFIX + "Testing > Mocks")  # kept
+    (text,) = seen
+    assert text.splitlines()[0] == "Testing > Mocks"
+    assert text.count("Testing > Mocks") == 1
+    assert "Never mock the database in integration tests." in text

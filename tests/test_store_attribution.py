@@ -24,7 +24,8 @@ from groove_core.model.attribution import (
     SessionOutcome,
 )
 from groove_core.model.serde import now
-from groove_core.store.attribution import AttributionStore, OutcomeEvent
+from groove_core.model.usage import OutcomeEvent
+from groove_core.store.attribution import AttributionStore
 
 T0 = now() - timedelta(days=10)
 

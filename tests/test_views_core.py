@@ -16,7 +16,7 @@ from conftest import HashingEmbedder, make_learning
 from groove_core.io.export import import_file
 from groove_core.io.selection import CSV_COLUMNS, selection_csv, selection_json
 from groove_core.model.usage import UsageStats
-from groove_core.store import learnings as lmod
+from groove_core.store import listing as lmod
 from groove_core.tiers import Groove
 
 

@@ -17,7 +17,7 @@ from dashboard.state import enterprise, open_page, pick_tier, principal, report,
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import ProposalKind
-from groove_core.store.learnings import text_for_embedding
+from groove_core.store.embeddings import text_for_embedding
 
 SHOWN = 10  # learnings of one proposal shown side by side
 SIMILAR = 5

@@ -15,7 +15,7 @@ from dashboard.components.learning_views import MODE_LABELS, SORT_LABELS
 from dashboard.state import pick_tier, report, tier_names
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
-from groove_core.store.learnings import SORTS
+from groove_core.store.listing import SORTS
 from groove_core.store.modes import DEFAULT_MODE, MODES
 from groove_core.tiers import Groove
 

@@ -14,7 +14,6 @@ from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.importer import import_paths
 from groove_core.io.rules import find_in_project
-from groove_core.progress import counter
 from groove_core.serve import DashboardAuth
 from groove_core.tiers import Groove, Tier
 
@@ -155,7 +154,7 @@ def reembed_offer(tier: Tier) -> None:
             return
         bar = st.progress(0.0, text="Embedding…")
         try:
-            tier.learnings.reembed(counter(drawer(bar), "Embedding", missing))
+            tier.learnings.reembed(drawer(bar, {"embedding": "Embedding"}))
         except GrooveError as err:
             st.error(str(err))
             return

@@ -15,7 +15,8 @@ import streamlit as st
 from dashboard.components.text import escape, short, when
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
-from groove_core.store.learnings import Edit, Related
+from groove_core.store.history import Edit
+from groove_core.store.relations import Related
 from groove_core.store.search import SearchHit
 
 #: Labels for the sort orders the learnings page offers (keys of ``SORTS``).

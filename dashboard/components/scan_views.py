@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard.components.learning_views import FLAGGED
 from groove_core.scan import Finding
-from groove_core.store.learnings import ScanMark
+from groove_core.store.scanning import ScanMark
 
 #: The badge of a learning the content scan flagged (table column and detail panel).
 BADGE = FLAGGED

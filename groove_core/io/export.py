@@ -57,8 +57,8 @@ from groove_core.model.params import SystemParam
 from groove_core.model.relations import LearningRelation
 from groove_core.model.serde import now, to_rfc3339
 from groove_core.model.usage import OutcomeEvent, UsageStats, usage_from_json, usage_to_json
-from groove_core.progress import ProgressFn, counter
-from groove_core.store.learnings import Edit
+from groove_core.progress import ProgressFn
+from groove_core.store.history import Edit
 
 if TYPE_CHECKING:
     from groove_core.tiers import Tier
@@ -409,9 +409,7 @@ def write_plan(
         findings=findings,
         override_reason=override_reason,
         detail=detail,
-        embed_progress=None
-        if progress is None
-        else counter(progress, "embedding", len(also) + len(plan.learnings)),
+        embed_progress=progress,
     )
 
 

@@ -35,7 +35,7 @@ from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import now
 from groove_core.progress import Progress, ProgressFn
-from groove_core.store.learnings import text_for_embedding
+from groove_core.store.embeddings import text_for_embedding
 
 if TYPE_CHECKING:
     from groove_core.tiers import Tier
@@ -255,9 +255,9 @@ def import_paths(
         return report
     done = 0
 
-    def embedded(k: int) -> None:  # in the worker thread: only counts
+    def embedded(p: Progress) -> None:  # in the worker thread: only counts
         nonlocal done
-        done += k
+        done = int(p.done)
 
     # refuse blocked content before the model runs: embedding fills the tier's cache
     tier.learnings.writer.authorize(Action.learning_import, actor)

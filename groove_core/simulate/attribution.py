@@ -60,10 +60,11 @@ from groove_core.model.attribution import (
 )
 from groove_core.model.params import AdaptiveParam, SystemParam
 from groove_core.model.serde import new_id, now
-from groove_core.model.usage import Outcome
+from groove_core.model.usage import Outcome, OutcomeEvent
 from groove_core.progress import Progress, ProgressFn
 from groove_core.simulate.tier import require_simulation_tier
-from groove_core.store.attribution import SIM_PREFIX, OutcomeEvent, SimulationRun
+from groove_core.store.attribution_rows import SIM_PREFIX
+from groove_core.store.simulation_runs import SimulationRun
 
 __all__ = [
     "AttributionSimulationReport",

@@ -545,11 +545,9 @@ def simulate_openworld(
     novel, report.themes = _novel_contexts(n_novel, rng)
 
     texts = [t for t, _ in familiar] + [t for t, _ in novel]
-    done = [0]
 
-    def embedded(k: int) -> None:
-        done[0] += k
-        step("embedding contexts", 0.1 + 0.6 * done[0] / max(1, len(texts)))
+    def embedded(p: Progress) -> None:
+        step("embedding contexts", 0.1 + 0.6 * (p.fraction or 0.0))
 
     step("embedding contexts", 0.1)
     emb = tier.learnings.embed_texts(texts, progress=embedded)

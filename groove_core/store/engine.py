@@ -54,16 +54,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from groove_core.errors import (
-    DatabaseError,
-    TierBusyError,
-    TierUnavailableError,
-)
+from groove_core.errors import DatabaseError, TierBusyError, TierUnavailableError
 from groove_core.locking import InterProcessLock
 from groove_core.model.values import check_text
 
 # Bound unconditionally: pycozo imports ``cozo_embedded`` at every ``Client(...)``, and the
-# upstream package of that name (an older engine, see DESIGN.md) may be installed too.
+# upstream package of that name (an older engine, see docs/architecture.md#layers) may be
+# installed too.
 sys.modules["cozo_embedded"] = mnestic
 from pycozo.client import Client, QueryException  # noqa: E402
 
@@ -593,13 +590,3 @@ def _describe(h: dict) -> str:
         f"pid {h.get('pid')} ({h.get('command') or '?'}, {h.get('state', 'open')} since "
         f"{_clock(h.get('since', 0))})"
     )
-
-
-@contextlib.contextmanager
-def opened(*args: Any, **kwargs: Any) -> Iterator[Engine]:
-    """``with opened("t", "mem") as db:`` — an :class:`Engine` closed on exit."""
-    engine = Engine(*args, **kwargs)
-    try:
-        yield engine
-    finally:
-        engine.close()

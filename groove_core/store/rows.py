@@ -1,4 +1,6 @@
-"""Conversions between Cozo rows and model objects (no queries here)."""
+"""Conversions between Cozo rows and model objects, and the column lists, atom and
+statements that read and put the rows of ``learning`` and ``usage_stats`` (no query runs
+here; the columns are the data contract: docs/architecture.md#relations-v1)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,12 @@ LEARNING_HEAD = ", ".join(LEARNING_COLS)
 LEARNING_KEYED = "id => " + ", ".join(LEARNING_COLS[1:])
 USAGE_HEAD = ", ".join(USAGE_COLS)
 USAGE_KEYED = "learning_id => " + ", ".join(USAGE_COLS[1:])
+#: A ``learning`` atom binding every column.
+LEARNING_ATOM = "*learning{" + LEARNING_HEAD + "}"
+#: Puts the rows of ``$learnings`` (in :data:`LEARNING_COLS` order).
+PUT_LEARNING = f"?[{LEARNING_HEAD}] <- $learnings :put learning {{{LEARNING_KEYED}}}"
+#: Puts the rows of ``$usage`` (in :data:`USAGE_COLS` order).
+PUT_USAGE = f"?[{USAGE_HEAD}] <- $usage :put usage_stats {{{USAGE_KEYED}}}"
 
 
 def learning_to_row(learning: Learning) -> list[Any]:

@@ -18,7 +18,8 @@ from groove_core.progress import ProgressFn
 from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
 from groove_core.store.docs import DocumentIndex
-from groove_core.store.learnings import LearningFilter, LearningStore
+from groove_core.store.learnings import LearningStore
+from groove_core.store.listing import LearningFilter
 from groove_core.store.modes import DEFAULT_MODE, MODES
 
 RRF_K = 60  # Cormack et al. 2009

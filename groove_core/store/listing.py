@@ -1,0 +1,299 @@
+"""Reading learnings: by id, filtered, sorted and paged inside Cozo, their facets, and the
+import keys of imported rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from groove_core.errors import NotFoundError, ValidationError
+from groove_core.model.learning import Learning, LearningCategory
+from groove_core.model.scope import Scope
+from groove_core.model.serde import check_uuid, now, to_unix
+from groove_core.store.base import StoreBase
+from groove_core.store.rows import LEARNING_ATOM, LEARNING_HEAD, row_to_learning
+
+if TYPE_CHECKING:
+    pass
+
+#: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
+SORTS = {
+    "recency": "-updated_at, id",
+    "created": "-created_at, id",
+    "confidence": "-confidence, id",
+    "usage": "-times_injected, -updated_at, id",
+    "description": "description, id",
+}
+#: Sort orders that an index of ``learning`` keeps (migration 4): sort name -> index.
+_SORT_INDEX = {"recency": "by_updated", "created": "by_created", "usage": "by_updated"}
+#: Deepest window (offset + limit) :meth:`LearningStore.page` reads from the newest rows
+#: of an index instead of sorting all of it (each of ~32 probes reads up to this many).
+NEWEST_MAX = 1_000
+#: How far past now a timestamp may lie and still be found by the newest-rows search.
+_FUTURE_SECONDS = 100 * 365 * 86_400
+_SOURCE_TYPES = ("transcript", "user_created", "promoted", "imported", "enterprise_curated")
+
+
+@dataclass(frozen=True)
+class LearningFilter:
+    """Filters for :meth:`LearningStore.list` and ``count``; ``None`` means any.
+
+    ``scope`` is a DB scope string, ``category`` a category DB string, ``source_type`` one
+    of the source types of docs/architecture.md#relations-v1, ``ids`` restricts to those ids.
+    """
+
+    scope: str | None = None
+    category: str | None = None
+    source_type: str | None = None
+    ids: Sequence[str] | None = None
+
+    def body(self, atom: str) -> tuple[str, dict[str, Any]]:
+        """The rule body that reads ``atom`` (a ``*learning{...}`` atom binding ``id``,
+        ``scope``, ``category`` and ``source_type``) through this filter, and its bound
+        parameters.
+
+        Cozo plans a body in the order it is written, so the one condition that can
+        select rows by key or index is bound BEFORE the atom (ids by key, else category
+        or scope by their index) and the others filter AFTER it: a value bound before the
+        atom that is neither key nor index prefix makes Cozo load the whole relation.
+
+        Raises:
+            ValidationError: an unknown category, scope form or source type, or a bad id.
+        """
+        conds: list[tuple[str, str, Any]] = []  # (parameter, condition, value)
+        if self.ids is not None:
+            conds.append(("f_ids", "id in $f_ids", [check_uuid(i) for i in self.ids]))
+        if self.category:
+            value = LearningCategory.parse(self.category).value
+            conds.append(("f_category", "category = $f_category", value))
+        if self.scope:
+            conds.append(("f_scope", "scope = $f_scope", Scope.parse(self.scope).to_db()))
+        if self.source_type:
+            if self.source_type not in _SOURCE_TYPES:
+                raise ValidationError(f"unknown source type {self.source_type!r:.80}")
+            conds.append(("f_source", "source_type = $f_source", self.source_type))
+        params = {name: value for name, _, value in conds}
+        if not conds or conds[0][0] == "f_source":  # no key or index to use
+            return ", ".join([atom] + [c for _, c, _ in conds]), params
+        first, *rest = (c for _, c, _ in conds)
+        return ", ".join([first, atom, *rest]), params
+
+    def matches(self, learning: Learning) -> bool:
+        """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo).
+
+        Raises:
+            ValidationError: an unknown category or scope form."""
+        if self.ids is not None and learning.id not in set(self.ids):
+            return False
+        if self.category and learning.category != LearningCategory.parse(self.category):
+            return False
+        if self.scope and learning.scope.to_db() != Scope.parse(self.scope).to_db():
+            return False
+        return not self.source_type or learning.source.kind == self.source_type
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of learnings: ``items`` in order, ``total`` matching rows, the window."""
+
+    items: list[Learning]
+    total: int
+    offset: int
+    limit: int
+
+
+class ListingMixin(StoreBase):
+    """Reads of learnings (part of ``LearningStore``)."""
+
+    def get(self, learning_id: str) -> Learning | None:
+        """The learning with that id, or None."""
+        found = self.get_many([learning_id])
+        return found[0] if found else None
+
+    def require(self, learning_id: str) -> Learning:
+        """Like :meth:`get` but raises NotFoundError naming the tier."""
+        found = self.get(learning_id)
+        if found is None:
+            raise NotFoundError(f"no learning {learning_id} in tier '{self.tier}'")
+        return found
+
+    def get_many(self, ids: Sequence[str]) -> list[Learning]:
+        """The learnings among ``ids`` that exist, in the order of ``ids``."""
+        ids = [check_uuid(i) for i in ids]
+        if not ids:
+            return []
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := id in $ids, {LEARNING_ATOM}",
+            {"ids": ids},
+            read_only=True,
+        )
+        by_id = {r["id"]: row_to_learning(r, self.tier) for r in res.dicts()}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def count(self, flt: LearningFilter | None = None) -> int:
+        """Number of learnings matching ``flt`` (all when None)."""
+        if flt is None or flt == LearningFilter():  # the narrow index counts twice as fast
+            body, params = "*learning:by_updated{id}", {}
+        else:
+            body, params = flt.body("*learning{id, scope, category, source_type}")
+        return int(self.db.run(f"?[count(id)] := {body}", params, read_only=True).scalar(0))
+
+    def list(
+        self,
+        flt: LearningFilter | None = None,
+        *,
+        sort: str = "recency",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """One page of learnings matching ``flt``, sorted by ``sort`` (a key of
+        :data:`SORTS`), with the number of matching rows (:meth:`page` and
+        :meth:`count`): only the page's rows come back to Python, whatever the size of
+        the tier.
+
+        Raises:
+            ValidationError: unknown sort, negative limit/offset, or a bad filter value.
+        """
+        items = self.page(flt, sort=sort, limit=limit, offset=offset)
+        return Page(items, self.count(flt), int(offset), int(limit))
+
+    def page(
+        self,
+        flt: LearningFilter | None = None,
+        *,
+        sort: str = "recency",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Learning]:
+        """The learnings ``offset`` to ``offset + limit`` of those matching ``flt`` in the
+        order ``sort`` (a key of :data:`SORTS`); sorting and paging happen inside Cozo.
+
+        The first pages of all learnings by recency or creation (``offset + limit`` up to
+        :data:`NEWEST_MAX`) read only the newest rows of the sort's index
+        (:meth:`_newest_ids`): about 15 ms at 100,000 learnings, where sorting the whole
+        index takes 640 ms.
+
+        Raises:
+            ValidationError: unknown sort, negative limit/offset, or a bad filter value.
+        """
+        if sort not in SORTS:
+            raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
+        limit, offset = int(limit), int(offset)
+        if limit < 1 or offset < 0:
+            raise ValidationError("limit must be >= 1 and offset >= 0")
+        flt = flt or LearningFilter()
+        # Sort (sort columns, id) only, then fetch the page's rows by key: narrower tuples
+        # sort faster, and with no filter the recency and creation orders read their
+        # index, a much narrower relation (at 100,000 learnings: 217 ms against 418 ms).
+        order = [c.strip().lstrip("-") for c in SORTS[sort].split(",")]
+        cols = [c for c in order if c != "times_injected"]
+        if flt == LearningFilter() and sort in _SORT_INDEX:
+            if sort != "usage" and offset + limit <= NEWEST_MAX:
+                ids = self._newest_ids(_SORT_INDEX[sort], cols[0], offset + limit)
+                if ids is not None:
+                    return self.get_many(ids[offset : offset + limit])
+            atoms, params = f"*learning:{_SORT_INDEX[sort]}{{{', '.join(cols)}}}", {}
+        else:
+            needed = dict.fromkeys(["id", "scope", "category", "source_type", *cols])
+            atoms, params = flt.body("*learning{" + ", ".join(needed) + "}")
+        head = ", ".join(order)
+        tail = f":order {SORTS[sort]} :limit $limit :offset $offset"
+        if sort == "usage":  # every learning has a usage row (migration 7, store_many)
+            script = f"?[{head}] := {atoms}, *usage_stats{{learning_id: id, times_injected}} {tail}"
+        else:
+            script = f"?[{head}] := {atoms} {tail}"
+        res = self.db.run(script, {**params, "limit": limit, "offset": offset}, read_only=True)
+        at = order.index("id")
+        return self.get_many([row[at] for row in res.rows])
+
+    def _newest_ids(self, index: str, column: str, n: int) -> list[str] | None:
+        """The ids of the ``n`` rows with the largest ``column`` (ties by id) of the
+        index ``learning:<index>`` (``{column, id}``), without sorting the whole index:
+        Cozo reads a range ``column >= t`` of an index by its key, so a binary search
+        finds the largest ``t`` with at least ``n`` rows at or above it (each probe reads
+        at most ``n`` rows), then those rows are sorted. None when fewer than ``n`` rows
+        have a timestamp >= 0 (the caller sorts the whole index)."""
+        probe = f"?[{column}, id] := *learning:{index}{{{column}, id}}, {column} >= $t"
+
+        def enough(t: int) -> bool:
+            res = self.db.run(f"{probe} :limit $n", {"t": t, "n": n}, read_only=True)
+            return len(res.rows) >= n
+
+        low, high = 0, to_unix(now()) + _FUTURE_SECONDS
+        if not enough(low):
+            return None
+        while low < high:  # invariant: enough(low)
+            mid = (low + high + 1) // 2
+            if enough(mid):
+                low = mid
+            else:
+                high = mid - 1
+        rows = self.db.run(probe, {"t": low}, read_only=True).rows
+        rows.sort(key=lambda r: (-r[0], r[1]))
+        return [r[1] for r in rows[:n]]
+
+    def ids(self) -> list[str]:
+        """Every learning's id, in id order (one query over a narrow index)."""
+        res = self.db.run("?[id] := *learning:by_updated{id} :order id", read_only=True)
+        return [r[0] for r in res.rows]
+
+    def iter_all(self, batch: int = 1000) -> Iterable[Learning]:
+        """Every learning, in id order, read ``batch`` rows at a time by key (a keyset
+        query such as ``id > $last`` would scan the relation for every batch)."""
+        ids = self.ids()
+        for start in range(0, len(ids), batch):
+            yield from self.get_many(ids[start : start + batch])
+
+    def find_by_scope(self, scope: Scope | str) -> list[Learning]:
+        """All learnings in a scope (vibes-groove's ``find_by_scope``)."""
+        s = scope.to_db() if isinstance(scope, Scope) else Scope.parse(scope).to_db()
+        return self._all(LearningFilter(scope=s))
+
+    def find_by_category(self, category: LearningCategory | str) -> list[Learning]:
+        """All learnings of a category (vibes-groove's ``find_by_category``)."""
+        return self._all(LearningFilter(category=LearningCategory.parse(category).value))
+
+    def _all(self, flt: LearningFilter) -> list[Learning]:
+        body, params = flt.body(LEARNING_ATOM)
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := {body} :order id",
+            params,
+            read_only=True,
+        )
+        return [row_to_learning(r, self.tier) for r in res.dicts()]
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        """Counts by category, scope and source type (for filters and the overview); the
+        first two read their narrow index rather than the learning rows."""
+        out: dict[str, dict[str, int]] = {}
+        for col, relation in (
+            ("category", "learning:by_category"),
+            ("scope", "learning:by_scope"),
+            ("source_type", "learning"),
+        ):
+            res = self.db.run(f"?[{col}, count(id)] := *{relation}{{id, {col}}}", read_only=True)
+            out[col] = {k: int(n) for k, n in res.rows}
+        return out
+
+    def import_keys(self) -> set[str]:
+        """The ``import_key`` of every imported learning (kept in its pattern): lets a
+        rule-file import skip what is already here."""
+        res = self.db.run(
+            "?[pattern_json] := *learning{source_type, pattern_json}, "
+            "source_type = 'imported', !is_null(pattern_json)",
+            read_only=True,
+        )
+        keys = set()
+        for (text,) in res.rows:
+            try:
+                key = json.loads(text).get("import_key")
+            except (ValueError, AttributeError):
+                continue
+            if isinstance(key, str):
+                keys.add(key)
+        return keys
+
+
+__all__ = ["NEWEST_MAX", "SORTS", "LearningFilter", "ListingMixin", "Page"]

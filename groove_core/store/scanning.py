@@ -1,0 +1,132 @@
+"""Content-scan marks of learnings (relation ``learning_scan``): scanning learnings before
+they are written, refusing flagged ones in an enterprise tier without a curator's override,
+and reading the marks back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from groove_core.errors import ContentBlockedError
+from groove_core.model.access import Action, Principal
+from groove_core.model.learning import Learning
+from groove_core.model.serde import check_uuid, from_unix
+from groove_core.store.base import StoreBase
+
+if TYPE_CHECKING:
+    from groove_core.scan import Finding
+
+PUT_SCAN = (
+    "?[learning_id, scanned_at, findings_json, override_by, override_reason] <- $scan_marks "
+    ":put learning_scan {learning_id => scanned_at, findings_json, override_by, override_reason}"
+)
+
+
+@dataclass(frozen=True)
+class ScanMark:
+    """The content-scan findings stored with a learning (relation ``learning_scan``) and,
+    when it was let in despite them, who overrode the scan and why."""
+
+    learning_id: str
+    scanned_at: Any
+    findings: list
+    override_by: str | None
+    override_reason: str | None
+
+    def to_json(self) -> dict:
+        """``{"findings": [...], "override_by", "override_reason"}`` for ``--json`` rows."""
+        return {
+            "findings": [f.to_json() for f in self.findings],
+            "override_by": self.override_by,
+            "override_reason": self.override_reason,
+        }
+
+
+class ScanningMixin(StoreBase):
+    """Content scanning of learnings (part of ``LearningStore``)."""
+
+    def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
+        """Content-scan findings of each learning that has any (id -> findings), scanned in
+        one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
+        name its file and line."""
+        from groove_core.scan import scan_contents
+
+        sources = []
+        for lr in learnings:
+            file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
+            line = lr.content.pattern.get("line") if isinstance(lr.content.pattern, dict) else None
+            sources.append((file, line if isinstance(line, int) else None))
+        found = scan_contents([lr.content for lr in learnings], sources=sources)
+        return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
+
+    def _check_findings(
+        self, findings: dict[str, list[Finding]], override_reason: str | None, actor: Principal
+    ) -> str | None:
+        """The override reason that lets flagged learnings in (None when there are no
+        findings or the tier only marks them).
+
+        Raises:
+            ContentBlockedError: findings in an enterprise tier and no override reason.
+            PermissionDeniedError: an override by someone who is not a curator.
+        """
+        if not findings or self.writer.kind != "enterprise":
+            return None
+        reason = (override_reason or "").strip()
+        if not reason:
+            flat = [f for fs in findings.values() for f in fs]
+            first = flat[0]
+            raise ContentBlockedError(
+                f"content scan: {len(flat)} finding(s) in {len(findings)} learning(s), "
+                f"first {first.rule} at {first.where()}: {first.message}; an enterprise "
+                "tier takes them only with a curator's written override reason",
+                flat,
+            )
+        self.writer.authorize(Action.scan_override, actor)
+        return reason
+
+    @staticmethod
+    def _scan_marks(
+        findings: dict[str, list[Finding]],
+        at: int,
+        override_by: Principal | None,
+        override_reason: str | None,
+    ) -> list[list]:
+        return [
+            [
+                lid,
+                at,
+                json.dumps([f.to_json() for f in found], ensure_ascii=False),
+                override_by.id if override_by else None,
+                override_reason,
+            ]
+            for lid, found in findings.items()
+        ]
+
+    def scan_marks(self, ids: Sequence[str]) -> dict[str, ScanMark]:
+        """The stored content-scan marks of those of ``ids`` that have one."""
+        from groove_core.scan import Finding
+
+        if not self.writer._has("learning_scan"):
+            return {}
+        res = self.db.run(
+            "?[learning_id, scanned_at, findings_json, override_by, override_reason] := "
+            "learning_id in $ids, *learning_scan{learning_id, scanned_at, findings_json, "
+            "override_by, override_reason}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {
+            lid: ScanMark(
+                lid,
+                from_unix(at),
+                [Finding.from_json(f) for f in json.loads(fj)],
+                by,
+                why,
+            )
+            for lid, at, fj, by, why in res.rows
+        }
+
+
+__all__ = ["PUT_SCAN", "ScanMark", "ScanningMixin"]
