@@ -1,6 +1,6 @@
-"""Benchmark: the engine decision of DESIGN.md, measured again. mnestic (groove's engine)
+"""Benchmark: the choice of Cozo build, measured again. mnestic (groove's engine)
 against upstream cozo-embedded 0.7.6 (a test dependency), each in its own process on the
-same vectors: building the seed's HNSW index over N existing rows, then inserting rows
+same vectors: building the initial schema's HNSW index over N existing rows, then inserting rows
 into the indexed relation one small batch at a time. Prints seconds and the ratio.
 
 Run: python benchmarks/bench_engines.py [N]   (default 3000)

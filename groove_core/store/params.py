@@ -1,4 +1,5 @@
-"""System parameters of one tier (seed 001 ``ParamStore``, relation ``adaptive_params``)."""
+"""System parameters of one tier (vibes-groove's ``ParamStore``, relation
+``adaptive_params``; docs/architecture.md#relations-v1)."""
 
 from __future__ import annotations
 

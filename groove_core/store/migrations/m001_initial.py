@@ -1,10 +1,10 @@
-"""Version 1: seed 001's ``INITIAL_SCHEMA``, exactly (part of the data contract)."""
+"""Version 1: vibes-groove's ``INITIAL_SCHEMA``, exactly (docs/architecture.md#relations-v1)."""
 
 VERSION = 1
 DESCRIPTION = "Initial schema"
 CONTRACT = True  # written by other programs too: never rolled back
 
-#: The HNSW index of seed 001 (also used to rebuild it after a bulk load).
+#: The HNSW index of the initial schema (also used to rebuild it after a bulk load).
 SEMANTIC_INDEX = """::hnsw create learning_embeddings:semantic_idx {
     dim: 384,
     m: 16,

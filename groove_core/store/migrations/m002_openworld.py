@@ -1,7 +1,7 @@
-"""Version 2: seed 000's open-world relations.
+"""Version 2: the open-world relations (docs/architecture.md#relations-v2).
 
 The seed puts its HNSW index on the JSON string ``embedding_json``; Cozo's HNSW needs a
-vector column, so ``embedding: <F32; 384>?`` sits beside it (DESIGN.md, data contract),
+vector column, so ``embedding: <F32; 384>?`` sits beside it (docs/architecture.md#data-contract),
 null where a writer only filled the JSON.
 """
 

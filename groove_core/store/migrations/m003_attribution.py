@@ -1,5 +1,5 @@
-"""Version 3: seed 003's attribution relations (``attribution``, ``learning_value``,
-``ablation_experiment``) and their lookup indexes."""
+"""Version 3: the attribution relations (``attribution``, ``learning_value``,
+``ablation_experiment``) and their lookup indexes (docs/architecture.md#relations-v1)."""
 
 VERSION = 3
 DESCRIPTION = "Attribution relations (records, learning values, ablation experiments)"

@@ -1,6 +1,6 @@
 """Version 7 (groove's own): every learning has a ``usage_stats`` row.
 
-groove and seed 001's ``store()`` write a default row with every learning; a tier written
+groove and vibes-groove's ``store()`` write a default row with every learning; a tier written
 otherwise may lack some. Filling them in (default counts, the uniform Beta(1, 1) prior)
 lets the usage order of a page be an inner join that reads the narrow index instead of
 a negation over every learning (at 100,000 learnings: 0.6 s against 1.5 s). Rolling back
