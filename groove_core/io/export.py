@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,22 @@ class ImportStats:
         return dict(self.__dict__)
 
 
+def learnings_document(
+    learnings: Sequence[Learning], usage: Mapping[str, UsageStats] | None = None
+) -> dict:
+    """The ``GrooveExport`` header and ``learnings`` list: each learning in the given order
+    with its usage stats from ``usage`` (id -> stats; the prior's defaults when missing)."""
+    usage = usage or {}
+    return {
+        "version": EXPORT_VERSION,
+        "exported_at": to_rfc3339(now()),
+        "learnings": [
+            {**lr.to_json(), "usage_stats": usage_to_json(usage.get(lr.id, UsageStats()))}
+            for lr in learnings
+        ],
+    }
+
+
 def export_document(tier: Tier) -> dict:
     """The ``GrooveExport`` dict of a tier: every learning with its usage stats, every
     parameter, every relation, and (groove's extension) every history entry and outcome
@@ -101,12 +117,7 @@ def export_document(tier: Tier) -> dict:
     for start in range(0, len(ids), 1000):
         usage.update(tier.learnings.usage_many(ids[start : start + 1000]))
     return {
-        "version": EXPORT_VERSION,
-        "exported_at": to_rfc3339(now()),
-        "learnings": [
-            {**lr.to_json(), "usage_stats": usage_to_json(usage.get(lr.id, UsageStats()))}
-            for lr in learnings
-        ],
+        **learnings_document(learnings, usage),
         "params": [p.to_json() for p in tier.params.all_params()],
         "relations": [r.to_json() for r in tier.learnings.all_relations()],
         "history": [e.to_json() for e in tier.learnings.all_history()],

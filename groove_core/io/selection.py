@@ -13,10 +13,9 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 
-from groove_core.io.export import EXPORT_VERSION
+from groove_core.io.export import learnings_document
 from groove_core.model.learning import Learning
-from groove_core.model.serde import now, to_rfc3339
-from groove_core.model.usage import UsageStats, usage_to_json
+from groove_core.model.usage import UsageStats
 
 #: Columns of :func:`selection_csv`, in order.
 CSV_COLUMNS = (
@@ -44,17 +43,7 @@ def selection_document(
     """The ``GrooveExport`` dict of ``learnings`` in the given order, each with its usage
     stats from ``usage`` (id -> stats; the prior's defaults when missing); no parameters
     and no relations."""
-    usage = usage or {}
-    return {
-        "version": EXPORT_VERSION,
-        "exported_at": to_rfc3339(now()),
-        "learnings": [
-            {**lr.to_json(), "usage_stats": usage_to_json(usage.get(lr.id, UsageStats()))}
-            for lr in learnings
-        ],
-        "params": [],
-        "relations": [],
-    }
+    return {**learnings_document(learnings, usage), "params": [], "relations": []}
 
 
 def selection_json(

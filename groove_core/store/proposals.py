@@ -9,8 +9,9 @@ refused (the reviewer asks the author to revise it).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -242,20 +243,29 @@ class ProposalStore:
         extra = self._decision_blocks(p, decided)
         detail = {"proposal": p.id, "kind": p.kind.value, "author": p.author}
         after = [Learning.from_json(x) for x in p.after]
-        try:
+        with self._first_decision(p):
             if p.kind == ProposalKind.edit:
                 self._approve_edit(p, after[0], actor, override_reason, extra, detail)
             elif p.kind == ProposalKind.delete:
                 self._approve_delete(p, actor, extra, detail)
             else:
                 self._approve_new(p, after, actor, override_reason, extra, detail)
+        return decided
+
+    @contextlib.contextmanager
+    def _first_decision(self, p: Proposal) -> Iterator[None]:
+        """Around the write of a decision on ``p``: a write refused because someone else
+        decided ``p`` meanwhile (its status is asserted in the transaction) says so.
+
+        Raises: ValidationError (decided meanwhile); else the DatabaseError as it was."""
+        try:
+            yield
         except DatabaseError:
             if self.require(p.id).status != p.status:
                 raise ValidationError(
                     f"proposal {p.id} was decided by someone else meanwhile"
                 ) from None
             raise
-        return decided
 
     def _approve_new(self, p, after, actor, override_reason, extra, detail) -> None:
         blocks, params, info = self.learnings.plan_store(
@@ -362,7 +372,7 @@ class ProposalStore:
 
     def _write_decision(self, action: Action, old: Proposal, new: Proposal, actor) -> None:
         blocks, params = self._decision_blocks(old, new)
-        try:
+        with self._first_decision(old):
             self.writer.write(
                 action,
                 old.id,
@@ -372,12 +382,6 @@ class ProposalStore:
                 detail={"status": new.status.value, "note": new.decision_note},
                 check=False,
             )
-        except DatabaseError:
-            if self.require(old.id).status != old.status:
-                raise ValidationError(
-                    f"proposal {old.id} was decided by someone else meanwhile"
-                ) from None
-            raise
 
     def _put(self, action: Action, old: Proposal, new: Proposal, actor, detail: dict) -> None:
         self.writer.write(
