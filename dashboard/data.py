@@ -27,7 +27,7 @@ import streamlit as st
 from groove_core.model.learning import Learning, LearningCategory
 from groove_core.model.scope import Scope
 from groove_core.model.usage import UsageStats
-from groove_core.store.listing import LearningFilter
+from groove_core.store.listing import DEFAULT_SORT, LearningFilter
 from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.scanning import ScanMark
 from groove_core.store.search import SearchHit
@@ -167,7 +167,7 @@ def listing(
     scope: str | None = None,
     category: str | None = None,
     source: str | None = None,
-    sort: str = "recency",
+    sort: str = DEFAULT_SORT,
     limit: int = 50,
     offset: int = 0,
 ) -> Rows:

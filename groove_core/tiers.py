@@ -37,7 +37,7 @@ from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
 from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import LearningStore
-from groove_core.store.listing import SORTS, LearningFilter, Page
+from groove_core.store.listing import DEFAULT_SORT, SORTS, LearningFilter, Page
 from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
@@ -529,7 +529,7 @@ class Groove:
         tiers: list[str] | None = None,
         flt: LearningFilter | None = None,
         *,
-        sort: str = "recency",
+        sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
@@ -542,7 +542,7 @@ class Groove:
         tiers: list[str] | None = None,
         flt: LearningFilter | None = None,
         *,
-        sort: str = "recency",
+        sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Learning]:

@@ -123,3 +123,12 @@ def test_holds_tells_which_kinds_of_data_a_tier_has(g):
     g.user.learnings.record_outcome(lr.id, "ignored", session_id="s-1")
     assert g.user.holds("learnings") and g.user.holds("outcomes")
     assert not g.user.holds("experiments") and not g.user.holds("fingerprints")
+
+
+def test_the_pickers_offer_every_sort_and_search_mode_the_store_knows():
+    from dashboard.components.learning_views import MODE_LABELS, SORT_LABELS
+    from groove_core.store.listing import DEFAULT_SORT, SORTS
+    from groove_core.store.modes import DEFAULT_MODE, MODES
+
+    assert list(SORT_LABELS) == list(SORTS) and DEFAULT_SORT in SORTS
+    assert set(MODE_LABELS) == set(MODES) and DEFAULT_MODE in MODES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from groove_core.errors import NotFoundError, ValidationError
 from groove_core.model.learning import Learning, LearningCategory
@@ -14,9 +14,6 @@ from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, now, to_unix
 from groove_core.store.base import StoreBase
 from groove_core.store.rows import LEARNING_ATOM, LEARNING_HEAD, row_to_learning
-
-if TYPE_CHECKING:
-    pass
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
 SORTS = {
@@ -26,6 +23,8 @@ SORTS = {
     "usage": "-times_injected, -updated_at, id",
     "description": "description, id",
 }
+#: The sort of a listing when none is named.
+DEFAULT_SORT = "recency"
 #: Sort orders that an index of ``learning`` keeps (migration 4): sort name -> index.
 _SORT_INDEX = {"recency": "by_updated", "created": "by_created", "usage": "by_updated"}
 #: Deepest window (offset + limit) :meth:`LearningStore.page` reads from the newest rows
@@ -144,7 +143,7 @@ class ListingMixin(StoreBase):
         self,
         flt: LearningFilter | None = None,
         *,
-        sort: str = "recency",
+        sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
@@ -163,7 +162,7 @@ class ListingMixin(StoreBase):
         self,
         flt: LearningFilter | None = None,
         *,
-        sort: str = "recency",
+        sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Learning]:
