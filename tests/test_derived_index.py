@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -257,6 +258,38 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
     assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
+
+
+def test_a_file_stamp_spares_the_head_read_only_when_it_proves_nothing_changed(store, monkeypatch):
+    """Unchanged files whose last write is older than the stamp's margin spare the read of
+    the log's head; a young stamp does not; another process's commit is seen at once."""
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning(f"rule {i} about tabs", f"insight {i}") for i in range(5)])
+    search = SearchStore(store)
+    reads = []
+    real_head = changelog.head
+    monkeypatch.setattr(changelog, "head", lambda db: reads.append(1) or real_head(db))
+    search.sync()  # the write just happened: the stamp is young and proves nothing
+    search.sync()
+    assert len(reads) == 2
+    time.sleep(changelog.RACY_SECONDS * 2)
+    search.sync()  # an old last write: this stamp proves the next equal ones
+    for _ in range(3):
+        search.search("tabs", mode="fulltext")
+    assert len(reads) == 3
+    child = (
+        "import sys; sys.path[:0] = [sys.argv[2]]; "
+        "from conftest import make_learning; "
+        "from groove_core.store.engine import Engine; "
+        "from groove_core.store.learnings import LearningStore; "
+        "db = Engine('user', 'sqlite', sys.argv[1]); "
+        "LearningStore(db, None).store(make_learning('spaces from another process', 'x')); "
+        "db.close()"
+    )
+    subprocess.run([sys.executable, "-c", child, str(store.db.path), str(TESTS)], check=True)
+    hits = search.search("spaces another process", mode="fulltext")
+    assert [h.learning.description for h in hits][:1] == ["spaces from another process"]
+    assert len(reads) == 4
 
 
 def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):

@@ -14,15 +14,23 @@ number: the sequence is monotonic in commit order (checked by a multi-process te
 A reader knows the ``seq`` its index covers; before it answers it compares it with the
 head and re-reads the learnings named by the rows after it (:func:`changes_since`).
 
-Reading the head is a Cozo query (about 0.2-1 ms), made before every answer. A cheaper
-test on the file itself (its header's change counter) is not used: tiers run in WAL mode,
-where commits leave the header alone, and opening then closing the file from Python
-drops the engine's POSIX locks (https://sqlite.org/howtocorrupt.html, 2.2).
+Reading the head is a Cozo query (about 0.2-1 ms). On the ``sqlite`` engine a reader can
+often skip it: every commit writes the tier's file or its write-ahead log, so their size,
+modification time and inode (:func:`file_stamp`, two ``stat`` calls) change, unless the
+commit falls in the same tick of the file clock as the last write before the stamp. A
+stamp whose newest modification lies more than :data:`RACY_SECONDS` before it was taken
+is therefore proof that nothing was committed as long as it stays equal; a younger one
+proves nothing and the head is read (the "racy clean" rule of git's index). The files are
+never opened: closing a descriptor of the tier's file from Python would drop the
+engine's POSIX locks (https://sqlite.org/howtocorrupt.html, 2.2), and WAL commits leave
+the header's change counter alone.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -90,3 +98,47 @@ def changes_since(db: Engine, seq: int) -> tuple[int, set[str]]:
         touched.update(ids)
         last = max(last, int(row_seq))
     return last, touched
+
+
+#: How long before a stamp its files' newest modification must lie for the stamp to
+#: prove that nothing was committed while it stays equal (file clocks tick coarsely).
+RACY_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """``(size, mtime_ns, inode)`` of a tier's SQLite file and of its ``-wal`` (None when
+    absent), taken at ``taken`` (``time.time()`` seconds)."""
+
+    files: tuple
+    taken: float
+
+    @property
+    def proves(self) -> bool:
+        """Whether an equal stamp taken later proves that no commit happened meanwhile:
+        the newest modification lies more than :data:`RACY_SECONDS` before ``taken``."""
+        newest = max((f[1] for f in self.files if f is not None), default=0)
+        return newest / 1e9 < self.taken - RACY_SECONDS
+
+    def same_files(self, other: FileStamp | None) -> bool:
+        """Whether ``other`` saw the files as this stamp does."""
+        return other is not None and other.files == self.files
+
+
+def file_stamp(db: Engine) -> FileStamp | None:
+    """The :class:`FileStamp` of a sqlite tier by ``os.stat`` alone (the files are never
+    opened, see the module docstring), or None for other engines or an unreadable file."""
+    if db.kind != "sqlite" or db.path is None:
+        return None
+    taken = time.time()
+    files = []
+    for path in (db.path, f"{db.path}-wal"):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            files.append(None)
+            continue
+        except OSError:
+            return None
+        files.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return FileStamp(tuple(files), taken)

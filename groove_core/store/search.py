@@ -74,11 +74,10 @@ class SearchStore:
     graph (:class:`~groove_core.store.ann.VectorIndex`) and a document store holding each
     learning's row, usage stats and full-text index
     (:class:`~groove_core.store.docs.DocumentIndex`). Before each answer they apply what
-    any process committed since they last looked (one read of the log's head), so results
-    match the tier. The database file itself is never opened outside the engine: closing
-    any other descriptor of it would drop the engine's POSIX locks
-    (https://sqlite.org/howtocorrupt.html, 2.2). Cozo's own HNSW and FTS indexes stay for
-    programs that read the tier directly.
+    any process committed since they last looked, so results match the tier; on the sqlite
+    engine a file stamp that proves nothing was committed
+    (:func:`~groove_core.store.changelog.file_stamp`) spares the read of the log's head.
+    Cozo's own HNSW and FTS indexes stay for programs that read the tier directly.
 
     Args:
         learnings: the tier's learning store (its bulk writes then update these indexes).
@@ -92,17 +91,25 @@ class SearchStore:
         self.docs = DocumentIndex(self.db)
         self._lock = threading.RLock()
         self._seq = 0
+        self._stamp: changelog.FileStamp | None = None
         learnings.derived = self
 
     def sync(self, progress: ProgressFn | None = None) -> int:
         """Bring both derived indexes up to the tier's change log; returns its ``seq``.
-        Costs one read of the log's head when nothing changed. An index rebuilt from the
-        tier (none saved, or a damaged one) reports :class:`~groove_core.progress.Progress`
-        to ``progress`` as it reads."""
+        Costs two ``stat`` calls when the tier's files prove nothing was committed since
+        the last sync, else one read of the log's head. An index rebuilt from the tier
+        (none saved, or a damaged one) reports :class:`~groove_core.progress.Progress` to
+        ``progress`` as it reads."""
+        stamp = changelog.file_stamp(self.db)  # before the head: see file_stamp
         with self._lock:
+            due = self.vectors.check_due() or self.docs.check_due()
+            last = self._stamp
+            if last is not None and last.proves and last.same_files(stamp) and not due:
+                return self._seq
             head = changelog.head(self.db)
             self.vectors.sync(head, progress)
             self._seq = self.docs.sync(head, progress)
+            self._stamp = stamp
             return self._seq
 
     def publish(
