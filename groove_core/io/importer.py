@@ -261,7 +261,7 @@ def import_paths(
 
     # refuse blocked content before the model runs: embedding fills the tier's cache
     tier.learnings.writer.authorize(Action.learning_import, actor)
-    tier.learnings._check_findings(findings, override_reason, actor)
+    tier.learnings.check_findings(findings, override_reason, actor)
     vectors = None
     if tier.learnings.embedder is not None and todo:
         texts = [text_for_embedding(lr.content) for lr in todo]

@@ -126,7 +126,7 @@ class EditsMixin(StoreBase):
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
         findings = self.scan([new]) if new.content != old.content else {}
-        override = self._check_findings(findings, override_reason, actor)
+        override = self.check_findings(findings, override_reason, actor)
         before, after = _diff(old, new)
         at = to_unix(now())
         params: dict[str, Any] = {

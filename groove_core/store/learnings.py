@@ -251,7 +251,7 @@ class LearningStore(
         EmbeddingError, ValidationError (``vectors`` of the wrong shape).
         """
         findings = self.scan(learnings) if findings is None else findings
-        override = self._check_findings(findings, override_reason, actor)
+        override = self.check_findings(findings, override_reason, actor)
         usage = usage or {}
         vectors = self._vectors(learnings, vectors, embed_progress)
         at = to_unix(now())

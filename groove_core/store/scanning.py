@@ -61,11 +61,12 @@ class ScanningMixin(StoreBase):
         found = scan_contents([lr.content for lr in learnings], sources=sources)
         return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
 
-    def _check_findings(
+    def check_findings(
         self, findings: dict[str, list[Finding]], override_reason: str | None, actor: Principal
     ) -> str | None:
         """The override reason that lets flagged learnings in (None when there are no
-        findings or the tier only marks them).
+        findings or the tier only marks them): what a write checks before anything is
+        computed or written, so an importer can refuse blocked content before embedding.
 
         Raises:
             ContentBlockedError: findings in an enterprise tier and no override reason.
