@@ -91,7 +91,7 @@ def _filter(scope: str | None, category: str | None, source: str | None) -> Lear
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _tier_facets(_g: Groove, home: str, name: str, version: int) -> dict[str, dict[str, int]]:
-    return _g.tier(name, create=False).learnings.facets()
+    return _g.facets_by_tier([name], derived=True)[name]
 
 
 def tier_facets(g: Groove, name: str) -> dict[str, dict[str, int]]:
@@ -107,7 +107,7 @@ def facets(g: Groove, names: list[str]) -> dict[str, dict[str, int]]:
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _count(_g: Groove, home: str, version: Version, flt: tuple) -> int:
-    return _g.count([n for n, _ in version], _filter(*flt))
+    return _g.count([n for n, _ in version], _filter(*flt), derived=True)
 
 
 def count(

@@ -564,13 +564,30 @@ class Groove:
         merged = list(heapq.merge(*pages, key=_sort_key(sort, usage)))
         return merged[offset : offset + limit]
 
-    def count(self, tiers: list[str] | None = None, flt: LearningFilter | None = None) -> int:
-        """Number of learnings matching ``flt`` in the chosen tiers (default: open ones)."""
-        return sum(t.learnings.count(flt) for t in self._pick(tiers))
+    def count(
+        self,
+        tiers: list[str] | None = None,
+        flt: LearningFilter | None = None,
+        *,
+        derived: bool = False,
+    ) -> int:
+        """Number of learnings matching ``flt`` in the chosen tiers (default: open ones).
+        With ``derived`` each tier's derived document store answers (fast at any size,
+        but it loads the search libraries: the dashboard's choice, not a quick command's).
+        """
+        return sum(
+            (t.search.count(flt) if derived else t.learnings.count(flt)) for t in self._pick(tiers)
+        )
 
-    def facets_by_tier(self, tiers: list[str] | None = None) -> dict[str, dict[str, dict]]:
-        """Tier -> facet (``category``, ``scope``, ``source_type``) -> value -> count."""
-        return {t.name: t.learnings.facets() for t in self._pick(tiers)}
+    def facets_by_tier(
+        self, tiers: list[str] | None = None, *, derived: bool = False
+    ) -> dict[str, dict[str, dict]]:
+        """Tier -> facet (``category``, ``scope``, ``source_type``) -> value -> count;
+        ``derived`` as for :meth:`count`."""
+        return {
+            t.name: (t.search.facets() if derived else t.learnings.facets())
+            for t in self._pick(tiers)
+        }
 
     def facets(self, tiers: list[str] | None = None) -> dict[str, dict[str, int]]:
         """Counts by category, scope and source type summed over the chosen tiers."""

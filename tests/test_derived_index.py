@@ -296,11 +296,28 @@ def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
     """Rows come from the derived document store, not Cozo: after each kind of write a
     search shows exactly what get_many and usage_many read from the tier."""
     store.embedder = DenseEmbedder()
-    items = [make_learning(f"rule {i} about tabs", f"insight {i} on tabs") for i in range(6)]
+    items = [
+        make_learning(
+            f"rule {i} about tabs",
+            f"insight {i} on tabs",
+            scope="project:/w" if i % 2 else "global",
+        )
+        for i in range(6)
+    ]
     store.store_many(items)
     search = SearchStore(store)
+    filters = [
+        None,
+        LearningFilter(category="solution"),
+        LearningFilter(scope="project:/w"),
+        LearningFilter(source_type="user_created", scope="global"),
+        LearningFilter(category="preference", scope="project:/w", source_type="imported"),
+    ]
 
     def check() -> None:
+        # counts and facets (the dashboard's) from the document store equal the tier's
+        assert search.facets() == store.facets()
+        assert [search.count(f) for f in filters] == [store.count(f) for f in filters]
         for mode in ("fulltext", "semantic", "hybrid"):
             hits = search.search("tabs rule insight", mode=mode, limit=20)
             ids = [h.learning.id for h in hits]

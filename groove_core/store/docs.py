@@ -41,10 +41,14 @@ FILE = "docs-v1.sqlite"
 #: Columns of the ``doc`` table: the learning's, then its usage stats' (None: no usage row).
 COLS = LEARNING_COLS + USAGE_COLS[1:]
 _DESC, _INSIGHT = LEARNING_COLS.index("description"), LEARNING_COLS.index("insight")
+#: The columns a listing filters and counts by (facets).
+FACETS = ("category", "scope", "source_type")
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY CHECK (k = 0), "
     "tier_uid TEXT NOT NULL, seq INTEGER NOT NULL, text_seq INTEGER NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS doc (id TEXT PRIMARY KEY, {', '.join(COLS[1:])}) WITHOUT ROWID",
+    # counts and facets scan these narrow indexes, not the rows
+    *(f"CREATE INDEX IF NOT EXISTS doc_{c} ON doc ({c})" for c in FACETS),
 ]
 _CHUNK = 2000
 _CACHED = 4096  # converted rows kept
@@ -127,6 +131,31 @@ class DocumentIndex(DerivedIndex):
         return conn
 
     # ------------------------------------------------------------ reads
+    def facets(self) -> dict[str, dict[str, int]]:
+        """Counts by category, scope and source type (:data:`FACETS`) over the rows held,
+        as :meth:`LearningStore.facets` reads them from the tier (sync first)."""
+        conn = self._conn()
+        return {
+            col: {
+                k: int(n)
+                for k, n in conn.execute(f"SELECT {col}, count(*) FROM doc GROUP BY {col}")
+            }
+            for col in FACETS
+        }
+
+    def count(self, where: dict[str, str]) -> int:
+        """Rows whose :data:`FACETS` columns equal ``where`` (column -> value; all rows
+        when empty), as :meth:`LearningStore.count` counts them in the tier (sync first).
+
+        Raises: ValueError for a column outside :data:`FACETS`."""
+        if not set(where) <= set(FACETS):
+            raise ValueError(f"cannot count by {sorted(set(where) - set(FACETS))}")
+        cols = sorted(where)
+        sql = "SELECT count(*) FROM doc" + (
+            " WHERE " + " AND ".join(f"{c} = ?" for c in cols) if cols else ""
+        )
+        return int(self._conn().execute(sql, [where[c] for c in cols]).fetchone()[0])
+
     def rows(self, ids: Sequence[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
         """The learning and usage stats (None when it has no usage row) of those of
         ``ids`` that are here."""

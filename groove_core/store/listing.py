@@ -79,6 +79,18 @@ class LearningFilter:
         first, *rest = (c for _, c, _ in conds)
         return ", ".join([first, atom, *rest]), params
 
+    def equalities(self) -> dict[str, str] | None:
+        """The filter as column -> stored value (``category``, ``scope``,
+        ``source_type``; empty for no filter), or None when it selects by ids.
+
+        Raises:
+            ValidationError: an unknown category, scope form or source type."""
+        if self.ids is not None:
+            return None
+        _, params = self.body("*learning{id, scope, category, source_type}")
+        names = {"f_category": "category", "f_scope": "scope", "f_source": "source_type"}
+        return {names[k]: v for k, v in params.items()}
+
     def matches(self, learning: Learning) -> bool:
         """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo).
 

@@ -112,6 +112,34 @@ class SearchStore:
             self._stamp = stamp
             return self._seq
 
+    def _sync_docs(self) -> None:
+        """Bring the document store (not the vector index) up to the tier's change log:
+        nothing when the last full :meth:`sync`'s file stamp still proves it current."""
+        stamp = changelog.file_stamp(self.db)
+        with self._lock:
+            last = self._stamp
+            proven = last is not None and last.proves and last.same_files(stamp)
+            if proven and not self.docs.check_due():
+                return
+            self.docs.sync(changelog.head(self.db))
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        """:meth:`LearningStore.facets` answered by the derived document store (a
+        ``GROUP BY`` in SQLite instead of three aggregations over the tier)."""
+        self._sync_docs()
+        return self.docs.facets()
+
+    def count(self, flt: LearningFilter | None = None) -> int:
+        """:meth:`LearningStore.count` answered by the derived document store (the tier
+        itself counts a filter by ids).
+
+        Raises: ValidationError (an invalid filter value)."""
+        where = (flt or LearningFilter()).equalities()
+        if where is None:
+            return self.learnings.count(flt)
+        self._sync_docs()
+        return self.docs.count(where)
+
     def publish(
         self,
         before: changelog.Head,
