@@ -386,10 +386,38 @@ def test_every_write_api_is_in_the_matrix():
         "OpenWorldStore.save_novelty_event", "OpenWorldStore.save_novelty_events",
         "OpenWorldStore.write_batch", "OpenWorldStore.remove_synthetic",
         "AccessStore.grant", "AccessStore.revoke", "AccessStore.role_of",
+        "LearningStore.check_findings",  # the override gate: test_only_a_curator_overrides
         "ProposalStore.file", "ProposalStore.revise", "ProposalStore.approve",
         "ProposalStore.reject", "ProposalStore.request_changes", "ProposalStore.withdraw",
     }  # fmt: skip
     assert writers <= covered, f"write APIs missing from the role matrix: {writers - covered}"
+
+
+def test_only_a_curator_overrides_the_content_scan_and_checking_writes_nothing(groove):
+    """The gate every write of flagged content passes: without a reason it blocks, with
+    one only a curator (or admin) may let the content in; it writes nothing itself."""
+    from test_review import aws_pair
+
+    from groove_core.errors import ContentBlockedError
+
+    tier = groove.tier(ORG)
+    key, secret = aws_pair()
+    flagged = make_learning("Deploy credentials", f"aws_access_key_id={key} secret={secret}")
+    findings = tier.learnings.scan([flagged])
+    assert findings  # the key is found
+    before = dump(tier.db)
+    for role, who in PEOPLE.items():
+        with pytest.raises(ContentBlockedError):
+            tier.learnings.check_findings(findings, None, who)
+        if role is not None and role >= Role.curator:
+            assert tier.learnings.check_findings(findings, " leaked on purpose ", who) == (
+                "leaked on purpose"
+            )
+        else:
+            with pytest.raises(PermissionDeniedError):
+                tier.learnings.check_findings(findings, "leaked on purpose", who)
+        assert tier.learnings.check_findings({}, None, who) is None
+    assert dump(tier.db) == before
 
 
 def test_the_creator_of_an_enterprise_tier_is_its_first_admin_and_the_last_stays(tmp_path):
