@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cursorrules" / "rules"
+#: Marks a test that reads the rule corpus (skipped in a checkout without it).
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="rule corpus not available")
 
 
 class HashingEmbedder:

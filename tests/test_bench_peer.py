@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import needs_corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
+@needs_corpus
 def test_quick_run_reports_recall_against_exact_search(tmp_path, monkeypatch):
     import bench_peer
 

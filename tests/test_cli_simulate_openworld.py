@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CORPUS, HashingEmbedder, make_learning
+from conftest import CORPUS, HashingEmbedder, make_learning, needs_corpus
 from typer.testing import CliRunner
 
 from groove_core.cli import app
@@ -18,6 +18,7 @@ from groove_core.tiers import Groove
 pytestmark = pytest.mark.model
 
 
+@needs_corpus
 def test_simulate_openworld_from_learnings_and_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("GROOVE_HOME", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, needs_corpus
 
 from groove_core.errors import ImportFileError
 from groove_core.io.rules import (
@@ -22,9 +23,6 @@ from groove_core.io.rules import (
     parse_file,
     parse_text,
 )
-
-CORPUS = Path("/work/shared/corpus/cursorrules/rules")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="rule corpus not available")
 
 # list marker, checkbox, blockquote and `//` prefixes, as the parser strips them
 _PREFIX = re.compile(r"^\s*(?:>\s*)*(?:(?:[-*+]|\d{1,9}[.)])\s+)?(?:\[[ xX]\]\s+)?(?://+\s*)?")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import CORPUS, make_learning
+from conftest import CORPUS, make_learning, needs_corpus
 
 from groove_core.model.openworld import FailureRecord, GapStatus
 from groove_core.simulate import remove_openworld_simulation, simulate_openworld
@@ -42,6 +42,7 @@ def snapshot(ow):
     )
 
 
+@needs_corpus
 def test_simulation_structure_reproducible_and_removable(tier, embedder):
     ow = tier.openworld
     real = ow.load_fingerprints()
@@ -124,6 +125,7 @@ def test_other_seed_differs_and_small_sizes(tier):
         simulate_openworld(tier, n_contexts=10)
 
 
+@needs_corpus
 def test_corpus_lines_are_prose():
     lines = corpus_lines(CORPUS, limit_files=20)
     assert len(lines) > 50
