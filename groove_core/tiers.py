@@ -70,9 +70,9 @@ KEEPS_LEARNINGS = frozenset(
     }
 )
 
-#: Relations whose rows make a new tier worth recording in ``config.toml`` besides
-#: learnings, parameters and proposals: what the open-world and attribution writers keep.
-RECORDED_DATA = ("pattern_fingerprint", "novelty_event", "capability_gap", "attribution")
+#: Kinds of data (:data:`groove_core.store.presence.KINDS`) that make a new tier worth
+#: recording in ``config.toml``, besides proposals waiting and roles.
+RECORDED_KINDS = ("learnings", "params", "fingerprints", "events", "gaps", "attribution")
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -400,8 +400,8 @@ class Groove:
 
     def record_new_tiers(self) -> list[str]:
         """Add to ``config.toml`` the tiers this object created that now hold learnings,
-        parameters, proposals waiting for review or open-world and attribution records
-        (:data:`RECORDED_DATA`), or roles granted beyond the first admin (a curator
+        parameters, open-world or attribution records (:data:`RECORDED_KINDS`), proposals
+        waiting for review, or roles granted beyond the first admin (a curator
         setting up an enterprise tier), so ``groove status``, other processes and the
         dashboard list them (merely opening a tier does not count);
         a tier whose first operation failed stays out. Called by :meth:`close` and after
@@ -415,10 +415,8 @@ class Groove:
             for name in sorted(self._unrecorded):
                 t = self._tiers.get(name)
                 if t is not None and (
-                    t.learnings.count()
-                    or t.params.all_params()
+                    any(t.holds(kind) for kind in RECORDED_KINDS)
                     or t.proposals.count_waiting()
-                    or any(t.db.has_rows(r) for r in RECORDED_DATA)
                     or len(t.access.grants()) > 1
                 ):
                     self.config.record(name)

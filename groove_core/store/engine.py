@@ -436,15 +436,6 @@ class Engine:
             return []
         return [r[0] for r in self.run(f"::columns {relation}", read_only=True).rows]
 
-    def has_rows(self, relation: str) -> bool:
-        """True when stored relation ``relation`` (a schema name, not user input) exists
-        and holds at least one row."""
-        cols = self.columns(relation)
-        if not cols:
-            return False
-        res = self.run(f"?[{cols[0]}] := *{relation}{{{cols[0]}}} :limit 1", read_only=True)
-        return bool(res.rows)
-
     def is_empty(self) -> bool:
         """True when the database holds no stored relation at all."""
         return not self.relations()
