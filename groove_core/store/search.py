@@ -94,39 +94,36 @@ class SearchStore:
         self._stamp: changelog.FileStamp | None = None
         learnings.derived = self
 
-    def sync(self, progress: ProgressFn | None = None) -> int:
-        """Bring both derived indexes up to the tier's change log; returns its ``seq``.
-        Costs two ``stat`` calls when the tier's files prove nothing was committed since
-        the last sync, else one read of the log's head. An index rebuilt from the tier
-        (none saved, or a damaged one) reports :class:`~groove_core.progress.Progress` to
-        ``progress`` as it reads."""
+    def sync(self, progress: ProgressFn | None = None, *, vectors: bool = True) -> int:
+        """Bring the derived indexes up to the tier's change log (without ``vectors``,
+        only the document store); returns the ``seq`` they cover. Costs two ``stat`` calls
+        when the tier's files prove nothing was committed since the last full sync, else
+        one read of the log's head. An index rebuilt from the tier (none saved, or a
+        damaged one) reports :class:`~groove_core.progress.Progress` to ``progress`` as
+        it reads."""
         stamp = changelog.file_stamp(self.db)  # before the head: see file_stamp
+        indexes = [self.vectors, self.docs] if vectors else [self.docs]
         with self._lock:
-            due = self.vectors.check_due() or self.docs.check_due()
             last = self._stamp
-            if last is not None and last.proves and last.same_files(stamp) and not due:
+            if (
+                last is not None
+                and last.proves
+                and last.same_files(stamp)
+                and not any(index.check_due() for index in indexes)
+            ):
                 return self._seq
             head = changelog.head(self.db)
+            if not vectors:  # the vector index is behind: the stamp proves nothing for it
+                return self.docs.sync(head, progress)
             self.vectors.sync(head, progress)
             self._seq = self.docs.sync(head, progress)
             self._stamp = stamp
             return self._seq
 
-    def _sync_docs(self) -> None:
-        """Bring the document store (not the vector index) up to the tier's change log:
-        nothing when the last full :meth:`sync`'s file stamp still proves it current."""
-        stamp = changelog.file_stamp(self.db)
-        with self._lock:
-            last = self._stamp
-            proven = last is not None and last.proves and last.same_files(stamp)
-            if proven and not self.docs.check_due():
-                return
-            self.docs.sync(changelog.head(self.db))
-
     def facets(self) -> dict[str, dict[str, int]]:
         """:meth:`LearningStore.facets` answered by the derived document store (a
         ``GROUP BY`` in SQLite instead of three aggregations over the tier)."""
-        self._sync_docs()
+        self.sync(vectors=False)
         return self.docs.facets()
 
     def count(self, flt: LearningFilter | None = None) -> int:
@@ -137,7 +134,7 @@ class SearchStore:
         where = (flt or LearningFilter()).equalities()
         if where is None:
             return self.learnings.count(flt)
-        self._sync_docs()
+        self.sync(vectors=False)
         return self.docs.count(where)
 
     def publish(
