@@ -105,14 +105,15 @@ class _OpenFailed(Exception):
     """The native engine failed (or panicked) while opening a database."""
 
 
-def _retrying(deadline: float) -> Retrying:
+def _retrying(deadline: float, **options: Any) -> Retrying:
     """Retry an attempt that met SQLite's lock, with exponential back-off (20 ms doubling
-    to 0.5 s, plus jitter) until the monotonic ``deadline``."""
+    to 0.5 s, plus jitter) until the monotonic ``deadline``; ``options`` go to tenacity
+    (``reraise``, ``before_sleep``)."""
     return Retrying(
         retry=retry_if_exception(_is_locked),
         stop=stop_after_delay(max(0.0, deadline - time.monotonic())),
         wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
-        reraise=False,
+        **{"reraise": False, **options},
     )
 
 
@@ -449,10 +450,8 @@ class Engine:
         """
         dest = Path(dest)
         try:
-            for tried in Retrying(
-                retry=retry_if_exception(_is_locked),
-                stop=stop_after_delay(self.busy_timeout),
-                wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.05),
+            for tried in _retrying(
+                time.monotonic() + self.busy_timeout,
                 before_sleep=lambda _state: dest.unlink(missing_ok=True),
                 reraise=True,
             ):
