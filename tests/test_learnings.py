@@ -153,6 +153,21 @@ def test_record_outcome_updates_the_posterior_and_keeps_events(store):
         store.record_outcome("0190a5b2-7c3e-7d4f-8a1b-2c3d4e5f6a7b", "helpful")
 
 
+def test_record_outcome_on_a_learning_without_usage_row_starts_from_the_prior(store):
+    """A writer outside groove may leave a learning without its usage row: the outcome
+    starts from Beta(1, 1), is stored once, and a retry changes nothing."""
+    lr = make_learning()
+    store.store(lr)
+    store.db.run("?[learning_id] <- [[$id]] :rm usage_stats {learning_id}", {"id": lr.id})
+    stats = store.record_outcome(lr.id, "contradicted", session_id="s1")
+    assert (stats.times_injected, stats.times_contradicted) == (1, 1)
+    assert (stats.confidence_alpha, stats.confidence_beta) == (1.0, pytest.approx(2.5))
+    assert store.get(lr.id).confidence == pytest.approx(1 / 3.5)
+    again = store.record_outcome(lr.id, "contradicted", session_id="s1")
+    assert again == stats and store.usage(lr.id) == stats
+    assert len(store.outcome_events(lr.id)) == 1
+
+
 def test_concurrent_outcomes_from_several_processes_lose_nothing(store, tmp_path):
     lr = make_learning()
     store.store(lr)

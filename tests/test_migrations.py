@@ -35,9 +35,9 @@ def test_fresh_tier_gets_every_version_recorded(tmp_path):
             "attribution",
             "learning_value",
             "ablation_experiment",
-            "learning:text_idx",
         ):
             assert name in rels
+        assert "learning:text_idx" not in rels  # dropped by version 10
         assert migrations.migrate(db).applied == []  # idempotent
 
 
@@ -174,3 +174,18 @@ def test_version_7_gives_every_learning_a_usage_row(tmp_path, embedder):
         assert store.usage(used.id).times_helpful == 1  # existing rows are untouched
         migrations.migrate(db, 6)
         assert bare.id in store.usage_many([bare.id])  # rolling back keeps valid rows
+
+
+def test_version_10_drops_cozo_full_text_and_rolling_back_refills_it(store):
+    """The derived index serves full-text search; a program that wants Cozo's own gets it
+    back, filled from the rows, by rolling back to version 9."""
+    db = store.db
+    lr = make_learning("Prefer ruff", "Lint with ruff before committing")
+    store.store(lr)
+    assert "learning:text_idx" not in db.relations()
+    assert migrations.migrate(db, 9, backup=False).rolled_back == [10]
+    found = db.run("?[id] := ~learning:text_idx{id | query: 'ruff', k: 5}", read_only=True)
+    assert found.rows == [[lr.id]]
+    assert migrations.migrate(db, backup=False).applied == [10]
+    assert "learning:text_idx" not in db.relations()
+    assert store.get(lr.id).description == "Prefer ruff"

@@ -24,7 +24,7 @@ Concurrency (the ``sqlite`` engine lets several processes read and write one fil
   transaction whose ``commit`` did not succeed). Only "database is locked" is retried.
 - Each process that opens a tier registers itself in ``<db>.holders/<host>-<pid>-<n>.json``
   BEFORE it opens the database (state ``opening``, then ``open``), and the writer that
-  holds the queue records itself in ``write.owner``; busy errors name both.
+  holds the queue leaves its record in ``write.lock``; busy errors name both.
 
 ``rocksdb`` allows a single process: a second one fails at once with
 :class:`TierUnavailableError` naming the holder.
@@ -300,7 +300,7 @@ class Engine:
         (same keys as :meth:`holders`, ``state`` is ``writing``)."""
         if self._queue is None:
             return None
-        return _read_live(self._holders_dir / "write.owner", prune=False)
+        return _live(self._queue.note(), None)
 
     def describe_holders(self) -> str:
         """``held by pid 123 (groove dashboard, open since 14:02:11)`` for each other
@@ -345,14 +345,11 @@ class Engine:
         if self._queue is None:
             yield
             return
-        first = self._queue.depth == 0
         if deadline is None:
             deadline = time.monotonic() + self.busy_timeout
-        if not self._queue.acquire(deadline):
+        if not self._queue.acquire(deadline, json.dumps(self._me("writing")).encode()):
             raise self._busy("stayed busy")
         try:
-            if first:
-                _write_json(self._holders_dir / "write.owner", self._me("writing"))
             yield
         finally:
             self._queue.release()
@@ -555,19 +552,29 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _read_live(path: Path, *, prune: bool) -> dict | None:
-    """The JSON process record at ``path`` if its process is alive (records of other
-    hosts are trusted); a record of a dead process is deleted when ``prune``."""
+    """The JSON process record in the file ``path`` if its process is alive (see
+    :func:`_live`); a record of a dead process is deleted when ``prune``."""
     try:
-        info = json.loads(path.read_text())
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return _live(data, path if prune else None)
+
+
+def _live(data: bytes, prune: Path | None) -> dict | None:
+    """The JSON process record ``data`` if its process is alive (records of other hosts
+    are trusted); when it is dead, None, and the file ``prune`` (if given) is deleted."""
+    try:
+        info = json.loads(data)
         pid, host = int(info["pid"]), info.get("host")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if host == socket.gethostname():
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            if prune:
-                path.unlink(missing_ok=True)
+            if prune is not None:
+                prune.unlink(missing_ok=True)
             return None
         except PermissionError:  # alive, owned by another user
             pass

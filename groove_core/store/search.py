@@ -77,7 +77,8 @@ class SearchStore:
     any process committed since they last looked, so results match the tier; on the sqlite
     engine a file stamp that proves nothing was committed
     (:func:`~groove_core.store.changelog.file_stamp`) spares the read of the log's head.
-    Cozo's own HNSW and FTS indexes stay for programs that read the tier directly.
+    Cozo's own HNSW index stays for programs that read the tier directly (its full-text
+    index went in schema version 10: ``store/migrations/m010_drop_cozo_fulltext.py``).
 
     Args:
         learnings: the tier's learning store (its bulk writes then update these indexes).

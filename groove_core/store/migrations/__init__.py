@@ -27,6 +27,7 @@ from groove_core.store.migrations import (
     m007_usage_rows,
     m008_access,
     m009_search_log,
+    m010_drop_cozo_fulltext,
 )
 from groove_core.store.writer import TierWriter
 
@@ -40,6 +41,7 @@ MIGRATIONS: list[ModuleType] = [
     m007_usage_rows,
     m008_access,
     m009_search_log,
+    m010_drop_cozo_fulltext,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
