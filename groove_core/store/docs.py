@@ -5,7 +5,8 @@ A SQLite file (``docs-v1.sqlite`` in :func:`groove_core.store.derived.index_dir`
 in-memory database for tiers without a file) holds each learning's row (the columns of
 ``learning``: :data:`groove_core.store.rows.LEARNING_COLS`) and its usage stats (the
 columns of ``usage_stats``), and a ``meta`` row with the tier and the change-log ``seq``
-they cover. The text of each learning (description and insight, joined by a space) is indexed for BM25 search in tantivy (:mod:`groove_core.store.fulltext`).
+they cover. The text of each learning (description and insight, joined by a space) is
+indexed for BM25 search in tantivy (:mod:`groove_core.store.fulltext`).
 
 Both follow the tier's change log (:mod:`groove_core.store.changelog`), which names every
 write of a learning's row, its usage or its embedding, and every deletion. Several
