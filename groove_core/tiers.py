@@ -543,17 +543,25 @@ class Groove:
         sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
+        derived: bool = False,
     ) -> list[Learning]:
         """The learnings ``offset`` to ``offset + limit`` across the chosen tiers in the
         order ``sort``: each tier returns its first ``offset + limit`` rows in Cozo
-        (:meth:`LearningStore.page`), and they are merged by the sort key.
+        (:meth:`LearningStore.page`), and they are merged by the sort key. With
+        ``derived`` each tier's derived document store answers (:meth:`SearchStore.page`;
+        ``derived`` as for :meth:`count`).
 
         Raises: ValidationError (unknown sort, bad window or filter value).
         """
         chosen = self._pick(tiers)
+
+        def page_of(t: Tier, limit: int, offset: int) -> list[Learning]:
+            store = t.search if derived else t.learnings
+            return store.page(flt, sort=sort, limit=limit, offset=offset)
+
         if len(chosen) == 1:
-            return chosen[0].learnings.page(flt, sort=sort, limit=limit, offset=offset)
-        pages = [t.learnings.page(flt, sort=sort, limit=offset + limit) for t in chosen]
+            return page_of(chosen[0], limit, offset)
+        pages = [page_of(t, offset + limit, 0) for t in chosen]
         usage: dict[str, int] = {}
         if sort == "usage":
             for t, p in zip(chosen, pages, strict=True):

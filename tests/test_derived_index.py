@@ -23,7 +23,7 @@ from groove_core.store.derived import index_dir
 from groove_core.store.embeddings import text_for_embedding
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore
-from groove_core.store.listing import LearningFilter
+from groove_core.store.listing import SORTS, LearningFilter
 from groove_core.store.search import SearchStore
 
 TESTS = Path(__file__).resolve().parent
@@ -183,6 +183,7 @@ def test_a_write_by_another_process_is_seen_by_the_next_search(tmp_path, store):
     for mode in ("fulltext", "semantic", "hybrid"):
         hits = search.search("tabs Makefiles", mode=mode, limit=5)
         assert [h.learning.id for h in hits] == [late.id], mode
+    assert [lr.id for lr in search.page()] == [late.id]  # a listing's page too
 
 
 def test_a_selective_filter_is_searched_exactly(store):
@@ -318,6 +319,12 @@ def test_a_searchs_rows_equal_the_tiers_after_every_kind_of_write(store):
         # counts and facets (the dashboard's) from the document store equal the tier's
         assert search.facets() == store.facets()
         assert [search.count(f) for f in filters] == [store.count(f) for f in filters]
+        # and so do the pages of a listing, in every order
+        for f in filters:
+            for sort in SORTS:
+                for offset in (0, 2):
+                    got = search.page(f, sort=sort, limit=3, offset=offset)
+                    assert got == store.page(f, sort=sort, limit=3, offset=offset), (f, sort)
         for mode in ("fulltext", "semantic", "hybrid"):
             hits = search.search("tabs rule insight", mode=mode, limit=20)
             ids = [h.learning.id for h in hits]

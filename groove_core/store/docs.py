@@ -49,6 +49,11 @@ _SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS doc (id TEXT PRIMARY KEY, {', '.join(COLS[1:])}) WITHOUT ROWID",
     # counts and facets scan these narrow indexes, not the rows
     *(f"CREATE INDEX IF NOT EXISTS doc_{c} ON doc ({c})" for c in FACETS),
+    # pages of all learnings in the orders listings use walk these instead of sorting
+    "CREATE INDEX IF NOT EXISTS doc_updated ON doc (updated_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS doc_created ON doc (created_at DESC, id)",
+    "CREATE INDEX IF NOT EXISTS doc_confidence ON doc (confidence DESC, id)",
+    "CREATE INDEX IF NOT EXISTS doc_usage ON doc (times_injected DESC, updated_at DESC, id)",
 ]
 _CHUNK = 2000
 _CACHED = 4096  # converted rows kept
@@ -155,6 +160,32 @@ class DocumentIndex(DerivedIndex):
             " WHERE " + " AND ".join(f"{c} = ?" for c in cols) if cols else ""
         )
         return int(self._conn().execute(sql, [where[c] for c in cols]).fetchone()[0])
+
+    def page(self, where: dict[str, str], order: str, limit: int, offset: int) -> list[Learning]:
+        """Rows ``offset`` to ``offset + limit`` of those whose :data:`FACETS` columns
+        equal ``where`` (as :meth:`count`), in the order of ``order``, a Cozo ``:order``
+        clause over :data:`COLS` (``"-updated_at, id"``: descending where a column has a
+        ``-``), as :meth:`LearningStore.page` reads them from the tier (sync first).
+        SQLite compares text by its UTF-8 bytes, as Cozo does.
+
+        Raises: ValueError for a column outside :data:`FACETS` or :data:`COLS`."""
+        terms = [t.strip() for t in order.split(",")]
+        names = [t.lstrip("-") for t in terms]
+        if not set(where) <= set(FACETS) or not set(names) <= set(COLS):
+            raise ValueError(f"cannot page by {sorted(where)} in the order {order!r}")
+        cols = sorted(where)
+        sql = (
+            f"SELECT {', '.join(COLS)} FROM doc"
+            + (" WHERE " + " AND ".join(f"{c} = ?" for c in cols) if cols else "")
+            + " ORDER BY "
+            + ", ".join(
+                f"{n} {'DESC' if t.startswith('-') else 'ASC'}"
+                for t, n in zip(terms, names, strict=True)
+            )
+            + " LIMIT ? OFFSET ?"
+        )
+        found = self._conn().execute(sql, [*(where[c] for c in cols), int(limit), int(offset)])
+        return [self._objects(row)[0] for row in found]
 
     def rows(self, ids: Sequence[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
         """The learning and usage stats (None when it has no usage row) of those of
