@@ -212,7 +212,7 @@ def search(
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
 def _unembedded(_g: Groove, home: str, name: str, version: int) -> int:
-    return _g.tier(name, create=False).learnings.count_unembedded()
+    return _g.tier(name, create=False).search.count_unembedded()
 
 
 def unembedded(g: Groove, name: str) -> int:

@@ -150,7 +150,9 @@ def test_groove_opens_migrates_and_shares_a_tier_written_by_vibes_groove(tmp_pat
 
         # vibes-groove's store() writes no embedding: groove says so and fills them in
         assert store.count_unembedded() == 3
+        assert tier.search.count_unembedded() == 3  # the dashboard's, from derived indexes
         assert store.reembed() == 3 and store.count_unembedded() == 0
+        assert tier.search.count_unembedded() == 0
         assert [h.learning.id for h in tier.search.search("cargo clippy", mode="fulltext")] == [
             IDS[4]
         ]
@@ -184,6 +186,7 @@ def test_groove_opens_migrates_and_shares_a_tier_written_by_vibes_groove(tmp_pat
     with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
         store = g.user.learnings
         assert store.count() == 6 and store.count_unembedded() == 1
+        assert g.user.search.count_unembedded() == 1
         assert store.usage(IDS[4]).times_helpful == 1
         hits = g.user.search.search("torch CPU build", mode="fulltext")
         assert [h.learning.id for h in hits] == [IDS[5]]

@@ -81,6 +81,9 @@ class VectorIndex(DerivedIndex):
     def __len__(self) -> int:
         return len(self._labels)
 
+    def __contains__(self, learning_id: object) -> bool:
+        return learning_id in self._labels
+
     def query(self, vector: np.ndarray, k: int, ef: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest learnings to ``vector`` as (id, cosine similarity), best
         first. Call :meth:`sync` first to include every committed write."""

