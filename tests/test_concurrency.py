@@ -142,3 +142,16 @@ def test_a_busy_tier_names_the_writer_reads_go_on_and_nothing_is_written(tmp_pat
         assert db.run("?[a] := *k{a}", read_only=True).rows == []
         db.run("?[a, b] <- [[1, 1]] :put k {a => b}")  # the queue was freed with the process
         assert db.run("?[a] := *k{a}", read_only=True).rows == [[1]]
+
+
+def test_the_queue_holders_note_replaces_a_longer_one_whole(tmp_path):
+    """The holder's record is written in place (no truncate, no rename); a shorter record
+    after a longer one reads back alone."""
+    from groove_core.locking import NOTE_BLOCK, InterProcessLock
+
+    lock = InterProcessLock(tmp_path / "write.lock")
+    for note in (b'{"pid": 1, "command": "' + b"x" * 700 + b'"}', b'{"pid": 2}'):
+        assert lock.acquire(time.monotonic() + 1, note)
+        lock.release()
+        assert lock.note() == note
+    assert (tmp_path / "write.lock").stat().st_size == NOTE_BLOCK

@@ -290,7 +290,7 @@ class Engine:
             return []
         out = []
         for entry in self._holders_dir.glob("*.json"):
-            info = _read_live(entry, prune=True)
+            info = _read_live(entry)
             if info is not None:
                 out.append(info)
         return sorted(out, key=lambda h: h.get("since", 0))
@@ -551,14 +551,14 @@ def _write_json(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
-def _read_live(path: Path, *, prune: bool) -> dict | None:
+def _read_live(path: Path) -> dict | None:
     """The JSON process record in the file ``path`` if its process is alive (see
-    :func:`_live`); a record of a dead process is deleted when ``prune``."""
+    :func:`_live`); the file of a dead process's record is deleted."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    return _live(data, path if prune else None)
+    return _live(data, path)
 
 
 def _live(data: bytes, prune: Path | None) -> dict | None:
