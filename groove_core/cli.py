@@ -136,8 +136,17 @@ def _groove(open_user: bool = True):
     from groove_core.tiers import Groove
 
     if "groove" not in _state:
-        _state["groove"] = Groove(os.environ.get("GROOVE_HOME"), open_user=open_user)
+        _state["groove"] = Groove(
+            os.environ.get("GROOVE_HOME"), open_user=open_user, progress=_say_migration
+        )
     return _state["groove"]
+
+
+def _say_migration(p: GrooveProgress) -> None:
+    """One line on stderr per step of a tier's migration when a command opens it (the
+    command's own progress bars are not up yet); a backup of a large tier and some steps
+    take a while."""
+    err.print(escape(p.describe()), highlight=False)
 
 
 def _fail(message: str) -> None:
@@ -782,7 +791,8 @@ def migrate(
                         title=f"tier '{name}'",
                     )
                 return
-            report = migrations.migrate(db, to)
+            with _progress(disable=json_out) as bar:
+                report = migrations.migrate(db, to, progress=_draw(bar))
             if json_out:
                 _print_json(report.__dict__)
                 return

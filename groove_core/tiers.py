@@ -32,6 +32,7 @@ from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
 from groove_core.model.serde import new_id, now
 from groove_core.model.usage import UsageStats
+from groove_core.progress import ProgressFn
 from groove_core.store import migrations, presence
 from groove_core.store.access import AccessStore
 from groove_core.store.audit import AuditLog
@@ -95,6 +96,7 @@ class Tier:
             the tier migrates it as
             this principal, and the principal that creates an enterprise tier (or brings
             one to schema version 8) becomes its first admin.
+        progress: told how that migration goes (see :func:`migrations.migrate`).
 
     Attributes:
         name: ``user``, ``project:<path>`` or ``enterprise:<org>``.
@@ -111,12 +113,15 @@ class Tier:
         actor: Principal | None = None,
         *,
         migrate: bool = True,
+        progress: ProgressFn | None = None,
     ):
         actor = actor or os_principal()
         self.name = name
         self.db = db
         self.writer = TierWriter(db, actor)
-        self.migration = migrations.migrate(db, writer=self.writer) if migrate else None
+        self.migration = (
+            migrations.migrate(db, writer=self.writer, progress=progress) if migrate else None
+        )
         self.learnings = LearningStore(db, embedder, self.writer)
         self.params = ParamStore(db, self.writer)
         self.access = AccessStore(db, self.writer)
@@ -294,6 +299,8 @@ class Groove:
             whose ``config.toml`` table sets no ``busy_timeout``.
         principal: who acts on writes that name no actor (default: ``[identity]`` of
             ``config.toml``, else the OS account).
+        progress: told how the migration of an existing tier goes when opening it needs
+            one (:func:`groove_core.store.migrations.migrate`).
 
     Raises:
         TierUnavailableError / SchemaTooNewError / MigrationError: the user tier cannot be
@@ -310,8 +317,10 @@ class Groove:
         open_user: bool = True,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         principal: Principal | None = None,
+        progress: ProgressFn | None = None,
     ):
         self.home = home_dir(home)
+        self.progress = progress
         self.config = Config(self.home)
         self._config_stamp = self._stamp()
         self.principal = principal or self.config.identity
@@ -366,7 +375,9 @@ class Groove:
                 busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
-                    self._tiers[name] = Tier(name, db, self.embedder, self.principal)
+                    self._tiers[name] = Tier(
+                        name, db, self.embedder, self.principal, progress=self.progress
+                    )
                 except BaseException:
                     db.close()
                     raise

@@ -202,7 +202,16 @@ def test_migrate_status_down_and_up(cli, imported):
     assert pending == [s["version"] for s in states if s["version"] >= 4]
     refused = cli("migrate", "--to", "1", ok=False)
     assert refused.exit_code == 1 and "data contract" in refused.stderr
-    cli("migrate")
+    # any command that opens the old tier migrates it, saying so on stderr step by step
+    listed = cli("list", "--json")
+    assert len(json.loads(listed.stdout)) == 3
+    assert "backing up tier 'user'" in listed.stderr
+    assert f"migrating tier 'user' {latest - 3}/{latest - 3}: at schema version {latest}" in (
+        listed.stderr
+    )
+    assert "schema version 4: groove: edit history" in listed.stderr
+    assert cli("list", "--json").stderr == ""  # nothing to say once it is current
+    cli("migrate", "--to", "9")
     assert len(json.loads(cli("list", "--json").stdout)) == 3
     missing = cli("migrate", "--status", "--tier", "enterprise:typo", ok=False)
     assert missing.exit_code == 1 and "does not exist yet" in missing.stderr

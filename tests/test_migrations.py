@@ -189,3 +189,23 @@ def test_version_10_drops_cozo_full_text_and_rolling_back_refills_it(store):
     assert migrations.migrate(db, backup=False).applied == [10]
     assert "learning:text_idx" not in db.relations()
     assert store.get(lr.id).description == "Prefer ruff"
+
+
+def test_migrating_an_existing_tier_reports_each_step_and_a_new_one_nothing(store):
+    from groove_core.progress import Progress
+
+    store.store(make_learning("Prefer ruff", "Lint with ruff"))
+    seen: list[Progress] = []
+    migrations.migrate(store.db, 8, progress=seen.append)
+    migrations.migrate(store.db, progress=seen.append)
+    stages = [(p.stage, p.done, p.total) for p in seen]
+    tier = f"tier '{store.db.tier}'"
+    latest = migrations.LATEST
+    assert stages.count((f"backing up {tier} before migrating", 0, None)) == 2
+    assert stages[-2] == (f"migrating {tier}", latest - 9, latest - 8)
+    assert seen[-2].message.startswith(f"schema version {latest}: ")
+    assert stages[-1] == (f"migrating {tier}", latest - 8, latest - 8)
+    with Engine("new", "sqlite", store.db.path.with_name("new.db")) as db:
+        fresh: list[Progress] = []
+        migrations.migrate(db, progress=fresh.append)
+        assert fresh == []

@@ -16,6 +16,7 @@ from types import ModuleType
 
 from groove_core.errors import DatabaseError, MigrationError, SchemaTooNewError
 from groove_core.model.access import Action, Principal, os_principal
+from groove_core.progress import Progress, ProgressFn
 from groove_core.store.engine import Engine
 from groove_core.store.migrations import (
     m001_initial,
@@ -120,9 +121,10 @@ def status(db: Engine) -> list[MigrationStatus]:
     return out
 
 
-def _backup(db: Engine, version: int) -> Path | None:
+def _backup(db: Engine, version: int, report: ProgressFn) -> Path | None:
     if db.path is None or db.is_empty():
         return None
+    report(Progress(f"backing up tier '{db.tier}' before migrating", message=str(db.path)))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dest = db.path.with_name(f"{db.path.name}.v{version}-{stamp}.backup")
     n = 1
@@ -139,8 +141,13 @@ def migrate(
     backup: bool = True,
     actor: Principal | None = None,
     writer: TierWriter | None = None,
+    progress: ProgressFn | None = None,
 ) -> MigrationReport:
     """Bring ``db`` to schema ``target`` (default: the latest this code knows).
+
+    An existing tier that needs a change reports :class:`~groove_core.progress.Progress`
+    to ``progress`` (a new one does not): the backup, then each step (``done`` steps of
+    ``total``; a step is one transaction, which may take tens of seconds on a large tier).
 
     From version 8 on, each step is recorded in the audit log (action ``tier.migrate``) by
     ``actor`` (default: the OS account) in the step's own transaction.
@@ -157,13 +164,18 @@ def migrate(
     start = current_version(db)
     writer = writer or TierWriter(db, actor or os_principal())
     if start > LATEST or start == (LATEST if target is None else target):
-        return _migrate(db, start, target, backup, writer)
+        return _migrate(db, start, target, backup, writer, progress)
     with db.write_lock():  # other processes opening the tier wait rather than race
-        return _migrate(db, current_version(db), target, backup, writer)
+        return _migrate(db, current_version(db), target, backup, writer, progress)
 
 
 def _migrate(
-    db: Engine, start: int, target: int | None, backup: bool, writer: TierWriter
+    db: Engine,
+    start: int,
+    target: int | None,
+    backup: bool,
+    writer: TierWriter,
+    progress: ProgressFn | None,
 ) -> MigrationReport:
     if start > LATEST:
         raise SchemaTooNewError(
@@ -185,18 +197,25 @@ def _migrate(
                 f"version {version} ({step.DESCRIPTION}) is part of the shared data contract "
                 "and cannot be rolled back"
             )
-    written = _backup(db, start) if backup else None
+    # creating a tier (from version 0) is not news; changing an existing one may be long
+    report = progress if progress is not None and start > 0 else (lambda _p: None)
+    written = _backup(db, start, report) if backup else None
+    stage, steps = f"migrating tier '{db.tier}'", abs(target - start)
     version = start
-    while version < target:
-        step = _BY_VERSION[version + 1]
-        _run_step(writer, step, step.up(db) + [_RECORD], up=True)
-        applied.append(step.VERSION)
-        version = step.VERSION
-    while version > target:
-        step = _BY_VERSION[version]
-        _run_step(writer, step, step.down(db) + [_UNRECORD], up=False)
-        rolled.append(version)
-        version -= 1
+    while version != target:
+        up = version < target
+        step = _BY_VERSION[version + 1 if up else version]
+        done = abs(version - start)
+        report(Progress(stage, done, steps, f"schema version {step.VERSION}: {step.DESCRIPTION}"))
+        if up:
+            _run_step(writer, step, step.up(db) + [_RECORD], up=True)
+            applied.append(step.VERSION)
+            version = step.VERSION
+        else:
+            _run_step(writer, step, step.down(db) + [_UNRECORD], up=False)
+            rolled.append(version)
+            version -= 1
+    report(Progress(stage, steps, steps, f"at schema version {version}"))
     return MigrationReport(start, version, applied, rolled, written)
 
 
