@@ -157,9 +157,9 @@ class SearchStore:
         offset: int = 0,
     ) -> list[Learning]:
         """:meth:`LearningStore.page` answered by the derived document store (an indexed
-        ``ORDER BY ... LIMIT`` in SQLite: about 1 ms for any page at 100,000 learnings,
-        where the tier takes 15-50 ms for the newest pages and more past them). A filter
-        by ids is read from the tier.
+        ``ORDER BY ... LIMIT`` in SQLite). At 100,000 learnings a page of 50 by recency
+        took 1-7 ms at any depth (about 20 ms with a category filter), where the tier took
+        26-527 ms. A filter by ids is read from the tier.
 
         Raises: ValidationError (unknown sort, bad window or filter value)."""
         where = (flt or LearningFilter()).equalities()
