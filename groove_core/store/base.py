@@ -5,16 +5,13 @@ keeps (see docs/architecture.md#derived-indexes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from groove_core.embed import Embedder
 from groove_core.model.access import os_principal
 from groove_core.store import changelog
 from groove_core.store.engine import Engine
 from groove_core.store.writer import TierWriter
-
-if TYPE_CHECKING:
-    pass
 
 
 class StoreBase:

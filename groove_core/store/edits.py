@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from groove_core.errors import DatabaseError, ValidationError
 from groove_core.model.access import Action, Principal
@@ -19,9 +19,6 @@ from groove_core.store.history import PUT_EDIT
 from groove_core.store.rows import PUT_LEARNING, learning_to_row
 from groove_core.store.scanning import PUT_SCAN
 from groove_core.store.writer import target
-
-if TYPE_CHECKING:
-    pass
 
 #: Fails the transaction unless the learning is still as it was read (same updated_at).
 _GUARD_UNCHANGED = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from groove_core.errors import ValidationError
 from groove_core.model.serde import (
@@ -18,9 +18,6 @@ from groove_core.model.serde import (
 )
 from groove_core.model.values import check_json
 from groove_core.store.base import StoreBase
-
-if TYPE_CHECKING:
-    pass
 
 EDIT_COLS = ["learning_id", "edit_id", "at", "who", "action", "before_json", "after_json"]
 EDIT_HEAD = ", ".join(EDIT_COLS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from groove_core.errors import ValidationError
 from groove_core.model.access import Action, Principal
@@ -12,9 +11,6 @@ from groove_core.model.learning import Learning
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.model.serde import check_uuid, from_unix, to_unix
 from groove_core.store.base import StoreBase
-
-if TYPE_CHECKING:
-    pass
 
 PUT_RELATIONS = (
     "?[from_id, relation_type, to_id, weight, created_at] <- $relations "

@@ -5,7 +5,7 @@ reading them back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from groove_core.errors import DatabaseError, NotFoundError, ValidationError
 from groove_core.model.access import Action, Principal
@@ -16,9 +16,6 @@ from groove_core.store.base import StoreBase
 from groove_core.store.engine import Result
 from groove_core.store.rows import USAGE_HEAD, USAGE_KEYED, row_to_usage
 from groove_core.store.writer import target
-
-if TYPE_CHECKING:
-    pass
 
 #: Outcome events as they are (an export's): ``:put`` by key, so importing twice is a no-op.
 PUT_EVENTS = (
