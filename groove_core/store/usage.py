@@ -115,8 +115,9 @@ class UsageMixin(StoreBase):
             if not todo:
                 return 0, None
             lids = sorted({r[0] for r in todo})
+            one = fast and len(lids) == 1
             blocks, params = outcome_blocks(
-                todo, logged=self.writer._has("search_head"), usage_row=fast
+                todo, logged=self.writer._has("search_head"), usage_row=one
             )
             try:
                 read = self.writer.write(
@@ -128,7 +129,7 @@ class UsageMixin(StoreBase):
                     after=todo,
                     detail={"events": len(todo)},
                     check=False,
-                    returning=_read_usage(params) if read_usage else None,
+                    returning=_read_usage(one) if read_usage else None,
                 )
                 return len(todo), read
             except DatabaseError:
@@ -138,7 +139,7 @@ class UsageMixin(StoreBase):
                         f"no learning {min(missing)} in tier '{self.tier}'"
                     ) from None
                 stored = self._stored_events([(r[0], r[1]) for r in todo])
-                if not stored and not ("lid" in params and fast):
+                if not stored and not one:
                     raise
                 fast = False  # the usage row may be missing: the general statements
                 todo = [r for r in todo if (r[0], r[1]) not in stored]
@@ -193,11 +194,13 @@ def outcome_blocks(
     not exist: ``:update`` needs its row). With ``logged`` the search change log names the
     learnings (their confidence and usage changed). ``$inc_ids`` holds the learning ids.
 
-    With ``usage_row`` and a single learning, the statements bind it as scalars
-    (``$lid``...) and assume its usage row exists, failing the transaction when it does
-    not (``:assert some``): one rule instead of an inlined relation and a negation,
-    about 0.5 ms less per outcome at 10,000 learnings. A caller that sees the failure
-    runs the general statements."""
+    With ``usage_row`` (the events must then be of one learning) the statements bind it
+    as scalars (``$lid``...) and assume its usage row exists, failing the transaction
+    when it does not (``:assert some``): one rule instead of an inlined relation and a
+    negation, about 0.5 ms less per outcome at 10,000 learnings. A caller that sees the
+    failure runs the general statements.
+
+    Raises: ValueError for ``usage_row`` with events of several learnings."""
     inc: dict[str, list] = {}
     for lid, _eid, at, outcome, _sid in events:
         da, db = OUTCOME_INCREMENTS[Outcome(outcome)]
@@ -209,7 +212,9 @@ def outcome_blocks(
         row[5] += da
         row[6] += db
         row[7] = max(row[7], at)
-    if usage_row and len(inc) == 1:
+    if usage_row:
+        if len(inc) != 1:
+            raise ValueError("usage_row needs the events of one learning")
         blocks = [_INSERT_EVENTS, _ONE_USAGE, _ONE_CONFIDENCE]
         params = dict(zip(_ONE_PARAMS, next(iter(inc.values())), strict=True))
         params["events"] = [list(e) for e in events]
@@ -273,10 +278,11 @@ _ONE_CONFIDENCE = (
 )
 
 
-def _read_usage(params: dict) -> str:
-    """The query reading the usage rows an outcome write's ``params`` touched (run at
-    the end of its transaction)."""
-    if "lid" in params:
+def _read_usage(one: bool) -> str:
+    """The query reading the usage rows an outcome write touched (run at the end of its
+    transaction): of ``$lid`` when it used the one-learning statements, else of
+    ``$inc_ids``."""
+    if one:
         return f"?[{USAGE_HEAD}] := learning_id = $lid, *usage_stats{{{USAGE_HEAD}}}"
     return (
         f"i[learning_id] <- $inc_ids\n"
