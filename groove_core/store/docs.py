@@ -60,6 +60,19 @@ _CACHED = 4096  # converted rows kept
 _INSERT = f"INSERT OR REPLACE INTO doc ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})"
 
 
+def _where(where: dict[str, str]) -> tuple[str, list[str]]:
+    """`` WHERE a = ? AND ...`` (empty for no condition) selecting the rows whose
+    :data:`FACETS` columns equal ``where``, and its arguments.
+
+    Raises: ValueError for a column outside :data:`FACETS`."""
+    if not set(where) <= set(FACETS):
+        raise ValueError(f"cannot select by {sorted(set(where) - set(FACETS))}")
+    cols = sorted(where)
+    if not cols:
+        return "", []
+    return " WHERE " + " AND ".join(f"{c} = ?" for c in cols), [where[c] for c in cols]
+
+
 def text_of(row: Sequence[Any]) -> str:
     """The indexed text of a ``learning`` row (:data:`LEARNING_COLS` order): description
     and insight joined by a space."""
@@ -153,13 +166,8 @@ class DocumentIndex(DerivedIndex):
         when empty), as :meth:`LearningStore.count` counts them in the tier (sync first).
 
         Raises: ValueError for a column outside :data:`FACETS`."""
-        if not set(where) <= set(FACETS):
-            raise ValueError(f"cannot count by {sorted(set(where) - set(FACETS))}")
-        cols = sorted(where)
-        sql = "SELECT count(*) FROM doc" + (
-            " WHERE " + " AND ".join(f"{c} = ?" for c in cols) if cols else ""
-        )
-        return int(self._conn().execute(sql, [where[c] for c in cols]).fetchone()[0])
+        cond, args = _where(where)
+        return int(self._conn().execute(f"SELECT count(*) FROM doc{cond}", args).fetchone()[0])
 
     def ids(self) -> Iterator[str]:
         """The id of every row held (sync first)."""
@@ -174,14 +182,13 @@ class DocumentIndex(DerivedIndex):
         SQLite compares text by its UTF-8 bytes, as Cozo does.
 
         Raises: ValueError for a column outside :data:`FACETS` or :data:`COLS`."""
+        cond, args = _where(where)
         terms = [t.strip() for t in order.split(",")]
         names = [t.lstrip("-") for t in terms]
-        if not set(where) <= set(FACETS) or not set(names) <= set(COLS):
-            raise ValueError(f"cannot page by {sorted(where)} in the order {order!r}")
-        cols = sorted(where)
+        if not set(names) <= set(COLS):
+            raise ValueError(f"cannot order by {sorted(set(names) - set(COLS))}")
         sql = (
-            f"SELECT {', '.join(COLS)} FROM doc"
-            + (" WHERE " + " AND ".join(f"{c} = ?" for c in cols) if cols else "")
+            f"SELECT {', '.join(COLS)} FROM doc{cond}"
             + " ORDER BY "
             + ", ".join(
                 f"{n} {'DESC' if t.startswith('-') else 'ASC'}"
@@ -189,7 +196,7 @@ class DocumentIndex(DerivedIndex):
             )
             + " LIMIT ? OFFSET ?"
         )
-        found = self._conn().execute(sql, [*(where[c] for c in cols), int(limit), int(offset)])
+        found = self._conn().execute(sql, [*args, int(limit), int(offset)])
         return [self._objects(row)[0] for row in found]
 
     def rows(self, ids: Sequence[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
