@@ -105,6 +105,19 @@ class LearningFilter:
         return not self.source_type or learning.source.kind == self.source_type
 
 
+def check_window(sort: str, limit: int, offset: int) -> tuple[int, int]:
+    """``(limit, offset)`` as ints once ``sort`` is a key of :data:`SORTS`, ``limit`` at
+    least 1 and ``offset`` at least 0.
+
+    Raises: ValidationError naming what is wrong."""
+    if sort not in SORTS:
+        raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
+    limit, offset = int(limit), int(offset)
+    if limit < 1 or offset < 0:
+        raise ValidationError("limit must be >= 1 and offset >= 0")
+    return limit, offset
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of learnings: ``items`` in order, ``total`` matching rows, the window."""
@@ -189,11 +202,7 @@ class ListingMixin(StoreBase):
         Raises:
             ValidationError: unknown sort, negative limit/offset, or a bad filter value.
         """
-        if sort not in SORTS:
-            raise ValidationError(f"unknown sort {sort!r:.80} (use one of {', '.join(SORTS)})")
-        limit, offset = int(limit), int(offset)
-        if limit < 1 or offset < 0:
-            raise ValidationError("limit must be >= 1 and offset >= 0")
+        limit, offset = check_window(sort, limit, offset)
         flt = flt or LearningFilter()
         # Sort (sort columns, id) only, then fetch the page's rows by key: narrower tuples
         # sort faster, and with no filter the recency and creation orders read their
@@ -307,4 +316,4 @@ class ListingMixin(StoreBase):
         return keys
 
 
-__all__ = ["NEWEST_MAX", "SORTS", "LearningFilter", "ListingMixin", "Page"]
+__all__ = ["NEWEST_MAX", "SORTS", "LearningFilter", "ListingMixin", "Page", "check_window"]

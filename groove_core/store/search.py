@@ -19,7 +19,7 @@ from groove_core.store import changelog
 from groove_core.store.ann import DEFAULT_EF, VectorIndex
 from groove_core.store.docs import DocumentIndex
 from groove_core.store.learnings import LearningStore
-from groove_core.store.listing import DEFAULT_SORT, SORTS, LearningFilter
+from groove_core.store.listing import DEFAULT_SORT, SORTS, LearningFilter, check_window
 from groove_core.store.modes import DEFAULT_MODE, MODES
 
 RRF_K = 60  # Cormack et al. 2009
@@ -162,11 +162,12 @@ class SearchStore:
         26-527 ms. A filter by ids is read from the tier.
 
         Raises: ValidationError (unknown sort, bad window or filter value)."""
+        limit, offset = check_window(sort, limit, offset)
         where = (flt or LearningFilter()).equalities()
-        if where is None or sort not in SORTS or int(limit) < 1 or int(offset) < 0:
+        if where is None:
             return self.learnings.page(flt, sort=sort, limit=limit, offset=offset)
         self.sync(vectors=False)
-        return self.docs.page(where, SORTS[sort], int(limit), int(offset))
+        return self.docs.page(where, SORTS[sort], limit, offset)
 
     def publish(
         self,
