@@ -157,8 +157,8 @@ def _listing(
     _g: Groove, home: str, version: Version, flt: tuple, sort: str, limit: int, offset: int
 ) -> Rows:
     names = [n for n, _ in version]
-    flt_ = _filter(*flt)
-    return _rows(_g, _g.page(names, flt_, sort=sort, limit=limit, offset=offset, derived=True))
+    page = _g.page(names, _filter(*flt), sort=sort, limit=limit, offset=offset, derived=True)
+    return _rows(_g, page)
 
 
 def listing(
