@@ -20,6 +20,9 @@ element is drawn (no element still loading, every table's grid painted):
 
 - ``overview``: open the Overview in a new tab;
 - ``learnings``: open the Learnings page in a new tab;
+- ``overview, sidebar`` and ``learnings, sidebar``: from there, go to the Overview and
+  back to the Learnings page by their links in the sidebar (how a curator who has the
+  dashboard open moves between pages);
 - ``next page``: press page 2 of the pager until rows 51-100 are shown;
 - ``search``: type a new query and press Enter until its results are shown (groove's
   default hybrid search, the query embedded by the real model, loaded before timing).
@@ -28,7 +31,12 @@ element is drawn (no element still loading, every table's grid painted):
 writing, as the assistant does while a curator looks: the data version moves on, so rows
 are read again; counts and facets stay cached as outcomes do not change them).
 
-Prints the medians in seconds, the ratio to the peer and the issue's target.
+A third app, two pages that show only their title and the marker, is timed alongside:
+the floor of what any Streamlit page costs on the machine (a new tab opens a new
+session and runs Streamlit's own frontend, which is most of the time at 2 cores).
+
+Prints the medians in seconds, the ratio to the peer, the empty app's time and the
+issue's target.
 
 Run: ``python benchmarks/bench_dashboard.py [--rows 100000] [--runs 5]``; ``--quick`` uses
 2,000 rows and a hashing stand-in for the model (a smoke test, not a measurement).
@@ -62,7 +70,14 @@ from groove_core.model.usage import UsageStats  # noqa: E402
 
 CACHE = bench_peer.CACHE
 CHROMIUM = "/usr/bin/chromium"
-TARGETS = {"overview": 1.0, "learnings": 0.8, "next page": 0.3, "search": 0.5}
+TARGETS = {
+    "overview": 1.0,
+    "learnings": 0.8,
+    "overview, sidebar": 1.0,
+    "learnings, sidebar": 0.8,
+    "next page": 0.3,
+    "search": 0.5,
+}
 QUERIES = [
     "react component state management",
     "python type hints and docstrings",
@@ -266,6 +281,35 @@ st.navigation(
 """
 
 
+#: The floor: the same two pages with nothing but their title and the marker.
+EMPTY_APP = """
+import os
+
+import streamlit as st
+
+st.set_page_config(page_title="empty", layout="wide")
+N = int(os.environ["EMPTY_N"])
+
+
+def overview():
+    st.title("Overview")
+    st.metric("Learnings", f"{N:,}")
+
+
+def learnings():
+    st.title("Learnings")
+    st.subheader(f"{N:,} learnings")
+
+
+st.navigation(
+    [
+        st.Page(overview, title="Overview", default=True),
+        st.Page(learnings, title="Learnings", url_path="learnings"),
+    ]
+).run()
+"""
+
+
 # ----------------------------------------------------------------------------- timing
 class Server:
     """``streamlit run APP`` on a free port with ``env``; stopped by :meth:`stop`."""
@@ -305,6 +349,8 @@ class Server:
 
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+#: What the empty app is timed on (it has no pager and no search).
+EMPTY_STEPS = ("overview", "learnings", "overview, sidebar", "learnings, sidebar")
 
 
 #: Drawn: no shown element (outside closed expanders) is still loading its code (a
@@ -352,6 +398,19 @@ class App:
     def learnings(self) -> float:
         return self._open("/learnings", f"{self.n:,} learnings")
 
+    def _go(self, link: str, marker: str) -> float:
+        pg = self.page
+        start = time.perf_counter()
+        pg.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+        settled(pg, pg.get_by_text(marker, exact=True))
+        return time.perf_counter() - start
+
+    def overview_sidebar(self) -> float:
+        return self._go("Overview", f"{self.n:,}")
+
+    def learnings_sidebar(self) -> float:
+        return self._go("Learnings", f"{self.n:,} learnings")
+
     def next_page(self) -> float:
         pg = self.page
         start = time.perf_counter()
@@ -391,8 +450,9 @@ def measure(
     if write_between:
         home = tmp / "home"
         shutil.copytree(folder / "home", home)
-    peer_app = tmp / "peer_app.py"
+    peer_app, empty_app = tmp / "peer_app.py", tmp / "empty_app.py"
     peer_app.write_text(PEER_APP)
+    empty_app.write_text(EMPTY_APP)
     servers = {
         "groove": Server(
             REPO / "dashboard" / "streamlit_app.py",
@@ -404,6 +464,7 @@ def measure(
             tmp / "groove.log",
         ),
         "peer": Server(peer_app, {"PEER_DB": str(folder / "peer.db")}, tmp / "peer.log"),
+        "empty": Server(empty_app, {"EMPTY_N": str(n)}, tmp / "empty.log"),
     }
     times: dict[str, dict[str, list[float]]] = {k: {i: [] for i in TARGETS} for k in servers}
     try:
@@ -415,24 +476,31 @@ def measure(
                 k: App(k, s, browser.new_context(viewport={"width": 1400, "height": 1000}), n)
                 for k, s in servers.items()
             }
-            for app in apps.values():  # warm-up: caches, the model, the browser's cache
+            for name, app in apps.items():  # warm-up: caches, the model, the browser's cache
                 app.overview()
                 app.learnings()
-                app.next_page()
-                app.search("warm up the model")
+                app.overview_sidebar()
+                app.learnings_sidebar()
+                if name != "empty":
+                    app.next_page()
+                    app.search("warm up the model")
             for run in range(runs):
                 if write_between:
                     record_outcome(home, run)
                 order = list(apps.values()) if run % 2 == 0 else list(apps.values())[::-1]
                 query = QUERIES[run % len(QUERIES)]
-                for app in order:
-                    times[app.name]["overview"].append(app.overview())
-                for app in order:
-                    times[app.name]["learnings"].append(app.learnings())
-                for app in order:
-                    times[app.name]["next page"].append(app.next_page())
-                for app in order:
-                    times[app.name]["search"].append(app.search(query))
+                steps = {
+                    "overview": App.overview,
+                    "learnings": App.learnings,
+                    "overview, sidebar": App.overview_sidebar,
+                    "learnings, sidebar": App.learnings_sidebar,
+                    "next page": App.next_page,
+                    "search": lambda app, q=query: app.search(q),
+                }
+                for what, step in steps.items():
+                    for app in order:
+                        if app.name != "empty" or what in EMPTY_STEPS:
+                            times[app.name][what].append(step(app))
                 print(f"  run {run + 1}/{runs} done", flush=True)
             browser.close()
     finally:
@@ -443,20 +511,23 @@ def measure(
 
 
 def table(n: int, times: dict[str, dict[str, list[float]]]) -> str:
-    """The Markdown table of medians, ratios and targets."""
+    """The Markdown table of medians, ratios, the empty app's times and targets."""
     lines = [
         f"Dashboard at {n:,} learnings, Chromium, median of {len(times['groove']['overview'])} "
         "runs (seconds):",
         "",
-        "| interaction | groove | peer (Streamlit + SQLite) | groove / peer | target | met |",
-        "| --- | ---: | ---: | ---: | ---: | :---: |",
+        "| interaction | groove | peer (Streamlit + SQLite) | groove / peer | empty app "
+        "| target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
     ]
     for what, target in TARGETS.items():
         ours = statistics.median(times["groove"][what])
         theirs = statistics.median(times["peer"][what])
+        empty = f"{statistics.median(times['empty'][what]):.2f}" if times["empty"][what] else ""
         met = "yes" if ours <= target and ours <= theirs else "no"
         lines.append(
-            f"| {what} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} | <= {target:g} | {met} |"
+            f"| {what} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} | {empty} "
+            f"| <= {target:g} | {met} |"
         )
     return "\n".join(lines)
 

@@ -67,7 +67,8 @@ class UsageMixin(StoreBase):
         """
         event = OutcomeEvent(check_uuid(learning_id), outcome, at, session_id, event_id)
         _, read = self._record_outcomes([event], actor, read_usage=True)
-        rows = read.dicts() if read is not None else []
+        # rows of the usage write (``_kind`` "inserted": the new row) or of a read after it
+        rows = [r for r in read.dicts() if r.get("_kind", "inserted") == "inserted"] if read else []
         if rows:  # read in the writing transaction: no second round trip
             return row_to_usage(rows[0])
         return self.usage_many([event.learning_id])[event.learning_id]
@@ -119,6 +120,11 @@ class UsageMixin(StoreBase):
             blocks, params = outcome_blocks(
                 todo, logged=self.writer._has("search_head"), usage_row=one
             )
+            returning = None
+            if read_usage and one:  # the usage write itself returns the row, last
+                returning = blocks.pop(blocks.index(_ONE_USAGE)) + " :returning"
+            elif read_usage:
+                returning = _READ_USAGE
             try:
                 read = self.writer.write(
                     Action.usage_record,
@@ -129,7 +135,7 @@ class UsageMixin(StoreBase):
                     after=todo,
                     detail={"events": len(todo)},
                     check=False,
-                    returning=_read_usage(one) if read_usage else None,
+                    returning=returning,
                 )
                 return len(todo), read
             except DatabaseError:
@@ -198,7 +204,9 @@ def outcome_blocks(
     as scalars (``$lid``...) and assume its usage row exists, failing the transaction
     when it does not (``:assert some``): one rule instead of an inlined relation and a
     negation, about 0.5 ms less per outcome at 10,000 learnings. A caller that sees the
-    failure runs the general statements.
+    failure runs the general statements. The confidence is then computed from the row
+    as it was plus the increments, so the usage write (:data:`_ONE_USAGE`) may run last
+    and return its row (``:returning``) instead of a read after it.
 
     Raises: ValueError for ``usage_row`` with events of several learnings."""
     inc: dict[str, list] = {}
@@ -215,7 +223,8 @@ def outcome_blocks(
     if usage_row:
         if len(inc) != 1:
             raise ValueError("usage_row needs the events of one learning")
-        blocks = [_INSERT_EVENTS, _ONE_USAGE, _ONE_CONFIDENCE]
+        # the confidence reads the usage row before the usage write changes it
+        blocks = [_INSERT_EVENTS, _ONE_CONFIDENCE, _ONE_USAGE]
         params = dict(zip(_ONE_PARAMS, next(iter(inc.values())), strict=True))
         params["events"] = [list(e) for e in events]
     else:
@@ -273,21 +282,14 @@ _ONE_USAGE = (
     f"confidence_beta = b + $db :put usage_stats {{{USAGE_KEYED}}} :assert some"
 )
 _ONE_CONFIDENCE = (
-    "?[id, confidence] := id = $lid, *usage_stats{learning_id: id, confidence_alpha: a, "
-    "confidence_beta: b}, confidence = a / (a + b) :update learning {id => confidence}"
+    "?[id, confidence] := id = $lid, *usage_stats{learning_id: id, confidence_alpha: a0, "
+    "confidence_beta: b0}, a = a0 + $da, b = b0 + $db, confidence = a / (a + b) "
+    ":update learning {id => confidence}"
 )
-
-
-def _read_usage(one: bool) -> str:
-    """The query reading the usage rows an outcome write touched (run at the end of its
-    transaction): of ``$lid`` when it used the one-learning statements, else of
-    ``$inc_ids``."""
-    if one:
-        return f"?[{USAGE_HEAD}] := learning_id = $lid, *usage_stats{{{USAGE_HEAD}}}"
-    return (
-        f"i[learning_id] <- $inc_ids\n"
-        f"?[{USAGE_HEAD}] := i[learning_id], *usage_stats{{{USAGE_HEAD}}}"
-    )
+#: The usage rows a general outcome write touched (run at the end of its transaction).
+_READ_USAGE = (
+    f"i[learning_id] <- $inc_ids\n?[{USAGE_HEAD}] := i[learning_id], *usage_stats{{{USAGE_HEAD}}}"
+)
 
 
 __all__ = ["PUT_EVENTS", "UsageMixin", "outcome_blocks"]

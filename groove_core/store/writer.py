@@ -27,7 +27,7 @@ from groove_core.errors import DatabaseError, PermissionDeniedError, TierBusyErr
 from groove_core.model.access import REQUIRED_ROLE, Action, Principal, Role
 from groove_core.model.serde import now
 from groove_core.store.audit import (
-    ASSERT_HEAD,
+    ADVANCE_HEAD,
     ASSERT_NO_HEAD,
     AUDIT_COLS,
     GENESIS,
@@ -140,8 +140,9 @@ class TierWriter:
                 way (migrations, which any principal opening a tier runs).
             new_log: the blocks may create the audit log (schema version 8): when it does
                 not exist yet, this write gets its first entry.
-            returning: a query run last in the same transaction (it sees the write): its
-                rows are returned, saving a second round trip. Without it, or when a
+            returning: a statement run last in the same transaction (it sees the write):
+                a query, or a write with ``:returning`` (rows with ``_kind``), whose rows
+                are returned, saving a second round trip. Without it, or when a
                 failed-looking commit turns out to have committed, the rows are empty.
 
         Raises:
@@ -175,9 +176,10 @@ class TierWriter:
                     after=after,
                     detail=detail,
                 )
-                chain = [*blocks, INSERT_ENTRIES, PUT_HEAD, *([returning] if returning else [])]
-                if head or not new_log:
-                    chain.insert(0, ASSERT_HEAD if head else ASSERT_NO_HEAD)
+                chain = [*blocks, INSERT_ENTRIES, ADVANCE_HEAD if head else PUT_HEAD]
+                if not head and not new_log:
+                    chain.insert(0, ASSERT_NO_HEAD)
+                chain += [returning] if returning else []
                 args = {
                     **params,
                     "audit_entries": [[row[c] for c in AUDIT_COLS]],
