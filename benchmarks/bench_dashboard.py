@@ -19,10 +19,10 @@ each is timed until its marker text is shown, the script has finished and every 
 element is drawn (no element still loading, every table's grid painted):
 
 - ``overview``: open the Overview in a new tab;
-- ``learnings``: open the Learnings page in a new tab;
-- ``overview, sidebar`` and ``learnings, sidebar``: from there, go to the Overview and
-  back to the Learnings page by their links in the sidebar (how a curator who has the
+- ``learnings, sidebar`` and ``overview, sidebar``: from there, go to the Learnings page
+  and back to the Overview by their links in the sidebar (how a curator who has the
   dashboard open moves between pages);
+- ``learnings``: open the Learnings page in a new tab;
 - ``next page``: press page 2 of the pager until rows 51-100 are shown;
 - ``search``: type a new query and press Enter until its results are shown (groove's
   default hybrid search, the query embedded by the real model, loaded before timing).
@@ -478,9 +478,9 @@ def measure(
             }
             for name, app in apps.items():  # warm-up: caches, the model, the browser's cache
                 app.overview()
-                app.learnings()
-                app.overview_sidebar()
                 app.learnings_sidebar()
+                app.overview_sidebar()
+                app.learnings()
                 if name != "empty":
                     app.next_page()
                     app.search("warm up the model")
@@ -491,9 +491,9 @@ def measure(
                 query = QUERIES[run % len(QUERIES)]
                 steps = {
                     "overview": App.overview,
-                    "learnings": App.learnings,
-                    "overview, sidebar": App.overview_sidebar,
                     "learnings, sidebar": App.learnings_sidebar,
+                    "overview, sidebar": App.overview_sidebar,
+                    "learnings": App.learnings,
                     "next page": App.next_page,
                     "search": lambda app, q=query: app.search(q),
                 }
