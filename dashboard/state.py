@@ -4,14 +4,17 @@ errors as messages, not tracebacks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 import streamlit as st
 
-from dashboard.components import identity
+from dashboard.components import identity, progress
 from groove_core.errors import GrooveError, ValidationError
 from groove_core.model.access import Principal
+from groove_core.progress import Progress
 from groove_core.serve import AUTH_ENV, DashboardAuth
 from groove_core.tiers import Groove
 
@@ -19,9 +22,43 @@ from groove_core.tiers import Groove
 TIER_PARAM = "tier"
 
 
+#: Where the migrations of the running script's thread are drawn (see :func:`_drawn`).
+_drawing = threading.local()
+
+
+def _report(p: Progress) -> None:
+    """The progress callback of the process-wide :class:`Groove`: a tier that migrates
+    when it is first opened is drawn on the page of the run that opened it (Streamlit runs
+    each session's script in a thread of its own), when that run asked (:func:`_drawn`)."""
+    draw = getattr(_drawing, "draw", None)
+    if draw is not None:
+        draw(p)
+
+
+@contextlib.contextmanager
+def _drawn() -> Iterator[None]:
+    """Tiers first opened in the block that need a migration (a backup and schema steps,
+    tens of seconds on a large tier) show it as a progress bar where the block runs; the
+    bar stays, at its last report, until the next run."""
+    bar = None
+
+    def draw(p: Progress) -> None:
+        nonlocal bar
+        bar = bar or st.empty()
+        progress.show(p, bar=bar)
+
+    _drawing.draw = draw
+    try:
+        yield
+    finally:
+        _drawing.draw = None
+
+
 @st.cache_resource(show_spinner="Opening the groove store...")
 def _open(home: str | None, project: str | None) -> Groove:
-    return Groove(home, project=project)
+    # the user tier opens in groove(), outside this cache: elements drawn inside a cached
+    # function would be replayed on every later run
+    return Groove(home, project=project, open_user=False, progress=_report)
 
 
 def groove() -> Groove:
@@ -37,6 +74,8 @@ def groove() -> Groove:
     try:
         g = _open(home, project)
         g.refresh()  # tiers another process (the CLI) configured since the last run
+        with _drawn():
+            g.tier("user")  # opened (and migrated) on the first run
         return g
     except GrooveError as err:
         st.error(f"groove could not open its store: {err}")
@@ -92,10 +131,16 @@ def principal() -> Principal:
 def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:
     """Names of the tiers that opened, showing the ones that failed as warnings.
     Simulation tiers (synthetic data) are listed, last, only with ``synthetic``."""
-    tiers, problems = g.available(synthetic=synthetic)
+    tiers, problems = _available(g, synthetic=synthetic)
     for p in problems:
         st.warning(f"Tier '{p.name}' is not available: {p.reason}")
     return [t.name for t in tiers]
+
+
+def _available(g: Groove, *, synthetic: bool = False) -> tuple[list, list]:
+    """:meth:`Groove.available`, migrations of tiers it opens drawn (:func:`_drawn`)."""
+    with _drawn():
+        return g.available(synthetic=synthetic)
 
 
 def tier_label(g: Groove, name: str) -> str:
@@ -189,7 +234,7 @@ def waiting_counts(g: Groove, names: list[str] | None = None) -> dict[str, int]:
     """Proposals awaiting review per tier (``names``, default: every tier that opens).
     A tier that cannot be read is left out silently: the pages name it."""
     if names is None:
-        names = [t.name for t in g.available()[0]]
+        names = [t.name for t in _available(g)[0]]
     out: dict[str, int] = {}
     for name in names:
         try:

@@ -101,3 +101,38 @@ def test_ablation_results_are_recorded_on_request_by_whoever_acts(home):
         entries = [e for e in sim.audit.entries(action="experiment.write") if e.seq > before]
         assert done and len(entries) == len(done) == 4
         assert {e.principal for e in entries} == {g.principal.id}
+
+
+def test_a_tier_that_needs_a_migration_shows_its_progress_on_the_page(tmp_path, monkeypatch):
+    import dashboard.state
+    import groove_core.tiers
+    from groove_core.store import migrations
+    from groove_core.store.engine import Engine
+
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    h = tmp_path / "home"
+    monkeypatch.setenv("GROOVE_HOME", str(h))
+    monkeypatch.chdir(tmp_path)
+    with Groove(h, embedder=HashingEmbedder(), project=tmp_path) as g:
+        kept = g.user.learnings.store(make_learning("Prefer ruff", "Lint with ruff"))
+    with Engine("user", "sqlite", h / "user.db") as db:  # as an older groove left it
+        migrations.migrate(db, 8, backup=False)
+    dashboard.state._open.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        texts = [e.proto.text for e in at.get("progress")]
+        latest = migrations.LATEST
+        assert texts == [
+            f"migrating tier 'user' {latest - 8}/{latest - 8}: at schema version {latest}"
+        ]
+        with Engine("user", "sqlite", h / "user.db") as db:
+            assert migrations.current_version(db) == latest
+        with Groove(h, embedder=HashingEmbedder(), project=tmp_path) as g:
+            assert g.user.learnings.get(kept).description == "Prefer ruff"
+        again = AppTest.from_file(APP, default_timeout=120)
+        again.run()
+        assert not again.exception and again.get("progress") == []  # migrated once
+    finally:
+        dashboard.state._open.clear()
