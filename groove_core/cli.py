@@ -292,14 +292,15 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
         tiers, problems = g.available(synthetic=True)
         rows = []
         for t in tiers:
+            count = t.learnings.count()
             rows.append(
                 {
                     "tier": t.label,
                     "engine": t.db.kind,
                     "location": t.db.location,
                     "schema_version": migrations.current_version(t.db),
-                    "learnings": t.learnings.count(),
-                    "unembedded": t.learnings.count_unembedded(),
+                    "learnings": count,
+                    "unembedded": t.learnings.count_unembedded(count),
                     "status": "ok",
                 }
             )

@@ -190,15 +190,17 @@ class EmbeddingsMixin(StoreBase):
         )
         return {r[0]: np.asarray(r[1], dtype=np.float32) for r in res.rows}
 
-    def count_unembedded(self) -> int:
+    def count_unembedded(self, learnings: int | None = None) -> int:
         """Number of learnings without a stored embedding (semantic search misses them).
 
         Embeddings are deleted with their learning, so when both relations hold as many
-        rows none is missing and the exact (five times slower) count is skipped."""
+        rows none is missing and the exact (five times slower) count is skipped. Pass
+        ``learnings``, the tier's :meth:`count` if the caller has it, to save counting
+        again (0.3 s at 100,000 learnings)."""
         embedded = self.db.run(
             "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
         ).scalar(0)
-        if embedded == self.count():
+        if embedded == (self.count() if learnings is None else learnings):
             return 0
         return int(
             self.db.run(
