@@ -19,6 +19,7 @@ from groove_core.analysis.evidence import (
 from groove_core.errors import NotFoundError
 from groove_core.model.access import Principal
 from groove_core.model.attribution import LearningValue
+from groove_core.model.usage import PRIOR_ALPHA, PRIOR_BETA
 from groove_core.store.attribution import AttributionStore
 
 
@@ -96,25 +97,33 @@ def deprecation_candidates(
     **options: Any,
 ) -> pd.DataFrame:
     """The tier's deprecation candidates: :func:`groove_core.analysis.deprecation.candidates`
-    over every learning's confidence posterior (its usage stats; Beta(1, 1) without any)
-    and the analysis of its experiment in ``analyses`` (e.g. from
+    over every learning's confidence posterior (its usage stats; the prior Beta(1, 1)
+    without any) and the analysis of its experiment in ``analyses`` (e.g. from
     :func:`analyze_experiments`), leaving out learnings already deprecated. ``values``:
-    the tier's learning values when the caller has them already (read otherwise).
-    ``options`` go to ``candidates`` (min_evidence, low_confidence, threshold_prob, ...).
+    the tier's learning values when the caller has them already (else those of the
+    candidates are read). ``options`` go to ``candidates`` (min_evidence, low_confidence,
+    threshold_prob, ...).
 
-    Returns: the frame of ``candidates`` (columns ``deprecation.CANDIDATE_COLUMNS``).
+    Learnings with neither usage stats nor an experiment are read only when the prior
+    itself is a candidate under ``options`` (never with the defaults): about 0.5 s at
+    100,000 learnings, one scan of the usage stats.
+
+    Returns: the frame of ``candidates`` (columns ``deprecation.CANDIDATE_COLUMNS``),
+    ordered by id.
+
+    Raises: ValidationError: an option out of range (see ``candidates``).
     """
-    ids = store.learnings.ids()
-    usage = store.learnings.usage_many(ids)
-    if values is None:
-        values = store.values_many(ids)
+    prior = {"id": ["prior"], "alpha": [PRIOR_ALPHA], "beta": [PRIOR_BETA]}
+    prior_counts = not deprecation.candidates(pd.DataFrame(prior), **options).empty
+    params = store.learnings.posterior_params()
     by_id = {d.experiment.learning_id: d.analysis for d in analyses}
+    ids = sorted(set(params) | set(by_id) | set(store.learnings.ids() if prior_counts else ()))
     nan = float("nan")
     frame = pd.DataFrame(
         {
             "id": ids,
-            "alpha": [usage[i].confidence_alpha if i in usage else 1.0 for i in ids],
-            "beta": [usage[i].confidence_beta if i in usage else 1.0 for i in ids],
+            "alpha": [params[i][0] if i in params else PRIOR_ALPHA for i in ids],
+            "beta": [params[i][1] if i in params else PRIOR_BETA for i in ids],
             "effect": [by_id[i].effect if i in by_id else nan for i in ids],
             "cs_low": [by_id[i].cs_low if i in by_id else nan for i in ids],
             "cs_high": [by_id[i].cs_high if i in by_id else nan for i in ids],
@@ -122,5 +131,9 @@ def deprecation_candidates(
         }
     )
     out = deprecation.candidates(frame, **options)
-    deprecated = {i for i, v in values.items() if v.status.is_deprecated}
-    return out[~out["id"].isin(deprecated)].reset_index(drop=True)
+    found = list(out["id"])
+    if values is None:
+        values = store.values_many(found)
+    live = {lr.id for lr in store.learnings.get_many(found)}  # a usage row may outlive it
+    gone = {i for i, v in values.items() if v.status.is_deprecated} | (set(found) - live)
+    return out[~out["id"].isin(gone)].reset_index(drop=True)

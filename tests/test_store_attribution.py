@@ -4,6 +4,7 @@ ranges, bulk atomicity, deprecation with history, experiments and write-back."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -382,3 +383,51 @@ def test_value_trend():
             value_trend(frame, **bad)
     with pytest.raises(ValidationError):
         value_trend(frame.drop(columns=["attributed_value"]))
+
+
+def test_deprecation_candidates_of_a_tier_are_every_learning_the_rule_picks(attr, store):
+    """The tier-level list (usage rows scanned, learnings without any added only when the
+    prior itself qualifies) equals the rule applied with scipy to every learning."""
+    from scipy import stats
+
+    from groove_core.experiments import deprecation_candidates
+
+    learnings = [make_learning(f"Rule {i}", f"insight {i}") for i in range(12)]
+    store.store_many(learnings)
+    ids = [lr.id for lr in learnings]
+    # 0-3 contradicted often, 4-7 helpful, 8-11 never used and, as another program may
+    # leave them, without a usage row (the prior Beta(1, 1))
+    store.db.run(
+        "?[learning_id] <- $ids :rm usage_stats {learning_id}", {"ids": [[i] for i in ids[8:]]}
+    )
+    events = [
+        OutcomeEvent(lid, "contradicted" if k < 4 else "helpful", session_id=f"s{k}-{n}")
+        for k, lid in enumerate(ids[:8])
+        for n in range(8 + k)
+    ]
+    store.record_outcomes(events)
+    attr.deprecate(ids[1], "superseded")
+    # a usage row another program left behind its deleted learning
+    store.db.run(
+        "?[learning_id, times_injected, times_helpful, times_ignored, times_contradicted, "
+        "last_used, confidence_alpha, confidence_beta] <- [[$id, 9, 0, 0, 9, null, 1.0, 14.5]] "
+        ":put usage_stats {learning_id => times_injected, times_helpful, times_ignored, "
+        "times_contradicted, last_used, confidence_alpha, confidence_beta}",
+        {"id": str(uuid.uuid4())},
+    )
+
+    def expected(min_evidence, threshold_prob):
+        out = []
+        for lid in ids:
+            u = store.usage(lid)
+            a, b = u.confidence_alpha, u.confidence_beta
+            rarely = a + b - 2 >= min_evidence and stats.beta.cdf(0.3, a, b) >= threshold_prob
+            if rarely and lid != ids[1]:
+                out.append(lid)
+        return sorted(out)
+
+    found = deprecation_candidates(attr, [])
+    assert list(found["id"]) == expected(10, 0.9) == sorted([ids[0], ids[2], ids[3]])
+    loose = deprecation_candidates(attr, [], min_evidence=0, threshold_prob=0.2)
+    assert list(loose["id"]) == expected(0, 0.2)
+    assert set(ids[8:]) <= set(loose["id"])  # the prior qualifies: unused learnings too

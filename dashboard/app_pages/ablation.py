@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from dashboard import data
 from dashboard.components.evidence_common import (
     choose_tier,
     experiment_metrics,
@@ -14,6 +15,7 @@ from dashboard.components.evidence_common import (
     fmt_interval,
     label,
     learning_names,
+    pick_learning,
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import forest_figure
@@ -21,7 +23,7 @@ from dashboard.components.messages import flash, show_flash
 from dashboard.components.text import distinct
 from dashboard.state import groove, principal, report
 from groove_core.errors import GrooveError
-from groove_core.experiments import analyze_experiments, deprecation_candidates
+from groove_core.experiments import analyze_experiments
 
 DEFAULT_MIN_SESSIONS = 20
 DEFAULT_TARGET = 0.1
@@ -67,11 +69,11 @@ defaults = min_sessions == DEFAULT_MIN_SESSIONS and abs(target - DEFAULT_TARGET)
 
 settings = {"min_sessions_per_arm": int(min_sessions), "target_effect": float(target)}
 try:  # reading the page writes nothing: results are recorded only on request (below)
-    done = analyze_experiments(store, save=False, **settings)
-    tested, total = store.coverage()
+    view = data.ablation(g, tier.name, int(min_sessions), float(target))
 except GrooveError as err:
     report(err)
     st.stop()
+done, tested, total = view.analyses, view.tested, view.total
 
 # ---------------------------------------------------------------- overview
 st.subheader("Overview")
@@ -235,21 +237,17 @@ st.caption(
     "posterior says they rarely help (P(confidence < 0.3) ≥ 0.9 with at least 10 outcomes "
     "of evidence)."
 )
+deprecated, cands = view.deprecated, view.candidates
 try:
-    everyone = list(tier.learnings.iter_all())
-    all_ids = [lr.id for lr in everyone]
-    values = store.values_many(all_ids)
-    cands = deprecation_candidates(store, done, values)
+    cand_names = distinct(learning_names(tier, list(cands["id"])))
 except GrooveError as err:
     report(err)
     st.stop()
-by_exp = {d.experiment.learning_id for d in done}
-all_names = distinct({lr.id: label(lr, lr.id) for lr in everyone})
 if cands.empty:
     st.success("No learning is a deprecation candidate right now.")
 else:
     shown = cands.assign(
-        learning=[all_names[i] for i in cands["id"]],
+        learning=[cand_names[i] for i in cands["id"]],
         cs=[
             fmt_interval(lo, hi, signed=True)
             for lo, hi in zip(cands["cs_low"], cands["cs_high"], strict=True)
@@ -283,8 +281,8 @@ def _dismiss() -> None:
 
 
 @st.dialog("Deprecate a learning", on_dismiss=_dismiss)
-def confirm_deprecation(learning_id: str, reason: str) -> None:
-    st.write(f"Deprecate **{all_names[learning_id]}**?")
+def confirm_deprecation(learning_id: str, reason: str, name: str) -> None:
+    st.write(f"Deprecate **{name}**?")
     st.write(f"Reason: _{reason}_")
     st.caption(
         "The learning stays in the store with status Deprecated; the change is "
@@ -298,58 +296,54 @@ def confirm_deprecation(learning_id: str, reason: str) -> None:
         except GrooveError as err:
             report(err)
             return
-        flash("success", f"Deprecated: {all_names[learning_id]}")
+        flash("success", f"Deprecated: {name}")
         st.rerun()
     if no.button("Cancel", key="ablation_cancel"):
         _dismiss()
         st.rerun()
 
 
+#: Deprecated learnings named under the picker (the rest are counted).
+SHOWN_DEPRECATED = 20
+
 st.subheader("Act on a learning")
 left, right = st.columns(2)
 with left:
     st.markdown("**Deprecate**")
-    active = [i for i in all_ids if not (i in values and values[i].status.is_deprecated)]
-    first = [i for i in cands["id"] if i in active]
-    ordered = first + [i for i in active if i not in first]
-    if ordered:
-        target_id = st.selectbox(
-            "Learning to deprecate",
-            ordered,
-            key="ablation_dep_pick",
-            format_func=lambda i: all_names[i],
-        )
+    chosen = pick_learning(
+        tier,
+        key="ablation_dep",
+        prefer=list(cands["id"]),
+        title="Learning to deprecate",
+        skip=deprecated,
+    )
+    if chosen is not None:
         reason = st.text_input(
             "Reason",
             key="ablation_dep_reason",
-            value=cands.set_index("id")["reason"].get(target_id, ""),
+            value=cands.set_index("id")["reason"].get(chosen.id, ""),
         )
         if st.button("Deprecate…", key="ablation_dep_button", disabled=not reason.strip()):
-            st.session_state["ablation_pending"] = (target_id, reason.strip())
-        if pending := st.session_state.get("ablation_pending"):
-            confirm_deprecation(*pending)
-    deprecated = [i for i in all_ids if i in values and values[i].status.is_deprecated]
+            st.session_state["ablation_pending"] = (chosen.id, reason.strip(), label(chosen))
+    if pending := st.session_state.get("ablation_pending"):
+        confirm_deprecation(*pending)
     if deprecated:
+        named = list(deprecated)[:SHOWN_DEPRECATED]
+        dep_names = distinct(learning_names(tier, named))
+        more = len(deprecated) - len(named)
         st.caption(
             "Deprecated: "
-            + "; ".join(f"{all_names[i]} ({values[i].status.reason})" for i in deprecated)
+            + "; ".join(f"{dep_names[i]} ({deprecated[i].status.reason})" for i in named)
+            + (f"; and {more} more" if more else "")
         )
 with right:
     st.markdown("**Start an experiment**")
-    untested = [i for i in all_ids if i not in by_exp]
-    if not untested:
-        st.caption("Every learning already has an experiment.")
-    else:
-        new_id = st.selectbox(
-            "Learning to test",
-            untested,
-            key="ablation_new_pick",
-            format_func=lambda i: all_names[i],
-        )
-        if st.button("Start experiment", key="ablation_new_button"):
-            try:
-                store.start_experiment(new_id, actor=principal())
-                flash("success", f"Experiment started: {all_names[new_id]}")
-                st.rerun()
-            except GrooveError as err:
-                report(err)
+    by_exp = {d.experiment.learning_id for d in done}
+    new = pick_learning(tier, key="ablation_new", title="Learning to test", skip=by_exp)
+    if new is not None and st.button("Start experiment", key="ablation_new_button"):
+        try:
+            store.start_experiment(new.id, actor=principal())
+            flash("success", f"Experiment started: {label(new)}")
+            st.rerun()
+        except GrooveError as err:
+            report(err)

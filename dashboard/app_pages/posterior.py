@@ -170,7 +170,7 @@ st.page_link(
 st.subheader("Compare learnings")
 st.caption("Pick two or more learnings to draw their posteriors on one plot.")
 try:
-    candidates = tier.learnings.list(sort="usage", limit=200).items
+    candidates = tier.search.page(sort="usage", limit=200)
 except GrooveError as err:
     report(err)
     candidates = []

@@ -4,7 +4,7 @@ tier choice, the synthetic-data banner, a learning picker and number formatting.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import streamlit as st
 
@@ -151,9 +151,11 @@ def pick_learning(
     prefer: Sequence[str] = (),
     default: str | None = None,
     title: str = "Learning",
+    skip: Collection[str] = (),
 ) -> Learning | None:
     """A search box and a select box of learnings: search by words (full text) or pick from
-    the learnings with the most evidence (``prefer`` first). Returns the choice or None."""
+    the learnings with the most evidence (``prefer`` first), those in ``skip`` left out.
+    Returns the choice or None."""
     query = st.text_input(
         "Search learnings", key=f"{key}_q", placeholder="words from the description or insight"
     )
@@ -167,14 +169,15 @@ def pick_learning(
             first = tier.learnings.get_many(list(prefer)) if prefer else []
             order = {i: k for k, i in enumerate(prefer)}
             first.sort(key=lambda lr: order.get(lr.id, 0))
-            rest = tier.learnings.list(sort="usage", limit=200).items
+            rest = tier.search.page(sort="usage", limit=200)
             seen = {lr.id for lr in first}
             items = first + [lr for lr in rest if lr.id not in seen]
     except GrooveError as err:
         report(err)
         return None
+    items = [lr for lr in items if lr.id not in skip]
     if not items:
-        st.info("This tier has no learnings yet.")
+        st.info("No learning to choose here." if skip else "This tier has no learnings yet.")
         return None
     ids = [lr.id for lr in items]
     if default in ids:

@@ -170,26 +170,27 @@ def candidates(
 
     evidence = a + b - pa - pb
     p_below = stats.beta.cdf(low, a, b)
-    ci_low, ci_high = stats.beta.interval(lvl, a, b)
     rarely = (evidence >= min_ev) & (p_below >= prob)
+    keep = harmful | rarely  # the intervals (inverse cdfs) only for the candidates
+    a, b, harmful, rarely = a[keep], b[keep], harmful[keep], rarely[keep]
+    ci_low, ci_high = stats.beta.interval(lvl, a, b)
 
     reasons = [
         "; ".join(r for r, hit in ((REASON_HARM, h), (REASON_RARELY_HELPS, lo)) if hit)
         for h, lo in zip(harmful, rarely, strict=True)
     ]
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "id": learnings["id"].to_numpy(),
+            "id": learnings["id"].to_numpy()[keep],
             "reason": reasons,
             "mean": stats.beta.mean(a, b),
             "ci_low": ci_low,
             "ci_high": ci_high,
-            "evidence": evidence,
-            "p_below": p_below,
-            "effect": effect,
-            "cs_low": cs_low,
-            "cs_high": cs_high,
+            "evidence": evidence[keep],
+            "p_below": p_below[keep],
+            "effect": effect[keep],
+            "cs_low": cs_low[keep],
+            "cs_high": cs_high[keep],
         },
         columns=CANDIDATE_COLUMNS,
     )
-    return out[harmful | rarely].reset_index(drop=True)

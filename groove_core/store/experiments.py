@@ -168,13 +168,15 @@ class ExperimentsMixin(AttributionBase):
 
     def coverage(self) -> tuple[int, int]:
         """(learnings with an experiment, learnings in the tier): the share tested."""
+        # two queries: Cozo joins the two relations by scanning ``learning`` (0.9 s at
+        # 100,000 learnings, even with no experiment), a list of keys by lookups
+        ids = self.db.run("?[id] := *ablation_experiment{learning_id: id}", read_only=True)
         tested = self.db.run(
-            "?[count(learning_id)] := *ablation_experiment{learning_id}, "
-            "*learning{id: learning_id}",
+            "?[count(id)] := id in $ids, *learning{id}",
+            {"ids": [r[0] for r in ids.rows]},
             read_only=True,
         ).scalar(0)
-        total = self.db.run("?[count(id)] := *learning{id}", read_only=True).scalar(0)
-        return int(tested or 0), int(total or 0)
+        return int(tested or 0), self.learnings.count()
 
 
 __all__ = ["ExperimentsMixin"]

@@ -40,6 +40,13 @@ class ValuesMixin(AttributionBase):
         )
         return {r["learning_id"]: row_to_value(r, self.tier) for r in res.dicts()}
 
+    def deprecated_values(self) -> dict[str, LearningValue]:
+        """The values of the deprecated learnings, by learning id (a scan of the tier's
+        ``learning_value`` rows, which only learnings with evidence have)."""
+        res = self.db.run(f"?[{VALUE_HEAD}] := {VALUE_ATOM}", read_only=True)
+        values = (row_to_value(r, self.tier) for r in res.dicts())
+        return {v.learning_id: v for v in values if v.status.is_deprecated}
+
     def update_learning_value(
         self, value: LearningValue, *, actor: Principal | None = None
     ) -> None:
