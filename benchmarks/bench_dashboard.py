@@ -38,6 +38,10 @@ session and runs Streamlit's own frontend, which is most of the time at 2 cores)
 Prints the medians in seconds, the ratio to the peer, the empty app's time and the
 issue's target.
 
+``--pages`` instead runs every page of the dashboard once and again on the groove home in
+Streamlit's test harness (``AppTest``, no browser) and prints the server's time for each:
+no page may keep a curator waiting at N learnings.
+
 Run: ``python benchmarks/bench_dashboard.py [--rows 100000] [--runs 5]``; ``--quick`` uses
 2,000 rows and a hashing stand-in for the model (a smoke test, not a measurement).
 """
@@ -510,6 +514,50 @@ def measure(
     return times
 
 
+#: Every page of the dashboard (``dashboard/app_pages``), in the sidebar's order.
+PAGES = [
+    "overview",
+    "learnings",
+    "review",
+    "audit",
+    "tiers",
+    "posterior",
+    "attribution",
+    "ablation",
+    "parameters",
+    "fingerprint_map",
+    "gaps",
+    "novelty",
+]
+
+
+def page_times(home: Path) -> str:
+    """A table of the server's seconds for the first run of every page in one session
+    (cold caches) and for a second run of it (what a click that changes nothing costs)."""
+    os.environ["GROOVE_HOME"] = str(home)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "dashboard" / "streamlit_app.py"), default_timeout=600)
+    start = time.perf_counter()
+    at.run()
+    lines = [
+        f"opening the home (first run of the app): {time.perf_counter() - start:.2f} s",
+        "",
+        "| page | first run, s | again, s |",
+        "| --- | ---: | ---: |",
+    ]
+    for name in PAGES:
+        at.switch_page(f"app_pages/{name}.py")
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - start)
+        failed = f" ({at.exception[0].value})" if at.exception else ""
+        lines.append(f"| {name}{failed} | {times[0]:.2f} | {times[1]:.2f} |")
+    return "\n".join(lines)
+
+
 def table(n: int, times: dict[str, dict[str, list[float]]]) -> str:
     """The Markdown table of medians, ratios, the empty app's times and targets."""
     lines = [
@@ -541,11 +589,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--write-between", action="store_true", help="record an outcome before each run"
     )
+    ap.add_argument(
+        "--pages", action="store_true", help="time every page's server run (no browser)"
+    )
     args = ap.parse_args(argv)
     n, model = (2_000, "hashing") if args.quick else (args.rows, "minilm")
     folder = data_dir(n, model)
     if args.build_only:
         print(folder)
+        return
+    if args.pages:
+        print(page_times(folder / "home"))
         return
     print(table(n, measure(folder, n, args.runs, args.write_between)))
 
