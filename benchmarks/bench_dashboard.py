@@ -514,23 +514,6 @@ def measure(
     return times
 
 
-#: Every page of the dashboard (``dashboard/app_pages``), in the sidebar's order.
-PAGES = [
-    "overview",
-    "learnings",
-    "review",
-    "audit",
-    "tiers",
-    "posterior",
-    "attribution",
-    "ablation",
-    "parameters",
-    "fingerprint_map",
-    "gaps",
-    "novelty",
-]
-
-
 def page_times(home: Path) -> str:
     """A table of the server's seconds for the first run of every page in one session
     (cold caches) and for a second run of it (what a click that changes nothing costs)."""
@@ -546,7 +529,8 @@ def page_times(home: Path) -> str:
         "| page | first run, s | again, s |",
         "| --- | ---: | ---: |",
     ]
-    for name in PAGES:
+    pages = sorted((REPO / "dashboard" / "app_pages").glob("[!_]*.py"))
+    for name in (p.stem for p in pages):
         at.switch_page(f"app_pages/{name}.py")
         times = []
         for _ in range(2):
