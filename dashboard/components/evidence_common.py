@@ -175,10 +175,15 @@ def pick_learning(
     except GrooveError as err:
         report(err)
         return None
-    items = [lr for lr in items if lr.id not in skip]
-    if not items:
-        st.info("No learning to choose here." if skip else "This tier has no learnings yet.")
+    offered = [lr for lr in items if lr.id not in skip]
+    if not offered:
+        st.info(
+            "None of the learnings listed here can be chosen; search for another."
+            if items
+            else "This tier has no learnings yet."
+        )
         return None
+    items = offered
     ids = [lr.id for lr in items]
     if default in ids:
         index = ids.index(default)
