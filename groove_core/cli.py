@@ -968,6 +968,22 @@ def access_grant(
     _run(body)
 
 
+@access_app.command("claim")
+def access_claim(tier: TierOpt = "user", home: HomeOpt = None) -> None:
+    """Become the first admin of an enterprise tier that has none: one an older groove or
+    another program wrote (opening it gives nobody a role). Recorded in the audit log;
+    refused once the tier has an admin."""
+    _use_home(home)
+
+    def body():
+        g = _groove()
+        t = g.tier(tier, create=False)
+        grant = t.access.bootstrap(g.principal)
+        out.print(f"{grant.principal} is now admin in tier '{t.name}'", highlight=False)
+
+    _run(body)
+
+
 @access_app.command("revoke")
 def access_revoke(
     principal: Annotated[str, typer.Argument(help="an email or login")],

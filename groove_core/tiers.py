@@ -94,8 +94,12 @@ class Tier:
         embedder: the embedder of its learnings (None: none are embedded).
         actor: who acts on writes that name no actor (default: the OS account); opening
             the tier migrates it as
-            this principal, and the principal that creates an enterprise tier (or brings
-            one to schema version 8) becomes its first admin.
+            this principal, and the principal that creates an enterprise tier becomes its
+            first admin. An existing enterprise tier that an older groove or another
+            program wrote gets no admin by being opened (a developer's assistant reading it
+            first must not become its admin): its curator claims it deliberately
+            (:meth:`groove_core.store.access.AccessStore.bootstrap`, ``groove access
+            claim``).
         progress: told how that migration goes (see :func:`migrations.migrate`).
 
     Attributes:
@@ -130,7 +134,7 @@ class Tier:
         if (
             self.kind == "enterprise"
             and self.migration is not None
-            and 8 in self.migration.applied
+            and self.migration.from_version == 0  # created now, not an older tier
             and not self.access.grants()
         ):
             self.access.bootstrap(actor)

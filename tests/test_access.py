@@ -448,3 +448,56 @@ def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
         g.user.access.grant(visitor.id, "curator")
         g.user.learnings.update(lr.id, insight="Tabs, always", actor=visitor)
         assert g.user.learnings.require(lr.id).insight == "Tabs, always"
+
+
+def test_an_older_enterprise_tier_gets_no_admin_by_being_opened_only_by_a_claim(
+    tmp_path, monkeypatch
+):
+    """A tier that an older groove wrote (schema 7: no roles, no audit log) is upgraded by
+    whoever opens it first, a developer's assistant reading it as likely as its curator:
+    that gives nobody a role. Writes are refused with the way out, and the curator claims
+    it deliberately (``groove access claim``), once."""
+    from typer.testing import CliRunner
+
+    from groove_core.cli import app
+    from groove_core.store import migrations
+    from groove_core.store.engine import Engine
+    from groove_core.store.rows import PUT_LEARNING, learning_to_row
+
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        path = g.config.tier("enterprise:initech").path
+    lr = make_learning("Prefer pathlib", "Prefer pathlib in new code", scope="enterprise:initech")
+    with Engine("enterprise:initech", "sqlite", path) as db:  # as an older groove left it
+        migrations.migrate(db, 7, backup=False)
+        db.run(PUT_LEARNING, {"learnings": [learning_to_row(lr)]})
+        assert "tier_role" not in db.relations()
+    dev = PEOPLE[None]
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=dev) as g:
+        tier = g.tier("enterprise:initech")  # the developer's read upgrades it
+        assert tier.migration.applied[0] == 8
+        assert tier.access.grants() == []
+        assert tier.learnings.require(lr.id).description == lr.description
+        before = dump(tier.db)
+        with pytest.raises(PermissionDeniedError, match="groove access claim --tier"):
+            tier.learnings.update(lr.id, insight="Tabs", actor=dev)
+        assert dump(tier.db) == before
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path))
+    runner = CliRunner()
+    claim = ["access", "claim", "--tier", "enterprise:initech"]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(cfg.read_text() + '\n[identity]\nemail = "ada@example.com"\nname = "Ada"\n')
+    done = runner.invoke(app, claim)
+    assert done.exit_code == 0, done.output
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        tier = g.tier("enterprise:initech")
+        (grant,) = tier.access.grants()
+        assert (grant.principal, grant.role) == (ADMIN.id, Role.admin)
+        entry = tier.audit.entries(action="access.grant")[-1]
+        assert entry.principal == ADMIN.id and entry.detail["first_admin"] is True
+        before = dump(tier.db)
+    again = runner.invoke(app, claim)  # a second claim, by anyone, changes nothing
+    assert again.exit_code == 1 and "already has an admin" in again.output
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert dump(g.tier("enterprise:initech").db) == before
+        with pytest.raises(ValidationError, match="belongs to its owner"):
+            g.user.access.bootstrap(ADMIN)

@@ -289,6 +289,34 @@ def test_admin_grants_and_the_last_admin_cannot_be_revoked(home):
         assert dump(g.tier(ORG).db) == before
 
 
+def test_an_older_enterprise_tier_is_claimed_on_the_tiers_page(home):
+    """A tier an older groove left without roles: the page says so and its curator
+    becomes the first admin with one click, recorded in the audit log."""
+    from groove_core.store import migrations
+    from groove_core.store.engine import Engine
+    from groove_core.store.rows import PUT_LEARNING, learning_to_row
+
+    old = "enterprise:initech"
+    with reopen(home) as g:
+        path = g.config.tier(old).path
+    with Engine(old, "sqlite", path) as db:
+        migrations.migrate(db, 7, backup=False)
+        db.run(PUT_LEARNING, {"learnings": [learning_to_row(make_learning(scope=old))]})
+    with reopen(home) as g:  # opened once (it is upgraded): nobody gets a role
+        assert g.tier(old).access.grants() == []
+    at = run("tiers", CORA, tier=old)
+    assert "has no admin" in shown(at, "warning")
+    at.button(key=f"claim_{old}").click()
+    at = run("tiers", CORA, at)
+    assert f"{CORA.id} is now admin in '{old}'" in shown(at, "success")
+    with reopen(home) as g:
+        (grant,) = g.tier(old).access.grants()
+        assert (grant.principal, grant.role.name) == (CORA.id, "admin")
+        entry = g.tier(old).audit.entries(action="access.grant")[-1]
+        assert entry.principal == CORA.id and entry.detail["first_admin"] is True
+    assert not [b for b in at.button if b.key == f"claim_{old}"]
+
+
 # ---------------------------------------------------------------- learnings page
 def test_contributor_changes_on_the_learnings_page_are_filed_as_proposals(home):
     at = run("learnings", CARL)

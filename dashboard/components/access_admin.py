@@ -30,8 +30,11 @@ def access_section(tier: Tier, me: Principal) -> None:
             key=f"grants_{tier.name}",
             hide_index=True,
         )
-    else:
+    elif tier.kind != "enterprise":
         st.caption("No roles are stored: this tier's owner on this machine needs none.")
+    if tier.kind == "enterprise" and not any(g.role is Role.admin for g in grants):
+        _claim(tier, me)
+        return
     if role is not Role.admin:
         st.info("Only an admin of this tier grants and revokes roles.")
         return
@@ -63,6 +66,26 @@ def access_section(tier: Tier, me: Principal) -> None:
             else:
                 flash("success", f"{g.principal} has no role in '{tier.name}' any more.")
                 st.rerun()
+
+
+def _claim(tier: Tier, me: Principal) -> None:
+    """An enterprise tier without an admin (an older groove or another program wrote it;
+    opening it gives nobody a role): its curator becomes the first admin, deliberately."""
+    st.warning(
+        f"Tier '{tier.name}' has no admin: an older groove or another program wrote it, "
+        "and opening it gives nobody a role. Its curator claims it here (or with "
+        f"`groove access claim --tier {tier.name}`); the claim is recorded in the audit log."
+    )
+    if st.button(
+        "Become its first admin", key=f"claim_{tier.name}", icon=":material/admin_panel_settings:"
+    ):
+        try:
+            tier.access.bootstrap(me)
+        except GrooveError as err:
+            st.error(f"Not claimed: {err}")
+        else:
+            flash("success", f"{me.id} is now admin in '{tier.name}'.")
+            st.rerun()
 
 
 __all__ = ["access_section"]

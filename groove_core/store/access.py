@@ -106,10 +106,17 @@ class AccessStore:
 
     def bootstrap(self, admin: Principal) -> Grant:
         """Make ``admin`` the first admin of a tier that has no admin yet (the principal
-        that creates an enterprise tier). Recorded in the audit log.
+        that creates an enterprise tier, or the curator who claims an older one with
+        ``groove access claim``). Recorded in the audit log (``detail.first_admin``).
 
-        Raises: ValidationError when the tier already has an admin.
+        Raises: ValidationError when the tier is not an enterprise tier (user and project
+            tiers belong to their owner) or already has an admin.
         """
+        if self.writer.kind != "enterprise":
+            raise ValidationError(
+                f"tier '{self.writer.tier}' belongs to its owner: only an enterprise tier "
+                "gets a first admin"
+            )
         if any(g.role == Role.admin for g in self.grants()):
             raise ValidationError(f"tier '{self.writer.tier}' already has an admin")
         row = [admin.id, Role.admin.name, admin.name, to_unix(now()), admin.id]

@@ -107,8 +107,24 @@ class TierWriter:
         if needed is None:
             return role
         if role is None or role < needed:
-            raise PermissionDeniedError(Action(action).value, self.tier, needed.name, actor.id)
+            detail = ""
+            if self.kind == "enterprise" and not self._has_admin():
+                detail = (
+                    f"it needs the {needed.name} role, and the tier has no admin yet (an "
+                    "older groove or another program wrote it): its curator claims it with "
+                    f"`groove access claim --tier {self.tier}`"
+                )
+            raise PermissionDeniedError(
+                Action(action).value, self.tier, needed.name, actor.id, detail
+            )
         return role
+
+    def _has_admin(self) -> bool:
+        """Whether any principal holds the admin role in this tier."""
+        if not self._has("tier_role"):
+            return False
+        res = self.db.run("?[p] := *tier_role{principal: p, role: 'admin'}", read_only=True)
+        return bool(res.rows)
 
     # ------------------------------------------------------------ writes
     def write(
