@@ -51,7 +51,7 @@ def tier_info(tier: Tier, me: Principal) -> TierInfo:
         location=tier.db.location,
         schema_version=migrations.current_version(tier.db),
         migrations=migrations.status(tier.db),
-        learnings=tier.learnings.count(),
+        learnings=tier.search.count(),  # the derived document store: 1 ms, not a scan
         waiting=tier.proposals.count_waiting(),
         audit_entries=head[0] if head else 0,
         role=role.name if role else "none",
