@@ -1215,19 +1215,37 @@ def _parse_since(value: str | None):
 
 
 @audit_app.command("verify")
-def audit_verify(tier: TierOpt = "user", json_out: JsonOpt = False, home: HomeOpt = None) -> None:
-    """Check the hash chain; exits 1 and names the first altered, inserted or removed entry."""
+def audit_verify(
+    tier: TierOpt = "user",
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="SEQ:HASH, a head this command printed earlier and you kept outside the "
+            "tier: that entry must still have that hash (catches a log rewritten with every "
+            "hash recomputed)"
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+) -> None:
+    """Check the hash chain; exits 1 and names the first altered, inserted or removed entry.
+    Keep the head it prints (SEQ HASH) somewhere the tier's writers cannot change, and pass
+    it as --anchor SEQ:HASH next time."""
     _use_home(home)
 
     def body():
+        from groove_core.store.audit import parse_anchor
+
+        kept = parse_anchor(anchor) if anchor is not None else None
         t = _groove().tier(tier, create=False)
-        v = t.audit.verify()
+        v = t.audit.verify(kept)
         if json_out:
             _print_json({"tier": t.name, **v.to_json()})
         elif v.ok:
             out.print(
                 f"tier '{t.name}': audit log intact, {v.entries} entries, "
-                f"head {v.head_seq} {v.head_hash}"
+                f"head {v.head_seq}:{v.head_hash}"
+                + (f" (entry {kept[0]} has the hash you kept)" if kept else "")
             )
         else:
             err.print(

@@ -112,6 +112,47 @@ def test_tampering_is_found_at_the_first_bad_entry(tier, tamper, tmp_path):
     assert f"broken at entry {expected}" in result.output
 
 
+def test_a_kept_head_catches_a_log_rewritten_with_every_hash_recomputed(tier):
+    """Someone with the database file rewrites history from the middle on and recomputes
+    every hash and the head: the chain alone is intact, the head kept outside is not."""
+    from groove_core.errors import ValidationError
+    from groove_core.store.audit import entry_hash
+
+    _writes(tier)
+    home = tier.db.path.parent
+    shown = CliRunner().invoke(app, ["audit", "verify", "--home", str(home)])
+    kept = re.search(r"head (\d+:[0-9a-f]{64})", shown.output).group(1)
+    seq, digest = kept.split(":")
+    assert (int(seq), digest) == tier.audit.head()
+    rows = _entries_raw(tier.db)
+    start = len(rows) // 2
+    prev_hash = rows[start - 1]["hash"]
+    for r in rows[start:]:  # the forgery: who did it changed, every link recomputed
+        forged = {**r, "principal": "mallory@example.com", "prev_hash": prev_hash}
+        forged["hash"] = prev_hash = entry_hash(forged)
+        _put_raw(tier.db, forged)
+    tier.db.run(
+        "?[k, seq, hash] <- [[0, $s, $h]] :put audit_head {k => seq, hash}",
+        {"s": rows[-1]["seq"], "h": prev_hash},
+    )
+    assert tier.audit.verify().ok  # what a chain alone cannot see
+    v = tier.audit.verify((int(seq), digest))
+    assert not v.ok and v.first_bad == int(seq) and "recorded for it earlier" in v.problem
+    result = CliRunner().invoke(app, ["audit", "verify", "--home", str(home), "--anchor", kept])
+    assert result.exit_code == 1 and f"broken at entry {seq}" in result.output
+    # an anchor past the end: entries were cut off
+    gone = tier.audit.verify((int(seq) + 5, digest))
+    assert not gone.ok and f"entry {int(seq) + 5}, recorded earlier, is gone" in gone.problem
+    # an anchor of the untouched part still holds
+    early = rows[start - 1]
+    assert tier.audit.verify((early["seq"], early["hash"])).ok
+    for bad in ("12", "x:" + "a" * 64, "0:" + "a" * 64, "3:abc", "²:" + "a" * 64):
+        result = CliRunner().invoke(app, ["audit", "verify", "--home", str(home), "--anchor", bad])
+        assert result.exit_code == 1 and "SEQ:HASH" in result.output, (bad, result.output)
+    with pytest.raises(ValidationError):
+        tier.audit.verify((1, "not a hash"))
+
+
 def test_no_product_path_edits_or_deletes_audit_entries():
     """Only the writer appends (:insert); nothing in groove_core rewrites or removes."""
     offenders = []

@@ -6,6 +6,7 @@ and shows groove_core's message."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,18 @@ def test_audit_rows_filters_and_chain_verification(home):
     at.button(key="au_verify").click()
     at = run("audit", ADA, at)
     assert f"Chain intact: {len(everything)} entries" in shown(at, "success")
+    kept = re.search(r"`(\d+:[0-9a-f]{64})`", shown(at, "success")).group(1)
+    with reopen(home) as g:
+        assert kept == "{}:{}".format(*g.tier(ORG).audit.head())
+    at.text_input(key="au_anchor").input(kept)
+    at.button(key="au_verify").click()
+    at = run("audit", ADA, at)
+    assert f"Entry {kept.split(':')[0]} has the hash you kept" in shown(at, "success")
+    at.text_input(key="au_anchor").input("not a head")
+    at.button(key="au_verify").click()
+    at = run("audit", ADA, at)
+    assert "SEQ:HASH" in shown(at, "error")
+    at.text_input(key="au_anchor").input("")
     with reopen(home) as g:  # someone with the database file rewrites history
         db = g.tier(ORG).db
         db.run(

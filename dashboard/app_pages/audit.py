@@ -13,6 +13,7 @@ from dashboard.components import learning_views as lv
 from dashboard.state import enterprise, open_page, pick_tier, report
 from groove_core.errors import GrooveError
 from groove_core.model.access import Action
+from groove_core.store.audit import parse_anchor
 
 LIMITS = (100, 500, 2000)
 
@@ -38,9 +39,19 @@ with st.sidebar:
     limit = st.selectbox("At most", LIMITS, key="au_limit", bind="query-params")
 
 tier = g.tier(tier_name)
-if st.button("Verify chain", icon=":material/verified:", key="au_verify"):
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+kept = left.text_input(
+    "Head kept from an earlier check (optional)",
+    key="au_anchor",
+    placeholder="SEQ:HASH",
+    help="The head a check printed earlier, kept where the tier's writers cannot change "
+    "it: that entry must still have that hash. This catches a log rewritten with every "
+    "hash recomputed, which the chain alone cannot show.",
+)
+if right.button("Verify chain", icon=":material/verified:", key="au_verify"):
     try:
-        audit_views.verification(tier.audit.verify())
+        anchor = parse_anchor(kept) if kept.strip() else None
+        audit_views.verification(tier.audit.verify(anchor), anchor)
     except GrooveError as err:
         report(err)
 

@@ -60,13 +60,15 @@ ENTRIES_CONFIG = {
 }
 
 
-def verification(v: Verification) -> None:
-    """ "Chain intact" with the entry count and head, or "Chain broken" with the first
-    bad entry and what is wrong there."""
+def verification(v: Verification, anchor: tuple[int, str] | None = None) -> None:
+    """ "Chain intact" with the entry count and the head to keep (``SEQ:HASH``, to check
+    against next time), or "Chain broken" with the first bad entry and what is wrong
+    there. ``anchor``: the kept head the check was given, if any."""
     if v.ok:
+        held = f" Entry {anchor[0]} has the hash you kept." if anchor else ""
         st.success(
-            f"Chain intact: {v.entries} entries, head entry {v.head_seq} "
-            f"(hash {v.head_hash[:16]}…)."
+            f"Chain intact: {v.entries} entries.{held} Keep this head outside the tier to "
+            f"check against next time: `{v.head_seq}:{v.head_hash}`"
         )
     else:
         st.error(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from groove_core.errors import ValidationError
 from groove_core.model.access import AuditEntry
 from groove_core.model.serde import from_unix, to_unix
 from groove_core.store.engine import Engine
@@ -230,16 +231,34 @@ class AuditLog:
             )
             yield from res.dicts()
 
-    def verify(self) -> Verification:
+    def verify(self, anchor: tuple[int, str] | None = None) -> Verification:
         """Walk the chain from the first entry: each entry's hash must match its contents,
         sequence numbers must run 1, 2, 3, ... and each ``prev_hash`` must be the hash of
         the entry before; the head must name the last entry. Reports the first entry
-        where that fails."""
+        where that fails.
+
+        A chain rewritten from some entry on, every hash recomputed, passes those checks.
+        ``anchor``, a ``(seq, hash)`` the verifier recorded earlier outside the tier (the
+        head this method or ``groove audit verify`` printed then), catches it: entry
+        ``seq`` must still exist and have that hash.
+
+        Raises: ValidationError for a malformed ``anchor`` (see :func:`parse_anchor`).
+        """
+        if anchor is not None:
+            anchor = parse_anchor(f"{anchor[0]}:{anchor[1]}")
         expected_seq, prev, count = 1, None, 0
         prev_hash = GENESIS
         for row in self._rows():
             count += 1
             seq = row["seq"]
+            if anchor is not None and seq == anchor[0] and row["hash"] != anchor[1]:
+                return self._bad(
+                    count,
+                    prev,
+                    seq,
+                    f"entry {seq} does not have the hash recorded for it earlier "
+                    f"({anchor[1][:12]}...): the log was rewritten from entry {seq} or before",
+                )
             if entry_hash(row) != row["hash"]:
                 return self._bad(
                     count,
@@ -275,6 +294,14 @@ class AuditLog:
             )
         if head is None and prev is not None:
             return self._bad(count, prev, last_seq, "the log has entries but no head")
+        if anchor is not None and anchor[0] > last_seq:
+            return self._bad(
+                count,
+                prev,
+                last_seq + 1,
+                f"entry {anchor[0]}, recorded earlier, is gone: the log ends at entry "
+                f"{last_seq} (entries were removed or the log was rewritten)",
+            )
         return Verification(True, count, last_seq, prev_hash)
 
     @staticmethod
@@ -287,6 +314,28 @@ class AuditLog:
             seq,
             problem,
         )
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``"SEQ:HASH"`` (an entry's sequence number and its SHA-256 hex, as ``groove audit
+    verify`` prints the head) as ``(seq, hash)`` for :meth:`AuditLog.verify`.
+
+    Raises: ValidationError unless SEQ is a whole number >= 1 and HASH 64 hex digits.
+    """
+    seq, sep, digest = str(text).strip().partition(":")
+    seq, digest = seq.strip(), digest.strip().lower()
+    if (
+        not sep
+        or not (seq.isascii() and seq.isdecimal())
+        or int(seq) < 1
+        or len(digest) != 64
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise ValidationError(
+            f"an audit anchor is SEQ:HASH (an entry number and its 64-digit SHA-256 hex, as "
+            f"`groove audit verify` prints the head), got {str(text)[:80]!r}"
+        )
+    return int(seq), digest
 
 
 def _entry(r: dict) -> AuditEntry:
@@ -306,4 +355,12 @@ def _entry(r: dict) -> AuditEntry:
     )
 
 
-__all__ = ["GENESIS", "AuditLog", "Verification", "canonical", "content_hash", "seal"]
+__all__ = [
+    "GENESIS",
+    "AuditLog",
+    "Verification",
+    "canonical",
+    "content_hash",
+    "parse_anchor",
+    "seal",
+]
