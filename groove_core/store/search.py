@@ -307,7 +307,7 @@ class SearchStore:
         if isinstance(query, str) and mode != "fulltext":
             query = self.learnings.embed_query(query)
         with self._lock:
-            self.sync()
+            self.sync(vectors=mode != "fulltext")  # words alone need no vector index
             sem: list[tuple[str, float]] = []
             txt: list[tuple[str, float]] = []
             if mode != "fulltext":
