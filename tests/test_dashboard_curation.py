@@ -302,9 +302,11 @@ def test_admin_grants_and_the_last_admin_cannot_be_revoked(home):
         assert dump(g.tier(ORG).db) == before
 
 
-def test_an_older_enterprise_tier_is_claimed_on_the_tiers_page(home):
-    """A tier an older groove left without roles: the page says so and its curator
-    becomes the first admin with one click, recorded in the audit log."""
+def test_an_older_enterprise_tier_is_claimed_on_the_tiers_page(home, monkeypatch):
+    """A tier an older groove left without roles: the page says so. On a dashboard others
+    sign in to, nobody can claim it there (anyone signed in would be first); on the
+    curator's own dashboard (no sign-in) one click makes them its first admin, recorded
+    in the audit log."""
     from groove_core.store import migrations
     from groove_core.store.engine import Engine
     from groove_core.store.rows import PUT_LEARNING, learning_to_row
@@ -317,16 +319,26 @@ def test_an_older_enterprise_tier_is_claimed_on_the_tiers_page(home):
         db.run(PUT_LEARNING, {"learnings": [learning_to_row(make_learning(scope=old))]})
     with reopen(home) as g:  # opened once (it is upgraded): nobody gets a role
         assert g.tier(old).access.grants() == []
-    at = run("tiers", CORA, tier=old)
+    at = run("tiers", CORA, tier=old)  # signed in (oidc)
+    assert f"`groove access claim --tier {old}` where the tier's file" in shown(at, "warning")
+    assert not [b for b in at.button if b.key == f"claim_{old}"]
+
+    monkeypatch.setenv(AUTH_ENV, "none")  # the curator's own dashboard: acts as ADA
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text() + '\n[identity]\nemail = "ada@example.com"\nname = "Ada"\n')
+    import dashboard.state
+
+    dashboard.state._open.clear()
+    at = run("tiers", ADA, tier=old)
     assert "has no admin" in shown(at, "warning")
     at.button(key=f"claim_{old}").click()
-    at = run("tiers", CORA, at)
-    assert f"{CORA.id} is now admin in '{old}'" in shown(at, "success")
+    at = run("tiers", ADA, at)
+    assert f"{ADA.id} is now admin in '{old}'" in shown(at, "success")
     with reopen(home) as g:
         (grant,) = g.tier(old).access.grants()
-        assert (grant.principal, grant.role.name) == (CORA.id, "admin")
+        assert (grant.principal, grant.role.name) == (ADA.id, "admin")
         entry = g.tier(old).audit.entries(action="access.grant")[-1]
-        assert entry.principal == CORA.id and entry.detail["first_admin"] is True
+        assert entry.principal == ADA.id and entry.detail["first_admin"] is True
     assert not [b for b in at.button if b.key == f"claim_{old}"]
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.components import access_admin, tier_views
-from dashboard.state import enterprise, open_page, pick_tier, principal, report
+from dashboard.state import auth_mode, enterprise, open_page, pick_tier, principal, report
 from groove_core.errors import GrooveError
+from groove_core.serve import DashboardAuth
 
 g, names = open_page("Tiers")
 me = principal()
@@ -31,4 +32,5 @@ for info in infos:
 
 st.header("Access")
 chosen = pick_tier(g, key="acc_tier", names=names, prefer=enterprise(names), sidebar=False)
-access_admin.access_section(g.tier(chosen), me)
+signed_in = auth_mode() is not DashboardAuth.none
+access_admin.access_section(g.tier(chosen), me, may_claim=not signed_in)

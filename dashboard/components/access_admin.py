@@ -15,8 +15,11 @@ from groove_core.tiers import Tier
 ROLES = [r.name for r in Role]
 
 
-def access_section(tier: Tier, me: Principal) -> None:
-    """Grants of ``tier``; the grant form and revoke buttons when ``me`` is its admin."""
+def access_section(tier: Tier, me: Principal, *, may_claim: bool = False) -> None:
+    """Grants of ``tier``; the grant form and revoke buttons when ``me`` is its admin. An
+    enterprise tier without an admin offers ``me`` to claim it only with ``may_claim``
+    (a dashboard without sign-in, run by someone who could run ``groove access claim``
+    anyway): on a dashboard served to others, anyone signed in would be first."""
     try:
         role = tier.role(me)
         grants = tier.access.grants()
@@ -33,7 +36,7 @@ def access_section(tier: Tier, me: Principal) -> None:
     elif tier.kind != "enterprise":
         st.caption("No roles are stored: this tier's owner on this machine needs none.")
     if tier.kind == "enterprise" and not any(g.role is Role.admin for g in grants):
-        _claim(tier, me)
+        _claim(tier, me, may_claim)
         return
     if role is not Role.admin:
         st.info("Only an admin of this tier grants and revokes roles.")
@@ -68,15 +71,22 @@ def access_section(tier: Tier, me: Principal) -> None:
                 st.rerun()
 
 
-def _claim(tier: Tier, me: Principal) -> None:
+def _claim(tier: Tier, me: Principal, may_claim: bool) -> None:
     """An enterprise tier without an admin (an older groove or another program wrote it;
     opening it gives nobody a role): its curator becomes the first admin, deliberately."""
+    command = f"`groove access claim --tier {tier.name}`"
+    how = (
+        f"here (or with {command})"
+        if may_claim
+        else f"with {command} where the tier's file can be written (not from a dashboard "
+        "others sign in to)"
+    )
     st.warning(
         f"Tier '{tier.name}' has no admin: an older groove or another program wrote it, "
-        "and opening it gives nobody a role. Its curator claims it here (or with "
-        f"`groove access claim --tier {tier.name}`); the claim is recorded in the audit log."
+        f"and opening it gives nobody a role. Its curator claims it {how}; the claim is "
+        "recorded in the audit log."
     )
-    if st.button(
+    if may_claim and st.button(
         "Become its first admin", key=f"claim_{tier.name}", icon=":material/admin_panel_settings:"
     ):
         try:
