@@ -260,6 +260,38 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
 
 
+def test_an_idle_tier_is_not_recounted_a_write_around_the_log_is(store, monkeypatch):
+    """A due recount (100,000 learnings: 0.2-0.4 s) is skipped while the tier's files
+    prove nothing was committed since the last count; a write that bypasses the log
+    changes the files, so the next search counts and finds it."""
+    from groove_core.store import derived
+    from groove_core.store.docs import DocumentIndex
+
+    store.embedder = DenseEmbedder()
+    store.store_many([make_learning("Use tabs", "Indent with tabs")])
+    search = SearchStore(store)
+    counts = []
+    real = DocumentIndex._consistent
+    monkeypatch.setattr(DocumentIndex, "_consistent", lambda self: counts.append(1) or real(self))
+    monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)  # a recount is always due
+    monkeypatch.setattr(changelog, "RACY_SECONDS", 0.0)  # every stamp proves
+    search.search("tabs", mode="fulltext")
+    first = len(counts)
+    for _ in range(3):
+        assert len(search.search("tabs", mode="fulltext")) == 1
+    assert len(counts) == first  # nothing committed since the count: no recount
+    row = make_learning("Tabs in a Makefile", "recipes need tabs")
+    cols = "id, scope, category, description, pattern_json, insight, confidence, "
+    cols += "created_at, updated_at, source_type, source_json"
+    store.db.run(  # as another program writes: the row, no log
+        f"?[{cols}] <- [[$id, 'global', 'preference', $d, null, $i, 0.5, 0, 0, "
+        f"'user_created', $src]] :put learning {{{cols.replace('id,', 'id =>', 1)}}}",
+        {"id": row.id, "d": "Tabs in a Makefile", "i": "recipes", "src": '"UserCreated"'},
+    )
+    assert [h.learning.id for h in search.search("makefile", mode="fulltext")] == [row.id]
+    assert len(counts) > first
+
+
 def test_a_file_stamp_spares_the_head_read_only_when_it_proves_nothing_changed(store, monkeypatch):
     """Unchanged files whose last write is older than the stamp's margin spare the read of
     the log's head; a young stamp does not; another process's commit is seen at once."""

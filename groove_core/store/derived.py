@@ -12,7 +12,9 @@ Programs that write the tier without the log (vibes-groove, the Rust side of the
 contract) are caught by counting: on its first use in a process, and at most every
 :data:`RECHECK_SECONDS` after, an index compares its size with the tier's rows and is
 rebuilt when they differ. (An edit in place by such a program, which changes no count,
-is seen only at the next rebuild.)
+is seen only at the next rebuild.) A recount is skipped while the tier's files prove that
+nothing at all was committed since the last count (:class:`changelog.FileStamp`): at
+100,000 learnings the counts take 0.2-0.4 s, which an idle dashboard paid every minute.
 """
 
 from __future__ import annotations
@@ -97,11 +99,19 @@ class DerivedIndex:
         self.folder = index_dir(db)
         self._lock = threading.RLock()
         self._checked_at: float | None = None
+        self._counted: changelog.FileStamp | None = None  # the tier's files when counted
 
-    def sync(self, head: changelog.Head | None = None, progress: ProgressFn | None = None) -> int:
+    def sync(
+        self,
+        head: changelog.Head | None = None,
+        progress: ProgressFn | None = None,
+        stamp: changelog.FileStamp | None = None,
+    ) -> int:
         """Bring the index up to the log's head (read now unless given). Returns the
         ``seq`` the index covers afterwards. A rebuild from the tier reports
-        :class:`~groove_core.progress.Progress` to ``progress`` after each chunk read."""
+        :class:`~groove_core.progress.Progress` to ``progress`` after each chunk read.
+        ``stamp``: the tier's files, taken before ``head`` was read; a due recount is
+        skipped when it equals the stamp of the last count and that one proves."""
         with self._lock:
             head = head or changelog.head(self.db)
             self._refresh()
@@ -111,9 +121,13 @@ class DerivedIndex:
                 self._rebuild(head, progress)  # writes meanwhile are applied just below
                 covered = self._covered()
             self._catch_up(head, covered, rebuilt)
-            if self._check_due() and not rebuilt and not self._consistent():
+            quiet = self._counted is not None and self._counted.proves
+            due = self._check_due() and not (quiet and self._counted.same_files(stamp))
+            if due and not rebuilt and not self._consistent():
                 self._rebuild(head, progress)  # written by a program bypassing the log
                 self._catch_up(head, self._covered(), True)
+            if due or rebuilt:
+                self._counted = stamp
             self._checked_at = time.monotonic()
             return (self._covered() or (head.tier_uid, head.seq))[1]
 

@@ -215,10 +215,15 @@ class DocumentIndex(DerivedIndex):
         best first (see :meth:`TantivyText.query`)."""
         return self.text.query(text, k)
 
-    def sync(self, head: changelog.Head | None = None, progress: ProgressFn | None = None) -> int:
+    def sync(
+        self,
+        head: changelog.Head | None = None,
+        progress: ProgressFn | None = None,
+        stamp: changelog.FileStamp | None = None,
+    ) -> int:
         """As :meth:`DerivedIndex.sync`, then load the full-text index's last commit when
         another process wrote it."""
-        seq = super().sync(head, progress)
+        seq = super().sync(head, progress, stamp)
         meta = self._meta()
         if meta is not None and self.text.covered() != (meta[0], meta[2]):
             self.text.reload()

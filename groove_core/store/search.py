@@ -115,9 +115,9 @@ class SearchStore:
                 return self._seq
             head = changelog.head(self.db)
             if not vectors:  # the vector index is behind: the stamp proves nothing for it
-                return self.docs.sync(head, progress)
-            self.vectors.sync(head, progress)
-            self._seq = self.docs.sync(head, progress)
+                return self.docs.sync(head, progress, stamp)
+            self.vectors.sync(head, progress, stamp)
+            self._seq = self.docs.sync(head, progress, stamp)
             self._stamp = stamp
             return self._seq
 
