@@ -129,6 +129,7 @@ class DerivedIndex:
             if due or rebuilt:
                 self._counted = stamp
             self._checked_at = time.monotonic()
+            self._synced()
             return (self._covered() or (head.tier_uid, head.seq))[1]
 
     def _catch_up(
@@ -158,6 +159,9 @@ class DerivedIndex:
         module docstring): :meth:`sync` must then run even if nothing was committed."""
         with self._lock:
             return self._check_due()
+
+    def _synced(self) -> None:
+        """Called at the end of each :meth:`sync` (a hook; nothing by default)."""
 
     def _refresh(self) -> None:
         """Take a newer persisted state of the index when another process saved one (a

@@ -215,19 +215,12 @@ class DocumentIndex(DerivedIndex):
         best first (see :meth:`TantivyText.query`)."""
         return self.text.query(text, k)
 
-    def sync(
-        self,
-        head: changelog.Head | None = None,
-        progress: ProgressFn | None = None,
-        stamp: changelog.FileStamp | None = None,
-    ) -> int:
-        """As :meth:`DerivedIndex.sync`, then load the full-text index's last commit when
-        another process wrote it."""
-        seq = super().sync(head, progress, stamp)
+    def _synced(self) -> None:
+        """After each sync: load the full-text index's last commit when another process
+        wrote it."""
         meta = self._meta()
         if meta is not None and self.text.covered() != (meta[0], meta[2]):
             self.text.reload()
-        return seq
 
     # ------------------------------------------------------------ derived index
     def _meta(self, conn: sqlite3.Connection | None = None) -> tuple[str, int, int] | None:
