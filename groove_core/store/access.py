@@ -117,7 +117,7 @@ class AccessStore:
                 f"tier '{self.writer.tier}' belongs to its owner: only an enterprise tier "
                 "gets a first admin"
             )
-        if any(g.role == Role.admin for g in self.grants()):
+        if self.writer.has_admin():
             raise ValidationError(f"tier '{self.writer.tier}' already has an admin")
         row = [admin.id, Role.admin.name, admin.name, to_unix(now()), admin.id]
         self.writer.write(

@@ -108,7 +108,7 @@ class TierWriter:
             return role
         if role is None or role < needed:
             detail = ""
-            if self.kind == "enterprise" and not self._has_admin():
+            if self.kind == "enterprise" and not self.has_admin():
                 detail = (
                     f"it needs the {needed.name} role, and the tier has no admin yet (an "
                     "older groove or another program wrote it): its curator claims it with "
@@ -119,11 +119,16 @@ class TierWriter:
             )
         return role
 
-    def _has_admin(self) -> bool:
-        """Whether any principal holds the admin role in this tier."""
+    def has_admin(self) -> bool:
+        """Whether any principal holds the admin role in this tier (False before schema
+        version 8, which has no roles)."""
         if not self._has("tier_role"):
             return False
-        res = self.db.run("?[p] := *tier_role{principal: p, role: 'admin'}", read_only=True)
+        res = self.db.run(
+            "?[p] := *tier_role{principal: p, role}, role = $admin :limit 1",
+            {"admin": Role.admin.name},
+            read_only=True,
+        )
         return bool(res.rows)
 
     # ------------------------------------------------------------ writes
