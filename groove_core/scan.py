@@ -297,6 +297,7 @@ def _pattern_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
+            yield f"{path} key", str(key)  # JSON keys are text the assistant reads too
             yield from _pattern_strings(item, f"{path}.{key}")
     elif isinstance(value, list):
         for i, item in enumerate(value):

@@ -434,6 +434,63 @@ def test_the_creator_of_an_enterprise_tier_is_its_first_admin_and_the_last_stays
         assert tier.role(ADMIN) == Role.admin
 
 
+def _stale_once(monkeypatch, obj, name):
+    """``obj.name`` passes once without checking (a check that ran before another
+    process changed the roles), then checks again as it should."""
+    real, calls = getattr(obj, name), []
+
+    def once(*args, **kwargs):
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, once)
+
+
+def test_a_role_revoked_after_the_check_refuses_the_write_inside_its_transaction(
+    tmp_path, monkeypatch
+):
+    """The writer asserts the actor's role in the write's own transaction: a role revoked
+    by another process between a caller's check and its write refuses the write, and
+    nothing changes. The same holds for a proposal's revision (a contributor's)."""
+    carl, cora = PEOPLE[Role.contributor], PEOPLE[Role.curator]
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        tier = g.tier(ORG)
+        tier.access.grant(carl.id, "contributor")
+        tier.access.grant(cora.id, "curator")
+        lr = _learning(tier)
+        filed = g.create(ORG, make_learning("Tabs", "Indent with tabs", scope=ORG), actor=carl)
+        filed = filed.proposal
+        tier.access.revoke(cora.id)
+        tier.access.revoke(carl.id)
+        before = dump(tier.db)
+        _stale_once(monkeypatch, tier.writer, "authorize")
+        with pytest.raises(PermissionDeniedError, match="curator"):
+            tier.learnings.update(lr.id, insight="Tabs", actor=cora)
+        assert dump(tier.db) == before
+        with pytest.raises(PermissionDeniedError, match="contributor"):
+            tier.proposals.revise(filed.id, [make_learning("Tabs", "y", scope=ORG)], actor=carl)
+        with pytest.raises(PermissionDeniedError, match="contributor"):
+            tier.proposals.withdraw(filed.id, actor=carl)
+        assert dump(tier.db) == before
+
+
+def test_two_admins_leaving_at_once_leave_one_admin(tmp_path, monkeypatch):
+    """Two admins each revoke their own role at the same moment: each saw the other still
+    an admin (the check before the write), but the transaction asserts that an admin
+    remains, so the second is refused and the tier keeps an admin."""
+    adam = PEOPLE[Role.admin]
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        tier = g.tier(ORG)
+        tier.access.grant(adam.id, "admin")
+        assert tier.access.revoke(adam.id, actor=adam)  # adam leaves ...
+        before = dump(tier.db)
+        _stale_once(monkeypatch, tier.access, "_keep_an_admin")  # ... after ada's check
+        with pytest.raises(ValidationError, match="last admin"):
+            tier.access.revoke(ADMIN.id, actor=ADMIN)
+        assert dump(tier.db) == before
+        assert tier.role(ADMIN) == Role.admin
+
+
 def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
     owner = Principal("me@example.com", via="config")
     visitor = Principal("visitor@example.com", via="oidc")

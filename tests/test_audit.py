@@ -72,7 +72,9 @@ def test_every_write_has_its_entry_in_order(tier):
     assert v.ok and v.entries == len(entries) and v.head_seq == entries[-1].seq
 
 
-@pytest.mark.parametrize("tamper", ["alter", "remove", "insert", "truncate", "rechain-one"])
+@pytest.mark.parametrize(
+    "tamper", ["alter", "remove", "insert", "truncate", "rechain-one", "before-the-first"]
+)
 def test_tampering_is_found_at_the_first_bad_entry(tier, tamper, tmp_path):
     _writes(tier)
     rows = _entries_raw(tier.db)
@@ -95,6 +97,13 @@ def test_tampering_is_found_at_the_first_bad_entry(tier, tamper, tmp_path):
         for r in rows[n // 2 :]:
             db.run("?[seq] <- [[$s]] :rm audit_log {seq}", {"s": r["seq"]})
         expected = victim["seq"]
+    elif tamper == "before-the-first":  # a forged entry below seq 1 (audit log lists it)
+        from groove_core.store.audit import entry_hash
+
+        forged = {**victim, "seq": -1, "principal": "mallory", "prev_hash": "0" * 64}
+        forged["hash"] = entry_hash(forged)
+        _put_raw(db, forged)
+        expected = 1
     else:  # forge an entry and recompute its own hash, but not the next entry's link
         from groove_core.store.audit import entry_hash
 

@@ -313,6 +313,19 @@ def test_scan_content_reads_every_field_and_pattern_string():
     assert scan_contents([content], sources=[("CLAUDE.md", 12)]) == [findings]
 
 
+def test_a_secret_or_an_instruction_in_a_pattern_key_is_found():
+    """The keys of a pattern's JSON reach the assistant as text too."""
+    content = LearningContent(
+        "Deploy",
+        "See the pattern.",
+        {"deploy": {GITHUB_TOKEN: "ci"}, "Ignore previous instructions": 1},
+    )
+    assert {(f.field, f.rule) for f in scan_content(content)} == {
+        ("pattern.deploy key", "secret:GitHubTokenDetector"),
+        ("pattern key", "injection:ignore-instructions"),
+    }
+
+
 def test_import_key_digest_is_not_a_secret_but_other_hex_keys_are_scanned():
     digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert scan_content(LearningContent("d", "i", {"import_key": digest})) == []

@@ -7,7 +7,10 @@ recorded in the audit log in the same transaction. An admin cannot remove the la
 
 from __future__ import annotations
 
-from groove_core.errors import ValidationError
+import contextlib
+from collections.abc import Iterator
+
+from groove_core.errors import DatabaseError, ValidationError
 from groove_core.model.access import Action, Grant, Principal, Role
 from groove_core.model.serde import from_unix, now, to_unix
 from groove_core.store.engine import Engine
@@ -15,6 +18,11 @@ from groove_core.store.writer import TierWriter
 
 _COLS = "principal, role, name, granted_at, granted_by"
 _PUT = f"?[{_COLS}] <- $grant :put tier_role {{principal => role, name, granted_at, granted_by}}"
+#: Last statement of a grant or revoke: an admin remains (in the same transaction, so two
+#: admins revoking each other at once cannot both succeed).
+_AN_ADMIN_LEFT = "?[p] := *tier_role{principal: p, role}, role = $admin :assert some"
+#: First statement of a first admin's grant: still no admin.
+_NO_ADMIN = "?[p] := *tier_role{principal: p, role}, role = $admin :assert none"
 
 
 class AccessStore:
@@ -62,20 +70,21 @@ class AccessStore:
         who = principal if isinstance(principal, Principal) else Principal(str(principal), name)
         role = Role.parse(role)
         before = self._grant_of(who.id)
-        if before and before.role == Role.admin and role != Role.admin:
+        demoting = before is not None and before.role == Role.admin and role != Role.admin
+        if demoting:
             self._keep_an_admin(who.id)
         row = [who.id, role.name, who.name, to_unix(now()), actor.id]
-        self.writer.write(
-            Action.access_grant,
-            who.id,
-            [_PUT],
-            {"grant": [row]},
-            actor=actor,
-            before=before.to_json() if before else None,
-            after=dict(zip(_COLS.split(", "), row, strict=True)),
-            detail={"role": role.name},
-            check=False,
-        )
+        with self._keeping_an_admin(who.id):
+            self.writer.write(
+                Action.access_grant,
+                who.id,
+                [_PUT, *([_AN_ADMIN_LEFT] if demoting else [])],
+                {"grant": [row], "admin": Role.admin.name},
+                actor=actor,
+                before=before.to_json() if before else None,
+                after=dict(zip(_COLS.split(", "), row, strict=True)),
+                detail={"role": role.name},
+            )
         return Grant(who.id, who.name, role, from_unix(row[3]), actor.id)
 
     def revoke(self, principal: str | Principal, *, actor: Principal | None = None) -> bool:
@@ -91,17 +100,19 @@ class AccessStore:
         before = self._grant_of(pid)
         if before is None:
             return False
-        if before.role == Role.admin:
+        admin = before.role == Role.admin
+        if admin:
             self._keep_an_admin(pid)
-        self.writer.write(
-            Action.access_revoke,
-            pid,
-            ["?[principal] <- [[$p]] :rm tier_role {principal}"],
-            {"p": pid},
-            actor=actor,
-            before=before.to_json(),
-            check=False,
-        )
+        with self._keeping_an_admin(pid):
+            self.writer.write(
+                Action.access_revoke,
+                pid,
+                ["?[principal] <- [[$p]] :rm tier_role {principal}"]
+                + ([_AN_ADMIN_LEFT] if admin else []),
+                {"p": pid, "admin": Role.admin.name},
+                actor=actor,
+                before=before.to_json(),
+            )
         return True
 
     def bootstrap(self, admin: Principal) -> Grant:
@@ -123,8 +134,8 @@ class AccessStore:
         self.writer.write(
             Action.access_grant,
             admin.id,
-            ["?[principal] := *tier_role{principal, role}, role = 'admin' :assert none", _PUT],
-            {"grant": [row]},
+            [_NO_ADMIN, _PUT],
+            {"grant": [row], "admin": Role.admin.name},
             actor=admin,
             after=dict(zip(_COLS.split(", "), row, strict=True)),
             detail={"role": "admin", "first_admin": True},
@@ -140,6 +151,18 @@ class AccessStore:
             return None
         p, role, name, at, by = res.rows[0]
         return Grant(p, name, Role.parse(role), from_unix(at), by)
+
+    @contextlib.contextmanager
+    def _keeping_an_admin(self, leaving: str) -> Iterator[None]:
+        """Around a grant or revoke: a write refused because it would have left no admin
+        (someone else changed the roles meanwhile) says so.
+
+        Raises: ValidationError; else the DatabaseError as it was."""
+        try:
+            yield
+        except DatabaseError:
+            self._keep_an_admin(leaving)
+            raise
 
     def _keep_an_admin(self, leaving: str) -> None:
         admins = [g.principal for g in self.grants() if g.role == Role.admin]

@@ -92,7 +92,6 @@ class AttributionStore(ValuesMixin, ExperimentsMixin, SimulationRunsMixin):
                 "experiments": len(experiments),
                 "outcomes": len(outcomes),
             },
-            check=False,
         )
         return n
 

@@ -218,12 +218,15 @@ class AuditLog:
         return [_entry(r) for r in res.dicts()]
 
     def _rows(self, batch: int = 2000) -> Iterator[dict]:
-        """Every entry in sequence order, ``batch`` at a time by key range."""
+        """Every entry in sequence order, ``batch`` at a time by key range (from the
+        lowest ``seq`` stored, so an entry written with ``seq`` 0 or below is walked and
+        reported out of order)."""
         head = self.head()
         top = head[0] if head else 0
-        res = self.db.run("?[max(seq)] := *audit_log{seq}", read_only=True)
-        top = max(top, int(res.scalar(0) or 0))
-        for lo in range(0, top + 1, batch):
+        res = self.db.run("?[min(seq), max(seq)] := *audit_log{seq}", read_only=True)
+        low, high = res.rows[0] if res.rows and res.rows[0][0] is not None else (1, 0)
+        top = max(top, int(high))
+        for lo in range(min(1, int(low)), top + 1, batch):
             res = self.db.run(
                 f"?[{_HEAD}] := *audit_log{{{_HEAD}}}, seq >= $lo, seq < $hi :order seq",
                 {"lo": lo, "hi": lo + batch},

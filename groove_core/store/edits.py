@@ -169,7 +169,6 @@ class EditsMixin(StoreBase):
                 before=old.to_json(),
                 after=new.to_json(),
                 detail=info,
-                check=False,
             )
         except DatabaseError as err:
             if self.get(old.id) != old:
@@ -224,7 +223,6 @@ class EditsMixin(StoreBase):
             before=[o.to_json() for o in changed],
             after=[n.to_json() for n in news],
             detail={"category": cat.value, "learnings": len(changed)},
-            check=False,
         )
         return len(changed)
 

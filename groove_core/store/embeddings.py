@@ -234,7 +234,6 @@ class EmbeddingsMixin(StoreBase):
             params,
             actor=actor,
             detail={"learnings": len(todo), "model": self.embedder.name},
-            check=False,
         )
         if DROP_SEMANTIC_INDEX in blocks:
             self.build_semantic_index()

@@ -123,7 +123,6 @@ class ExperimentsMixin(AttributionBase):
             actor=actor,
             after=exp.to_json(),
             detail={"started": True},
-            check=False,
         )
         return exp
 
@@ -163,7 +162,6 @@ class ExperimentsMixin(AttributionBase):
             {"id": lid, "mv": mv, "conf": conf, "sig": sig, "at": to_unix(now())},
             actor=actor,
             after={"marginal_value": mv, "confidence": conf, "is_significant": sig},
-            check=False,
         )
 
     def coverage(self) -> tuple[int, int]:

@@ -129,7 +129,6 @@ class ValuesMixin(AttributionBase):
             actor=actor,
             before=(old.status if old else LearningStatus.active()).to_json(),
             after=status.to_json(),
-            check=False,
         )
         return new
 

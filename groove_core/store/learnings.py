@@ -178,7 +178,6 @@ class LearningStore(
                 actor=actor,
                 after=Hashed.of(lr.to_json() for lr in learnings),
                 detail={**(detail or {}), **info},
-                check=False,
             )
         del params, blocks
         after = changelog.head(self.db) if publish else None
@@ -373,7 +372,6 @@ class LearningStore(
             actor=actor,
             before=snapshot,
             detail={"learnings": len(keep)},
-            check=False,
         )
         return len(keep)
 

@@ -166,7 +166,6 @@ class ProposalStore:
             before=list(p.before) or None,
             after=list(p.after) or None,
             detail={"kind": kind.value, "learnings": len(p.learning_ids)},
-            check=False,
         )
         return p
 
@@ -285,7 +284,6 @@ class ProposalStore:
             actor=actor,
             after=list(p.after),
             detail={**detail, **info},
-            check=False,
         )
 
     def _approve_edit(self, p, new: Learning, actor, override_reason, extra, detail) -> None:
@@ -322,7 +320,6 @@ class ProposalStore:
             actor=actor,
             before=snapshot,
             detail={**detail, "learnings": len(keep)},
-            check=False,
         )
 
     def reject(self, proposal_id: str, reason: str, *, actor: Principal | None = None) -> Proposal:
@@ -380,7 +377,6 @@ class ProposalStore:
                 params,
                 actor=actor,
                 detail={"status": new.status.value, "note": new.decision_note},
-                check=False,
             )
 
     def _put(self, action: Action, old: Proposal, new: Proposal, actor, detail: dict) -> None:
@@ -393,7 +389,6 @@ class ProposalStore:
             before=list(old.after) or None,
             after=list(new.after) or None,
             detail=detail,
-            check=False,
         )
 
     @staticmethod

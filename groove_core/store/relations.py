@@ -51,7 +51,6 @@ class RelationsMixin(StoreBase):
             {"relations": [relation_row(relation)]},
             actor=actor,
             after=relation.to_json(),
-            check=False,
         )
 
     def _relations_touching(self, ids: Sequence[str]) -> list[LearningRelation]:

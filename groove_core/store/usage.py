@@ -145,7 +145,6 @@ class UsageMixin(StoreBase):
                     actor=actor,
                     after=todo,
                     detail={"events": len(todo)},
-                    check=False,
                     returning=returning,
                 )
                 return len(todo), read

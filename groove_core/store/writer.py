@@ -6,7 +6,8 @@ statements to :meth:`TierWriter.write` with the acting :class:`Principal` and an
 :class:`Action`. The writer
 
 1. refuses the write with :class:`PermissionDeniedError` when the actor's role in the
-   tier is below :data:`groove_core.model.access.REQUIRED_ROLE` (nothing is written);
+   tier is below :data:`groove_core.model.access.REQUIRED_ROLE` (nothing is written): the
+   role is asserted inside the write's transaction, not only read before it;
 2. appends the audit entry (see :mod:`groove_core.store.audit`) to the same chained Cozo
    program, guarded by an assertion that the log's head is still the one it read, so two
    processes can never give out the same sequence number: the loser's whole transaction
@@ -40,6 +41,12 @@ from groove_core.store.engine import Engine, Result
 
 #: Tier kinds whose owner (a principal of this machine) acts as admin.
 OWNED_KINDS = ("user", "project", "simulation")
+#: First statement of a write whose actor's role comes from ``tier_role``: the role is
+#: checked in the write's own transaction, so a role revoked after the caller checked it
+#: (another process, a retry after a conflict) refuses the write.
+ROLE_GUARD = (
+    "?[role] := *tier_role{principal: $audit_actor, role}, role in $audit_roles :assert some"
+)
 _MAX_CONFLICTS = 200
 _UNKNOWN = object()
 
@@ -131,6 +138,18 @@ class TierWriter:
         )
         return bool(res.rows)
 
+    def _needs_guard(self, action: Action, actor: Principal) -> bool:
+        """Whether a write of ``action`` by ``actor`` asserts the actor's role inside its
+        transaction (:data:`ROLE_GUARD`): whenever the role comes from ``tier_role``. A
+        tier without roles yet (below schema 8) is checked here, by a read."""
+        needed = REQUIRED_ROLE[action]
+        if needed is None or (self.kind in OWNED_KINDS and actor.is_local):
+            return False
+        if not self._has("tier_role"):
+            self.authorize(action, actor)  # raises: nobody has a role there
+            return False
+        return True
+
     # ------------------------------------------------------------ writes
     def write(
         self,
@@ -157,8 +176,11 @@ class TierWriter:
             actor: who acts (default: the writer's actor).
             before, after: the rows before and after, hashed into the entry.
             detail: a small JSON-able dict kept in the entry.
-            check: False only for writes the caller has already authorised in another
-                way (migrations, which any principal opening a tier runs).
+            check: False only for writes authorised in another way (migrations, which
+                any principal opening a tier runs; the first admin's grant). Otherwise the
+                actor's role is asserted inside the transaction (:data:`ROLE_GUARD`), so a
+                caller's earlier :meth:`authorize` (to fail before costly work) cannot go
+                stale.
             new_log: the blocks may create the audit log (schema version 8): when it does
                 not exist yet, this write gets its first entry.
             returning: a statement run last in the same transaction (it sees the write):
@@ -167,14 +189,18 @@ class TierWriter:
                 failed-looking commit turns out to have committed, the rows are empty.
 
         Raises:
-            PermissionDeniedError: the actor may not; nothing was written.
+            PermissionDeniedError: the actor may not (or no longer may); nothing was
+                written.
             DatabaseError / TierBusyError: the transaction failed; nothing was written.
         """
         actor = actor or self.actor
         action = Action(action)
-        if check:
-            self.authorize(action, actor)
         params = dict(params or {})
+        guarded = check and self._needs_guard(action, actor)
+        if guarded:
+            blocks = [ROLE_GUARD, *blocks]
+            params["audit_actor"] = actor.id
+            params["audit_roles"] = [r.name for r in Role if r >= REQUIRED_ROLE[action]]
         new_log = new_log and not self._has("audit_log")
         if new_log:
             self._head = None
@@ -220,10 +246,12 @@ class TierWriter:
                         self._head = fresh
                         continue
                     self._head = _UNKNOWN
+                    if guarded:
+                        self.authorize(action, actor)  # the actor's role went meanwhile?
                     raise
                 self._head = (row["seq"], row["hash"])
                 return result
         raise TierBusyError(self.tier, f"{_MAX_CONFLICTS} other writes got in first; try again")
 
 
-__all__ = ["OWNED_KINDS", "TierWriter", "target"]
+__all__ = ["OWNED_KINDS", "ROLE_GUARD", "TierWriter", "target"]

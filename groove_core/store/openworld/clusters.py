@@ -232,7 +232,6 @@ class Clusters(Fingerprints):
             params,
             actor,
             detail={"clusters": {c.id: len(c.members) for c in out}},
-            check=False,
         )
         return out
 

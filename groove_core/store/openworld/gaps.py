@@ -166,7 +166,6 @@ class Gaps(Clusters, Records):
                 before={"status": old.value},
                 after={"status": new.value},
                 detail={"note": note} if note else None,
-                check=False,
             )
         except DatabaseError as err:
             if "asserted" in str(err):
