@@ -1054,7 +1054,10 @@ def review_list(
         if not rows:
             out.print(f"no proposal awaits review in tier '{t.name}'")
             return
-        _table(rows, ["id", "kind", "status", "author", "learnings", "findings", "description"])
+        _table(
+            rows,
+            ["id", "revision", "kind", "status", "author", "learnings", "findings", "description"],
+        )
 
     _run(body)
 
@@ -1090,18 +1093,27 @@ def review_show(
 @review_app.command("approve")
 def review_approve(
     proposal_id: Annotated[str, typer.Argument(metavar="ID")],
+    revision: Annotated[
+        str,
+        typer.Option(
+            help="the revision you reviewed, as `review show` prints it: a proposal its "
+            "author revised since is refused"
+        ),
+    ],
     tier: ReviewTierOpt = None,
     note: Annotated[str, typer.Option(help="a note kept with the decision")] = "",
     override_reason: OverrideOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Approve a proposal: its change is applied in the same transaction (a curator's
-    action; nobody approves their own)."""
+    """Approve the revision of a proposal you reviewed: its change is applied in the same
+    transaction (a curator's action; nobody approves their own)."""
     _use_home(home)
 
     def body():
         t = _review_tier(_groove(), tier)
-        p = t.proposals.approve(proposal_id, note=note, override_reason=override_reason)
+        p = t.proposals.approve(
+            proposal_id, revision=revision.strip(), note=note, override_reason=override_reason
+        )
         out.print(
             f"approved {p.id}: {p.kind.value} of {len(p.learning_ids)} learning(s) "
             f"applied to tier '{t.name}'"

@@ -256,7 +256,7 @@ def _cases():
     def approve(t):
         lr = make_learning("Pin torch", "Pin torch to the CPU build", scope=ORG)
         p = t.proposals.file("create", after=[lr], actor=PEOPLE[Role.contributor])
-        return lambda t, a: t.proposals.approve(p.id, actor=a)
+        return lambda t, a: t.proposals.approve(p.id, revision=p.revision, actor=a)
 
     def reject(t):
         lr = make_learning("Tabs", "Indent with tabs", scope=ORG)

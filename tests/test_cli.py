@@ -154,11 +154,18 @@ def test_promote_to_the_enterprise_tier_goes_through_review(cli, imported, tmp_p
     (waiting,) = json.loads(cli("review", "list", "--json").stdout)
     assert waiting["kind"] == "promote" and waiting["reason"] == "team-wide"
     # the author (who created the tier, so its admin) may not approve their own
-    own = cli("review", "approve", waiting["id"], ok=False)
+    rev = ["--revision", waiting["revision"]]
+    assert f"revision: {waiting['revision']}" in cli("review", "show", waiting["id"]).stdout
+    own = cli("review", "approve", waiting["id"], *rev, ok=False)
     assert own.exit_code == 1 and "own proposal" in own.output
     cli("access", "grant", "bob@example.com", "curator", "--tier", "enterprise:acme")
     _as(tmp_path, "bob@example.com")
-    cli("review", "approve", waiting["id"], "--note", "useful")
+    unread = cli("review", "approve", waiting["id"], ok=False)  # which revision did bob read?
+    assert unread.exit_code == 2 and "--revision" in unread.output
+    stale = cli("review", "approve", waiting["id"], "--revision", "0" * 12, ok=False)
+    assert stale.exit_code == 1 and "revised since you read it" in stale.output
+    assert json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout) == []
+    cli("review", "approve", waiting["id"], *rev, "--note", "useful")
     (row,) = json.loads(cli("list", "--tier", "enterprise:acme", "--json").stdout)
     assert row["source"] == "promoted" and row["scope"] == "enterprise:acme"
     assert row["source_detail"]["Promoted"]["original_id"] == lid

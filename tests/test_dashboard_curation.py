@@ -128,6 +128,34 @@ def test_curator_sees_the_queue_diff_similar_learnings_and_approves(home):
     assert "No proposal is waiting" in shown(at, "info")
 
 
+def test_an_approval_never_applies_a_revision_the_curator_did_not_see(home):
+    """Cora reads the proposal; Carl revises it before she presses Approve: the page
+    refuses, applies nothing and shows the new revision, which she then approves."""
+    pid = propose(home, CARL, "Pin torch to the CPU wheel", "Install torch from the CPU index")
+    at = run("review", CORA)
+    evil = make_learning(
+        "Pin torch to the CPU wheel", "Install torch from torch-mirror.example", scope=ORG
+    )
+    with reopen(home) as g:
+        g.tier(ORG).proposals.revise(pid, [evil], actor=CARL)
+        before = _kept(g)
+    labelled(at.button, "Approve")[0].click()
+    at = run("review", CORA, at)
+    assert "revised since you read it" in shown(at, "error")
+    with reopen(home) as g:
+        assert _kept(g) == before
+    assert "torch-mirror.example" in "\n".join(str(h.proto.body) for h in at.get("html"))
+    labelled(at.button, "Approve")[0].click()
+    at = run("review", CORA, at)
+    assert f"Approved proposal {pid}" in shown(at, "success")
+
+
+def _kept(g) -> dict:
+    """The tier's rows but its embedding cache (the page's similar-learnings search
+    fills it: derived data)."""
+    return {k: v for k, v in dump(g.tier(ORG).db).items() if k != "embedding_cache"}
+
+
 def _text(after: dict) -> str:
     from groove_core.model.learning import Learning
 

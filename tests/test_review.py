@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 from conftest import HashingEmbedder, make_learning
@@ -65,20 +66,22 @@ def test_proposal_lifecycle(g):
     lr = make_learning("Pin torch", "Pin torch to the CPU build", scope=ORG)
     p = g.create(ORG, lr, actor=CARL).proposal
     with pytest.raises(PermissionDeniedError, match="curator"):  # a contributor cannot decide
-        tier.proposals.approve(p.id, actor=CARL)
+        tier.proposals.approve(p.id, revision=p.revision, actor=CARL)
     with pytest.raises(PermissionDeniedError, match="curator"):
         tier.proposals.reject(p.id, "no", actor=CARL)
     own = tier.proposals.file("create", after=[make_learning("Mine", "x", scope=ORG)], actor=CORA)
     with pytest.raises(PermissionDeniedError, match="own proposal"):
-        tier.proposals.approve(own.id, actor=CORA)  # a curator does not approve their own
-    done = tier.proposals.approve(p.id, note="thanks", actor=CORA)
+        tier.proposals.approve(
+            own.id, revision=own.revision, actor=CORA
+        )  # a curator does not approve their own
+    done = tier.proposals.approve(p.id, revision=p.revision, note="thanks", actor=CORA)
     assert done.status == ProposalStatus.approved and done.decided_by == CORA.id
     stored = tier.learnings.require(lr.id)
     assert stored.content == lr.content
     history = tier.learnings.history(lr.id)
     assert [(h.action, h.who) for h in history] == [("created", CARL.id)]
     with pytest.raises(ValidationError, match="already approved"):
-        tier.proposals.approve(p.id, actor=CURT)  # applied once
+        tier.proposals.approve(p.id, revision=p.revision, actor=CURT)  # applied once
     approvals = tier.audit.entries(action="proposal.approve")
     assert [(e.principal, e.target, e.detail["author"]) for e in approvals] == [
         (CORA.id, p.id, CARL.id)
@@ -104,8 +107,14 @@ def test_reject_keeps_nothing_and_request_changes_then_revise(g):
     with pytest.raises(PermissionDeniedError, match="only the author"):
         tier.proposals.revise(q.id, [make_learning("x", "y", scope=ORG)], actor=CURT)
     fixed = make_learning("Spaces", "Indent with 4 spaces", scope=ORG)
-    tier.proposals.revise(q.id, [fixed], reason="4 spaces", actor=CARL)
-    tier.proposals.approve(q.id, actor=CURT)
+    revised = tier.proposals.revise(q.id, [fixed], reason="4 spaces", actor=CARL)
+    assert revised.revision != q.revision
+    before = dump(tier.db)
+    with pytest.raises(ValidationError, match="revised since you read it"):
+        # Curt read the first version; the author changed it before he pressed Approve
+        tier.proposals.approve(q.id, revision=q.revision, actor=CURT)
+    assert dump(tier.db) == before and tier.learnings.count() == 0
+    tier.proposals.approve(q.id, revision=revised.revision, actor=CURT)
     assert tier.learnings.require(fixed.id).insight == "Indent with 4 spaces"
 
 
@@ -118,12 +127,12 @@ def test_edit_and_delete_proposals_refuse_a_learning_that_changed_meanwhile(g):
     assert tier.learnings.require(lr.id).insight == "Use pathlib"  # not applied yet
     tier.learnings.update(lr.id, description="Prefer pathlib.Path", actor=CORA)
     with pytest.raises(ValidationError, match="changed"):
-        tier.proposals.approve(edit.id, actor=CURT)
+        tier.proposals.approve(edit.id, revision=edit.revision, actor=CURT)
     with pytest.raises(ValidationError, match="changed"):
-        tier.proposals.approve(gone.id, actor=CURT)
+        tier.proposals.approve(gone.id, revision=gone.revision, actor=CURT)
     assert tier.proposals.require(edit.id).status == ProposalStatus.open
     fresh = g.edit(ORG, lr.id, insight="Use pathlib, never os.path", actor=CARL).proposal
-    tier.proposals.approve(fresh.id, actor=CURT)
+    tier.proposals.approve(fresh.id, revision=fresh.revision, actor=CURT)
     assert tier.learnings.require(lr.id).insight == "Use pathlib, never os.path"
     assert tier.learnings.history(lr.id)[-1].who == CARL.id
 
@@ -136,7 +145,7 @@ def test_two_curators_approving_at_once_apply_it_once(g):
 
     def approve(who):
         try:
-            tier.proposals.approve(p.id, actor=who)
+            tier.proposals.approve(p.id, revision=p.revision, actor=who)
             results.append("ok")
         except ValidationError as err:
             results.append(str(err))
@@ -158,7 +167,7 @@ def test_promotion_into_the_enterprise_tier_goes_through_the_queue(g):
     assert not sub.applied
     p = g.tier(ORG).proposals.require(sub.proposal.id)
     assert p.kind.value == "promote" and p.source == {"tier": "user", "id": mine.id}
-    g.tier(ORG).proposals.approve(p.id, actor=CORA)
+    g.tier(ORG).proposals.approve(p.id, revision=p.revision, actor=CORA)
     (copy,) = g.tier(ORG).learnings.get_many(p.learning_ids)
     assert copy.source.to_json()["Promoted"]["original_id"] == mine.id
 
@@ -204,14 +213,44 @@ def test_enterprise_import_with_an_injection_is_blocked_until_a_curator_override
     assert p is not None and report.learnings_added == 0 and len(p.after) == 2
     assert any(f["rule"].startswith("exfiltration") for f in p.findings)
     with pytest.raises(ContentBlockedError):
-        tier.proposals.approve(p.id, actor=CORA)
+        tier.proposals.approve(p.id, revision=p.revision, actor=CORA)
     assert tier.proposals.require(p.id).status == ProposalStatus.open
-    tier.proposals.approve(p.id, override_reason="security team's test fixture", actor=CORA)
+    tier.proposals.approve(
+        p.id, revision=p.revision, override_reason="security team's test fixture", actor=CORA
+    )
     flagged = [i for i, m in tier.learnings.scan_marks(list(p.learning_ids)).items()]
     (mark,) = tier.learnings.scan_marks(flagged).values()
     assert (mark.override_by, mark.override_reason) == (CORA.id, "security team's test fixture")
     entry = tier.audit.entries(action="proposal.approve")[0]
     assert entry.detail["override_reason"] == "security team's test fixture"
+
+
+def test_a_refused_learning_leaves_not_even_an_embedding(g):
+    """A curator's create that the scan refuses writes nothing at all: the secret's text
+    is not embedded into the tier's embedding cache either."""
+    tier = g.tier(ORG)
+    key_id, secret = aws_pair()
+    before = dump(tier.db)
+    with pytest.raises(ContentBlockedError):
+        g.create(
+            ORG, make_learning("Deploy", f"key {key_id} secret {secret}", scope=ORG), actor=CORA
+        )
+    assert dump(tier.db) == before
+
+
+def test_a_proposal_to_add_a_learning_never_replaces_one(g):
+    """A contributor's create carrying the id of a learning already in the tier (and its
+    outcomes) is refused when filed; nothing changes."""
+    tier = g.tier(ORG)
+    kept = make_learning("Prefer pathlib", "pathlib over os.path", scope=ORG)
+    g.create(ORG, kept, actor=CORA)
+    tier.learnings.record_outcome(kept.id, "helpful", session_id="s1", actor=CARL)
+    forged = replace(make_learning("Prefer os.path", "never pathlib", scope=ORG), id=kept.id)
+    before = dump(tier.db)
+    with pytest.raises(ValidationError, match="already in tier"):
+        g.create(ORG, forged, actor=CARL)
+    assert dump(tier.db) == before
+    assert tier.learnings.require(kept.id).insight == "pathlib over os.path"
 
 
 def test_scan_field_in_cli_json_rows(tmp_path, monkeypatch):

@@ -47,6 +47,11 @@ def decision_forms(tier: Tier, p: Proposal, me: Principal, role: Role | None) ->
     own = me.id == p.author
     if own:
         st.info(OWN)
+    # The revision this page showed before the click that reran it: an author's revision
+    # in between is refused by approve, never applied unread.
+    seen_key = f"seen_revision_{p.id}"
+    seen = st.session_state.get(seen_key, p.revision)
+    st.session_state[seen_key] = p.revision
     approve, reject, changes = st.columns(3, gap="medium")
     with approve, st.form(f"approve_{p.id}"):
         st.markdown("**Approve**")
@@ -72,7 +77,9 @@ def decision_forms(tier: Tier, p: Proposal, me: Principal, role: Role | None) ->
         _act(
             p,
             "approved",
-            lambda: store.approve(p.id, note=note, override_reason=override, actor=me),
+            lambda: store.approve(
+                p.id, revision=seen, note=note, override_reason=override, actor=me
+            ),
             f"Approved proposal {p.id} by {p.author}: it is applied to tier '{tier.name}'.",
         )
     if go_reject:

@@ -9,6 +9,8 @@ reason, or requests changes, which the author answers by revising it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -80,11 +82,21 @@ class Proposal:
     override_reason: str | None = None
     source: dict | None = None
 
+    @property
+    def revision(self) -> str:
+        """12 hex digits naming what this proposal would write: sha256 of its kind,
+        learnings before and after and scan findings. A revision by the author changes
+        it; a reviewer approves the revision they read (``approve(revision=...)``)."""
+        body = [self.kind.value, list(self.learning_ids), self.before, self.after, self.findings]
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
     def summary(self) -> dict[str, Any]:
         """Flat dict for tables and ``--json`` rows."""
         first = (self.after or self.before or ({},))[0]
         return {
             "id": self.id,
+            "revision": self.revision,
             "kind": self.kind.value,
             "status": self.status.value,
             "author": self.author,

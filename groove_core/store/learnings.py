@@ -147,6 +147,9 @@ class LearningStore(
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
         large = len(learnings) >= embeddings.BULK_MIN_ROWS
+        findings = self.scan(learnings) if findings is None else findings
+        self.check_findings(findings, override_reason, actor)  # before embedding: the
+        # embedding cache must not keep a vector of refused (secret-bearing) text
         vectors = self._vectors(learnings, vectors, embed_progress)
         blocks, params, info = self.plan_store(
             learnings,

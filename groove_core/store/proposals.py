@@ -55,6 +55,10 @@ _DECIDE = (
 )
 #: Fails the transaction unless the proposal still has the status it was read with.
 _GUARD = "?[id] := id = $pid, *proposal{id, status}, status = $p_was :assert some"
+#: Fails the transaction unless the proposal would still write what it was read with.
+_SAME_AFTER = "?[id] := id = $pid, *proposal{id, after_json}, after_json == $p_after :assert some"
+#: Fails the transaction when a learning a proposal would add is in the tier already.
+_NEW_IDS = "?[id] := id in $p_new_ids, *learning{id} :assert none"
 _WAITING = (ProposalStatus.open, ProposalStatus.changes_requested)
 
 
@@ -140,6 +144,8 @@ class ProposalStore:
         kind = ProposalKind(kind)
         if not before and not after:
             raise ValidationError("a proposal needs the learnings it changes")
+        if kind not in (ProposalKind.edit, ProposalKind.delete):
+            self._refuse_existing(after)
         findings = self.learnings.scan(after)
         at = now()
         p = Proposal(
@@ -187,6 +193,8 @@ class ProposalStore:
         p = self._authors(proposal_id, actor, Action.proposal_file, "revises")
         if p.kind == ProposalKind.delete:
             raise ValidationError("a proposed deletion has nothing to revise; withdraw it")
+        if p.kind != ProposalKind.edit:
+            self._refuse_existing(after)
         findings = self.learnings.scan(after)
         new = replace(
             p,
@@ -205,24 +213,34 @@ class ProposalStore:
         self,
         proposal_id: str,
         *,
+        revision: str | None,
         note: str = "",
         override_reason: str | None = None,
         actor: Principal | None = None,
     ) -> Proposal:
         """Apply the proposal and record the approval in ONE transaction.
 
-        Content-scan findings in what it would write block approval unless
-        ``override_reason`` is given (recorded with the learnings and in the audit log).
+        ``revision`` is :attr:`Proposal.revision` of what the reviewer read: a proposal
+        its author revised since is refused, so an approval never applies content nobody
+        reviewed (None approves whatever it holds now: for callers that show nothing).
+        The transaction asserts that what it applies is still what it read. Content-scan
+        findings in what it would write block approval unless ``override_reason`` is
+        given (recorded with the learnings and in the audit log).
 
         Raises:
             PermissionDeniedError: the actor is not a curator here, or is the author.
             ContentBlockedError: findings and no override reason.
-            ValidationError: the proposal was decided already, or its learning changed
-                since it was filed.
+            ValidationError: the proposal was decided already, was revised since
+                ``revision``, or its learning changed since it was filed.
         """
         actor = actor or self.writer.actor
         self.writer.authorize(Action.proposal_approve, actor)
         p = self._waiting(proposal_id)
+        if revision is not None and revision != p.revision:
+            raise ValidationError(
+                f"proposal {p.id} was revised since you read it (revision {revision}, now "
+                f"{p.revision}): review it again before approving"
+            )
         if actor.id == p.author:
             raise PermissionDeniedError(
                 Action.proposal_approve.value,
@@ -239,8 +257,14 @@ class ProposalStore:
             override_reason=(override_reason or "").strip() or None,
             updated_at=now(),
         )
-        extra = self._decision_blocks(p, decided)
-        detail = {"proposal": p.id, "kind": p.kind.value, "author": p.author}
+        blocks, params = self._decision_blocks(p, decided)
+        extra = ([_SAME_AFTER, *blocks], {**params, "p_after": _row(p)[9]})
+        detail = {
+            "proposal": p.id,
+            "kind": p.kind.value,
+            "author": p.author,
+            "revision": p.revision,
+        }
         after = [Learning.from_json(x) for x in p.after]
         with self._first_decision(p):
             if p.kind == ProposalKind.edit:
@@ -267,6 +291,7 @@ class ProposalStore:
             raise
 
     def _approve_new(self, p, after, actor, override_reason, extra, detail) -> None:
+        self._refuse_existing(after)  # and asserted in the transaction (_NEW_IDS)
         blocks, params, info = self.learnings.plan_store(
             after,
             actor=actor,
@@ -279,8 +304,8 @@ class ProposalStore:
         self.writer.write(
             Action.proposal_approve,
             p.id,
-            [*extra[0], *blocks],
-            {**params, **extra[1]},
+            [*extra[0], _NEW_IDS, *blocks],
+            {**params, **extra[1], "p_new_ids": [lr.id for lr in after]},
             actor=actor,
             after=list(p.after),
             detail={**detail, **info},
@@ -402,6 +427,18 @@ class ProposalStore:
             "p_note": new.decision_note,
             "p_override": new.override_reason,
         }
+
+    def _refuse_existing(self, after: Sequence[Learning]) -> None:
+        """A proposal to add learnings never replaces one: an id already in the tier is
+        refused (changing a learning is an edit proposal, with its before for review).
+
+        Raises: ValidationError naming the first such id."""
+        there = self.learnings.get_many([lr.id for lr in after])
+        if there:
+            raise ValidationError(
+                f"learning {there[0].id} is already in tier '{self.writer.tier}': a "
+                "proposal to add learnings cannot replace one; propose an edit instead"
+            )
 
     def _authors(self, proposal_id: str, actor: Principal, action: Action, verb: str) -> Proposal:
         """The waiting proposal, when ``actor`` wrote it; else PermissionDeniedError."""
