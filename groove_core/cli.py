@@ -793,7 +793,7 @@ def migrate(
                     )
                 return
             with _progress(disable=json_out) as bar:
-                report = migrations.migrate(db, to, progress=_draw(bar))
+                report = migrations.migrate(db, to, actor=g.principal, progress=_draw(bar))
             if json_out:
                 _print_json(report.__dict__)
                 return

@@ -491,6 +491,37 @@ def test_two_admins_leaving_at_once_leave_one_admin(tmp_path, monkeypatch):
         assert tier.role(ADMIN) == Role.admin
 
 
+def test_only_an_admin_rolls_an_enterprise_tier_back(tmp_path, monkeypatch):
+    """Going down a schema version drops data (history, roles, the audit log below 8): a
+    reader's ``groove migrate --to`` is refused and changes nothing, with no backup
+    written; the admin's is recorded as ``tier.rollback`` under their name."""
+    from typer.testing import CliRunner
+
+    from groove_core.cli import app
+    from groove_core.store import migrations
+
+    rita = PEOPLE[Role.reader]
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        tier = g.tier(ORG)
+        tier.access.grant(rita.id, "reader")
+        _learning(tier)
+        before = dump(tier.db)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(cfg.read_text() + f'\n[identity]\nemail = "{rita.id}"\n')
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path))
+    refused = CliRunner().invoke(app, ["migrate", "--to", "3", "--tier", ORG])
+    assert refused.exit_code == 1 and "tier.rollback" in refused.output, refused.output
+    assert "admin" in refused.output
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        tier = g.tier(ORG)
+        assert dump(tier.db) == before
+        assert not list(tmp_path.rglob("*.backup"))  # no backup written either
+        report = migrations.migrate(tier.db, migrations.LATEST - 1, actor=ADMIN)
+        assert report.rolled_back == [migrations.LATEST]
+        (entry,) = tier.audit.entries(limit=1)
+        assert (entry.action, entry.principal) == ("tier.rollback", ADMIN.id)
+
+
 def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
     owner = Principal("me@example.com", via="config")
     visitor = Principal("visitor@example.com", via="oidc")

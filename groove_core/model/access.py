@@ -147,6 +147,7 @@ class Action(StrEnum):
     proposal_request_changes = "proposal.request_changes"
     scan_override = "scan.override"
     tier_migrate = "tier.migrate"
+    tier_rollback = "tier.rollback"
     tier_restore = "tier.restore"
 
 
@@ -154,8 +155,9 @@ class Action(StrEnum):
 #: principals from elsewhere, user and project tiers). Recording evidence of use
 #: (outcomes, attribution, open-world observations) and filing proposals is what every
 #: contributor's assistant does; changing what the tier teaches is a curator's job;
-#: roles are an admin's. Migrations run when any principal opens a tier (recorded, not
-#: checked); restoring a backup needs an empty tier.
+#: roles are an admin's. Migrations up run when any principal opens a tier (recorded, not
+#: checked); rolling a tier's schema back drops data, an admin's act; restoring a backup
+#: needs an empty tier.
 REQUIRED_ROLE: dict[Action, Role | None] = {
     Action.learning_create: Role.curator,
     Action.learning_import: Role.curator,
@@ -182,6 +184,7 @@ REQUIRED_ROLE: dict[Action, Role | None] = {
     Action.proposal_request_changes: Role.curator,
     Action.scan_override: Role.curator,
     Action.tier_migrate: None,
+    Action.tier_rollback: Role.admin,
     Action.tier_restore: None,
 }
 

@@ -149,14 +149,17 @@ def migrate(
     to ``progress`` (a new one does not): the backup, then each step (``done`` steps of
     ``total``; a step is one transaction, which may take tens of seconds on a large tier).
 
-    From version 8 on, each step is recorded in the audit log (action ``tier.migrate``) by
-    ``actor`` (default: the OS account) in the step's own transaction.
+    From version 8 on, each step is recorded in the audit log (action ``tier.migrate``, or
+    ``tier.rollback`` going down) by ``actor`` (default: the OS account) in the step's own
+    transaction.
 
     Going up applies each pending step in order; going down runs the ``down`` of groove's
-    own versions (never below version 3, the data contract). Before any change to a
+    own versions (never below version 3, the data contract), and only for a principal
+    with the tier's admin role (it drops data: history, roles, the audit log). Before any change to a
     non-empty persistent tier a backup is written beside it (``<db>.v<N>-<time>.backup``).
 
     Raises:
+        PermissionDeniedError: going down, by a principal who is not the tier's admin.
         SchemaTooNewError: the tier's version is newer than this code knows; untouched.
         MigrationError: a step failed (the tier stays at the last complete version) or the
             target is unknown or below the contract versions.
@@ -197,6 +200,8 @@ def _migrate(
                 f"version {version} ({step.DESCRIPTION}) is part of the shared data contract "
                 "and cannot be rolled back"
             )
+    if target < start:  # drops what later versions hold (history, roles, the audit log)
+        writer.authorize(Action.tier_rollback)
     # creating a tier (from version 0) is not news; changing an existing one may be long
     report = progress if progress is not None and start > 0 else (lambda _p: None)
     written = _backup(db, start, report) if backup else None
@@ -228,12 +233,12 @@ def _run_step(writer: TierWriter, step: ModuleType, blocks: list[str], *, up: bo
     }
     try:
         writer.write(
-            Action.tier_migrate,
+            Action.tier_migrate if up else Action.tier_rollback,
             "schema",
             blocks,
             params,
             detail={"version": step.VERSION, "direction": "up" if up else "down"},
-            check=False,
+            check=not up,  # up: whoever opens the tier; down: its admin (asserted)
             new_log=up and step.VERSION == m008_access.VERSION,
         )
     except DatabaseError as err:
