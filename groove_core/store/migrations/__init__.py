@@ -155,8 +155,9 @@ def migrate(
 
     Going up applies each pending step in order; going down runs the ``down`` of groove's
     own versions (never below version 3, the data contract), and only for a principal
-    with the tier's admin role (it drops data: history, roles, the audit log). Before any change to a
-    non-empty persistent tier a backup is written beside it (``<db>.v<N>-<time>.backup``).
+    with the tier's admin role (it drops data: history, roles, the audit log). Before any
+    change to a non-empty persistent tier a backup is written beside it
+    (``<db>.v<N>-<time>.backup``).
 
     Raises:
         PermissionDeniedError: going down, by a principal who is not the tier's admin.
