@@ -522,6 +522,37 @@ def test_only_an_admin_rolls_an_enterprise_tier_back(tmp_path, monkeypatch):
         assert (entry.action, entry.principal) == ("tier.rollback", ADMIN.id)
 
 
+def test_a_backup_becomes_an_enterprise_tier_only_for_an_admin_it_names(tmp_path):
+    """``restore-backup`` into an enterprise tier: a user tier's backup (no roles: its
+    unscanned content would become shared memory and the tier claimable by anyone) and an
+    enterprise backup restored by someone it does not name as admin are refused, and
+    nothing is created; the admin it names restores it."""
+    from groove_core.io.backup import backup_tier, restore_tier
+
+    rita = PEOPLE[Role.reader]
+    with Groove(tmp_path / "a", embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        g.user.learnings.store(make_learning())
+        tier = g.tier(ORG)
+        tier.access.grant(rita.id, "reader")
+        _learning(tier)
+        backup_tier(g.user, tmp_path / "user.backup")
+        backup_tier(tier, tmp_path / "org.backup")
+    home = tmp_path / "b"
+    for who, src, says in (
+        (ADMIN, "user.backup", "has no admin"),
+        (rita, "org.backup", f"names {ADMIN.id} as admin"),
+    ):
+        with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=who) as g:
+            with pytest.raises(PermissionDeniedError, match=says):
+                restore_tier(g, "enterprise:initech", tmp_path / src)
+            assert not g.config.exists("enterprise:initech")
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        restored = restore_tier(g, "enterprise:initech", tmp_path / "org.backup")
+        assert restored.role(ADMIN) == Role.admin and restored.learnings.count() == 1
+        (entry,) = restored.audit.entries(limit=1)
+        assert (entry.action, entry.principal) == ("tier.restore", ADMIN.id)
+
+
 def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
     owner = Principal("me@example.com", via="config")
     visitor = Principal("visitor@example.com", via="oidc")

@@ -297,7 +297,8 @@ def test_hostile_text_in_import_files_is_stored_exactly_or_refused(tmp_path):
 def test_access_review_audit_and_backup_commands(cli, tmp_path):
     """The team commands answer every hostile value with one line or keep it exactly."""
     cli("import", "CLAUDE.md")
-    cli("backup", tmp_path / "good.backup")
+    cli("access", "grant", "bob@example.com", "reader", "--tier", "enterprise:team")
+    cli("backup", tmp_path / "good.backup", "--tier", "enterprise:team")  # names us admin
     for name, h in HOSTILE.items():
         granted = cli("access", "grant", h, "reader", "--tier", "enterprise:team")
         if granted.exit_code == 0:

@@ -14,8 +14,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from groove_core.errors import GrooveError, TierUnavailableError
+from groove_core.config import tier_kind
+from groove_core.errors import GrooveError, PermissionDeniedError, TierUnavailableError
 from groove_core.model.access import Action
+from groove_core.store.access import admins_in_backup
 from groove_core.store.engine import Engine
 
 if TYPE_CHECKING:
@@ -60,13 +62,19 @@ def backup_tier(tier: Tier, dest: str | os.PathLike) -> dict[str, Any]:
 
 def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
     """Restore the backup ``src`` into tier ``name`` of ``groove``, which must be new or
-    empty; the tier is then
-    opened (migrated when the backup is older than this groove) and the restore is
-    recorded in its audit log. Returns the opened tier.
+    empty; the tier is then opened (migrated when the backup is older than this groove)
+    and the restore is recorded in its audit log. Returns the opened tier.
+
+    An enterprise tier is restored only from a backup that names ``groove.principal`` as
+    an admin (its ``tier_role``): any other file (a user tier's backup, unscanned content,
+    no admin to be claimed by whoever comes first) would become the company's shared
+    memory on no one's authority.
 
     Raises:
         GrooveError: ``src`` is missing or not a backup, or the tier holds data (nothing
             is changed).
+        PermissionDeniedError: into an enterprise tier, a backup that does not name the
+            principal as its admin (nothing is changed).
         TierUnavailableError / DatabaseError: the tier cannot be opened or restored.
     """
     src = Path(src).expanduser().resolve()
@@ -83,6 +91,17 @@ def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
     cfg = groove.config.tier(name)
     if cfg.engine in ("http", "mem"):
         raise GrooveError(f"tier '{name}' uses the {cfg.engine} engine: restore into a file tier")
+    me = groove.principal
+    if tier_kind(name) == "enterprise" and me.id not in (admins := admins_in_backup(src)):
+        named = f"names {', '.join(sorted(admins))} as admin" if admins else "has no admin"
+        raise PermissionDeniedError(
+            Action.tier_restore.value,
+            name,
+            "admin",
+            me.id,
+            f"a backup becomes an enterprise tier only for an admin it names, and this one "
+            f"{named} (nothing was changed)",
+        )
     with Engine(name, cfg.engine, cfg.path, cfg.options) as db:
         if not db.is_empty():
             raise TierUnavailableError(

@@ -8,6 +8,7 @@ recorded in the audit log in the same transaction. An admin cannot remove the la
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 from groove_core.errors import DatabaseError, ValidationError
@@ -173,4 +174,25 @@ class AccessStore:
             )
 
 
-__all__ = ["AccessStore"]
+def admins_in_backup(src: str | os.PathLike) -> set[str]:
+    """The principals a tier backup (:meth:`Engine.backup`) names as admins: its
+    ``tier_role`` rows read into an in-memory database, the backup left untouched. Empty
+    for a backup without roles (a user or project tier's, or one from before schema 8).
+    """
+    from groove_core.store.migrations import m008_access
+
+    with Engine("backup", "mem") as db:
+        db.run(m008_access.RELATIONS["tier_role"])
+        try:
+            db.import_from_backup(src, ["tier_role"])
+        except DatabaseError:
+            return set()
+        res = db.run(
+            "?[p] := *tier_role{principal: p, role}, role = $admin",
+            {"admin": Role.admin.name},
+            read_only=True,
+        )
+    return {r[0] for r in res.rows}
+
+
+__all__ = ["AccessStore", "admins_in_backup"]

@@ -484,6 +484,20 @@ class Engine:
                 f"tier '{self.tier}': restore from {src} failed: {_message(err)}"
             ) from None
 
+    def import_from_backup(self, src: str | os.PathLike, relations: list[str]) -> None:
+        """Copy the rows of ``relations`` (which must exist here, with the same columns)
+        from a backup written by :meth:`backup` (Cozo's ``import_from_backup``).
+
+        Raises: DatabaseError when the backup lacks one of them or the engine refuses.
+        """
+        try:
+            self._client.import_from_backup(str(src), list(relations))
+        except Exception as err:
+            raise DatabaseError(
+                f"tier '{self.tier}': reading {', '.join(relations)} from {src} failed: "
+                f"{_message(err)}"
+            ) from None
+
     def close(self) -> None:
         """Close the database and drop this process's holder entry (once)."""
         self._unregister_holder()
