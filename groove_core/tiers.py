@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from groove_core.config import SYNTHETIC_KINDS, Config, home_dir, tier_kind
+from groove_core.config import SYNTHETIC_KINDS, Config, TierConfig, home_dir, tier_kind
 from groove_core.embed import Embedder, default_embedder
 from groove_core.errors import (
     ConfigError,
@@ -83,6 +83,11 @@ def find_project_root(start: Path | None = None) -> Path:
         if (folder / ".git").exists():
             return folder
     return here
+
+
+def _missing(cfg: TierConfig) -> bool:
+    """Whether a file tier's database does not exist yet."""
+    return cfg.engine in ("sqlite", "rocksdb") and cfg.path is not None and not cfg.path.exists()
 
 
 class Tier:
@@ -376,6 +381,13 @@ class Groove:
                         "to create it)",
                     )
                 cfg = self.config.tier(name)
+                if not create and tier_kind(name) == "enterprise" and _missing(cfg):
+                    # its creator becomes its admin: a read (any developer's) creates nothing
+                    raise TierUnavailableError(
+                        name,
+                        f"it is configured but {cfg.path} does not exist yet (its curator "
+                        "creates it by importing into it or granting a role in it)",
+                    )
                 busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:

@@ -553,6 +553,29 @@ def test_a_backup_becomes_an_enterprise_tier_only_for_an_admin_it_names(tmp_path
         assert (entry.action, entry.principal) == ("tier.restore", ADMIN.id)
 
 
+def test_reading_a_configured_enterprise_tier_creates_nothing(tmp_path, monkeypatch):
+    """A configured enterprise tier with no database yet: a developer's read neither
+    creates it nor makes them its admin; the curator's first write does."""
+    from typer.testing import CliRunner
+
+    from groove_core.cli import app
+
+    (tmp_path / "config.toml").write_text(
+        '[tiers."enterprise:corp"]\npath = "shared/corp.db"\n'
+        '\n[identity]\nemail = "intern@example.com"\n'
+    )
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path))
+    runner = CliRunner()
+    for args in (["list"], ["search", "pathlib", "--mode", "fulltext"], ["audit", "log"]):
+        read = runner.invoke(app, [*args, "--tier", "enterprise:corp"])
+        assert read.exit_code == 1 and "does not exist yet" in read.output, read.output
+    assert not (tmp_path / "shared" / "corp.db").exists()
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        g.tier("enterprise:corp").access.grant("intern@example.com", "reader")
+        assert g.tier("enterprise:corp").role(ADMIN) == Role.admin
+    assert (tmp_path / "shared" / "corp.db").exists()
+
+
 def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
     owner = Principal("me@example.com", via="config")
     visitor = Principal("visitor@example.com", via="oidc")
