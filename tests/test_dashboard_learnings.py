@@ -345,6 +345,37 @@ def test_bulk_recategorise_and_delete_selected_rows(seeded, home):
     assert len(table(at)) == 3
 
 
+def test_ticks_never_move_to_another_learning(seeded, home):
+    """A ticked row belongs to the learning shown there: when another write moves every
+    row down one, or another page is shown, nothing stays ticked (a bulk delete never
+    acts on a learning nobody ticked)."""
+    at = run("learnings")
+    at.selectbox(key="sort").set_value("description").run()
+    at.session_state[frame(at, "rows_").key] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    assert "1 selected" in texts(at)
+    with Groove(home, embedder=HashingEmbedder()) as g:  # sorts first: the rows shift
+        g.user.learnings.store(make_learning("Always annotate types", "Type every function"))
+    at.run()
+    assert "1 selected" not in texts(at)
+    assert not [b for b in at.button if b.label == "Delete selected…"]
+
+
+def test_a_link_to_a_learning_of_a_simulation_tier_selects_it(seeded, home):
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        sim = make_learning("Synthetic: prefer pathlib", "A copy in the simulation tier")
+        g.tier("simulation:demo").learnings.store(sim)
+        others = [make_learning(f"Synthetic {i}", "filler") for i in range(60)]
+        g.tier("simulation:demo").learnings.store_many(others)
+    at = AppTest.from_file(str(PAGES / "learnings.py"), default_timeout=60)
+    at.query_params.update({"tier": "simulation:demo", "id": sim.id, "page": "2"})
+    at.run()  # the learning is on page 1: it is looked up in the tier picked
+    assert "not in any open tier" not in texts(at)
+    assert sim.description in [s.value for s in at.subheader]
+
+
 def test_detail_shows_confidence_usage_and_relation_links(seeded):
     lr = seeded["dataclass"]
     at = open_tab(run("learnings", id=seeded["short"].id), "Confidence")

@@ -68,7 +68,7 @@ def rows_and_detail() -> None:
             table.bulk_actions(ticked)
             table.downloads(rows)
     with right:
-        lr = detail.selected(g, rows)
+        lr = detail.selected(g, rows, v.tiers)
         if lr is None:
             st.caption("Select a learning to see its details.")
         else:

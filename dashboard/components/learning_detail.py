@@ -5,6 +5,8 @@ on: never another learning's panel."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from dashboard.components import learning_changes as changes
@@ -25,10 +27,11 @@ from groove_core.tiers import Groove
 TAB = "detail_tab"
 
 
-def selected(g: Groove, rows: Rows) -> Learning | None:
-    """The learning the address names (``?id=``), looked up in the rows shown and then
-    in every open tier; without ``?id=`` the first row. None, with a message, when the
-    address names no learning that exists."""
+def selected(g: Groove, rows: Rows, tiers: Sequence[str]) -> Learning | None:
+    """The learning the address names (``?id=``), looked up in the rows shown, then in
+    the view's ``tiers`` (a simulation tier when picked) and then in every open real
+    tier; without ``?id=`` the first row. None, with a message, when the address names
+    no learning that exists."""
     wanted = st.query_params.get("id")
     if not wanted:
         return rows.items[0] if rows.items else None
@@ -39,7 +42,7 @@ def selected(g: Groove, rows: Rows) -> Learning | None:
         return None
     shown = next((lr for lr in rows.items if lr.id == wanted), None)
     try:
-        found = shown or g.get(wanted)
+        found = shown or g.get(wanted, list(tiers)) or g.get(wanted)
     except GrooveError as err:
         report(err)
         return None

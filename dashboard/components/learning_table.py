@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from functools import partial
 
 import streamlit as st
@@ -76,7 +77,11 @@ def table(rows: Rows, *, show_tier: bool) -> list[str]:
     frame = lv.learnings_frame(
         rows.items, rows.usage, rows.hits, show_tier=show_tier, flagged=rows.marks
     )
-    key = f"rows_{st.session_state.get('table_version', 0)}"
+    # Ticks belong to the rows shown: another page, order or edit shows other learnings
+    # at those positions, so the table starts unticked (never "Delete selected" on a
+    # learning nobody ticked).
+    shown = zlib.crc32("".join(ids).encode())
+    key = f"rows_{st.session_state.get('table_version', 0)}_{shown:08x}"
     event = st.dataframe(
         frame,
         key=key,
