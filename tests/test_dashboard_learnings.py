@@ -240,6 +240,9 @@ def test_pagination_pages_through_the_store(home):
     assert "60 learnings" in texts(at)
     at.get("pagination")[0].set_value(3).run()
     assert list(table(at)["description"]) == [f"Rule number {i:03d}" for i in range(50, 60)]
+    at.selectbox(key="category").set_value("preference").run()  # a new view: page 1
+    assert list(table(at)["description"])[:1] == ["Rule number 000"]
+    assert at.get("pagination")[0].value == 1 and "page" not in at.query_params
 
 
 def test_edit_is_visible_after_rerun_in_history_and_search(seeded, home):
