@@ -3,6 +3,7 @@ of groove_core.analysis on the same data, or of an independent computation."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -138,6 +139,11 @@ def test_posterior_page_numbers(home, groove_ro, monkeypatch):
     shown = at.dataframe[0].value
     assert len(shown) == len(chosen) >= 2
     assert shown["mean"].iloc[0] == pytest.approx(s.mean, abs=1e-12)
+    # both density plots start at density 0 (a flat Beta(1, 1) reads as a line at 1,
+    # not as float noise magnified around it)
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    densities = [la["yaxis"] for la in layouts if la["yaxis"]["title"]["text"] == "density"]
+    assert [y.get("rangemode") for y in densities] == ["tozero", "tozero"]
 
 
 def test_posterior_page_without_experiment(home, groove_ro, monkeypatch):

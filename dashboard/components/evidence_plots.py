@@ -71,6 +71,7 @@ def posterior_figure(
             annotation_position="bottom right",
         )
     fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(rangemode="tozero")  # a flat Beta(1, 1) is a line at 1, not noise
     return _layout(fig, x=x_title, y="density")
 
 
@@ -147,6 +148,7 @@ def compare_figure(long: pd.DataFrame, x_title: str = "confidence") -> go.Figure
             )
         )
     fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, x=x_title, y="density", height=380)
 
 
