@@ -35,13 +35,13 @@ def show_result() -> None:
     tier, rep = result
     files = len(rep.files)
     msg = (
-        f"Imported {rep.learnings_added} learning{'s' if rep.learnings_added != 1 else ''} "
+        f"Imported {rep.learnings_added:,} learning{'s' if rep.learnings_added != 1 else ''} "
         f"from {files} file{'s' if files != 1 else ''} into tier '{tier}'"
     )
     if rep.learnings_skipped:
-        msg += f" ({rep.learnings_skipped} already there, skipped)"
+        msg += f" ({rep.learnings_skipped:,} already there, skipped)"
     if rep.learnings_duplicate:
-        msg += f" ({rep.learnings_duplicate} repeated within the import, kept once)"
+        msg += f" ({rep.learnings_duplicate:,} repeated within the import, kept once)"
     if rep.proposal is not None:
         st.info(
             f"Filed proposal {rep.proposal.id} in tier '{tier}' for review: "

@@ -205,13 +205,13 @@ def import_paths(
         source = LearningSource.imported(str(Path(rf.path).resolve()), at)
         for rule in rf.rules:
             key = import_key(scope, rule.text)
-            if key in known:
-                report.learnings_skipped += 1
-                continue
-            if key in seen:
+            if key in seen:  # met before in this import (counted once, below, if known)
                 report.learnings_duplicate += 1
                 continue
             seen.add(key)
+            if key in known:
+                report.learnings_skipped += 1
+                continue
             pattern = {"import_key": key, "line": rule.line, "end_line": rule.end_line}
             if rule.heading:
                 pattern["heading"] = rule.heading
