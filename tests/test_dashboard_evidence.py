@@ -197,7 +197,12 @@ def test_ablation_page_deprecates_and_starts(tmp_path, monkeypatch):
     target = at.selectbox(key="ablation_dep_pick").value
     # the first learning offered is the first deprecation candidate
     assert at.dataframe[1].value["reason"].iloc[0] == at.text_input(key="ablation_dep_reason").value
-    at.text_input(key="ablation_dep_reason").set_value("superseded by the style guide").run()
+    at.text_input(key="ablation_dep_reason").set_value("  ")
+    at.button(key="ablation_dep_button").click().run()
+    assert [e.value for e in at.error] == ["Say why: the reason is recorded with the deprecation."]
+    assert not at.get("button") or "ablation_confirm" not in [b.key for b in at.button]
+    # typed and clicked at once (one round trip, as the browser sends a form)
+    at.text_input(key="ablation_dep_reason").set_value("superseded by the style guide")
     at.button(key="ablation_dep_button").click().run()
     at.button(key="ablation_confirm").click().run()
     assert not at.exception

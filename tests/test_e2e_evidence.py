@@ -114,6 +114,17 @@ def test_posterior_and_ablation_pages(tmp_path, dashboard_factory, page):
     statuses = [expected_ablation(*arms[lid])["Status"] for lid, *_ in exps]
     assert shown["Conclusive"] == str(sum(s != "inconclusive" for s in statuses))
     page.screenshot(path=str(tmp_path / "ablation.png"), full_page=True)
+    # a reason typed and Deprecate pressed at once (no Enter, no click elsewhere first):
+    # one click opens the confirmation
+    reason = page.get_by_label("Reason", exact=True)
+    reason.fill("")  # a learning without a suggested reason: the box starts empty
+    reason.press("Tab")
+    wait_idle(page)
+    reason.fill("superseded by the style guide")
+    page.get_by_role("button", name="Deprecate…").click()
+    page.get_by_text("Reason: superseded by the style guide").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Cancel").click()
+    wait_idle(page)
 
     # ------------------------------------------------ posterior of a learning under test
     lid = exps[1][0]

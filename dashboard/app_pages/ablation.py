@@ -318,12 +318,18 @@ with left:
         skip=deprecated,
     )
     if chosen is not None:
-        reason = st.text_input(
-            "Reason",
-            key="ablation_dep_reason",
-            value=cands.set_index("id")["reason"].get(chosen.id, ""),
-        )
-        if st.button("Deprecate…", key="ablation_dep_button", disabled=not reason.strip()):
+        # A form: the reason typed and the click arrive together (a button disabled until
+        # the box loses focus swallowed the first click).
+        with st.form("ablation_dep_form", border=False):
+            reason = st.text_input(
+                "Reason",
+                key="ablation_dep_reason",
+                value=cands.set_index("id")["reason"].get(chosen.id, ""),
+            )
+            asked = st.form_submit_button("Deprecate…", key="ablation_dep_button")
+        if asked and not reason.strip():
+            st.error("Say why: the reason is recorded with the deprecation.")
+        elif asked:
             st.session_state["ablation_pending"] = (chosen.id, reason.strip(), label(chosen))
     if pending := st.session_state.get("ablation_pending"):
         confirm_deprecation(*pending)
