@@ -129,7 +129,8 @@ def main(home: HomeOpt = None) -> None:
 def _use_home(home: Path | None) -> None:
     """Make ``home`` the groove home of this run (``--home`` before or after a command)."""
     if home is not None:
-        os.environ["GROOVE_HOME"] = str(Path(home).expanduser().resolve())
+        os.environ["GROOVE_HOME"] = str(Path(home).expanduser().absolute())  # resolved and
+        # checked by config.home_dir, inside the command's error handling
 
 
 def _groove(open_user: bool = True):
@@ -286,15 +287,17 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
     _use_home(home)
 
     def body():
+        from groove_core.errors import GrooveError
         from groove_core.store import migrations
+        from groove_core.tiers import TierProblem
 
         g = _groove(open_user=False)
         tiers, problems = g.available(synthetic=True)
         rows = []
         for t in tiers:
-            count = t.learnings.count()
-            rows.append(
-                {
+            try:  # a tier that opens but cannot be read (a damaged file) is listed too
+                count = t.learnings.count()
+                row = {
                     "tier": t.label,
                     "engine": t.db.kind,
                     "location": t.db.location,
@@ -303,7 +306,10 @@ def status(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
                     "unembedded": t.learnings.count_unembedded(count),
                     "status": "ok",
                 }
-            )
+            except GrooveError as error:
+                problems.append(TierProblem(t.name, str(error)))
+                continue
+            rows.append(row)
         for p in problems:
             cfg = g.config.tier(p.name)
             rows.append(
@@ -439,7 +445,7 @@ def export(
     def body():
         from groove_core.io.export import export_file
 
-        t = _groove().tier(tier)
+        t = _groove().tier(tier, create=False)
         counts = export_file(t, file)
         out.print(
             f"exported {counts['learnings']} learnings, {counts['relations']} relations "
@@ -698,7 +704,7 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
     _use_home(home)
 
     def body():
-        t = _groove().tier(tier)
+        t = _groove().tier(tier, create=False)
         todo = t.learnings.count_unembedded()
         if not todo:
             out.print(f"every learning of tier '{t.name}' has an embedding")
@@ -720,7 +726,7 @@ def restore(
     _use_home(home)
 
     def body():
-        t = _groove().tier(tier)
+        t = _groove().tier(tier, create=False)
         lr = t.learnings.restore(learning_id)
         out.print(f"restored {lr.id} in tier '{t.name}'")
 
@@ -960,9 +966,12 @@ def access_grant(
     _use_home(home)
 
     def body():
-        g = _groove()
-        t = g.tier(tier)
-        grant = t.access.grant(principal, role, name=name)
+        from groove_core.model.access import Principal, Role
+
+        role_ = Role.parse(role)  # bad input is refused before a new tier is created
+        who = Principal(principal, name)
+        t = _groove().tier(tier)
+        grant = t.access.grant(who, role_)
         out.print(f"{grant.principal} is now {grant.role.name} in tier '{t.name}'", highlight=False)
 
     _run(body)

@@ -66,9 +66,14 @@ path = "user.db"
 
 
 def home_dir(home: str | os.PathLike | None = None) -> Path:
-    """The groove home: ``home`` if given, else ``$GROOVE_HOME``, else platformdirs'."""
+    """The groove home: ``home`` if given, else ``$GROOVE_HOME``, else platformdirs'.
+
+    Raises: ConfigError when the path cannot be resolved (a symlink loop)."""
     chosen = home or os.environ.get("GROOVE_HOME") or platformdirs.user_data_dir("groove")
-    return Path(chosen).expanduser().resolve()
+    try:
+        return Path(chosen).expanduser().resolve()
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
+        raise ConfigError(f"groove home {chosen} cannot be used: {err}") from None
 
 
 #: Tier kinds holding synthetic data only (never read across tiers unless named).

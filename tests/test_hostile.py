@@ -7,6 +7,7 @@ status`` and ``groove list`` work afterwards."""
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -322,3 +323,61 @@ def test_access_review_audit_and_backup_commands(cli, tmp_path):
             result = cli("restore-backup", tmp_path / "good.backup", "--tier", f"enterprise:{h}")
             assert result.exit_code == (1 if name in NOT_A_TIER_NAME else 0), name
     _usable(cli)
+
+
+def test_damaged_files_and_paths_get_one_line_and_change_nothing(cli, tmp_path):
+    """A truncated backup, a foreign SQLite file, a symlink loop, a tier file that is not
+    a database or is damaged inside: one line each, nothing created, and ``status``
+    still lists the home with the damaged tier as unavailable."""
+    import hashlib
+    import sqlite3
+    import subprocess
+    import sys
+
+    cli("import", "CLAUDE.md")
+    good = tmp_path / "good.backup"
+    cli("backup", good)
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    digest = hashlib.sha256(foreign.read_bytes()).hexdigest()
+    for src, says in ((cut, "damaged or truncated"), (foreign, "not a groove backup")):
+        refused = cli("restore-backup", src, "--tier", "project:/tmp/restored")
+        assert refused.exit_code == 1 and says in refused.output, refused.output
+    assert hashlib.sha256(foreign.read_bytes()).hexdigest() == digest  # not even opened
+    assert not list((cli.home / "projects").glob("restored-*.db"))
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    for args in (("--home", loop, "status"), ("backup", loop)):
+        looped = cli(*args)
+        assert looped.exit_code == 1 and "Symlink loop" in looped.output
+    for ghost in (("export", tmp_path / "x.json"), ("reembed",), ("restore", make_learning().id)):
+        missing = cli(*ghost, "--tier", "enterprise:ghost")
+        assert missing.exit_code == 1 and "does not exist yet" in missing.output
+    refused = cli("access", "grant", "x@example.com", "overlord", "--tier", "enterprise:ghost")
+    assert refused.exit_code == 1 and "unknown role" in refused.output
+    assert not (cli.home / "enterprise").exists()
+    # a project tier whose file is not a database: the engine never sees it (its panic
+    # text went straight to stderr); a damaged user tier: status lists it, exit 0
+    cli("import", "CLAUDE.md", "--tier", "project")
+    (project_db,) = (cli.home / "projects").glob("*.db")
+    project_db.write_bytes(b"not a database\n" * 100)
+    run = subprocess.run(
+        [sys.executable, "-m", "groove_core.cli", "list", "--tier", "project"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GROOVE_HOME": str(cli.home), "HF_HUB_OFFLINE": "1"},
+        check=False,
+    )
+    assert run.returncode == 1 and "not a readable SQLite database" in run.stderr
+    assert "panicked" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    user_db = cli.home / "user.db"
+    with user_db.open("r+b") as fh:
+        fh.seek(user_db.stat().st_size // 2)
+        fh.write(b"\x00\xff" * 5000)
+    status = cli("status", "--json")
+    assert status.exit_code == 0
+    rows = {r["tier"]: r for r in json.loads(status.stdout)["tiers"]}
+    assert rows["user"]["status"] == "unavailable" and "malformed" in rows["user"]["reason"]

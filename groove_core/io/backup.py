@@ -9,8 +9,10 @@ only ever fills a new or empty tier: it never overwrites data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +47,10 @@ def backup_tier(tier: Tier, dest: str | os.PathLike) -> dict[str, Any]:
             http tier (back those up on their Cozo server).
         DatabaseError: the engine's backup failed (a partial file is removed).
     """
-    dest = Path(dest).expanduser().resolve()
+    try:
+        dest = Path(dest).expanduser().resolve()
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
+        raise GrooveError(f"cannot write a backup to {dest}: {err}") from None
     if tier.db.kind == "http":
         raise GrooveError(f"tier '{tier.name}' lives on a Cozo server: back it up there")
     if dest.exists():
@@ -58,6 +63,36 @@ def backup_tier(tier: Tier, dest: str | os.PathLike) -> dict[str, Any]:
         dest.unlink(missing_ok=True)
         raise
     return {"file": str(dest), "bytes": dest.stat().st_size, "sha256": file_sha256(dest)}
+
+
+def _checked_backup(src: str | os.PathLike) -> Path:
+    """``src`` resolved, once it proves to be a whole backup: a SQLite file that passes
+    SQLite's ``quick_check`` (a truncated or damaged copy does not) and holds Cozo's
+    store (the ``cozo`` table: not any SQLite file). Read with Python's sqlite3,
+    read-only: the file is never a tier's database, so no lock of an engine is touched.
+
+    Raises: GrooveError naming the file and what is wrong with it."""
+    try:
+        path = Path(src).expanduser().resolve()
+        with path.open("rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
+        raise GrooveError(f"cannot read {src}: {getattr(err, 'strerror', None) or err}") from None
+    if magic != _SQLITE_MAGIC:
+        raise GrooveError(f"{path} is not a groove backup (not a SQLite file)")
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        ) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.Error as err:
+        raise GrooveError(f"{path} is damaged or truncated ({err}): not restored") from None
+    if check != "ok":
+        raise GrooveError(f"{path} is damaged ({check}): not restored")
+    if "cozo" not in tables:
+        raise GrooveError(f"{path} is a SQLite file but not a groove backup (no Cozo store)")
+    return path
 
 
 def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
@@ -77,14 +112,7 @@ def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
             principal as its admin (nothing is changed).
         TierUnavailableError / DatabaseError: the tier cannot be opened or restored.
     """
-    src = Path(src).expanduser().resolve()
-    try:
-        with src.open("rb") as fh:
-            magic = fh.read(len(_SQLITE_MAGIC))
-    except OSError as err:
-        raise GrooveError(f"cannot read {src}: {err.strerror or err}") from None
-    if magic != _SQLITE_MAGIC:
-        raise GrooveError(f"{src} is not a groove backup (not a SQLite file)")
+    src = _checked_backup(src)
     name = groove.resolve(name)
     if name in {t.name for t in groove.open_tiers()}:
         raise GrooveError(f"tier '{name}' is open and holds data; restore into a new tier")

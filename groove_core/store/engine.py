@@ -219,8 +219,15 @@ class Engine:
                 ) as con,
             ):
                 con.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as err:
+            if "not a database" in str(err) or "malformed" in str(err):
+                # say so here: the engine's open would panic, printing Rust's panic text
+                raise TierUnavailableError(
+                    self.tier, f"{self.location} is not a readable SQLite database ({err})"
+                ) from None
+            return  # busy or locked: the engine's own open reports what matters
         except (sqlite3.Error, TierBusyError):
-            return  # not a database, or busy: the engine's own open reports what matters
+            return  # busy: the engine's own open reports what matters
 
     def _open_embedded(self, engine: str, deadline: float) -> Client:
         """Open the native database, retrying while SQLite reports it locked (the engine
@@ -479,7 +486,9 @@ class Engine:
         """
         try:
             self._client.restore(str(src))
-        except Exception as err:
+        except BaseException as err:  # pyo3 panics (a damaged file) are BaseExceptions
+            if isinstance(err, KeyboardInterrupt | SystemExit):
+                raise
             raise DatabaseError(
                 f"tier '{self.tier}': restore from {src} failed: {_message(err)}"
             ) from None
