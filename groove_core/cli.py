@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -1225,6 +1226,7 @@ def audit_log(
 
 
 def _parse_since(value: str | None):
+    from groove_core.errors import ValidationError
     from groove_core.model.serde import from_rfc3339
 
     if value is None:
@@ -1232,7 +1234,15 @@ def _parse_since(value: str | None):
     text = value.strip()
     if len(text) == 10:  # a date
         text += "T00:00:00Z"
-    return from_rfc3339(text if ("+" in text[10:] or text.endswith("Z")) else text + "Z", "--since")
+    elif not re.search(r"(Z|[+-]\d\d:?\d\d)$", text[10:], re.IGNORECASE):
+        text += "Z"  # a time without an offset is UTC
+    try:
+        return from_rfc3339(text, "--since")
+    except ValidationError:
+        raise ValidationError(
+            f"--since must be a date (2026-01-31) or an RFC 3339 time "
+            f"(2026-01-31T09:00:00Z, ...+02:00), got {value!r:.80}"
+        ) from None
 
 
 @audit_app.command("verify")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from groove_core import (
     SystemParam,
 )
 from groove_core.cli import app
+from groove_core.errors import ValidationError
 from groove_core.io.export import export_file
 from groove_core.io.importer import import_paths
 from groove_core.tiers import Groove
@@ -46,6 +48,8 @@ HOSTILE = {
 UNSTORABLE = {"lone surrogate", "invalid UTF-8"}
 #: ... and what no real command line can carry.
 NOT_AN_ARGUMENT = UNSTORABLE | {"NUL"}
+#: Text a learning does not store (control characters: a terminal would run them).
+NOT_LEARNING_TEXT = UNSTORABLE | {"NUL", "DEL"}
 #: Values that are no valid part of a tier name (control/format characters, too long).
 NOT_A_TIER_NAME = NOT_AN_ARGUMENT | {"DEL", "RTL override", "100k characters", "TOML syntax"}
 RULES = "# Style\n\n- Use tabs for indentation in every Python file.\n"
@@ -101,9 +105,10 @@ def test_every_cli_argument_and_option(cli, tmp_path):
     for name, h in HOSTILE.items():
         # text a learning stores: kept exactly
         for option, field in (("--description", "description"), ("--insight", "insight")):
-            if refused_unless(name not in NOT_AN_ARGUMENT, cli("edit", lid, option, h)):
+            if refused_unless(name not in NOT_LEARNING_TEXT, cli("edit", lid, option, h)):
                 assert _json(cli("show", lid, "--json"))[field] == h, (name, option)
-        if refused_unless(name not in NOT_AN_ARGUMENT, cli("edit", lid, "--scope", f"user:{h}")):
+        scoped = cli("edit", lid, "--scope", f"user:{h}")
+        if refused_unless(name not in NOT_LEARNING_TEXT, scoped):
             assert _json(cli("show", lid, "--json"))["scope"] == f"user:{h}"
         hits = cli("search", h, "--mode", "fulltext", "--json")
         refused_unless(name not in NOT_AN_ARGUMENT, hits)
@@ -194,8 +199,14 @@ def test_every_public_api_string_argument(tmp_path):
             given = write()
         except GrooveError as err:
             assert name in refused, (name, str(err)[:300])
-            reason = "not valid Unicode text, so it cannot be stored"
-            assert reason in str(err) if name in UNSTORABLE else "the limit is" in str(err)
+            reason = (
+                "not valid Unicode text, so it cannot be stored"
+                if name in UNSTORABLE
+                else "control characters are not stored"
+                if name in NOT_LEARNING_TEXT
+                else "the limit is"
+            )
+            assert reason in str(err), (name, str(err)[:300])
             assert "\n" not in str(err)
             return
         assert name not in refused, name
@@ -218,6 +229,7 @@ def test_every_public_api_string_argument(tmp_path):
             name,
             lambda h=h: stored(learning(h, h, {"k": h, h: [h]}, f"user:{h}")),
             lambda lr: store.get(lr.id),
+            refused=NOT_LEARNING_TEXT,
         )
         exact_or_refused(
             name,
@@ -228,6 +240,7 @@ def test_every_public_api_string_argument(tmp_path):
             name,
             lambda h=h: store.update(base.id, description=h, insight=h, scope=f"project:{h}"),
             lambda lr: store.get(lr.id),
+            refused=NOT_LEARNING_TEXT,
         )
         exact_or_refused(
             name,
@@ -261,7 +274,8 @@ def test_every_public_api_string_argument(tmp_path):
     g.close()
     tomllib.loads((tmp_path / "home" / "config.toml").read_text())
     with Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path) as again:
-        kept = 1 + 2 * (len(HOSTILE) - len(UNSTORABLE))
+        # the base, each storable hostile learning, each one imported from a hostile path
+        kept = 1 + (len(HOSTILE) - len(NOT_LEARNING_TEXT)) + (len(HOSTILE) - len(UNSTORABLE))
         assert again.user.learnings.count() == kept
 
 
@@ -269,7 +283,7 @@ def test_hostile_text_in_import_files_is_stored_exactly_or_refused(tmp_path):
     g = Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path)
     source = g.tier(f"project:{tmp_path / 'source'}")  # an enterprise tier would refuse
     # what the content scan flags (bidi controls) without a curator's override
-    storable = {n: h for n, h in HOSTILE.items() if n not in UNSTORABLE}
+    storable = {n: h for n, h in HOSTILE.items() if n not in NOT_LEARNING_TEXT}
     written = [make_learning(h, h, scope=f"user:{h}") for h in storable.values()]
     source.learnings.store_many(written)
     path = tmp_path / "export.json"
@@ -381,3 +395,41 @@ def test_damaged_files_and_paths_get_one_line_and_change_nothing(cli, tmp_path):
     assert status.exit_code == 0
     rows = {r["tier"]: r for r in json.loads(status.stdout)["tiers"]}
     assert rows["user"]["status"] == "unavailable" and "malformed" in rows["user"]["reason"]
+
+
+@pytest.mark.parametrize("bad", ["\x1b]0;pwned\x07", "\x1b[2J", "a\x00b", "\x9b31m"])
+def test_control_characters_are_never_stored(tmp_path, bad):
+    """A terminal escape or NUL in a learning's text, pattern or scope is refused on every
+    write path (store, edit, an export's import) and nothing changes; tab and newline
+    stay allowed; a principal's display name loses them."""
+    from groove_core.model.access import Principal
+
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        kept = make_learning("Tabs\tand\nnewlines", "are fine")
+        g.user.learnings.store(kept)
+        before = g.user.learnings.count()
+        variants = [
+            replace(kept, id=make_learning().id, content=LearningContent(f"d{bad}", "i")),
+            replace(kept, id=make_learning().id, content=LearningContent("d", "i", {bad: 1})),
+            replace(kept, id=make_learning().id, scope=Scope("project", f"/src/{bad}")),
+        ]
+        for lr in variants:
+            with pytest.raises(ValidationError, match="control characters are not stored"):
+                g.user.learnings.store(lr)
+        with pytest.raises(ValidationError, match="control characters are not stored"):
+            g.user.learnings.update(kept.id, insight=f"x{bad}")
+        export = tmp_path / "bad.json"
+        export_file(g.user, export)
+        data = json.loads(export.read_text())
+        data["learnings"][0]["content"]["insight"] = f"x{bad}"
+        data["learnings"][0]["id"] = make_learning().id
+        export.write_text(json.dumps(data))
+    with Groove(tmp_path / "other", embedder=HashingEmbedder(), project=tmp_path) as g2:
+        with pytest.raises(ValidationError, match="control characters are not stored"):
+            import_paths(g2.user, [export])
+        assert g2.user.learnings.count() == 0
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert g.user.learnings.count() == before
+        assert g.user.learnings.require(kept.id).insight == "are fine"
+    assert Principal("ann@example.com", f"Ann{bad}").name.startswith("Ann")
+    assert bad not in Principal("ann@example.com", f"Ann{bad}").name

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -59,7 +60,8 @@ class Principal:
         if self.via not in VIA:
             raise ValidationError(f"unknown identity source {self.via!r} (use {', '.join(VIA)})")
         name = self.name if isinstance(self.name, str) and self.name.strip() else self.id
-        object.__setattr__(self, "name", " ".join(name.split())[:200])
+        name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))
+        object.__setattr__(self, "name", " ".join(name.split())[:200] or self.id)
 
     @property
     def is_local(self) -> bool:

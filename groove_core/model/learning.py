@@ -20,7 +20,14 @@ from groove_core.model.serde import (
     tagged,
     to_rfc3339,
 )
-from groove_core.model.values import U64_MAX, check_float, check_int, check_json, check_text
+from groove_core.model.values import (
+    U64_MAX,
+    check_controls,
+    check_float,
+    check_int,
+    check_json,
+    check_text,
+)
 
 MAX_TEXT = 100_000  # characters in a description or insight
 
@@ -245,6 +252,18 @@ class Learning:
 
     def with_tier(self, tier: str) -> Learning:
         return replace(self, tier=tier)
+
+    def check_storable(self) -> None:
+        """What groove writes must hold no control character but tab, newline and
+        carriage return (description, insight, pattern, scope): checked on every write,
+        not on reading rows another program wrote.
+
+        Raises: ValidationError naming the field, the character and its position."""
+        what = f"learning {self.id}"
+        check_controls(self.content.description, f"the description of {what}")
+        check_controls(self.content.insight, f"the insight of {what}")
+        check_controls(self.content.pattern, f"the pattern of {what}")
+        check_controls(self.scope.to_db(), f"the scope of {what}")
 
     def to_json(self) -> dict:
         """serde form of the Rust ``Learning`` struct."""

@@ -28,6 +28,7 @@ What "stored exactly" means here:
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -49,6 +50,34 @@ def describe_char(ch: str) -> str:
         return f"a lone surrogate U+{code:04X}"
     name = unicodedata.name(ch, "") or {0: "NUL", 0x7F: "DEL"}.get(code, "control character")
     return f"U+{code:04X} ({name})"
+
+
+#: Control characters (Unicode Cc) but tab, newline and carriage return.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_controls(value: Any, what: str) -> None:
+    """Refuse control characters other than tab, newline and carriage return in text a
+    learning stores (every string of a JSON value too): a terminal listing it would run
+    an escape sequence (``ESC ] 0;``...) and a NUL cuts it short. Rule files are refused
+    for the same characters (:mod:`groove_core.io.rules`).
+
+    Raises: ValidationError naming the character and its position."""
+    if isinstance(value, str):
+        found = _CONTROLS.search(value)
+        if found:
+            raise ValidationError(
+                f"{what} contains {describe_char(found.group())} at character "
+                f"{found.start() + 1}: control characters are not stored (a terminal "
+                "showing it would run them)"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_controls(key, f"a key of {what}")
+            check_controls(item, f"{what}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_controls(item, f"{what}[{i}]")
 
 
 def check_text(value: Any, what: str, *, max_chars: int | None = None, name: bool = False) -> str:

@@ -122,6 +122,7 @@ class EditsMixin(StoreBase):
         """
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
+        new.check_storable()
         findings = self.scan([new]) if new.content != old.content else {}
         override = self.check_findings(findings, override_reason, actor)
         before, after = _diff(old, new)

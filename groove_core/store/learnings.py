@@ -147,6 +147,8 @@ class LearningStore(
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
         large = len(learnings) >= embeddings.BULK_MIN_ROWS
+        for lr in learnings:
+            lr.check_storable()
         findings = self.scan(learnings) if findings is None else findings
         self.check_findings(findings, override_reason, actor)  # before embedding: the
         # embedding cache must not keep a vector of refused (secret-bearing) text
@@ -252,6 +254,8 @@ class LearningStore(
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
         EmbeddingError, ValidationError (``vectors`` of the wrong shape).
         """
+        for lr in learnings:
+            lr.check_storable()
         findings = self.scan(learnings) if findings is None else findings
         override = self.check_findings(findings, override_reason, actor)
         usage = usage or {}
