@@ -5,11 +5,13 @@ identity that $USER cannot spoof; backups that restore every relation into a fre
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,34 @@ def test_every_write_has_its_entry_in_order(tier):
     assert edit.before_hash and edit.after_hash and edit.before_hash != edit.after_hash
     v = tier.audit.verify()
     assert v.ok and v.entries == len(entries) and v.head_seq == entries[-1].seq
+
+
+def test_audit_log_since_takes_dates_and_any_offset(tier):
+    """``--since`` as a date, a UTC time, a time with a negative or positive offset (the
+    same instant), or nonsense: the entries at or after that instant, or one line."""
+    _writes(tier)
+    home = str(tier.db.path.parent)
+    at = tier.audit.entries(limit=1)[0].at  # the newest entry's time (whole seconds, UTC)
+
+    def since(value):
+        result = CliRunner().invoke(
+            app, ["audit", "log", "--since", value, "--json", "--home", home]
+        )
+        return result.exit_code, (
+            json.loads(result.stdout) if result.exit_code == 0 else result.output
+        )
+
+    utc = at.strftime("%Y-%m-%dT%H:%M:%S")
+    minus5 = (at - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%S") + "-05:00"
+    plus2 = (at + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
+    expected = [e.seq for e in tier.audit.entries(since=at)]
+    for value in (utc, utc + "Z", minus5, plus2):
+        code, rows = since(value)
+        assert code == 0 and [r["seq"] for r in rows] == expected, value
+    code, rows = since(at.strftime("%Y-%m-%d"))
+    assert code == 0 and len(rows) >= len(expected)
+    code, said = since("yesterday")
+    assert code == 1 and "--since must be a date" in said and "yesterdayZ" not in said
 
 
 @pytest.mark.parametrize(
