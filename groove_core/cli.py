@@ -438,16 +438,20 @@ def import_(
 def export(
     file: Annotated[Path, typer.Argument(help="where to write the GrooveExport JSON")],
     tier: TierOpt = "user",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace FILE when it exists already")
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
-    """Export a tier (learnings with usage stats, params, relations) as GrooveExport JSON."""
+    """Export a tier (learnings with usage stats, params, relations) as GrooveExport JSON
+    (an existing FILE only with --overwrite)."""
     _use_home(home)
 
     def body():
         from groove_core.io.export import export_file
 
         t = _groove().tier(tier, create=False)
-        counts = export_file(t, file)
+        counts = export_file(t, file, overwrite=overwrite)
         out.print(
             f"exported {counts['learnings']} learnings, {counts['relations']} relations "
             f"and {counts['params']} params from tier '{t.name}' to {file}"

@@ -251,7 +251,7 @@ def test_export_then_import_keeps_history_and_outcome_events(groove, tmp_path, e
     deleted = make_learning("Short-lived", "gone")
     source.learnings.store(deleted)
     source.learnings.delete(deleted.id)
-    export_file(source, path)
+    export_file(source, path, overwrite=True)  # the fixture wrote it before the deletion
     target = groove.tier("enterprise:copy")
     import_file(target, path)
     for lr in source.learnings.iter_all():

@@ -249,3 +249,25 @@ def test_learnings_without_embeddings_are_found_after_reembed(groove):
     assert store.reembed() == 1
     assert store.count_unembedded() == 0
     assert groove.user.search.search("docker layers", mode="semantic")[0].learning.id == lr.id
+
+
+def test_export_never_replaces_what_it_should_not(groove, tmp_path):
+    """An existing file only with ``overwrite``; a symlink or a device never; a missing
+    folder is named. Refusals write nothing."""
+    from groove_core.errors import ValidationError
+
+    kept = tmp_path / "kept.json"
+    kept.write_text("mine")
+    with pytest.raises(ValidationError, match="exists already"):
+        export_file(groove.user, kept)
+    assert kept.read_text() == "mine"
+    link = tmp_path / "link.json"
+    link.symlink_to(kept)
+    with pytest.raises(ValidationError, match="link or a special file"):
+        export_file(groove.user, link, overwrite=True)
+    assert link.is_symlink() and kept.read_text() == "mine"
+    with pytest.raises(ValidationError, match="does not exist"):
+        export_file(groove.user, tmp_path / "nope" / "x.json")
+    assert not list(tmp_path.glob("**/*.tmp"))
+    export_file(groove.user, kept, overwrite=True)
+    assert json.loads(kept.read_text())["version"]

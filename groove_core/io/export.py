@@ -125,18 +125,37 @@ def export_document(tier: Tier) -> dict:
     }
 
 
-def export_file(tier: Tier, path: str | os.PathLike) -> dict:
+def export_file(tier: Tier, path: str | os.PathLike, *, overwrite: bool = False) -> dict:
     """Write the tier's export to ``path`` (atomically: a temp file renamed over it).
     Returns the counts written (``learnings``, ``params``, ``relations``, ``history``,
     ``outcome_events``).
 
+    An existing file is replaced only with ``overwrite``; a path that is a symlink, a
+    device or anything but a regular file never is (the rename would replace the link
+    or the device itself).
+
     Raises:
-        ValidationError: ``path`` names a folder. OSError: the file cannot be written
-            (the temp file is removed).
+        ValidationError: ``path`` names a folder, a missing folder, an existing file
+            (without ``overwrite``) or something that is not a regular file; nothing is
+            written. OSError: the file cannot be written (the temp file is removed).
     """
     path = Path(path)
     if not path.name or path.is_dir():
         raise ValidationError(f"cannot export to {str(path)!r}: it is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValidationError(
+            f"cannot export to {str(path)!r}: folder {path.parent} does not exist"
+        )
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ValidationError(
+            f"cannot export to {str(path)!r}: it is a link or a special file, not a file "
+            "groove would replace"
+        )
+    if path.exists() and not overwrite:
+        raise ValidationError(
+            f"{str(path)!r} exists already; choose a new file name or overwrite it "
+            "(nothing was written)"
+        )
     doc = export_document(tier)
     tmp = path.with_name(path.name + ".tmp")
     try:
