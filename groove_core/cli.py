@@ -835,12 +835,22 @@ def simulate(
         typer.Option("--from", help="the real tier whose learnings are copied (only read)"),
     ] = "user",
     part: Annotated[Part, typer.Option(help="what to simulate")] = Part.all,
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 0,
-    sessions: Annotated[int, typer.Option(min=1, help="synthetic sessions")] = 300,
-    experiments: Annotated[int, typer.Option(min=0, help="ablation experiments")] = 8,
-    contexts: Annotated[int, typer.Option(min=40, help="synthetic fingerprints")] = 400,
+    # bounds are checked before anything is copied into the simulation tier
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**32 - 1, help="random seed (same seed, same data)")
+    ] = 0,
+    sessions: Annotated[int, typer.Option(min=1, max=100_000, help="synthetic sessions")] = 300,
+    experiments: Annotated[int, typer.Option(min=0, max=1_000, help="ablation experiments")] = 8,
+    contexts: Annotated[
+        int, typer.Option(min=40, max=100_000, help="synthetic fingerprints")
+    ] = 400,
     corpus: Annotated[
-        Path | None, typer.Option(help="folder of rule files whose lines become familiar contexts")
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="folder of rule files whose lines become familiar contexts",
+        ),
     ] = None,
     remove: Annotated[
         bool,

@@ -132,3 +132,23 @@ def test_simulate_never_touches_the_real_tier(home):
     assert (tmp_path / "config.toml").read_text() == config_before
     assert not list((tmp_path / "simulations").glob("*"))
     assert bad in candidates(tmp_path)
+
+
+def test_bad_options_are_refused_before_anything_is_copied(tmp_path, monkeypatch):
+    """A negative seed, a file given as --corpus, an absurd number of sessions: usage
+    errors before the simulation tier exists (it would hold a copy of the learnings)."""
+    from typer.testing import CliRunner
+
+    from groove_core.cli import app
+
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path / "home"))
+    (tmp_path / "rules.md").write_text("- Use tabs.\n")
+    runner = CliRunner()
+    for args in (
+        ["--seed", "-5"],
+        ["--corpus", str(tmp_path / "rules.md")],
+        ["--sessions", "1000000000"],
+    ):
+        result = runner.invoke(app, ["simulate", "--tier", "simulation:s", *args])
+        assert result.exit_code == 2, (args, result.output)
+    assert not list((tmp_path / "home").glob("simulations/*.db"))
