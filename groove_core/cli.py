@@ -666,7 +666,11 @@ def edit(
             override_reason=override_reason,
         )
         if sub.applied:
-            out.print(f"updated {sub.learnings[0].id} in tier '{sub.tier}'")
+            lid = sub.learnings[0].id
+            out.print(f"updated {lid} in tier '{sub.tier}'")
+            mark = _scan_field(_groove().tier(sub.tier, create=False), [lid])[lid]
+            if mark and mark.get("findings"):
+                _warn_flagged([{"id": lid, "findings": mark["findings"]}])
         else:
             out.print(sub.describe())
 

@@ -123,7 +123,7 @@ class EditsMixin(StoreBase):
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
         new.check_storable()
-        findings = self.scan([new]) if new.content != old.content else {}
+        findings = self.scan([new], from_file=False) if new.content != old.content else {}
         override = self.check_findings(findings, override_reason, actor)
         before, after = _diff(old, new)
         at = to_unix(now())

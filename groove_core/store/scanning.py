@@ -47,16 +47,21 @@ class ScanMark:
 class ScanningMixin(StoreBase):
     """Content scanning of learnings (part of ``LearningStore``)."""
 
-    def scan(self, learnings: Sequence[Learning]) -> dict[str, list[Finding]]:
+    def scan(
+        self, learnings: Sequence[Learning], *, from_file: bool = True
+    ) -> dict[str, list[Finding]]:
         """Content-scan findings of each learning that has any (id -> findings), scanned in
         one batch (:func:`groove_core.scan.scan_contents`); an imported learning's findings
-        name its file and line."""
+        name its file and line unless ``from_file`` is False (an edit: the text no longer
+        comes from the file)."""
         from groove_core.scan import scan_contents
 
         sources = []
         for lr in learnings:
-            file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
-            line = lr.content.pattern.get("line") if isinstance(lr.content.pattern, dict) else None
+            imported = from_file and lr.source.kind == "imported"
+            file = lr.source.data.get("source_file") if imported else None
+            pattern = lr.content.pattern
+            line = pattern.get("line") if file and isinstance(pattern, dict) else None
             sources.append((file, line if isinstance(line, int) else None))
         found = scan_contents([lr.content for lr in learnings], sources=sources)
         return {lr.id: f for lr, f in zip(learnings, found, strict=True) if f}
