@@ -413,9 +413,10 @@ def import_(
                 "approved"
             )
         else:
-            dup = report.learnings_duplicate
+            dup, rep = report.learnings_duplicate, report.learnings_replaced
             out.print(
-                f"{report.learnings_added} learnings added, {report.learnings_skipped} "
+                f"{report.learnings_added} learnings added"
+                f"{f', {rep} replaced' if rep else ''}, {report.learnings_skipped} "
                 f"already present{f', {dup} repeated within the import' if dup else ''}, "
                 f"from {len(report.files)} files into tier '{t.name}'"
             )

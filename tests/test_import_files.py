@@ -120,7 +120,8 @@ MALFORMED = [
     (("history", 0, "at"), "yesterday", "not RFC 3339"),
     (("outcome_events", 0, "outcome"), "delighted", "unknown outcome"),
     (("outcome_events", 0, "learning_id"), 7, "wrong type"),
-    (("version",), True, "version True is not supported"),
+    (("version",), True, "'version' must be the number 1, not the bool True"),
+    (("version",), "1", "'version' must be the number 1, not the str '1'"),
     (("version",), 2, "version 2 is not supported"),
     (("learnings",), {}, "no 'learnings' list"),
     (("history",), "all of it", "'history' must be a list"),
@@ -242,6 +243,9 @@ def test_an_existing_id_with_different_content_is_reported_and_the_flag_chooses(
     replaced = import_file(target, edited, on_conflict="replace")
     assert (replaced.conflicts, replaced.learnings_replaced) == ([lid], 1)
     assert target.learnings.get(lid).insight == "From the file"
+    target.learnings.update(lid, insight="Edited again")
+    report = import_paths(target, [edited], on_conflict="replace")  # as `groove import` says
+    assert (report.learnings_added, report.learnings_replaced) == (0, 1)
     assert [e.action for e in target.learnings.history(lid)][-1] == "imported"
 
 

@@ -209,3 +209,14 @@ def test_an_imported_rule_is_embedded_with_its_heading_once(tmp_path):
     assert text.splitlines()[0] == "Testing > Mocks"
     assert text.count("Testing > Mocks") == 1
     assert "Never mock the database in integration tests." in text
+
+
+def test_a_bad_filter_is_refused_even_when_nothing_would_match(tmp_path, monkeypatch):
+    """An unknown ``--category`` is an error whether or not the search finds anything."""
+    from typer.testing import CliRunner
+
+    from groove_core.cli import app
+
+    monkeypatch.setenv("GROOVE_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["search", "zzzqqq", "--mode", "fulltext", "--category", "x"])
+    assert result.exit_code == 1 and "unknown category 'x'" in result.output, result.output

@@ -38,6 +38,8 @@ def show_result() -> None:
         f"Imported {rep.learnings_added:,} learning{'s' if rep.learnings_added != 1 else ''} "
         f"from {files} file{'s' if files != 1 else ''} into tier '{tier}'"
     )
+    if rep.learnings_replaced:
+        msg += f" ({rep.learnings_replaced:,} replaced)"
     if rep.learnings_skipped:
         msg += f" ({rep.learnings_skipped:,} already there, skipped)"
     if rep.learnings_duplicate:
@@ -49,7 +51,8 @@ def show_result() -> None:
             "the Review queue page."
         )
     else:
-        (st.success if rep.learnings_added or not rep.errors else st.warning)(msg + ".")
+        changed = rep.learnings_added or rep.learnings_replaced
+        (st.success if changed or not rep.errors else st.warning)(msg + ".")
     if rep.flagged:
         n = len(rep.flagged)
         st.warning(

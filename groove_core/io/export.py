@@ -225,12 +225,14 @@ def parse_export(text: str, path: str = "<export>", *, on_conflict: str = "fail"
         raise ImportFileError(path, None, "not a groove export (no 'learnings' list)")
     version = doc.get("version")
     if type(version) is not int or version != EXPORT_VERSION:
-        raise ImportFileError(
-            path,
-            None,
-            f"export version {version!r:.40} is not supported (this groove reads "
-            f"version {EXPORT_VERSION})",
+        said = (
+            f"'version' must be the number {EXPORT_VERSION}, not the {type(version).__name__} "
+            f"{version!r:.40}"
+            if type(version) is not int
+            else f"export version {version} is not supported (this groove reads version "
+            f"{EXPORT_VERSION})"
         )
+        raise ImportFileError(path, None, said)
     for key in ("params", "relations", *_EXTRA):
         if not isinstance(doc.get(key, []), list):
             raise ImportFileError(path, None, f"'{key}' must be a list")

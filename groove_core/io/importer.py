@@ -84,16 +84,18 @@ def _with_heartbeat(
 
 @dataclass
 class ImportReport:
-    """What an import did: files read, learnings added, skipped because the tier already
-    had them, and ``learnings_duplicate``: rules met more than once in this import (kept
-    once), per-file counts, the files refused (only with ``skip_bad``), the learnings the
-    content scan flagged (``flagged``: id, description and findings naming file:line), and
-    the proposal it filed instead of writing (a contributor's import into an enterprise
-    tier).
+    """What an import did: files read, learnings added, replaced (an export's learning
+    whose id was there with other content, with ``on_conflict="replace"``), skipped
+    because the tier already had them, and ``learnings_duplicate``: rules met more than
+    once in this import (kept once); per-file counts, the files refused (only with
+    ``skip_bad``), the learnings the content scan flagged (``flagged``: id, description
+    and findings naming file:line), and the proposal it filed instead of writing (a
+    contributor's import into an enterprise tier).
     """
 
     files: list[str] = field(default_factory=list)
     learnings_added: int = 0
+    learnings_replaced: int = 0
     learnings_skipped: int = 0
     learnings_duplicate: int = 0
     per_file: dict[str, int] = field(default_factory=dict)
@@ -106,6 +108,7 @@ class ImportReport:
         return {
             "files": self.files,
             "learnings_added": self.learnings_added,
+            "learnings_replaced": self.learnings_replaced,
             "learnings_skipped": self.learnings_skipped,
             "learnings_duplicate": self.learnings_duplicate,
             "per_file": self.per_file,
@@ -248,7 +251,8 @@ def import_paths(
     for f, stats in zip(files, plan.stats, strict=True):
         report.files.append(f.path)
         report.exports.append(stats)
-        report.learnings_added += stats.learnings_imported + stats.learnings_replaced
+        report.learnings_added += stats.learnings_imported
+        report.learnings_replaced += stats.learnings_replaced
         report.learnings_skipped += stats.learnings_skipped
     todo = [*fresh, *plan.learnings]
     if not (todo or plan.params or plan.relations or plan.history or plan.outcome_events):

@@ -41,12 +41,23 @@ class LearningFilter:
 
     ``scope`` is a DB scope string, ``category`` a category DB string, ``source_type`` one
     of the source types of docs/architecture.md#relations-v1, ``ids`` restricts to those ids.
+
+    Raises: ValidationError for an unknown category or source type or a malformed scope,
+    when made (a search that finds nothing says so too, not only one that finds rows).
     """
 
     scope: str | None = None
     category: str | None = None
     source_type: str | None = None
     ids: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.category:
+            LearningCategory.parse(self.category)
+        if self.scope:
+            Scope.parse(self.scope)
+        if self.source_type and self.source_type not in _SOURCE_TYPES:
+            raise ValidationError(f"unknown source type {self.source_type!r:.80}")
 
     def body(self, atom: str) -> tuple[str, dict[str, Any]]:
         """The rule body that reads ``atom`` (a ``*learning{...}`` atom binding ``id``,
