@@ -39,6 +39,7 @@ from groove_core.store.audit import AuditLog
 from groove_core.store.engine import DEFAULT_BUSY_TIMEOUT, Engine
 from groove_core.store.learnings import LearningStore
 from groove_core.store.listing import DEFAULT_SORT, SORTS, LearningFilter, Page
+from groove_core.store.migrations import m011_tier_info
 from groove_core.store.modes import DEFAULT_MODE
 from groove_core.store.params import ParamStore
 from groove_core.store.proposals import ProposalStore
@@ -131,6 +132,14 @@ class Tier:
         self.migration = (
             migrations.migrate(db, writer=self.writer, progress=progress) if migrate else None
         )
+        recorded = m011_tier_info.recorded(db)
+        if recorded and recorded[0] == "enterprise" and self.kind != "enterprise":
+            raise TierUnavailableError(
+                name,
+                f"{db.location} is the database of enterprise tier '{recorded[1]}'; it opens "
+                "only as an enterprise tier (under another kind its roles and review would "
+                "not apply)",
+            )
         self.learnings = LearningStore(db, embedder, self.writer)
         self.params = ParamStore(db, self.writer)
         self.access = AccessStore(db, self.writer)

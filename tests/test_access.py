@@ -576,6 +576,35 @@ def test_reading_a_configured_enterprise_tier_creates_nothing(tmp_path, monkeypa
     assert (tmp_path / "shared" / "corp.db").exists()
 
 
+def test_an_enterprise_database_opens_only_as_an_enterprise_tier(tmp_path):
+    """Its kind is recorded in it (schema 11): declared in one's own config as a project
+    tier (where the local principal acts as admin) it does not open, and its backup does
+    not restore into a project tier; a tier upgraded from schema 10 records its kind."""
+    from groove_core.errors import GrooveError, TierUnavailableError
+    from groove_core.io.backup import backup_tier, restore_tier
+    from groove_core.store import migrations
+
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        tier = g.tier(ORG)
+        _learning(tier)
+        path, before = tier.db.path, dump(tier.db)
+        backup_tier(tier, tmp_path / "org.backup")
+        migrations.migrate(tier.db, 10, actor=ADMIN)  # as an older groove left it
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(cfg.read_text() + f'\n[tiers."project:/x"]\npath = "{path}"\n')
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        g.tier(ORG)  # upgraded again under its own name: it records its kind
+        g.close()
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path) as g:
+        with pytest.raises(TierUnavailableError, match="opens only as an enterprise tier"):
+            g.tier("project:/x")
+        with pytest.raises(GrooveError, match="restores only into an enterprise tier"):
+            restore_tier(g, f"project:{tmp_path / 'copy'}", tmp_path / "org.backup")
+        assert not list((tmp_path / "projects").glob("copy-*.db"))
+    with Groove(tmp_path, embedder=HashingEmbedder(), project=tmp_path, principal=ADMIN) as g:
+        assert dump(g.tier(ORG).db)["learning"] == before["learning"]
+
+
 def test_user_and_project_tiers_belong_to_their_owner(tmp_path):
     owner = Principal("me@example.com", via="config")
     visitor = Principal("visitor@example.com", via="oidc")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from groove_core.config import tier_kind
 from groove_core.errors import GrooveError, PermissionDeniedError, TierUnavailableError
 from groove_core.model.access import Action
-from groove_core.store.access import admins_in_backup
+from groove_core.store.access import backup_facts
 from groove_core.store.engine import Engine
 
 if TYPE_CHECKING:
@@ -103,11 +103,12 @@ def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
     An enterprise tier is restored only from a backup that names ``groove.principal`` as
     an admin (its ``tier_role``): any other file (a user tier's backup, unscanned content,
     no admin to be claimed by whoever comes first) would become the company's shared
-    memory on no one's authority.
+    memory on no one's authority. An enterprise tier's backup restores only into an
+    enterprise tier.
 
     Raises:
-        GrooveError: ``src`` is missing or not a backup, or the tier holds data (nothing
-            is changed).
+        GrooveError: ``src`` is missing or not a backup, the tier holds data, or an
+            enterprise backup is restored into another kind of tier (nothing is changed).
         PermissionDeniedError: into an enterprise tier, a backup that does not name the
             principal as its admin (nothing is changed).
         TierUnavailableError / DatabaseError: the tier cannot be opened or restored.
@@ -119,8 +120,14 @@ def restore_tier(groove: Groove, name: str, src: str | os.PathLike) -> Tier:
     cfg = groove.config.tier(name)
     if cfg.engine in ("http", "mem"):
         raise GrooveError(f"tier '{name}' uses the {cfg.engine} engine: restore into a file tier")
-    me = groove.principal
-    if tier_kind(name) == "enterprise" and me.id not in (admins := admins_in_backup(src)):
+    me, kind = groove.principal, tier_kind(name)
+    recorded, admins = backup_facts(src)
+    if recorded == "enterprise" and kind != "enterprise":
+        raise GrooveError(
+            f"{src} is an enterprise tier's backup: it restores only into an enterprise tier "
+            "(under another kind its roles and review would not apply); nothing was changed"
+        )
+    if kind == "enterprise" and me.id not in admins:
         named = f"names {', '.join(sorted(admins))} as admin" if admins else "has no admin"
         raise PermissionDeniedError(
             Action.tier_restore.value,

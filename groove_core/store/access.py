@@ -174,25 +174,30 @@ class AccessStore:
             )
 
 
-def admins_in_backup(src: str | os.PathLike) -> set[str]:
-    """The principals a tier backup (:meth:`Engine.backup`) names as admins: its
-    ``tier_role`` rows read into an in-memory database, the backup left untouched. Empty
-    for a backup without roles (a user or project tier's, or one from before schema 8).
-    """
-    from groove_core.store.migrations import m008_access
+def backup_facts(src: str | os.PathLike) -> tuple[str | None, set[str]]:
+    """What a tier backup (:meth:`Engine.backup`) says about itself: the kind it recorded
+    (``tier_info``, schema 11; None before) and the principals it names as admins
+    (``tier_role``; empty for a user or project tier's, or one from before schema 8).
+    Read into an in-memory database; the backup is left untouched."""
+    from groove_core.store.migrations import m008_access, m011_tier_info
 
     with Engine("backup", "mem") as db:
         db.run(m008_access.RELATIONS["tier_role"])
-        try:
-            db.import_from_backup(src, ["tier_role"])
-        except DatabaseError:
-            return set()
+        db.run(m011_tier_info.UP[0])
+        found = {}
+        for relation in ("tier_role", "tier_info"):
+            try:
+                db.import_from_backup(src, [relation])
+                found[relation] = True
+            except DatabaseError:
+                found[relation] = False
+        kind = (m011_tier_info.recorded(db) or (None,))[0] if found["tier_info"] else None
         res = db.run(
             "?[p] := *tier_role{principal: p, role}, role = $admin",
             {"admin": Role.admin.name},
             read_only=True,
         )
-    return {r[0] for r in res.rows}
+    return kind, {r[0] for r in res.rows}
 
 
-__all__ = ["AccessStore", "admins_in_backup"]
+__all__ = ["AccessStore", "backup_facts"]

@@ -29,6 +29,7 @@ from groove_core.store.migrations import (
     m008_access,
     m009_search_log,
     m010_drop_cozo_fulltext,
+    m011_tier_info,
 )
 from groove_core.store.writer import TierWriter
 
@@ -43,6 +44,7 @@ MIGRATIONS: list[ModuleType] = [
     m008_access,
     m009_search_log,
     m010_drop_cozo_fulltext,
+    m011_tier_info,
 ]
 LATEST = max(m.VERSION for m in MIGRATIONS)
 _BY_VERSION = {m.VERSION: m for m in MIGRATIONS}
@@ -231,6 +233,8 @@ def _run_step(writer: TierWriter, step: ModuleType, blocks: list[str], *, up: bo
         "version": step.VERSION,
         "applied_at": int(time.time()),
         "description": step.DESCRIPTION,
+        "tier_kind": db.tier.partition(":")[0],
+        "tier_name": db.tier,
     }
     try:
         writer.write(
