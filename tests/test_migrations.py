@@ -210,3 +210,19 @@ def test_migrating_an_existing_tier_reports_each_step_and_a_new_one_nothing(stor
         fresh: list[Progress] = []
         migrations.migrate(db, progress=fresh.append)
         assert fresh == []
+
+
+def test_a_step_that_only_adds_a_relation_needs_no_backup(store):
+    """Up through version 11 only (it adds ``tier_info``): no backup, the learnings as
+    they were; down (data is dropped) and up through 10 (it drops an index): a backup."""
+    db = store.db
+    lr = make_learning("Use tabs", "Indent with tabs")
+    store.store(lr)
+    down = migrations.migrate(db, 10)
+    assert down.backup is not None
+    up = migrations.migrate(db, 11)
+    assert up.applied == [11] and up.backup is None
+    assert store.get(lr.id).description == "Use tabs"
+    assert migrations.migrate(db, 9).backup is not None
+    assert migrations.migrate(db, 11).backup is not None  # 10 is not additive
+    migrations.migrate(db)

@@ -13,6 +13,8 @@ at that moment. Rolling back removes the relation.
 VERSION = 11
 DESCRIPTION = "groove: the tier's kind and name, recorded in it"
 CONTRACT = False
+#: Only adds a relation of its own: no backup is needed before it.
+ADDITIVE = True
 
 UP = [
     ":create tier_info {k: Int => kind: String, name: String}",
