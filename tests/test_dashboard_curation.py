@@ -150,6 +150,23 @@ def test_an_approval_never_applies_a_revision_the_curator_did_not_see(home):
     assert f"Approved proposal {pid}" in shown(at, "success")
 
 
+def test_the_review_queue_lists_the_learnings_the_scan_flagged(home):
+    """A learning let in despite its findings is listed above the queue, with what was
+    found, who let it in and a link that opens it on the Learnings page."""
+    key, secret = aws_pair()
+    flagged = make_learning("Deploy key", f"Use {key} with {secret}", scope=ORG)
+    with reopen(home) as g:
+        g.create(ORG, flagged, override_reason="a documented example key", actor=CORA)
+    at = run("review", CORA)
+    table = frame(at, "rules")
+    assert list(table["description"]) == ["Deploy key"]
+    assert "secret:AWSKeyDetector" in table["rules"].iloc[0]
+    assert table["let in by"].iloc[0] == CORA.id
+    assert table["open"].iloc[0] == f"/learnings?tier=enterprise%3Aacme&id={flagged.id}"
+    opened = run("learnings", CORA, tier=ORG, id=flagged.id)
+    assert "Deploy key" in [s.value for s in opened.subheader]
+
+
 def _kept(g) -> dict:
     """The tier's rows but its embedding cache (the page's similar-learnings search
     fills it: derived data)."""

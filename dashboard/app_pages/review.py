@@ -3,6 +3,9 @@ the selected one its learnings before and after side by side, the content-scan f
 and the most similar existing learnings; then the curator's decision or the author's
 withdrawal or revision.
 
+Above them, the learnings of the tier that the content scan flagged (an import keeps and
+marks them in a user or project tier), each linked to the Learnings page.
+
 The selected proposal is ``?proposal=<uuid>`` in the address."""
 
 from __future__ import annotations
@@ -46,6 +49,24 @@ st.caption(
     f"Tier **{tier_name}** · {n} proposal{'s' if n != 1 else ''} waiting · you are "
     f"{lv.escape(me)} ({role.name if role else 'no role'} here)"
 )
+try:
+    flagged = tier.learnings.flagged_ids()
+    flagged_rows = sorted(tier.learnings.get_many(flagged), key=lambda lr: flagged.index(lr.id))
+    marks = tier.learnings.scan_marks(flagged)
+except GrooveError as err:
+    report(err)
+    flagged_rows, marks = [], {}
+if flagged_rows:
+    with st.expander(
+        f"{scan_views.BADGE}: {len(flagged_rows)} learning(s) of this tier the content scan "
+        "flagged (secrets, prompt injection or hidden text)"
+    ):
+        st.dataframe(
+            scan_views.flagged_frame(tier_name, flagged_rows, marks),
+            key=f"rv_flagged_{tier_name}",
+            hide_index=True,
+            column_config=scan_views.FLAGGED_CONFIG,
+        )
 if not proposals:
     st.info(f"No proposal is waiting for review in tier '{tier_name}'.")
     st.stop()

@@ -57,7 +57,8 @@ def show_result() -> None:
         n = len(rep.flagged)
         st.warning(
             f"{FLAGGED}: the content scan flagged {n} imported learning{'s' if n != 1 else ''} "
-            "(secrets, prompt injection or hidden text). Review them before anyone relies on them."
+            "(secrets, prompt injection or hidden text). Review them before anyone relies on "
+            "them: the Review queue page lists them."
         )
         findings_table([f for x in rep.flagged for f in x["findings"]], key="import_findings")
     if rep.errors:

@@ -5,6 +5,7 @@ override when one let it in. Everything shown comes from groove_core."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -49,4 +50,38 @@ def scan_mark(mark: ScanMark | None, *, key: str) -> None:
         st.caption(f"Let in by {mark.override_by}: {mark.override_reason}")
 
 
-__all__ = ["BADGE", "findings_frame", "findings_table", "scan_mark"]
+def flagged_frame(tier_name: str, learnings: Sequence, marks: dict[str, ScanMark]) -> pd.DataFrame:
+    """One row per flagged learning: a link opening it on the Learnings page, its
+    description, the rules found and who let it in (None: nobody overrode the scan)."""
+    rows = []
+    for lr in learnings:
+        mark = marks.get(lr.id)
+        rules = sorted({f.rule for f in mark.findings}) if mark else []
+        rows.append(
+            {
+                "open": f"/learnings?{urlencode({'tier': tier_name, 'id': lr.id})}",
+                "description": lr.description,
+                "rules": ", ".join(rules),
+                "let in by": mark.override_by if mark else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=["open", "description", "rules", "let in by"])
+
+
+#: Column settings of :func:`flagged_frame`'s table.
+FLAGGED_CONFIG = {
+    "open": st.column_config.LinkColumn("Learning", display_text="open", width="small"),
+    "description": st.column_config.TextColumn("Description", width="large"),
+    "rules": st.column_config.TextColumn("Found"),
+    "let in by": st.column_config.TextColumn("Let in by"),
+}
+
+
+__all__ = [
+    "BADGE",
+    "FLAGGED_CONFIG",
+    "findings_frame",
+    "findings_table",
+    "flagged_frame",
+    "scan_mark",
+]

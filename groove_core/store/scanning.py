@@ -110,6 +110,20 @@ class ScanningMixin(StoreBase):
             for lid, found in findings.items()
         ]
 
+    def flagged_ids(self, limit: int = 1000) -> list[str]:
+        """Ids of learnings of this tier that the content scan flagged (a stored mark, also
+        when a curator overrode it), at most ``limit``, newest mark first. The marks are
+        few (one per flagged learning): this reads ``learning_scan`` alone."""
+        if not self.writer._has("learning_scan"):
+            return []
+        res = self.db.run(
+            "?[learning_id, scanned_at] := *learning_scan{learning_id, scanned_at}, "
+            "*learning{id: learning_id} :order -scanned_at :limit $limit",
+            {"limit": max(1, int(limit))},
+            read_only=True,
+        )
+        return [r[0] for r in res.rows]
+
     def scan_marks(self, ids: Sequence[str]) -> dict[str, ScanMark]:
         """The stored content-scan marks of those of ``ids`` that have one."""
         from groove_core.scan import Finding
