@@ -159,7 +159,7 @@ def test_ablation_page_numbers(home, groove_ro, monkeypatch):
     at = page(home, monkeypatch, "ablation", learning=exps[2].learning_id)
     assert metric(at, "Experiments") == str(len(exps))
     tested, total = groove_ro.attribution.coverage()
-    assert metric(at, "Learnings tested") == f"{tested} of {total} ({tested / total:.0%})"
+    assert metric(at, "Learnings tested") == f"{tested:,} of {total:,} ({tested / total:.1%})"
     table = at.dataframe[0].value
     assert len(table) == len(exps)
     analyses = [ablation.analyze(e.with_outcomes(), e.without_outcomes()) for e in exps]

@@ -87,7 +87,7 @@ c2.metric(
 c3.metric("Still running", sum(d.analysis.status == "inconclusive" for d in done))
 c4.metric(
     "Learnings tested",
-    f"{tested} of {total}" + (f" ({tested / total:.0%})" if total else ""),
+    f"{tested:,} of {total:,}" + (f" ({tested / total:.1%})" if total else ""),
     help="Learnings that have an ablation experiment, out of all learnings in the tier.",
 )
 
