@@ -197,13 +197,17 @@ def _search(_g: Groove, home: str, version: Version, text: str, mode: str, limit
     return _rows(_g, [h.learning for h in hits], hits)
 
 
+#: How many results a search shows at most (best first; no pager).
+SEARCH_LIMIT = 50
+
+
 def search(
     g: Groove,
     names: list[str],
     text: str,
     *,
     mode: str = DEFAULT_MODE,
-    limit: int = 50,
+    limit: int = SEARCH_LIMIT,
     scope: str | None = None,
     category: str | None = None,
     source: str | None = None,

@@ -240,6 +240,11 @@ def test_pagination_pages_through_the_store(home):
     assert "60 learnings" in texts(at)
     at.get("pagination")[0].set_value(3).run()
     assert list(table(at)["description"]) == [f"Rule number {i:03d}" for i in range(50, 60)]
+    # a search matching all 60 shows the best 50 and says it is a cut, not a total
+    at.text_input(key="q").set_value("Rule number").run()
+    assert len(table(at)) == 50
+    assert [s.value for s in at.subheader][:1] == ["The best 50 results for “Rule number”"]
+    at.text_input(key="q").set_value("").run()
     at.selectbox(key="category").set_value("preference").run()  # a new view: page 1
     assert list(table(at)["description"])[:1] == ["Rule number 000"]
     assert at.get("pagination")[0].value == 1 and "page" not in at.query_params

@@ -14,7 +14,7 @@ from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components.learning_filters import CATEGORIES, View
 from dashboard.components.text import short
-from dashboard.data import Rows
+from dashboard.data import SEARCH_LIMIT, Rows
 from groove_core.io.selection import selection_csv, selection_json
 
 #: Tallest table, in pixels (about 12 rows; the rest scroll).
@@ -46,8 +46,9 @@ def heading(rows: Rows, view: View) -> None:
     """What the table shows: the count and the window, or the search and its mode."""
     n = rows.total
     if view.searching:
-        st.subheader(f"{n} result{'s' if n != 1 else ''} for “{short(view.query, 60)}”")
-        st.caption(f"{lv.MODE_LABELS[view.mode]} search, best first (at most {len(rows.items)}).")
+        best = "The best " if n >= SEARCH_LIMIT else ""  # more may match: say it is a cut
+        st.subheader(f"{best}{n} result{'s' if n != 1 else ''} for “{short(view.query, 60)}”")
+        st.caption(f"{lv.MODE_LABELS[view.mode]} search, best first (at most {SEARCH_LIMIT}).")
     elif n:
         first = (view.page - 1) * view.size + 1
         st.subheader(f"{n:,} learning{'s' if n != 1 else ''}")
