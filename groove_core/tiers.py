@@ -844,7 +844,8 @@ class Groove:
 
         Raises:
             NotFoundError: the learning is in no open tier. TierUnavailableError: the
-            target cannot be opened. GrooveError: source and target are the same tier.
+            target cannot be opened. GrooveError: source and target are the same tier,
+            or the target holds a copy promoted from it before.
             PermissionDeniedError: the actor may not promote into the target.
         """
         source_tier = self.locate(learning_id)
@@ -853,6 +854,12 @@ class Groove:
         if target.name == source_tier.name:
             raise GrooveError(f"learning {learning_id} is already in tier '{target.name}'")
         original = source_tier.learnings.require(learning_id)
+        earlier = target.learnings.promoted_copy(original.id)
+        if earlier is not None:
+            raise GrooveError(
+                f"learning {learning_id} was promoted to tier '{target.name}' before, as "
+                f"learning {earlier}; edit that one (nothing was written)"
+            )
         t = now()
         copy = Learning(
             id=new_id(),

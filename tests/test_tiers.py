@@ -138,6 +138,10 @@ def test_promotion_copies_with_a_promoted_source(tmp_path):
         assert [(h.action, h.who) for h in history] == [("promoted", "alex@example.com")]
         with pytest.raises(GrooveError, match="already in tier"):
             g.promote(copy.id, project)
+        before = g.tier(project).learnings.count()
+        with pytest.raises(GrooveError, match=f"promoted to tier '{project}' before, as "):
+            g.promote(original.id, project)  # a second copy of the same learning
+        assert g.tier(project).learnings.count() == before
         with pytest.raises(NotFoundError):
             g.promote("01900000-0000-7000-8000-000000000000", project)
 

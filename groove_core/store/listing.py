@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from groove_core.errors import NotFoundError, ValidationError
-from groove_core.model.learning import Learning, LearningCategory
+from groove_core.model.learning import Learning, LearningCategory, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, now, to_unix
 from groove_core.store.base import StoreBase
@@ -307,6 +307,20 @@ class ListingMixin(StoreBase):
             res = self.db.run(f"?[{col}, count(id)] := *{relation}{{id, {col}}}", read_only=True)
             out[col] = {k: int(n) for k, n in res.rows}
         return out
+
+    def promoted_copy(self, original_id: str) -> str | None:
+        """The id of a learning here promoted from ``original_id`` (its source names it),
+        or None. Reads the promoted learnings' sources (no index: a promotion is rare)."""
+        res = self.db.run(
+            "?[id, source_json] := *learning{id, source_type, source_json}, "
+            "source_type = 'promoted', str_includes(source_json, $original)",
+            {"original": check_uuid(original_id)},
+            read_only=True,
+        )
+        for lid, text in res.rows:
+            if LearningSource.from_json(json.loads(text)).data.get("original_id") == original_id:
+                return lid
+        return None
 
     def import_keys(self) -> set[str]:
         """The ``import_key`` of every imported learning (kept in its pattern): lets a
