@@ -78,10 +78,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _home_value(value: str | None) -> str | None:
+    """``--home`` as given: an empty one is refused (it would mean the current folder)."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("give a folder (it was empty)")
+    return value
+
+
 HomeOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--home", help="groove home folder (default: $GROOVE_HOME or the platform data folder)"
+        "--home",
+        help="groove home folder (default: $GROOVE_HOME or the platform data folder)",
+        callback=_home_value,
     ),
 ]
 TierOpt = Annotated[
@@ -127,7 +137,7 @@ def main(home: HomeOpt = None) -> None:
     _use_home(home)
 
 
-def _use_home(home: Path | None) -> None:
+def _use_home(home: str | None) -> None:
     """Make ``home`` the groove home of this run (``--home`` before or after a command)."""
     if home is not None:
         os.environ["GROOVE_HOME"] = str(Path(home).expanduser().absolute())  # resolved and

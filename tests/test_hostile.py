@@ -433,3 +433,13 @@ def test_control_characters_are_never_stored(tmp_path, bad):
         assert g.user.learnings.require(kept.id).insight == "are fine"
     assert Principal("ann@example.com", f"Ann{bad}").name.startswith("Ann")
     assert bad not in Principal("ann@example.com", f"Ann{bad}").name
+
+
+def test_an_empty_home_is_refused_not_the_current_folder(tmp_path, monkeypatch):
+    """``--home ""`` (an unset variable in a script) is a usage error; nothing is written
+    in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["--home", "", "status"], ["status", "--home", ""]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "it was empty" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
