@@ -147,22 +147,17 @@ class LearningStore(
         actor = actor or self.writer.actor
         self.writer.authorize(action, actor)
         large = len(learnings) >= embeddings.BULK_MIN_ROWS
-        for lr in learnings:
-            lr.check_storable()
-        findings = self.scan(learnings) if findings is None else findings
-        self.check_findings(findings, override_reason, actor)  # before embedding: the
-        # embedding cache must not keep a vector of refused (secret-bearing) text
-        vectors = self._vectors(learnings, vectors, embed_progress)
-        blocks, params, info = self.plan_store(
+        findings, override = self._admit(learnings, findings, override_reason, actor)
+        vectors = self._vectors(learnings, vectors, embed_progress)  # kept to publish
+        blocks, params, info = self._plan(
             learnings,
             actor=actor,
             action=action,
             usage=usage,
             relations=relations,
             system_params=system_params,
-            embed_progress=embed_progress,
             findings=findings,
-            override_reason=override_reason,
+            override=override,
             history=history,
             outcome_events=outcome_events,
             vectors=vectors,
@@ -252,14 +247,64 @@ class LearningStore(
         for :func:`groove_core.store.bulk.staged` to consume a chunk at a time.
 
         Raises: ContentBlockedError, PermissionDeniedError (an override by a non-curator),
-        EmbeddingError, ValidationError (``vectors`` of the wrong shape).
+        EmbeddingError, ValidationError (``vectors`` of the wrong shape, a control
+        character in a learning).
         """
+        findings, override = self._admit(learnings, findings, override_reason, actor)
+        return self._plan(
+            learnings,
+            actor=actor,
+            action=action,
+            usage=usage,
+            relations=relations,
+            system_params=system_params,
+            findings=findings,
+            override=override,
+            history_who=history_who,
+            history=history,
+            outcome_events=outcome_events,
+            vectors=self._vectors(learnings, vectors, embed_progress),
+            lazy=lazy,
+        )
+
+    def _admit(
+        self,
+        learnings: Sequence[Learning],
+        findings: dict[str, list[Finding]] | None,
+        override_reason: str | None,
+        actor: Principal,
+    ) -> tuple[dict[str, list[Finding]], str | None]:
+        """``(findings, override reason)`` of learnings groove may store: every text free
+        of control characters, scanned (unless ``findings`` are given) and let in by the
+        tier's scan policy. Runs before anything is embedded: the embedding cache must not
+        keep a vector of refused (secret-bearing) text.
+
+        Raises: ValidationError, ContentBlockedError, PermissionDeniedError."""
         for lr in learnings:
             lr.check_storable()
         findings = self.scan(learnings) if findings is None else findings
-        override = self.check_findings(findings, override_reason, actor)
+        return findings, self.check_findings(findings, override_reason, actor)
+
+    def _plan(
+        self,
+        learnings: Sequence[Learning],
+        *,
+        actor: Principal,
+        action: Action,
+        usage: dict[str, UsageStats] | None,
+        relations: Sequence[LearningRelation],
+        system_params: Sequence[SystemParam],
+        findings: dict[str, list[Finding]],
+        override: str | None,
+        history_who: str | None = None,
+        history: Sequence[Edit],
+        outcome_events: Sequence[OutcomeEvent],
+        vectors: np.ndarray | None,
+        lazy: bool,
+    ) -> tuple[list[str], dict[str, Any], dict]:
+        """:meth:`plan_store` for learnings already admitted (:meth:`_admit`) with their
+        final ``vectors``."""
         usage = usage or {}
-        vectors = self._vectors(learnings, vectors, embed_progress)
         at = to_unix(now())
         verb = _HISTORY_VERB[Action(action)]
         who = history_who or actor.id
