@@ -15,15 +15,15 @@ from groove_core.errors import DatabaseError, ValidationError
 from groove_core.model.access import Action, Grant, Principal, Role
 from groove_core.model.serde import from_unix, now, to_unix
 from groove_core.store.engine import Engine
-from groove_core.store.writer import TierWriter
+from groove_core.store.writer import ADMINS, TierWriter
 
 _COLS = "principal, role, name, granted_at, granted_by"
 _PUT = f"?[{_COLS}] <- $grant :put tier_role {{principal => role, name, granted_at, granted_by}}"
 #: Last statement of a grant or revoke: an admin remains (in the same transaction, so two
 #: admins revoking each other at once cannot both succeed).
-_AN_ADMIN_LEFT = "?[p] := *tier_role{principal: p, role}, role = $admin :assert some"
+_AN_ADMIN_LEFT = f"{ADMINS} :assert some"
 #: First statement of a first admin's grant: still no admin.
-_NO_ADMIN = "?[p] := *tier_role{principal: p, role}, role = $admin :assert none"
+_NO_ADMIN = f"{ADMINS} :assert none"
 
 
 class AccessStore:
@@ -184,20 +184,12 @@ def backup_facts(src: str | os.PathLike) -> tuple[str | None, set[str]]:
     with Engine("backup", "mem") as db:
         db.run(m008_access.RELATIONS["tier_role"])
         db.run(m011_tier_info.UP[0])
-        found = {}
-        for relation in ("tier_role", "tier_info"):
-            try:
+        for relation in ("tier_role", "tier_info"):  # one the backup lacks stays empty
+            with contextlib.suppress(DatabaseError):
                 db.import_from_backup(src, [relation])
-                found[relation] = True
-            except DatabaseError:
-                found[relation] = False
-        kind = (m011_tier_info.recorded(db) or (None,))[0] if found["tier_info"] else None
-        res = db.run(
-            "?[p] := *tier_role{principal: p, role}, role = $admin",
-            {"admin": Role.admin.name},
-            read_only=True,
-        )
-    return kind, {r[0] for r in res.rows}
+        recorded = m011_tier_info.recorded(db)
+        res = db.run(ADMINS, {"admin": Role.admin.name}, read_only=True)
+    return (recorded[0] if recorded else None), {r[0] for r in res.rows}
 
 
 __all__ = ["AccessStore", "backup_facts"]

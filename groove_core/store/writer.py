@@ -47,6 +47,9 @@ OWNED_KINDS = ("user", "project", "simulation")
 ROLE_GUARD = (
     "?[role] := *tier_role{principal: $audit_actor, role}, role in $audit_roles :assert some"
 )
+#: The principals holding the admin role (``$admin`` bound to ``Role.admin.name``); the
+#: access store asserts on it (an admin remains, none yet).
+ADMINS = "?[p] := *tier_role{principal: p, role}, role = $admin"
 _MAX_CONFLICTS = 200
 _UNKNOWN = object()
 
@@ -131,11 +134,7 @@ class TierWriter:
         version 8, which has no roles)."""
         if not self._has("tier_role"):
             return False
-        res = self.db.run(
-            "?[p] := *tier_role{principal: p, role}, role = $admin :limit 1",
-            {"admin": Role.admin.name},
-            read_only=True,
-        )
+        res = self.db.run(f"{ADMINS} :limit 1", {"admin": Role.admin.name}, read_only=True)
         return bool(res.rows)
 
     def _needs_guard(self, action: Action, actor: Principal) -> bool:
@@ -254,4 +253,4 @@ class TierWriter:
         raise TierBusyError(self.tier, f"{_MAX_CONFLICTS} other writes got in first; try again")
 
 
-__all__ = ["OWNED_KINDS", "ROLE_GUARD", "TierWriter", "target"]
+__all__ = ["ADMINS", "OWNED_KINDS", "ROLE_GUARD", "TierWriter", "target"]
