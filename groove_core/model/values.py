@@ -52,8 +52,9 @@ def describe_char(ch: str) -> str:
     return f"U+{code:04X} ({name})"
 
 
-#: Control characters (Unicode Cc) but tab, newline and carriage return.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Control characters (Unicode Cc) but tab, newline and carriage return: refused in what a
+#: learning stores and in rule files.
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def check_controls(value: Any, what: str) -> None:
@@ -64,7 +65,7 @@ def check_controls(value: Any, what: str) -> None:
 
     Raises: ValidationError naming the character and its position."""
     if isinstance(value, str):
-        found = _CONTROLS.search(value)
+        found = CONTROLS.search(value)
         if found:
             raise ValidationError(
                 f"{what} contains {describe_char(found.group())} at character "

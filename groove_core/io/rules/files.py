@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from groove_core.errors import ImportFileError
+from groove_core.model.values import CONTROLS
 
 RULE_FILE_NAMES: frozenset[str] = frozenset(
     {
@@ -155,7 +156,6 @@ def find_in_project(root: Path) -> list[Path]:
 
 # ------------------------------------------------------------------------------ reading
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -226,7 +226,7 @@ def check_text(text: str, path: str) -> str:
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise _too_large(path, len(text.encode("utf-8", errors="surrogatepass")))
     text = text.removeprefix("\ufeff")
-    bad = _CONTROL.search(text)
+    bad = CONTROLS.search(text)
     if bad:
         char = bad.group()
         if char == "\x00":
