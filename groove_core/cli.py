@@ -1289,7 +1289,7 @@ def audit_verify(
     home: HomeOpt = None,
 ) -> None:
     """Check the hash chain; exits 1 and names the first altered, inserted or removed entry.
-    Keep the head it prints (SEQ HASH) somewhere the tier's writers cannot change, and pass
+    Keep the head it prints (SEQ:HASH) somewhere the tier's writers cannot change, and pass
     it as --anchor SEQ:HASH next time."""
     _use_home(home)
 

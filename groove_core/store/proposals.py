@@ -258,7 +258,8 @@ class ProposalStore:
             updated_at=now(),
         )
         blocks, params = self._decision_blocks(p, decided)
-        extra = ([_SAME_AFTER, *blocks], {**params, "p_after": _row(p)[9]})
+        after_json = _row(p)[_COLS.index("after_json")]  # as stored: what _SAME_AFTER compares
+        extra = ([_SAME_AFTER, *blocks], {**params, "p_after": after_json})
         detail = {
             "proposal": p.id,
             "kind": p.kind.value,

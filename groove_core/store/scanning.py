@@ -113,7 +113,8 @@ class ScanningMixin(StoreBase):
     def flagged_ids(self, limit: int = 1000) -> list[str]:
         """Ids of learnings of this tier that the content scan flagged (a stored mark, also
         when a curator overrode it), at most ``limit``, newest mark first. The marks are
-        few (one per flagged learning): this reads ``learning_scan`` alone."""
+        few (one per flagged learning): ``learning_scan`` is read whole and each mark's
+        learning looked up by key (a mark of a deleted learning is left out)."""
         if not self.writer._has("learning_scan"):
             return []
         res = self.db.run(
