@@ -141,3 +141,37 @@ def test_a_tier_the_cli_creates_while_the_dashboard_runs_is_edited_there(
     assert {k: v for k, v in after.items() if k != target["id"]} == {
         k: v for k, v in before.items() if k != target["id"]
     }
+
+
+def test_a_tick_stays_with_its_learning_across_pages(tmp_path, dashboard_factory, page):
+    """Tick the first row, turn to page 2: nothing there is ticked ("Delete selected…" is
+    gone); back on page 1 the earlier tick is gone too, never moved to another row."""
+    h = tmp_path / "home"
+    with Groove(h, embedder=HashingEmbedder(), project=tmp_path) as g:
+        g.user.learnings.store_many(
+            [make_learning(f"Rule {i:02d}", f"Insight {i}") for i in range(60)]
+        )
+    dash = dashboard_factory(h)
+    page.goto(dash.url + "/learnings")
+    wait_idle(page)
+    grid = page.get_by_test_id("stDataFrame")
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 12, box["y"] + 38 + 66 / 2)  # row 1's tick box
+    wait_idle(page)
+    delete = page.get_by_role("button", name="Delete selected…")
+    expect(delete).to_be_visible()
+    expect(page.get_by_text("1 selected")).to_be_visible()
+
+    page.get_by_test_id("stPagination").get_by_role("button", name="Page 2", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"^Showing 51–60"))).to_be_visible()
+    expect(delete).to_have_count(0)
+
+    page.get_by_test_id("stPagination").get_by_role("button", name="Page 1", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"^Showing 1–50"))).to_be_visible()
+    expect(delete).to_have_count(0)
+    page.mouse.click(box["x"] + 12, box["y"] + 38 + 66 * 1.5)  # row 2 ticks just row 2
+    wait_idle(page)
+    expect(page.get_by_text("1 selected")).to_be_visible()

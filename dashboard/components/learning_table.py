@@ -22,6 +22,8 @@ MAX_HEIGHT = 740
 #: Row height in pixels: three lines of a description wrap in it (Streamlit wraps text
 #: only in rows taller than 4 rem, 64 px).
 ROW_HEIGHT = 66
+#: Session keys of the table's ticks (its selection state) and of the rows they belong to.
+TICKS, SHOWN = "rows_table", "rows_shown"
 #: Columns in the order shown: what a learning says first, then where it applies and
 #: comes from (visible at 1,400 px), then the numbers.
 ORDER = (
@@ -65,9 +67,9 @@ def heading(rows: Rows, view: View) -> None:
             st.info("No learnings yet. The Overview page shows how to import rule files.")
 
 
-def _select(key: str, ids: list[str]) -> None:
+def _select(ids: list[str]) -> None:
     """One ticked row selects that learning (``?id=``) for the detail panel."""
-    rows = st.session_state[key].selection.rows
+    rows = st.session_state[TICKS].selection.rows
     if len(rows) == 1 and rows[0] < len(ids):
         st.query_params["id"] = ids[rows[0]]
 
@@ -79,14 +81,19 @@ def table(rows: Rows, *, show_tier: bool) -> list[str]:
         rows.items, rows.usage, rows.hits, show_tier=show_tier, flagged=rows.marks
     )
     # Ticks belong to the rows shown: another page, order or edit shows other learnings
-    # at those positions, so the table starts unticked (never "Delete selected" on a
-    # learning nobody ticked).
-    shown = zlib.crc32("".join(ids).encode())
-    key = f"rows_{st.session_state.get('table_version', 0)}_{shown:08x}"
+    # at those positions, so the ticks are cleared then (never "Delete selected" on a
+    # learning nobody ticked). The table keeps its key: a new key would make the browser
+    # build a new grid, 0.1-0.15 s of every page turn at 2 cores.
+    ss = st.session_state
+    shown = (ss.get("table_version", 0), zlib.crc32("".join(ids).encode()))
+    if ss.get(SHOWN) != shown:
+        ss[SHOWN] = shown
+        if TICKS in ss:
+            ss[TICKS] = {"selection": {"rows": [], "columns": [], "cells": []}}
     event = st.dataframe(
         frame,
-        key=key,
-        on_select=partial(_select, key, ids),
+        key=TICKS,
+        on_select=partial(_select, ids),
         selection_mode="multi-row",
         hide_index=True,
         column_order=[c for c in ORDER if c in frame.columns],
