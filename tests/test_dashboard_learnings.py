@@ -212,6 +212,15 @@ def test_learnings_lists_rows_and_category_filter_narrows(seeded):
     assert list(table(at)["description"]) == [seeded["retry"].description]
 
 
+def test_a_listing_selects_nothing_and_a_search_shows_its_best_match(seeded):
+    at = run("learnings")
+    assert "Tick a row to see that learning's details here." in texts(at)
+    assert not [s for s in at.subheader if s.value in {lr.description for lr in seeded.values()}]
+    at.text_input(key="q").input("tabs indentation").run()
+    assert table(at)["description"].iloc[0] == seeded["tabs"].description
+    assert seeded["tabs"].description in [s.value for s in at.subheader]
+
+
 @pytest.mark.parametrize("mode", ["fulltext", "semantic", "hybrid"])
 def test_search_shows_scores_and_leg_ranks(seeded, mode):
     at = run("learnings")

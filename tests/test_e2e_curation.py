@@ -107,6 +107,10 @@ def test_contributor_proposes_curator_approves_and_the_audit_names_both(
 
         cora.goto(server.url + "/learnings")
         idle(cora)
+        box = cora.get_by_label("Search learnings")
+        box.fill("torch CPU build")
+        box.press("Enter")
+        idle(cora)  # the best match is shown in the detail panel
         expect(cora.get_by_role("heading", name="Pin torch to the CPU build")).to_be_visible()
 
         cora.goto(server.url + "/audit")

@@ -68,9 +68,9 @@ def rows_and_detail() -> None:
             table.bulk_actions(ticked)
             table.downloads(rows)
     with right:
-        lr = detail.selected(g, rows, v.tiers)
+        lr = detail.selected(g, rows, v.tiers, searching=v.searching)
         if lr is None:
-            st.caption("Select a learning to see its details.")
+            st.caption("Tick a row to see that learning's details here.")
         else:
             detail.panel(g, lr, rows, names, actor)
 
