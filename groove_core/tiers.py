@@ -6,6 +6,7 @@ when named, never as part of a read across tiers."""
 
 from __future__ import annotations
 
+import glob
 import heapq
 import os
 import shutil
@@ -89,6 +90,19 @@ def find_project_root(start: Path | None = None) -> Path:
 def _missing(cfg: TierConfig) -> bool:
     """Whether a file tier's database does not exist yet."""
     return cfg.engine in ("sqlite", "rocksdb") and cfg.path is not None and not cfg.path.exists()
+
+
+def _delete_database(path: Path, *, folder: bool = False) -> None:
+    """Delete a tier's database file and what lives beside it (``-wal``, ``-shm``, the
+    ``.holders`` and ``.search`` folders); with ``folder``, also its folder when that is
+    left empty."""
+    for p in path.parent.glob(glob.escape(path.name) + "*"):
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    if folder and not any(path.parent.iterdir()):
+        path.parent.rmdir()
 
 
 class Tier:
@@ -347,6 +361,9 @@ class Groove:
         self.busy_timeout = busy_timeout
         self._tiers: dict[str, Tier] = {}
         self._unrecorded: set[str] = set()
+        #: Tiers whose database this object created: {name: (audit head right after,
+        #: whether its folder was created too)}.
+        self._created: dict[str, tuple[int, bool]] = {}
         self._lock = threading.RLock()
         if open_user:
             self.tier("user")
@@ -398,6 +415,8 @@ class Groove:
                         "creates it by importing into it or granting a role in it)",
                     )
                 busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
+                new = _missing(cfg)
+                new_folder = new and not cfg.path.parent.exists()
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
                     self._tiers[name] = Tier(
@@ -408,6 +427,9 @@ class Groove:
                     raise
                 if name not in self.config.tiers:
                     self._unrecorded.add(name)
+                    if new:
+                        head = self._tiers[name].data_version
+                        self._created[name] = (head, new_folder)
             return self._tiers[name]
 
     def _stamp(self) -> tuple[int, int, int] | None:
@@ -513,25 +535,43 @@ class Groove:
             if open_tier is not None:
                 open_tier.close()
             if cfg.path is not None:
-                for path in cfg.path.parent.glob(cfg.path.name + "*"):  # -wal, .holders
-                    if path.is_dir():
-                        shutil.rmtree(path)
-                    elif path.exists():
-                        path.unlink()
+                _delete_database(cfg.path)
             self.config.forget(name)
         return True
 
+    def _unused_new_tiers(self) -> list[Tier]:
+        """Tiers this object created that no write reached since (every write refused:
+        the audit head is where creating it left it) and that no other process holds:
+        closing leaves no file of them, so a refused first write changes nothing."""
+        return [
+            t
+            for name, (head, _) in self._created.items()
+            if name in self._unrecorded
+            and (t := self._tiers.get(name)) is not None
+            and t.data_version == head
+            and not any(t.holds(kind) for kind in RECORDED_KINDS)
+            and all(h.get("pid") == os.getpid() for h in t.db.holders())
+        ]
+
     def close(self) -> None:
         """Record the new tiers that hold data (:meth:`record_new_tiers`) and close every
-        open tier (also when recording fails, which is then raised)."""
+        open tier (also when recording fails, which is then raised). A tier this object
+        created that no write reached (each was refused) is deleted, so a refused first
+        write leaves nothing behind: not even an enterprise tier with its would-be writer
+        as admin."""
         with self._lock:
+            unused: list[Tier] = []
             try:
                 self.record_new_tiers()
+                unused = self._unused_new_tiers()
             finally:
                 for t in self._tiers.values():
                     t.close()
+                for t in unused:
+                    _delete_database(t.db.path, folder=self._created[t.name][1])
                 self._tiers.clear()
                 self._unrecorded.clear()
+                self._created.clear()
 
     def __enter__(self) -> Groove:
         return self

@@ -7,7 +7,14 @@ import pytest
 from conftest import HashingEmbedder, make_learning
 
 from groove_core.config import Config, home_dir
-from groove_core.errors import ConfigError, GrooveError, NotFoundError, TierUnavailableError
+from groove_core.errors import (
+    ConfigError,
+    ContentBlockedError,
+    GrooveError,
+    NotFoundError,
+    TierUnavailableError,
+    ValidationError,
+)
 from groove_core.model.access import Principal
 from groove_core.model.scope import Scope
 from groove_core.tiers import Groove
@@ -173,6 +180,32 @@ def test_reading_a_tier_that_does_not_exist_creates_nothing(tmp_path):
         assert not (home / "enterprise").exists()
         g.tier("enterprise:acme").learnings.store(make_learning("Curated", "rule"))
         assert g.list(["enterprise:acme"]).total == 1  # a write creates it, reads find it
+
+
+def test_a_tier_whose_every_write_was_refused_leaves_no_file(tmp_path):
+    """Refused changes nothing, creating the tier included: an enterprise tier whose first
+    write a scan refused is gone when groove closes (its would-be creator is nobody's
+    admin), and the next person to write creates it. A tier that a write reached stays,
+    even when that write was undone."""
+    home = tmp_path / "h"
+    ada, bob = Principal("ada@example.com", "Ada"), Principal("bob@example.com", "Bob")
+    key = "AKIA" + "IOSFODNN7" + "EXAMPLE"  # AWS's documented example key
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=ada) as g:
+        with pytest.raises(ContentBlockedError):
+            g.tier("enterprise:acme").learnings.store(make_learning("Deploy", f"key {key}"))
+        with pytest.raises(ValidationError):
+            g.tier("project:/p").learnings.store(make_learning("Bell\x07", "rule"))
+        kept = g.tier("project:/kept")
+        lr = make_learning("Written then deleted", "rule")
+        kept.learnings.store(lr)
+        kept.learnings.delete(lr.id)
+    assert not (home / "enterprise").exists()
+    assert [p.name.split("-")[0] for p in (home / "projects").glob("*.db")] == ["kept"]
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=bob) as g:
+        t = g.tier("enterprise:acme")
+        t.learnings.store(make_learning("Deploy", "with the pipeline's role"))
+        assert [(x.principal, x.role.name) for x in t.access.grants()] == [(bob.id, "admin")]
+    assert (home / "enterprise").is_dir()
 
 
 def test_cross_tier_facets_deletes_recategorisation_and_restore(tmp_path):
