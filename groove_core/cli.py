@@ -438,6 +438,12 @@ def import_(
                     err.print(f"  {lid}")
             if stats.duplicates:
                 err.print(f"ids repeated within the file: {', '.join(stats.duplicates)}")
+            if stats.relations_skipped:
+                total = stats.relations_skipped + stats.relations_imported
+                err.print(
+                    f"{stats.relations_skipped} of {total} relations left out (an end is in "
+                    "neither the file nor the tier, or a learning related to itself)"
+                )
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)
         _warn_flagged(report.flagged)

@@ -139,6 +139,29 @@ def test_export_then_import_into_another_tier(cli, imported, tmp_path):
     assert len(both) == 6
 
 
+def test_relations_an_import_cannot_keep_are_counted_and_named(cli, imported, tmp_path):
+    """Of three relations in an export, the one between two of its learnings is written;
+    one to a learning nowhere and one of a learning to itself are left out, and the
+    import says so instead of dropping them silently."""
+    cli("export", tmp_path / "out.json")
+    doc = json.loads((tmp_path / "out.json").read_text())
+    a, b = (r["id"] for r in list(imported.values())[:2])
+    at = "2026-01-01T00:00:00Z"
+    rel = {"relation_type": "Supersedes", "weight": 1.0, "created_at": at}
+    doc["relations"] = [
+        {**rel, "from_id": a, "to_id": b},
+        {**rel, "from_id": a, "to_id": "00000000-0000-4000-8000-000000000000"},
+        {**rel, "from_id": b, "to_id": b},
+    ]
+    (tmp_path / "out.json").write_text(json.dumps(doc))
+    result = cli("import", tmp_path / "out.json", "--tier", "project:/elsewhere")
+    assert "2 of 3 relations left out" in result.stderr
+    for one, other, direction in ((a, b, "out"), (b, a, "in")):
+        shown = json.loads(cli("show", one, "--tier", "project:/elsewhere", "--json").stdout)
+        got = [(r["direction"], r["other_id"]) for r in shown["relations"]]
+        assert got == [(direction, other)]
+
+
 def _as(tmp_path, email: str) -> None:
     """Make ``email`` the identity of the CLI's home (config.toml [identity])."""
     cfg = tmp_path / "home" / "config.toml"

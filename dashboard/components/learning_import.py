@@ -44,6 +44,12 @@ def show_result() -> None:
         msg += f" ({rep.learnings_skipped:,} already there, skipped)"
     if rep.learnings_duplicate:
         msg += f" ({rep.learnings_duplicate:,} repeated within the import, kept once)"
+    left_out = sum(s.relations_skipped for s in rep.exports)
+    if left_out:
+        msg += (
+            f" ({left_out:,} relation{'s' if left_out != 1 else ''} left out: an end is in "
+            "neither the files nor the tier, or a learning related to itself)"
+        )
     if rep.proposal is not None:
         st.info(
             f"Filed proposal {rep.proposal.id} in tier '{tier}' for review: "

@@ -72,8 +72,9 @@ ON_CONFLICT = ("fail", "skip", "replace")
 class ImportStats:
     """Seed 001's ``ImportStats`` (the first five counts) and what groove adds: learnings
     replaced, ids repeated within the file, ids that conflicted with the tier (skipped
-    or replaced as ``on_conflict`` said), relations left out because an end is missing,
-    and the history entries and outcome events written."""
+    or replaced as ``on_conflict`` said), relations left out (an end is missing from the
+    file and the tier, or both ends are one learning), and the history entries and outcome
+    events written."""
 
     learnings_imported: int = 0
     learnings_skipped: int = 0
@@ -399,7 +400,11 @@ def plan_import(
         ends = {end for r in f.relations for end in (r.from_id, r.to_id)} - ids_after
         if ends:  # relations may point at learnings of the tier not in any file
             ids_after |= {lr.id for lr in tier.learnings.get_many(sorted(ends))}
-        rels = [r for r in f.relations if r.from_id in ids_after and r.to_id in ids_after]
+        rels = [
+            r
+            for r in f.relations
+            if r.from_id in ids_after and r.to_id in ids_after and r.from_id != r.to_id
+        ]
         plan.relations += rels
         stats.relations_imported = len(rels)
         stats.relations_skipped = len(f.relations) - len(rels)
