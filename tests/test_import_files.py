@@ -185,6 +185,31 @@ def test_a_file_that_is_not_utf8_is_refused(groove, tmp_path):
         import_paths(groove.user, [path])
 
 
+def test_a_utf16_rule_file_with_a_byte_order_mark_imports_like_utf8(groove, tmp_path):
+    """Windows PowerShell writes UTF-16 with a byte order mark: its rules are the same
+    learnings as the UTF-8 file's; UTF-16 without the mark is refused, saying so."""
+    rules = (
+        "# Style\n\n- Use tabs for indentation in every Python file.\n"
+        "- Name the café module after the cache it wraps, always.\n"
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "CLAUDE.md").write_bytes(rules.encode("utf-16"))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "CLAUDE.md").write_bytes(rules.encode("utf-8"))
+    for folder in ("a", "b"):
+        tier = groove.tier(f"project:{tmp_path / folder}")
+        assert import_paths(tier, [tmp_path / folder / "CLAUDE.md"]).learnings_added == 2
+    texts = [
+        sorted((lr.description, lr.insight) for lr in t.learnings.iter_all())
+        for t in (groove.tier(f"project:{tmp_path / f}") for f in ("a", "b"))
+    ]
+    assert texts[0] == texts[1] and any("café" in d + i for d, i in texts[0])
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "AGENTS.md").write_bytes(rules.encode("utf-16-le"))
+    with pytest.raises(ImportFileError, match="UTF-16 text without a byte order mark"):
+        import_paths(groove.user, [tmp_path / "c" / "AGENTS.md"])
+
+
 def test_a_bad_export_among_good_rule_files_writes_nothing(groove, tmp_path, exported):
     (tmp_path / "CLAUDE.md").write_text("- Use tabs for indentation in every Python file.\n")
     bad = _write(tmp_path, _mutate(exported[1], (*L0, "confidence"), 7))

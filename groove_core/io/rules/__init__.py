@@ -40,7 +40,8 @@ their first line. Every problem with an input is an
 1-based line; nothing is returned for such a file:
 
 - a file over :data:`MAX_FILE_BYTES` (2 MiB) - no line;
-- NUL bytes (binary content) - line of the first NUL;
+- NUL bytes (binary content, or UTF-16 without a byte order mark) - line of the first
+  NUL (UTF-16 with a byte order mark is read as text);
 - bytes that are not UTF-8 - line of the first bad byte;
 - control characters other than tab, newline and carriage return - their line;
 - front matter that never closes - line 1; whose YAML is invalid - the line YAML reports;

@@ -6,6 +6,7 @@ one exists, the 1-based line.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -195,18 +196,31 @@ def read_bytes(path: Path) -> bytes:
 
 
 def decode(data: bytes, path: str) -> str:
-    """``data`` as UTF-8 text, refused when too large, binary or not UTF-8.
+    """``data`` as text: UTF-8, or UTF-16 when it starts with a UTF-16 byte order mark
+    (what Windows PowerShell writes); refused when too large, binary or neither.
 
     Raises:
         ImportFileError: over :data:`MAX_FILE_BYTES` (no line), a NUL byte or a byte
-            that is not UTF-8 (the line where it is).
+            that is not UTF-8 (the line where it is), or UTF-16 that does not decode.
     """
     if len(data) > MAX_FILE_BYTES:
         raise _too_large(path, len(data))
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise ImportFileError(
+                path, None, f"not valid UTF-16 text ({err.reason} at byte {err.start})"
+            ) from None
     nul = data.find(b"\x00")
     if nul >= 0:
         line = _line_of_offset(data[:nul].decode("utf-8", errors="replace"), nul)
-        raise ImportFileError(path, line, "NUL byte: this looks like a binary file")
+        raise ImportFileError(
+            path,
+            line,
+            "NUL byte: this looks like a binary file (or UTF-16 text without a byte order "
+            "mark: save it as UTF-8)",
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
