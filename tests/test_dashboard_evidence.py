@@ -297,6 +297,17 @@ def test_attribution_page_numbers(home, groove_ro, monkeypatch):
     assert len(at.dataframe[0].value) == min(10, (shown["total_value"] > 0).sum())
 
 
+def test_attribution_keeps_its_tiers_in_the_address(home, monkeypatch):
+    """The tiers picked on the Attribution page are the address's ``?tier=`` (one per
+    tier), so a copied link opens the same view."""
+    at = page(home, monkeypatch, "attribution")
+    assert at.multiselect(key="attr_tiers").value == [SIM]
+    at.multiselect(key="attr_tiers").select("user").run()
+    assert sorted(at.query_params["tier"]) == sorted([SIM, "user"])
+    again = page(home, monkeypatch, "attribution", tier=[SIM, "user"])
+    assert sorted(again.multiselect(key="attr_tiers").value) == sorted([SIM, "user"])
+
+
 def test_parameters_page_numbers(home, monkeypatch):
     at = page(home, monkeypatch, "parameters")
     table = at.dataframe[0].value

@@ -16,7 +16,7 @@ from dashboard.components.evidence_common import (
 )
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
 from dashboard.components.text import distinct
-from dashboard.state import first_holding, groove, report, tier_label, tier_names
+from dashboard.state import TIER_PARAM, first_holding, groove, report, tier_label, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
 from groove_core.experiments import value_board
@@ -37,15 +37,17 @@ if not names:
 
 # ---------------------------------------------------------------- filters
 with st.sidebar:
-    wanted = st.query_params.get("tier")
-    first = wanted if wanted in names else first_holding(g, names, "attribution") or names[0]
+    wanted = [n for n in st.query_params.get_all(TIER_PARAM) if n in names]
     chosen_tiers = st.multiselect(
         "Tiers",
         names,
-        default=[first],  # the address's, else the first tier with records
+        # the address's (?tier= once per tier), else the first tier with records
+        default=wanted or [first_holding(g, names, "attribution") or names[0]],
         key="attr_tiers",
         format_func=lambda n: tier_label(g, n),
     )
+    if st.query_params.get_all(TIER_PARAM) != chosen_tiers:  # a link opens this view
+        st.query_params[TIER_PARAM] = chosen_tiers
     categories = ["all", *(c.value for c in LearningCategory)]
     category = st.selectbox("Category", categories, key="attr_category")
 if not chosen_tiers:
@@ -126,7 +128,7 @@ cols = {
         "P(value > 0)",
         format="%.3f",
         help="Posterior probability that the value is above 0 (normal groups, flat priors; "
-        "Behrens-Fisher).",
+        "Behrens-Fisher); – when either group has fewer than 2 sessions.",
     ),
     "posterior_mean": st.column_config.NumberColumn(
         "Posterior mean",
@@ -151,14 +153,26 @@ shown = [
 top_n = st.slider("Rows", 3, 30, 10, key="attr_rows")
 st.markdown("**Top contributors**")
 top = board[board["total_value"] > 0].head(top_n)
-st.dataframe(top[shown], hide_index=True, width="stretch", column_config=cols, key="attr_top")
+st.dataframe(
+    top[shown],
+    hide_index=True,
+    width="stretch",
+    column_config=cols,
+    key="attr_top",
+    placeholder="–",  # no estimate (NaN), not the word None
+)
 st.markdown("**Negative contributors**")
 neg = board[board["total_value"] < 0].sort_values("total_value").head(top_n)
 if neg.empty:
     st.caption("No learning has a negative total value in this range.")
 else:
     st.dataframe(
-        neg[shown], hide_index=True, width="stretch", column_config=cols, key="attr_negative"
+        neg[shown],
+        hide_index=True,
+        width="stretch",
+        column_config=cols,
+        key="attr_negative",
+        placeholder="–",
     )
 
 # ---------------------------------------------------------------- timeline
