@@ -151,29 +151,17 @@ shown = [
     "status",
 ]
 top_n = st.slider("Rows", 3, 30, 10, key="attr_rows")
+# a learning without an estimate shows – (its NaN), not the word None
+leaders = {"hide_index": True, "width": "stretch", "column_config": cols, "placeholder": "–"}
 st.markdown("**Top contributors**")
 top = board[board["total_value"] > 0].head(top_n)
-st.dataframe(
-    top[shown],
-    hide_index=True,
-    width="stretch",
-    column_config=cols,
-    key="attr_top",
-    placeholder="–",  # no estimate (NaN), not the word None
-)
+st.dataframe(top[shown], key="attr_top", **leaders)
 st.markdown("**Negative contributors**")
 neg = board[board["total_value"] < 0].sort_values("total_value").head(top_n)
 if neg.empty:
     st.caption("No learning has a negative total value in this range.")
 else:
-    st.dataframe(
-        neg[shown],
-        hide_index=True,
-        width="stretch",
-        column_config=cols,
-        key="attr_negative",
-        placeholder="–",
-    )
+    st.dataframe(neg[shown], key="attr_negative", **leaders)
 
 # ---------------------------------------------------------------- timeline
 st.subheader("Session timeline")
