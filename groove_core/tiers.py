@@ -92,11 +92,23 @@ def _missing(cfg: TierConfig) -> bool:
     return cfg.engine in ("sqlite", "rocksdb") and cfg.path is not None and not cfg.path.exists()
 
 
-def _delete_database(path: Path, *, folder: bool = False) -> None:
-    """Delete a tier's database file and what lives beside it (``-wal``, ``-shm``, the
-    ``.holders`` and ``.search`` folders); with ``folder``, also its folder when that is
-    left empty."""
-    for p in path.parent.glob(glob.escape(path.name) + "*"):
+#: What an open tier keeps beside its database: SQLite's journal files, the holders'
+#: folder and the derived search indexes.
+_COMPANIONS = ("-wal", "-shm", "-journal", ".holders", ".search")
+
+
+def _delete_database(path: Path, *, backups: bool, folder: bool = False) -> None:
+    """Delete a tier's database and what it keeps beside it (:data:`_COMPANIONS`).
+
+    Args:
+        backups: also every other file named after it (its pre-migration backups).
+        folder: also its folder when that is left empty.
+    """
+    if backups:
+        paths = list(path.parent.glob(glob.escape(path.name) + "*"))
+    else:
+        paths = [path, *(path.with_name(path.name + c) for c in _COMPANIONS)]
+    for p in paths:
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
@@ -535,7 +547,7 @@ class Groove:
             if open_tier is not None:
                 open_tier.close()
             if cfg.path is not None:
-                _delete_database(cfg.path)
+                _delete_database(cfg.path, backups=True)
             self.config.forget(name)
         return True
 
@@ -568,7 +580,7 @@ class Groove:
                 for t in self._tiers.values():
                     t.close()
                 for t in unused:
-                    _delete_database(t.db.path, folder=self._created[t.name][1])
+                    _delete_database(t.db.path, backups=False, folder=self._created[t.name][1])
                 self._tiers.clear()
                 self._unrecorded.clear()
                 self._created.clear()

@@ -190,22 +190,27 @@ def test_a_tier_whose_every_write_was_refused_leaves_no_file(tmp_path):
     home = tmp_path / "h"
     ada, bob = Principal("ada@example.com", "Ada"), Principal("bob@example.com", "Bob")
     key = "AKIA" + "IOSFODNN7" + "EXAMPLE"  # AWS's documented example key
+    backup = Config(home).default_path("enterprise:beta")  # an older file named after it
+    backup = backup.with_name(backup.name + ".v10-20260101T000000.backup")
+    backup.parent.mkdir(parents=True)
+    backup.write_bytes(b"a backup")
     with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=ada) as g:
         with pytest.raises(ContentBlockedError):
             g.tier("enterprise:acme").learnings.store(make_learning("Deploy", f"key {key}"))
+        with pytest.raises(ContentBlockedError):
+            g.tier("enterprise:beta").learnings.store(make_learning("Deploy", f"key {key}"))
         with pytest.raises(ValidationError):
             g.tier("project:/p").learnings.store(make_learning("Bell\x07", "rule"))
         kept = g.tier("project:/kept")
         lr = make_learning("Written then deleted", "rule")
         kept.learnings.store(lr)
         kept.learnings.delete(lr.id)
-    assert not (home / "enterprise").exists()
+    assert [p.name for p in (home / "enterprise").iterdir()] == [backup.name]
     assert [p.name.split("-")[0] for p in (home / "projects").glob("*.db")] == ["kept"]
     with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=bob) as g:
         t = g.tier("enterprise:acme")
         t.learnings.store(make_learning("Deploy", "with the pipeline's role"))
         assert [(x.principal, x.role.name) for x in t.access.grants()] == [(bob.id, "admin")]
-    assert (home / "enterprise").is_dir()
 
 
 def test_cross_tier_facets_deletes_recategorisation_and_restore(tmp_path):
