@@ -7,6 +7,8 @@ as it was."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from conftest import HashingEmbedder, make_learning
@@ -208,6 +210,22 @@ def test_a_utf16_rule_file_with_a_byte_order_mark_imports_like_utf8(groove, tmp_
     (tmp_path / "c" / "AGENTS.md").write_bytes(rules.encode("utf-16-le"))
     with pytest.raises(ImportFileError, match="UTF-16 text without a byte order mark"):
         import_paths(groove.user, [tmp_path / "c" / "AGENTS.md"])
+
+
+def test_a_rule_file_whose_path_is_not_utf8_is_named_and_skippable(groove, tmp_path):
+    """A file named with bytes that are not UTF-8 is refused naming it (its bytes
+    escaped); with skip_bad the other files are imported and it is listed."""
+    (tmp_path / "CLAUDE.md").write_text("- Use tabs for indentation in every Python file.\n")
+    bad = os.fsdecode(bytes(tmp_path) + b"/r\xfe.mdc")
+    Path(bad).write_text("- Prefer dataclasses over dictionaries for records.\n")
+    with pytest.raises(ImportFileError, match=r"r\\xfe\.mdc: its path is not UTF-8 text"):
+        import_paths(groove.user, [tmp_path])
+    assert groove.user.learnings.count() == 0
+    report = import_paths(groove.user, [tmp_path], skip_bad=True)
+    assert report.learnings_added == 1
+    assert [e.split(": ", 1)[1] for e in report.errors] == [
+        "its path is not UTF-8 text: rename the file or its folder"
+    ]
 
 
 def test_a_bad_export_among_good_rule_files_writes_nothing(groove, tmp_path, exported):

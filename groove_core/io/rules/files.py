@@ -178,9 +178,18 @@ def read_bytes(path: Path) -> bytes:
     """The bytes of the file at ``path``, its size checked before it is read.
 
     Raises:
-        ImportFileError: missing, a folder, unreadable, or over :data:`MAX_FILE_BYTES`.
+        ImportFileError: missing, a folder, unreadable, over :data:`MAX_FILE_BYTES`, or
+            a path that is not UTF-8 (it could not be stored as the learnings' source; the
+            error shows its bytes escaped, ``\\xfe``).
     """
     name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", errors="backslashreplace")
+        raise ImportFileError(
+            shown, None, "its path is not UTF-8 text: rename the file or its folder"
+        ) from None
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
