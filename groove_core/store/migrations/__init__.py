@@ -239,7 +239,7 @@ def _run_step(writer: TierWriter, step: ModuleType, blocks: list[str], *, up: bo
         "version": step.VERSION,
         "applied_at": int(time.time()),
         "description": step.DESCRIPTION,
-        "tier_kind": db.tier.partition(":")[0],
+        "tier_kind": writer.kind,
         "tier_name": db.tier,
     }
     try:
