@@ -55,3 +55,4 @@ nav = st.navigation(
     }
 )
 nav.run()
+state.settle_heap()  # after the page: what its first run imported stays alive

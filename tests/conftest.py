@@ -61,6 +61,16 @@ class DenseEmbedder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_heap_freeze():
+    """The dashboard's :func:`~dashboard.state.settle_heap` is for a long-lived server: in
+    a test worker it would keep, for the whole session, every reference cycle the tests
+    had alive when it ran. Its own test passes a limit."""
+    from dashboard import state
+
+    state.SETTLE_AFTER = sys.maxsize
+
+
 @pytest.fixture
 def embedder():
     return HashingEmbedder()

@@ -4,12 +4,15 @@ when asked, as the person acting."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
 from conftest import HashingEmbedder, make_learning
 from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from groove_core.simulate import copy_into_simulation, simulate_attribution
 from groove_core.tiers import Groove
 
@@ -136,3 +139,30 @@ def test_a_tier_that_needs_a_migration_shows_its_progress_on_the_page(tmp_path, 
         assert not again.exception and again.get("progress") == []  # migrated once
     finally:
         dashboard.state._open.clear()
+
+
+def test_the_server_freezes_objects_that_stay_alive_so_collections_skip_them():
+    """settle_heap: past its limit, garbage is collected and what stays alive is frozen
+    (a full collection no longer walks it); at or below the limit nothing moves."""
+
+    class Node:
+        pass
+
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    try:
+        assert not state.settle_heap(limit=10**9)
+        assert gc.get_freeze_count() == frozen
+        kept = [[i] for i in range(30_000)]  # 30,001 tracked lists that stay alive
+        gc.collect()  # now in the oldest generation
+        cycle = Node()
+        cycle.me = cycle  # a reference cycle nothing else holds
+        dead = weakref.ref(cycle)
+        del cycle
+        assert state.settle_heap(limit=len(gc.get_objects(generation=2)) - 1)
+        assert gc.get_freeze_count() >= frozen + 30_001
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert id(kept) not in oldest and id(kept[-1]) not in oldest
+        assert dead() is None  # collected before the freeze, not kept for ever
+    finally:
+        gc.unfreeze()
