@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from test_access import dump
 from test_review import aws_pair
 
+from dashboard.components.text import MISSING
 from groove_core.model.access import Principal, os_principal
 from groove_core.model.proposal import ProposalKind, ProposalStatus
 from groove_core.serve import AUTH_ENV
@@ -162,6 +163,9 @@ def test_the_review_queue_lists_the_learnings_the_scan_flagged(home):
     assert list(table["description"]) == ["Deploy key"]
     assert "secret:AWSKeyDetector" in table["rules"].iloc[0]
     assert table["let in by"].iloc[0] == CORA.id
+    # where nobody let a flagged learning in (user and project tiers), the cell shows —
+    (shown_table,) = [d for d in at.dataframe if "rules" in d.value.columns]
+    assert shown_table.proto.placeholder == MISSING
     assert table["open"].iloc[0] == f"/learnings?tier=enterprise%3Aacme&id={flagged.id}"
     opened = run("learnings", CORA, tier=ORG, id=flagged.id)
     assert "Deploy key" in [s.value for s in opened.subheader]

@@ -168,3 +168,9 @@ def test_a_rule_file_with_a_key_imported_in_the_dashboard_is_flagged(
     caption = page.get_by_test_id("stCaptionContainer").filter(has_text=flagged)
     expect(caption).to_contain_text("⚠ flagged")
     expect(page.get_by_text(re.compile(r"the content scan found \d+ problems? in"))).to_be_visible()
+    # the Review page lists it
+    page.goto(f"{dash.url}/review?tier=user")
+    idle(page)
+    page.get_by_text("1 learning(s) of this tier the content scan flagged").click()
+    cells = page.locator("td[role='gridcell']")
+    expect(cells.filter(has_text="secret:AWSKeyDetector")).to_have_count(1)

@@ -15,7 +15,7 @@ from dashboard.components.evidence_common import (
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
-from dashboard.components.text import distinct
+from dashboard.components.text import MISSING, distinct
 from dashboard.state import TIER_PARAM, first_holding, groove, report, tier_label, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
@@ -151,8 +151,8 @@ shown = [
     "status",
 ]
 top_n = st.slider("Rows", 3, 30, 10, key="attr_rows")
-# a learning without an estimate shows – (its NaN), not the word None
-leaders = {"hide_index": True, "width": "stretch", "column_config": cols, "placeholder": "–"}
+# a learning without an estimate shows MISSING (its NaN), not the word None
+leaders = {"hide_index": True, "width": "stretch", "column_config": cols, "placeholder": MISSING}
 st.markdown("**Top contributors**")
 top = board[board["total_value"] > 0].head(top_n)
 st.dataframe(top[shown], key="attr_top", **leaders)

@@ -12,6 +12,7 @@ from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
 from dashboard.components.messages import flash, show_flash
+from dashboard.components.text import MISSING
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
@@ -133,7 +134,7 @@ m = st.columns(4)
 m[0].metric("Severity", gap.severity.label.title())
 m[1].metric("Status", gap.status.label.title())
 m[2].metric("Failures", gap.failure_count)
-m[3].metric("Cluster", gap_cluster.get(gap.id, "—"))
+m[3].metric("Cluster", gap_cluster.get(gap.id, MISSING))
 st.caption(
     f"Category: {gap.category.label} · pattern `{gap.context_pattern}` · first seen "
     f"{gap.first_seen:%Y-%m-%d %H:%M} UTC · last seen {gap.last_seen:%Y-%m-%d %H:%M} UTC "

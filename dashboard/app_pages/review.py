@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard.components import learning_views as lv
 from dashboard.components import proposal_views as pv
 from dashboard.components import review_actions, scan_views
-from dashboard.components.text import distinct
+from dashboard.components.text import MISSING, distinct
 from dashboard.state import enterprise, open_page, pick_tier, principal, report, waiting_counts
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
@@ -66,6 +66,7 @@ if flagged_rows:
             key=f"rv_flagged_{tier_name}",
             hide_index=True,
             column_config=scan_views.FLAGGED_CONFIG,
+            placeholder=MISSING,  # "let in by" of a learning nobody let in
         )
 if not proposals:
     st.info(f"No proposal is waiting for review in tier '{tier_name}'.")

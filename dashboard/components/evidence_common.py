@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 
 import streamlit as st
 
-from dashboard.components.text import distinct, short
+from dashboard.components.text import MISSING, distinct, short
 from dashboard.state import pick_tier, report
 from groove_core.analysis.ablation import AblationAnalysis, finite_from_pairs
 from groove_core.errors import GrooveError
@@ -19,7 +19,7 @@ from groove_core.tiers import Groove, Tier
 def fmt(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
     """A number for display: fixed ``digits`` decimals, ``—`` for None/NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+        return MISSING
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
@@ -31,7 +31,7 @@ def fmt_interval(
     if any(isinstance(v, float) and math.isinf(v) for v in (low, high)):
         return "unbounded"
     lo, hi = fmt(low, digits, signed=signed), fmt(high, digits, signed=signed)
-    return "—" if lo == hi == "—" else f"[{lo}, {hi}]"
+    return MISSING if lo == hi == MISSING else f"[{lo}, {hi}]"
 
 
 def fmt_p(value: float | None) -> str:
@@ -84,7 +84,7 @@ def findings(a: AblationAnalysis) -> dict[str, str]:
     """The fixed-n figures of ``a`` as shown: the p-value and the Welch interval are
     findings only once both arms have the minimum number of sessions (``—`` before)."""
     if not a.enough_sessions:
-        return {"p_value": "—", "ci": "—"}
+        return {"p_value": MISSING, "ci": MISSING}
     return {"p_value": fmt_p(a.p_value), "ci": fmt_interval(a.ci_low, a.ci_high, signed=True)}
 
 
@@ -131,7 +131,7 @@ def experiment_metrics(a: AblationAnalysis) -> None:
     m7.metric("Sessions with / without", f"{a.n_with} / {a.n_without}")
     m8.metric(
         "Sessions still needed",
-        "—" if a.sessions_needed_per_arm is None else a.sessions_needed_per_arm,
+        MISSING if a.sessions_needed_per_arm is None else a.sessions_needed_per_arm,
         help="Per arm, until the sequential interval would exclude zero for the effect "
         "size to detect (80% power); 0 once the status is conclusive.",
     )

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.components.text import escape, short, when
+from dashboard.components.text import MISSING, escape, short, when
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
 from groove_core.store.history import Edit
@@ -233,7 +233,7 @@ def history_entries(edits: Sequence[Edit]) -> None:
 
 def _status(value: Any) -> str:
     """A LearningStatus as serde writes it (``"Active"``, ``{"Deprecated": {...}}``)."""
-    return next(iter(value)) if isinstance(value, dict) and value else str(value or "—")
+    return next(iter(value)) if isinstance(value, dict) and value else str(value or MISSING)
 
 
 def _text(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.components.text import short
+from dashboard.components.text import MISSING, short
 from groove_core.errors import ValidationError
 from groove_core.model.learning import LearningCategory
 from groove_core.model.openworld import (
@@ -48,7 +48,7 @@ def gap_table(gaps, clusters_of: dict[str, str], summaries: dict[int, str]) -> p
                 "category": g.category.label,
                 "context": gap_title(g, summaries),
                 "failures": g.failure_count,
-                "cluster": clusters_of.get(g.id, "—"),
+                "cluster": clusters_of.get(g.id, MISSING),
                 "first seen": g.first_seen,
                 "last seen": g.last_seen,
                 "solutions": len(g.suggested_solutions),

@@ -52,7 +52,8 @@ def scan_mark(mark: ScanMark | None, *, key: str) -> None:
 
 def flagged_frame(tier_name: str, learnings: Sequence, marks: dict[str, ScanMark]) -> pd.DataFrame:
     """One row per flagged learning: a link opening it on the Learnings page, its
-    description, the rules found and who let it in (None: nobody overrode the scan)."""
+    description, the rules found and who let it in (None when nobody overrode the scan;
+    the table shows :data:`~dashboard.components.text.MISSING`)."""
     rows = []
     for lr in learnings:
         mark = marks.get(lr.id)

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 
+#: What a table or metric shows for a value that does not exist (no estimate, nobody).
+MISSING = "—"
 _EMPHASIS = ("**", "__", "`")
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
 
@@ -45,4 +47,4 @@ def when(dt: datetime | None) -> str:
     return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["distinct", "escape", "short", "when"]
+__all__ = ["MISSING", "distinct", "escape", "short", "when"]
