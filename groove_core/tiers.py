@@ -419,7 +419,8 @@ class Groove:
                         "to create it)",
                     )
                 cfg = self.config.tier(name)
-                if not create and tier_kind(name) == "enterprise" and _missing(cfg):
+                new = _missing(cfg)
+                if not create and tier_kind(name) == "enterprise" and new:
                     # its creator becomes its admin: a read (any developer's) creates nothing
                     raise TierUnavailableError(
                         name,
@@ -427,7 +428,6 @@ class Groove:
                         "creates it by importing into it or granting a role in it)",
                     )
                 busy = self.busy_timeout if cfg.busy_timeout is None else cfg.busy_timeout
-                new = _missing(cfg)
                 new_folder = new and not cfg.path.parent.exists()
                 db = Engine(name, cfg.engine, cfg.path, cfg.options, busy_timeout=busy)
                 try:
