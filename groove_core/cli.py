@@ -439,10 +439,12 @@ def import_(
             if stats.duplicates:
                 err.print(f"ids repeated within the file: {', '.join(stats.duplicates)}")
             if stats.relations_skipped:
+                from groove_core.io.export import RELATIONS_LEFT_OUT
+
                 total = stats.relations_skipped + stats.relations_imported
                 err.print(
-                    f"{stats.relations_skipped} of {total} relations left out (an end is in "
-                    "neither the file nor the tier, or a learning related to itself)"
+                    f"{stats.relations_skipped} of {total} relations left out "
+                    f"({RELATIONS_LEFT_OUT})"
                 )
         for line in report.errors:
             err.print(f"[yellow]skipped:[/] {escape(line)}", markup=True, highlight=False)

@@ -128,7 +128,7 @@ cols = {
         "P(value > 0)",
         format="%.3f",
         help="Posterior probability that the value is above 0 (normal groups, flat priors; "
-        "Behrens-Fisher); – when either group has fewer than 2 sessions.",
+        f"Behrens-Fisher); {MISSING} when either group has fewer than 2 sessions.",
     ),
     "posterior_mean": st.column_config.NumberColumn(
         "Posterior mean",

@@ -12,6 +12,7 @@ from dashboard.components.progress import drawer
 from dashboard.components.scan_views import findings_table
 from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
+from groove_core.io.export import RELATIONS_LEFT_OUT
 from groove_core.io.importer import import_paths
 from groove_core.io.rules import find_in_project
 from groove_core.serve import DashboardAuth
@@ -47,8 +48,7 @@ def show_result() -> None:
     left_out = sum(s.relations_skipped for s in rep.exports)
     if left_out:
         msg += (
-            f" ({left_out:,} relation{'s' if left_out != 1 else ''} left out: an end is in "
-            "neither the files nor the tier, or a learning related to itself)"
+            f" ({left_out:,} relation{'s' if left_out != 1 else ''} left out: {RELATIONS_LEFT_OUT})"
         )
     if rep.proposal is not None:
         st.info(

@@ -66,6 +66,11 @@ if TYPE_CHECKING:
 EXPORT_VERSION = 1
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
 ON_CONFLICT = ("fail", "skip", "replace")
+#: Why an import leaves a relation out (:attr:`ImportStats.relations_skipped`), in the
+#: words the CLI and the dashboard report it with.
+RELATIONS_LEFT_OUT = (
+    "an end is in neither the imported files nor the tier, or a learning related to itself"
+)
 
 
 @dataclass
