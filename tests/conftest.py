@@ -297,6 +297,35 @@ def wait_idle(pg, timeout: int = 60_000) -> None:
     )
 
 
+def choose(pg, label: str, option: str, within=None) -> None:
+    """Pick ``option`` in the select box labelled ``label`` (inside ``within``)."""
+    combo = (within or pg).get_by_role("combobox", name=label)
+    combo.click()
+    combo.fill(option)  # a long list: narrow it to the one wanted
+    pg.get_by_role("option", name=option, exact=True).click()
+    wait_idle(pg)
+
+
+def search_learnings(pg, text: str, mode: str = "Full-text") -> None:
+    """On the Learnings page: pick the search ``mode`` and search for ``text``."""
+    choose(pg, "Search mode", mode)
+    box = pg.get_by_label("Search learnings")
+    box.fill(text)
+    box.press("Enter")
+    wait_idle(pg)
+
+
+def tick_row(pg, n: int = 1) -> None:
+    """Tick row ``n`` (from 1) of the Learnings table: the grid is drawn on a canvas, so
+    by position (a 38 px header, then rows of ``learning_table.ROW_HEIGHT``)."""
+    from dashboard.components.learning_table import ROW_HEIGHT
+
+    box = pg.get_by_test_id("stDataFrame").first.bounding_box()
+    assert box is not None
+    pg.mouse.click(box["x"] + 12, box["y"] + 38 + ROW_HEIGHT * (n - 0.5))
+    wait_idle(pg)
+
+
 # ---------------------------------------------------------------- sign-in (OpenID Connect)
 @pytest.fixture
 def provider(monkeypatch):

@@ -13,7 +13,16 @@ import re
 import subprocess
 
 import pytest
-from conftest import GROOVE, GrooveDashboard, HashingEmbedder, oidc_secrets, signed_in_page
+from conftest import (
+    GROOVE,
+    GrooveDashboard,
+    HashingEmbedder,
+    choose,
+    oidc_secrets,
+    search_learnings,
+    signed_in_page,
+    tick_row,
+)
 from conftest import wait_idle as idle
 from playwright.sync_api import expect
 from test_review import aws_pair
@@ -33,15 +42,6 @@ def groove(env: dict, *args: str) -> str:
     done = subprocess.run([*GROOVE, *args], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-def choose(pg, label: str, option: str, within=None) -> None:
-    """Pick ``option`` in the select box labelled ``label`` (inside ``within``)."""
-    combo = (within or pg).get_by_role("combobox", name=label)
-    combo.click()
-    combo.fill(option)  # the list is long: narrow it to the one wanted
-    pg.get_by_role("option", name=option, exact=True).click()
-    idle(pg)
 
 
 def audit_count(pg, principal: str, action: str) -> None:
@@ -107,10 +107,9 @@ def test_contributor_proposes_curator_approves_and_the_audit_names_both(
 
         cora.goto(server.url + "/learnings")
         idle(cora)
-        box = cora.get_by_label("Search learnings")
-        box.fill("torch CPU build")
-        box.press("Enter")
-        idle(cora)  # the best match is shown in the detail panel
+        search_learnings(cora, "torch CPU build", mode="Hybrid")
+        expect(cora.get_by_role("heading", name=re.compile(r"^1 result for"))).to_be_visible()
+        tick_row(cora)  # its detail panel
         expect(cora.get_by_role("heading", name="Pin torch to the CPU build")).to_be_visible()
 
         cora.goto(server.url + "/audit")

@@ -11,7 +11,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import GROOVE, GrooveDashboard, wait_idle
+from conftest import GROOVE, GrooveDashboard, search_learnings, tick_row, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -80,10 +80,6 @@ def test_first_run_import_then_cli_beside_the_open_dashboard(dashboard, project,
     page.goto(dashboard + "/learnings")
     wait_idle(page)
     expect(page.get_by_role("heading", name="5 learnings")).to_be_visible()
-    page.get_by_text("Full-text", exact=True).click()
-    wait_idle(page)
-    box = page.get_by_label("Search learnings")
-    box.fill("four spaces")
-    box.press("Enter")
-    wait_idle(page)
+    search_learnings(page, "four spaces")
+    tick_row(page)
     expect(page.get_by_role("heading", name="Use four spaces, never tabs")).to_be_visible()

@@ -11,7 +11,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import GROOVE, HashingEmbedder, make_learning, wait_idle
+from conftest import GROOVE, HashingEmbedder, make_learning, search_learnings, tick_row, wait_idle
 from playwright.sync_api import expect
 
 from groove_core.tiers import Groove
@@ -35,23 +35,15 @@ def home(tmp_path):
     return h
 
 
-def search(page, text: str) -> None:
-    page.get_by_text("Full-text", exact=True).click()
-    wait_idle(page)
-    box = page.get_by_label("Search learnings")
-    box.fill(text)
-    box.press("Enter")
-    wait_idle(page)
-
-
 def test_search_edit_reload_and_search_again(home, dashboard_factory, page):
     dash = dashboard_factory(home)
     page.goto(dash.url + "/learnings")
     wait_idle(page)
     expect(page.get_by_role("heading", name="3 learnings")).to_be_visible()
 
-    search(page, "tabs")
+    search_learnings(page, "tabs")
     expect(page.get_by_role("heading", name=re.compile(r"^1 result for"))).to_be_visible()
+    tick_row(page)
     detail = page.get_by_role("heading", name="Use tabs for indentation")
     expect(detail).to_be_visible()
 
@@ -69,10 +61,11 @@ def test_search_edit_reload_and_search_again(home, dashboard_factory, page):
     page.get_by_role("tab", name="History").click()
     expect(page.get_by_text("2 entries, newest first")).to_be_visible()
 
-    search(page, "tabs")
+    search_learnings(page, "tabs")
     expect(page.get_by_text("Nothing matches this search.")).to_be_visible()
-    search(page, "spaces")
+    search_learnings(page, "spaces")
     expect(page.get_by_role("heading", name=re.compile(r"^1 result for"))).to_be_visible()
+    tick_row(page)
     expect(page.get_by_role("heading", name="Use spaces for indentation")).to_be_visible()
 
 
@@ -154,11 +147,7 @@ def test_a_tick_stays_with_its_learning_across_pages(tmp_path, dashboard_factory
     dash = dashboard_factory(h)
     page.goto(dash.url + "/learnings")
     wait_idle(page)
-    grid = page.get_by_test_id("stDataFrame")
-    box = grid.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 12, box["y"] + 38 + 66 / 2)  # row 1's tick box
-    wait_idle(page)
+    tick_row(page, 1)
     delete = page.get_by_role("button", name="Delete selected…")
     expect(delete).to_be_visible()
     expect(page.get_by_text("1 selected")).to_be_visible()
@@ -172,6 +161,5 @@ def test_a_tick_stays_with_its_learning_across_pages(tmp_path, dashboard_factory
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"^Showing 1–50"))).to_be_visible()
     expect(delete).to_have_count(0)
-    page.mouse.click(box["x"] + 12, box["y"] + 38 + 66 * 1.5)  # row 2 ticks just row 2
-    wait_idle(page)
+    tick_row(page, 2)  # ticks just row 2
     expect(page.get_by_text("1 selected")).to_be_visible()

@@ -7,8 +7,8 @@ proposal for review (and said so).
 The whole view is in the address (tier, filters, search, order, page and the selected
 learning as ``?id=<uuid>``), so a link reproduces it and relation links select the
 learning at their other end. Reads are cached per data version (:mod:`dashboard.data`);
-the table and the detail panel are one fragment, so a click on a row or a page number
-reruns only them, not the sidebar, the facets or the search."""
+the search bar, the table and the detail panel are one fragment, so a search, a click on
+a row or a page number reruns only them, not the sidebar or its facets."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ st.title("Learnings")
 g = groove()
 names = tier_names(g)  # the real tiers: "all tiers" never mixes synthetic data in
 show_flash()
-view = filters.sidebar(g, names)
+chosen = filters.sidebar(g, names)
 actor = principal()
 changes.undo_box(g, actor)
 changes.new_learning_button(g, names, actor, lambda sub: filters.new_view())
@@ -49,15 +49,14 @@ def rows_of(v: filters.View) -> data.Rows:
 
 @st.fragment
 def rows_and_detail() -> None:
-    """The table, its pager and actions, and the selected learning's panel: a fragment,
-    so clicking in it reruns only this part of the page."""
+    """The search bar, the table, its pager and actions, and the selected learning's
+    panel: a fragment, so a search or a click in it reruns only this part of the page."""
+    v = filters.search_bar(chosen)
     try:
-        v = filters.current(view)
         rows = rows_of(v)
     except GrooveError as err:
         report(err)
         rows = data.Rows()
-        v = view
     changes.confirmation(g, v.tiers, actor)
     left, right = st.columns([5, 3], gap="small")
     with left:
@@ -68,7 +67,7 @@ def rows_and_detail() -> None:
             table.bulk_actions(ticked)
             table.downloads(rows)
     with right:
-        lr = detail.selected(g, rows, v.tiers, searching=v.searching)
+        lr = detail.selected(g, rows, v.tiers)
         if lr is None:
             st.caption("Tick a row to see that learning's details here.")
         else:

@@ -1,5 +1,5 @@
-"""The Learnings page's detail panel: which learning is selected (``?id=`` in the address,
-else a search's best match), and its content, edit form, Beta confidence, relations,
+"""The Learnings page's detail panel: which learning is selected (``?id=`` in the
+address, set by ticking its row), and its content, edit form, Beta confidence, relations,
 history and promotion in tabs. A selection that no longer resolves shows a message and
 nothing to act on: never another learning's panel."""
 
@@ -27,16 +27,17 @@ from groove_core.tiers import Groove
 TAB = "detail_tab"
 
 
-def selected(g: Groove, rows: Rows, tiers: Sequence[str], *, searching: bool) -> Learning | None:
+def selected(g: Groove, rows: Rows, tiers: Sequence[str]) -> Learning | None:
     """The learning the address names (``?id=``), looked up in the rows shown, then in
     the view's ``tiers`` (a simulation tier when picked) and then in every open real
-    tier. Without ``?id=``: a search's best match, and nothing in a listing (its panel
-    would change with every page turned, and costs the browser 0.1-0.15 s each time at
-    100,000 learnings). None, with a message, when the address names no learning that
+    tier. Without ``?id=``, nothing, in a listing and in a search alike: a panel that
+    followed the rows shown would change with every page turned or search made, and
+    costs the browser 0.1-0.2 s each time at 100,000 learnings (the best match is the
+    table's first row). None, with a message, when the address names no learning that
     exists."""
     wanted = st.query_params.get("id")
     if not wanted:
-        return rows.items[0] if searching and rows.items else None
+        return None
     try:
         wanted = check_uuid(wanted)
     except GrooveError:

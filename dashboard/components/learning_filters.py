@@ -1,12 +1,13 @@
-"""The Learnings page's view: tier, filters, search and order in the sidebar, each bound
-to the address (``?tier=&scope=&category=&source=&q=&mode=&sort=&size=&page=``, with
-Streamlit's ``bind="query-params"``; ``?tier=`` by :func:`dashboard.state.pick_tier`),
-so a copied link reproduces the view and the browser's back button returns to the last
-one; a choice also survives going to another page and back (``persist_state``)."""
+"""The Learnings page's view: the tier and the filters in the sidebar, the search and the
+order above the table, each bound to the address
+(``?tier=&scope=&category=&source=&q=&mode=&sort=&size=&page=``, with Streamlit's
+``bind="query-params"``; ``?tier=`` by :func:`dashboard.state.pick_tier`), so a copied
+link reproduces the view and the browser's back button returns to the last one; a choice
+also survives going to another page and back (``persist_state``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -29,15 +30,20 @@ _BOUND = {"bind": "query-params", "persist_state": "session"}
 
 
 @dataclass(frozen=True)
-class View:
-    """What the Learnings page shows: the chosen ``tiers``, the filters (None: any), the
-    search ``query`` and ``mode``, the ``sort``, the page ``size`` and the 1-based
-    ``page``."""
+class Filters:
+    """What the sidebar chooses: the ``tiers`` shown and the filters (None: any)."""
 
     tiers: tuple[str, ...]
     scope: str | None
     category: str | None
     source: str | None
+
+
+@dataclass(frozen=True)
+class View(Filters):
+    """What the Learnings page shows: the :class:`Filters`, the search ``query`` and
+    ``mode``, the ``sort``, the page ``size`` and the 1-based ``page``."""
+
     query: str
     mode: str
     sort: str
@@ -69,8 +75,9 @@ def _any(value: str) -> str:
     return "any" if value == ANY else value.replace("_", " ")
 
 
-def sidebar(g: Groove, names: list[str]) -> View:
-    """The view's widgets in the sidebar; returns the :class:`View` they choose."""
+def sidebar(g: Groove, names: list[str]) -> Filters:
+    """The tier and the filters in the sidebar; returns the :class:`Filters` they
+    choose."""
     with st.sidebar:
         st.header("Filter")
         synthetic = [n for n in tier_names(g, synthetic=True) if n not in names]
@@ -115,57 +122,46 @@ def sidebar(g: Groove, names: list[str]) -> View:
             on_change=new_view,
             **_BOUND,
         )
-        st.header("Search")
-        query = st.text_input(
-            "Search learnings",
-            key="q",
-            on_change=new_view,
-            placeholder="words or a question; Enter to search",
-            **_BOUND,
-        )
-        mode = st.radio(
-            "Search mode",
-            list(MODES),
-            index=MODES.index(DEFAULT_MODE),
-            key="mode",
-            horizontal=True,
-            format_func=MODE_LABELS.get,
-            on_change=new_view,
-            help="Semantic: by meaning (embeddings). Full-text: by words (BM25). "
-            "Hybrid: both, fused by reciprocal rank.",
-            **_BOUND,
-        )
-        st.header("Order")
-        sort = st.selectbox(
-            "Sort by",
-            list(SORTS),
-            key="sort",
-            format_func=SORT_LABELS.get,
-            on_change=new_view,
-            disabled=bool(query.strip()),
-            help="Search results are ordered by score.",
-            **_BOUND,
-        )
-        size = st.selectbox(
-            "Rows per page", PAGE_SIZES, index=1, key="size", on_change=new_view, **_BOUND
-        )
-    return View(
-        chosen,
-        scope or None,
-        category or None,
-        source or None,
-        query,
-        mode,
-        sort,
-        int(size),
-        _page(),
+    return Filters(chosen, scope or None, category or None, source or None)
+
+
+def search_bar(chosen: Filters) -> View:
+    """The search box, the search mode, the order and the page size above the table;
+    returns the :class:`View` of ``chosen`` they pick, at the pager's page. Drawn in the
+    table's fragment: a new search or order reruns the table, not the sidebar."""
+    words, how, order, rows = st.columns([4, 1.5, 2, 1.2], vertical_alignment="bottom")
+    query = words.text_input(
+        "Search learnings",
+        key="q",
+        on_change=new_view,
+        placeholder="words or a question; Enter to search",
+        **_BOUND,
     )
-
-
-def current(view: View) -> View:
-    """``view`` at the pager's page now: what a fragment rerun (a click on a page
-    number) shows."""
-    return replace(view, page=_page())
+    mode = how.selectbox(
+        "Search mode",
+        list(MODES),
+        index=MODES.index(DEFAULT_MODE),
+        key="mode",
+        format_func=MODE_LABELS.get,
+        on_change=new_view,
+        help="Semantic: by meaning (embeddings). Full-text: by words (BM25). "
+        "Hybrid: both, fused by reciprocal rank.",
+        **_BOUND,
+    )
+    sort = order.selectbox(
+        "Sort by",
+        list(SORTS),
+        key="sort",
+        format_func=SORT_LABELS.get,
+        on_change=new_view,
+        disabled=bool(query.strip()),
+        help="Search results are ordered by score.",
+        **_BOUND,
+    )
+    size = rows.selectbox(
+        "Rows per page", PAGE_SIZES, index=1, key="size", on_change=new_view, **_BOUND
+    )
+    return View(**vars(chosen), query=query, mode=mode, sort=sort, size=int(size), page=_page())
 
 
 def _page() -> int:
@@ -184,8 +180,9 @@ __all__ = [
     "CATEGORIES",
     "KEYS",
     "PAGE_SIZES",
+    "Filters",
     "View",
-    "current",
     "new_view",
+    "search_bar",
     "sidebar",
 ]
