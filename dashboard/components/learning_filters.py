@@ -38,6 +38,14 @@ class Filters:
     category: str | None
     source: str | None
 
+    @property
+    def filtered(self) -> bool:
+        return any((self.scope, self.category, self.source))
+
+    def filters(self) -> dict[str, str | None]:
+        """The filters as keyword arguments of :mod:`dashboard.data`'s reads."""
+        return {"scope": self.scope, "category": self.category, "source": self.source}
+
 
 @dataclass(frozen=True)
 class View(Filters):
@@ -53,14 +61,6 @@ class View(Filters):
     @property
     def searching(self) -> bool:
         return bool(self.query.strip())
-
-    @property
-    def filtered(self) -> bool:
-        return any((self.scope, self.category, self.source))
-
-    def filters(self) -> dict[str, str | None]:
-        """The filters as keyword arguments of :mod:`dashboard.data`'s reads."""
-        return {"scope": self.scope, "category": self.category, "source": self.source}
 
 
 def new_view() -> None:
