@@ -11,6 +11,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.components import openworld_common as oc
+from dashboard.components.text import words
 from dashboard.state import groove, pick_tier, report
 from groove_core.errors import GrooveError
 from groove_core.model.openworld import EVENT_TYPES
@@ -46,7 +47,7 @@ chosen = c1.multiselect(
     "Types",
     types,
     default=[t for t in types if counts.get(t)],
-    format_func=lambda t: f"{t.replace('_', ' ')} ({counts.get(t, 0):,})",
+    format_func=lambda t: f"{words(t)} ({counts.get(t, 0):,})",
     key="ow_ev_types",
 )
 window = c2.segmented_control(
@@ -77,7 +78,7 @@ if not events:
     st.stop()
 
 per = pd.DataFrame(timeline, columns=["time", "type", "events"])
-per["type"] = per["type"].str.replace("_", " ")
+per["type"] = per["type"].map(words)
 fig = px.bar(per, x="time", y="events", color="type", height=220)
 fig.update_traces(xperiod=bucket * 1000, xperiodalignment="start")
 fig.update_layout(
@@ -92,7 +93,7 @@ st.plotly_chart(fig, width="stretch", key="ow_ev_timeline")
 df = pd.DataFrame(
     {
         "time": [e.timestamp for e in events],
-        "type": [e.event_type.replace("_", " ") for e in events],
+        "type": [words(e.event_type) for e in events],
         "what": [e.summary() for e in events],
         "id": [e.id for e in events],
     }
@@ -115,7 +116,7 @@ if rows:
     ev = events[rows[0]]
     with st.container(border=True):
         st.markdown(
-            f"**{ev.event_type.replace('_', ' ')}** at {ev.timestamp:%Y-%m-%d %H:%M:%S} "
+            f"**{words(ev.event_type)}** at {ev.timestamp:%Y-%m-%d %H:%M:%S} "
             f"UTC ({oc.ago(ev.timestamp)}) · id `{ev.id}`"
         )
         st.json(ev.to_json(), expanded=2)

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard.components import learning_views as lv
 from dashboard.components import proposal_views as pv
 from dashboard.components import review_actions, scan_views
-from dashboard.components.text import MISSING, distinct
+from dashboard.components.text import MISSING, distinct, words
 from dashboard.state import enterprise, open_page, pick_tier, principal, report, waiting_counts
 from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
@@ -95,7 +95,7 @@ st.subheader(f"Proposal {p.id}")
 author = p.author if p.author_name == p.author else f"{p.author_name} <{p.author}>"
 st.markdown(
     f"**{p.kind.value}** by **{lv.escape(author)}** · filed {lv.when(p.created_at)} · "
-    f"status **{p.status.value.replace('_', ' ')}** · {len(p.learning_ids)} learning(s)"
+    f"status **{words(p.status.value)}** · {len(p.learning_ids)} learning(s)"
 )
 if p.reason:
     st.markdown(f"**Reason:** {lv.escape(p.reason)}")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from dashboard.components.messages import flash
-from dashboard.components.text import short
+from dashboard.components.text import short, words
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
@@ -66,9 +66,7 @@ def new_learning_form(
     with st.form("new_learning_form", border=False):
         c1, c2 = st.columns(2)
         tier = c1.selectbox("Tier", tiers, key="nl_tier")
-        cat = c2.selectbox(
-            "Category", CATEGORIES, key="nl_cat", format_func=lambda c: c.replace("_", " ")
-        )
+        cat = c2.selectbox("Category", CATEGORIES, key="nl_cat", format_func=words)
         desc = st.text_input("Description", key="nl_desc", max_chars=100_000)
         insight = st.text_area("Insight", key="nl_ins", height=100)
         c3, c4 = st.columns(2)
@@ -161,7 +159,7 @@ def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
             CATEGORIES,
             index=CATEGORIES.index(base.category.value),
             key=keys["e_cat"],
-            format_func=lambda c: c.replace("_", " "),
+            format_func=words,
         )
         scope = st.text_input("Scope", base.scope.to_db(), key=keys["e_scope"], help=_SCOPE_HELP)
         save = st.form_submit_button("Save changes", type="primary", key=f"save_{lr.id}")
@@ -241,7 +239,7 @@ def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> No
     if deleting:
         st.write(f"Delete {noun}? You can undo this right after.")
     else:
-        st.write(f"Set the category of {noun} to **{pending['category'].replace('_', ' ')}**?")
+        st.write(f"Set the category of {noun} to **{words(pending['category'])}**?")
     for i in todo[:8]:
         st.caption(f"• {short(found[i].description, 80)} (tier {found[i].tier})")
     if n > 8:
@@ -276,7 +274,7 @@ def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> No
                 flash(
                     "success",
                     f"Re-categorised {done} learning{'s' if done != 1 else ''}"
-                    f" as {pending['category'].replace('_', ' ')}.",
+                    f" as {words(pending['category'])}.",
                 )
         ss["table_version"] = ss.get("table_version", 0) + 1
         _forget()

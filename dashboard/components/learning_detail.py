@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components import scan_views as sv
-from dashboard.components.text import short, when
+from dashboard.components.text import short, when, words
 from dashboard.data import Rows
 from dashboard.state import report
 from groove_core.analysis.posterior import density, summarize
@@ -69,7 +69,7 @@ def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principa
         return
     st.subheader(short(lr.description, 120))
     st.caption(
-        f"`{lr.id}` · tier **{lr.tier}** · {lr.category.value.replace('_', ' ')}"
+        f"`{lr.id}` · tier **{lr.tier}** · {words(lr.category.value)}"
         f" · scope `{lr.scope.to_db()}`" + (f" · **{sv.BADGE}**" if mark else "")
     )
     tabs = {

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.components.learning_views import MODE_LABELS, SORT_LABELS
+from dashboard.components.text import words
 from dashboard.state import pick_tier, report, tier_names
 from groove_core.errors import GrooveError
 from groove_core.model.learning import LearningCategory
@@ -72,7 +73,7 @@ def new_view() -> None:
 
 
 def _any(value: str) -> str:
-    return "any" if value == ANY else value.replace("_", " ")
+    return "any" if value == ANY else words(value)
 
 
 def sidebar(g: Groove, names: list[str]) -> Filters:

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components.learning_filters import CATEGORIES, View
-from dashboard.components.text import short
+from dashboard.components.text import short, words
 from dashboard.data import SEARCH_LIMIT, Rows
 from groove_core.io.selection import selection_csv, selection_json
 
@@ -167,9 +167,7 @@ def bulk_actions(ticked: list[str]) -> None:
             args=("delete", ticked),
         )
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-        c1.selectbox(
-            "New category", CATEGORIES, key="bulk_cat", format_func=lambda c: c.replace("_", " ")
-        )
+        c1.selectbox("New category", CATEGORIES, key="bulk_cat", format_func=words)
         c2.button(
             "Re-categorise selected…",
             key="bulk_recat",

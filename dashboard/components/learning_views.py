@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.components.text import MISSING, escape, short, when
+from dashboard.components.text import MISSING, escape, short, when, words
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
 from groove_core.store.history import Edit
@@ -67,7 +67,7 @@ def learnings_frame(
                 row["text score"] = h.text_score
         row.update(
             {
-                "category": lr.category.value.replace("_", " "),
+                "category": words(lr.category.value),
                 "confidence": usage.get(lr.id, UsageStats()).confidence(),
                 "uses": usage[lr.id].times_injected if lr.id in usage else 0,
                 "scope": lr.scope.to_db(),
@@ -84,7 +84,7 @@ def learnings_frame(
 def source_label(lr: Learning) -> str:
     """Where a learning came from, short enough for a table column: its source type,
     and for an imported rule the name of its file (the whole path is in its detail)."""
-    kind = lr.source.kind.replace("_", " ")
+    kind = words(lr.source.kind)
     file = lr.source.data.get("source_file") if lr.source.kind == "imported" else None
     return f"{kind}: {PurePath(str(file)).name}" if file else kind
 
@@ -185,7 +185,7 @@ def relation_links(related: Sequence[Related], on_pick: Callable[[str], None], *
         return
     st.caption(f"{len(related)} relation{'s' if len(related) != 1 else ''}")
     for i, rel in enumerate(related):
-        kind = rel.relation.relation_type.value.replace("_", " ")
+        kind = words(rel.relation.relation_type.value)
         arrow = f"this {kind} →" if rel.direction == "out" else f"← {kind} this"
         if rel.other is None:
             st.caption(f"{arrow} a learning that no longer exists")

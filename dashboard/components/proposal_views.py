@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.learning_views import short, when
+from dashboard.components.text import words
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import Proposal
 from groove_core.store.search import SearchHit
@@ -59,7 +60,7 @@ def fields(learning: Learning | None) -> dict[str, str]:
     return {
         "description": learning.description,
         "insight": learning.insight,
-        "category": learning.category.value.replace("_", " "),
+        "category": words(learning.category.value),
         "scope": learning.scope.to_db(),
     }
 
@@ -89,7 +90,7 @@ def proposals_frame(proposals: Sequence[Proposal]) -> pd.DataFrame:
             "learning": short(p.summary()["description"], 80),
             "reason": p.reason,
             "findings": len(p.findings),
-            "status": p.status.value.replace("_", " "),
+            "status": words(p.status.value),
         }
         for p in proposals
     ]
@@ -121,7 +122,7 @@ def similar_frame(hits: Sequence[SearchHit], this: str | None = None) -> pd.Data
             "description": h.learning.description
             + (" (this learning)" if h.learning.id == this else ""),
             "insight": short(h.learning.insight, 120),
-            "category": h.learning.category.value.replace("_", " "),
+            "category": words(h.learning.category.value),
             "id": h.learning.id,
         }
         for h in hits

@@ -11,6 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard.components.messages import flash
+from dashboard.components.text import words
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal, Role
 from groove_core.model.learning import Learning, LearningCategory, LearningContent
@@ -122,7 +123,7 @@ def author_actions(tier: Tier, p: Proposal, me: Principal) -> None:
             CATEGORIES,
             index=CATEGORIES.index(old.category.value),
             key=f"rv_cat_{p.id}",
-            format_func=lambda c: c.replace("_", " "),
+            format_func=words,
         )
         scope = st.text_input("Scope", old.scope.to_db(), key=f"rv_scope_{p.id}")
         reason = st.text_input("Reason", p.reason, key=f"rv_reason_{p.id}")

@@ -37,6 +37,12 @@ def distinct(labels: Mapping[str, str]) -> dict[str, str]:
     return {i: f"{labels[i]} · {i}" if again[text] > 1 else text for i, text in out.items()}
 
 
+def words(name: str) -> str:
+    """A stored name (``code_pattern``, ``user_created``, ``in_review``) as words for
+    people: its underscores as spaces."""
+    return name.replace("_", " ")
+
+
 def escape(text: object) -> str:
     """``text`` with Markdown's special characters escaped (names written by others)."""
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
@@ -47,4 +53,4 @@ def when(dt: datetime | None) -> str:
     return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["MISSING", "distinct", "escape", "short", "when"]
+__all__ = ["MISSING", "distinct", "escape", "short", "when", "words"]
