@@ -130,8 +130,8 @@ def search_bar(chosen: Filters) -> View:
     """The search box, the search mode, the order and the page size above the table;
     returns the :class:`View` of ``chosen`` they pick, at the pager's page. Drawn in the
     table's fragment: a new search or order reruns the table, not the sidebar."""
-    words, how, order, rows = st.columns([4, 1.5, 2, 1.2], vertical_alignment="bottom")
-    query = words.text_input(
+    box, how, order, per_page = st.columns([4, 1.5, 2, 1.2], vertical_alignment="bottom")
+    query = box.text_input(
         "Search learnings",
         key="q",
         on_change=new_view,
@@ -159,7 +159,7 @@ def search_bar(chosen: Filters) -> View:
         help="Search results are ordered by score.",
         **_BOUND,
     )
-    size = rows.selectbox(
+    size = per_page.selectbox(
         "Rows per page", PAGE_SIZES, index=1, key="size", on_change=new_view, **_BOUND
     )
     return View(**vars(chosen), query=query, mode=mode, sort=sort, size=int(size), page=_page())
