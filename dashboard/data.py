@@ -90,9 +90,14 @@ def learnings_versions(g: Groove, names: list[str]) -> Version:
 
 
 # ---------------------------------------------------------------- counts and facets
-def _filter(scope: str | None, category: str | None, source: str | None) -> LearningFilter:
+def _filter(
+    scope: str | None, category: str | None, source: str | None, flagged: bool = False
+) -> LearningFilter:
     return LearningFilter(
-        scope=scope or None, category=category or None, source_type=source or None
+        scope=scope or None,
+        category=category or None,
+        source_type=source or None,
+        flagged=bool(flagged),
     )
 
 
@@ -124,13 +129,15 @@ def count(
     scope: str | None = None,
     category: str | None = None,
     source: str | None = None,
+    flagged: bool = False,
 ) -> int:
-    """Learnings of the tiers ``names`` matching the filters: from the facets when at most
-    one filter is set, else counted.
+    """Learnings of the tiers ``names`` matching the filters (``flagged``: only those the
+    content scan flagged): from the facets when at most one of scope, category and source
+    is set and not ``flagged``, else counted.
 
     Raises: ValidationError (a bad filter value).
     """
-    flt = (scope, category, source)
+    flt = (scope, category, source, flagged)
     _filter(*flt).body("*learning{id, scope, category, source_type}")  # checks the values
     normal = (
         Scope.parse(scope).to_db() if scope else None,
@@ -138,7 +145,7 @@ def count(
         source,
     )
     chosen = [(col, value) for col, value in zip(_COLUMNS, normal, strict=True) if value]
-    if len(chosen) > 1:
+    if len(chosen) > 1 or flagged:
         return _count(g, str(g.home), learnings_versions(g, names), flt)
     counts = facets(g, names)
     if not chosen:
@@ -175,19 +182,22 @@ def listing(
     scope: str | None = None,
     category: str | None = None,
     source: str | None = None,
+    flagged: bool = False,
     sort: str = DEFAULT_SORT,
     limit: int = 50,
     offset: int = 0,
 ) -> Rows:
-    """One page of the learnings of the tiers ``names`` matching the filters, sorted by
+    """One page of the learnings of the tiers ``names`` matching the filters (``flagged``
+    as for :func:`count`), sorted by
     ``sort`` (:meth:`Groove.page`), with the number of matching rows as ``total``
     (:func:`count`); a page past the end has no rows.
 
     Raises: ValidationError (a bad filter value, sort or window).
     """
-    flt = (scope, category, source)
+    flt = (scope, category, source, flagged)
     rows = _listing(g, str(g.home), versions(g, names), flt, sort, int(limit), int(offset))
-    return replace(rows, total=count(g, names, scope=scope, category=category, source=source))
+    total = count(g, names, scope=scope, category=category, source=source, flagged=flagged)
+    return replace(rows, total=total)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
@@ -211,14 +221,17 @@ def search(
     scope: str | None = None,
     category: str | None = None,
     source: str | None = None,
+    flagged: bool = False,
 ) -> Rows:
     """The best ``limit`` learnings for ``text`` in the tiers ``names``
-    (:meth:`Groove.search`), best first, with their scores.
+    (:meth:`Groove.search`) matching the filters (``flagged`` as for :func:`count`), best
+    first, with their scores.
 
     Raises: ValidationError (a bad mode or filter value), EmbeddingError.
     """
     version = versions(g, names)
-    return _search(g, str(g.home), version, text, mode, int(limit), (scope, category, source))
+    flt = (scope, category, source, flagged)
+    return _search(g, str(g.home), version, text, mode, int(limit), flt)
 
 
 @st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)

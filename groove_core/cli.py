@@ -103,6 +103,9 @@ TierOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+FlaggedOpt = Annotated[
+    bool, typer.Option("--flagged", help="only learnings the content scan flagged")
+]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept with a proposal)")]
 OverrideOpt = Annotated[
     str | None,
@@ -479,10 +482,10 @@ def export(
     _run(body)
 
 
-def _filter(scope, category, source):
+def _filter(scope, category, source, flagged=False):
     from groove_core.store.listing import LearningFilter
 
-    return LearningFilter(scope=scope, category=category, source_type=source)
+    return LearningFilter(scope=scope, category=category, source_type=source, flagged=flagged)
 
 
 def _tiers_arg(g, tier: str) -> list[str] | None:
@@ -502,6 +505,7 @@ def list_(
     scope: Annotated[str | None, typer.Option(help="only this scope")] = None,
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
     source: Annotated[str | None, typer.Option(help="only this source type")] = None,
+    flagged: FlaggedOpt = False,
     sort: Annotated[Sort, typer.Option(help="order")] = Sort.recency,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
@@ -515,7 +519,7 @@ def list_(
         g = _groove()
         page = g.list(
             _tiers_arg(g, tier),
-            _filter(scope, category, source),
+            _filter(scope, category, source, flagged),
             sort=sort.value,
             limit=limit,
             offset=offset,
@@ -545,6 +549,7 @@ def search(
         str, typer.Option(help="a tier, or 'all' (every real tier: not simulation tiers)")
     ] = "user",
     category: Annotated[str | None, typer.Option(help="only this category")] = None,
+    flagged: FlaggedOpt = False,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
@@ -558,7 +563,7 @@ def search(
             mode=mode.value,
             limit=limit,
             tiers=_tiers_arg(g, tier),
-            flt=_filter(None, category, None) if category else None,
+            flt=_filter(None, category, None, flagged) if category or flagged else None,
         )
         rows = [h.summary() for h in hits]
         if json_out:

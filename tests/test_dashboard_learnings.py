@@ -212,6 +212,27 @@ def test_learnings_lists_rows_and_category_filter_narrows(seeded):
     assert list(table(at)["description"]) == [seeded["retry"].description]
 
 
+def test_the_flagged_toggle_keeps_what_the_content_scan_flagged(seeded, home):
+    """A curator looking for secrets: the toggle lists, counts and searches only the
+    learning whose text carries a key, and a link with ``?flagged=`` opens that view."""
+    from test_review import aws_pair
+
+    key, secret = aws_pair()
+    marked = make_learning("Deploy with the shared key", f"Use {key} with {secret} to deploy")
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        g.user.learnings.store_many([marked])
+    at = run("learnings")
+    assert len(table(at)) == 6
+    at.toggle(key="flagged").set_value(True).run()
+    assert list(table(at)["description"]) == [marked.description]
+    assert "1 learning" in [s.value for s in at.subheader]
+    at.text_input(key="q").input("tabs indentation deploy").run()
+    assert list(table(at)["description"]) == [marked.description]
+    again = run("learnings", flagged="true")
+    assert again.toggle(key="flagged").value is True
+    assert list(table(again)["description"]) == [marked.description]
+
+
 def test_a_listing_or_a_search_selects_nothing_until_a_row_is_ticked(seeded):
     described = {lr.description for lr in seeded.values()}
     at = run("learnings")

@@ -167,6 +167,17 @@ def test_a_rule_file_with_a_key_imported_in_the_dashboard_is_flagged(
     caption = page.get_by_test_id("stCaptionContainer").filter(has_text=flagged)
     expect(caption).to_contain_text("⚠ flagged")
     expect(page.get_by_text(re.compile(r"the content scan found \d+ problems? in"))).to_be_visible()
+    # the flagged filter lists it alone, and the address keeps the filter
+    page.goto(f"{dash.url}/learnings")
+    idle(page)
+    expect(page.get_by_role("heading", name="2 learnings")).to_be_visible()
+    page.get_by_text("Flagged by the content scan").click()
+    idle(page)
+    expect(page.get_by_role("heading", name="1 learning")).to_be_visible()
+    assert "flagged=" in page.url
+    page.reload()
+    idle(page)
+    expect(page.get_by_role("heading", name="1 learning")).to_be_visible()
     # the Review page lists it
     page.goto(f"{dash.url}/review?tier=user")
     idle(page)

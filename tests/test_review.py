@@ -17,6 +17,7 @@ from groove_core.errors import ContentBlockedError, PermissionDeniedError, Valid
 from groove_core.io.importer import import_paths
 from groove_core.model.access import Principal
 from groove_core.model.proposal import ProposalStatus
+from groove_core.store.listing import LearningFilter
 from groove_core.tiers import Groove
 
 ORG = "enterprise:acme"
@@ -230,6 +231,29 @@ def test_enterprise_import_with_an_injection_is_blocked_until_a_curator_override
     assert entry.detail["override_reason"] == "security team's test fixture"
 
 
+@pytest.mark.parametrize("mode", ["semantic", "fulltext", "hybrid"])
+def test_the_flagged_filter_keeps_what_the_scan_marked_until_an_edit_cleans_it(g, mode):
+    """A listing, a count and a search filtered to flagged learnings return the learning
+    whose text carries a key (from the tier and through the derived indexes alike), with
+    the other filters still applied; an edit that removes the key takes it out."""
+    key, secret = aws_pair()
+    marked = make_learning("Deploy to staging", f"Deploy to staging with {key} and {secret}")
+    clean = make_learning("Deploy to production", "Deploy to production from the release tag")
+    g.user.learnings.store_many([marked, clean])
+    flagged = LearningFilter(flagged=True)
+    assert g.user.learnings.scan_marks([marked.id, clean.id]).keys() == {marked.id}
+    for derived in (False, True):
+        assert [lr.id for lr in g.page(["user"], flagged, derived=derived)] == [marked.id]
+        assert g.count(["user"], flagged, derived=derived) == 1
+    assert g.user.learnings.count(LearningFilter(flagged=True, category="solution")) == 0
+    assert g.user.learnings.count(LearningFilter(flagged=True, ids=[clean.id])) == 0
+    assert len(g.search("deploy", mode=mode, tiers=["user"])) == 2
+    assert [h.learning.id for h in g.search("deploy", mode=mode, flt=flagged)] == [marked.id]
+    g.user.learnings.update(marked.id, insight="Deploy to staging with the role's credentials")
+    assert g.user.learnings.list(flagged).total == 0
+    assert g.search("deploy", mode=mode, flt=flagged) == []
+
+
 def test_a_refused_learning_leaves_not_even_an_embedding(g):
     """A curator's create that the scan refuses writes nothing at all: the secret's text
     is not embedded into the tier's embedding cache either."""
@@ -284,3 +308,8 @@ def test_scan_field_in_cli_json_rows(tmp_path, monkeypatch):
     assert shown["scan"] == flagged["scan"]
     hits = json.loads(run(app, ["search", "AWS secret", "--json"]).stdout)
     assert any(h["scan"] for h in hits)
+    only = json.loads(run(app, ["list", "--flagged", "--json"]).stdout)
+    assert [r["id"] for r in only] == [flagged["id"]]
+    for mode in ("semantic", "fulltext", "hybrid"):
+        found = run(app, ["search", "tabs AWS secret", "--mode", mode, "--flagged", "--json"])
+        assert [h["id"] for h in json.loads(found.stdout)] == [flagged["id"]]

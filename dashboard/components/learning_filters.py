@@ -1,6 +1,6 @@
 """The Learnings page's view: the tier and the filters in the sidebar, the search and the
 order above the table, each bound to the address
-(``?tier=&scope=&category=&source=&q=&mode=&sort=&size=&page=``, with Streamlit's
+(``?tier=&scope=&category=&source=&flagged=&q=&mode=&sort=&size=&page=``, with Streamlit's
 ``bind="query-params"``; ``?tier=`` by :func:`dashboard.state.pick_tier`), so a copied
 link reproduces the view and the browser's back button returns to the last one; a choice
 also survives going to another page and back (``persist_state``)."""
@@ -26,26 +26,33 @@ ANY = ""
 PAGE_SIZES = (25, 50, 100)
 CATEGORIES = [c.value for c in LearningCategory]
 #: Session keys (and address parameters) of the view's widgets.
-KEYS = ("scope", "category", "source", "q", "mode", "sort", "size", "page")
+KEYS = ("scope", "category", "source", "flagged", "q", "mode", "sort", "size", "page")
 _BOUND = {"bind": "query-params", "persist_state": "session"}
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the sidebar chooses: the ``tiers`` shown and the filters (None: any)."""
+    """What the sidebar chooses: the ``tiers`` shown and the filters (None: any;
+    ``flagged``: only learnings the content scan flagged)."""
 
     tiers: tuple[str, ...]
     scope: str | None
     category: str | None
     source: str | None
+    flagged: bool
 
     @property
     def filtered(self) -> bool:
-        return any((self.scope, self.category, self.source))
+        return any((self.scope, self.category, self.source, self.flagged))
 
-    def filters(self) -> dict[str, str | None]:
+    def filters(self) -> dict[str, str | bool | None]:
         """The filters as keyword arguments of :mod:`dashboard.data`'s reads."""
-        return {"scope": self.scope, "category": self.category, "source": self.source}
+        return {
+            "scope": self.scope,
+            "category": self.category,
+            "source": self.source,
+            "flagged": self.flagged,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,15 @@ def sidebar(g: Groove, names: list[str]) -> Filters:
             on_change=new_view,
             **_BOUND,
         )
-    return Filters(chosen, scope or None, category or None, source or None)
+        flagged = st.toggle(
+            "Flagged by the content scan",
+            key="flagged",
+            on_change=new_view,
+            help="Only learnings whose text the scan flagged (a secret, an injection), "
+            "also those a curator let in.",
+            **_BOUND,
+        )
+    return Filters(chosen, scope or None, category or None, source or None, flagged)
 
 
 def search_bar(chosen: Filters) -> View:

@@ -32,6 +32,8 @@ _SORT_INDEX = {"recency": "by_updated", "created": "by_created", "usage": "by_up
 NEWEST_MAX = 1_000
 #: How far past now a timestamp may lie and still be found by the newest-rows search.
 _FUTURE_SECONDS = 100 * 365 * 86_400
+#: The rule atom that keeps learnings with a content-scan mark (binds ``id``).
+_FLAGGED = "*learning_scan{learning_id: id}"
 _SOURCE_TYPES = ("transcript", "user_created", "promoted", "imported", "enterprise_curated")
 
 
@@ -40,7 +42,9 @@ class LearningFilter:
     """Filters for :meth:`LearningStore.list` and ``count``; ``None`` means any.
 
     ``scope`` is a DB scope string, ``category`` a category DB string, ``source_type`` one
-    of the source types of docs/architecture.md#relations-v1, ``ids`` restricts to those ids.
+    of the source types of docs/architecture.md#relations-v1, ``ids`` restricts to those ids
+    and ``flagged`` to learnings the content scan flagged (a stored ``learning_scan`` mark,
+    also when a curator overrode it).
 
     Raises: ValidationError for an unknown category or source type or a malformed scope,
     when made (a search that finds nothing says so too, not only one that finds rows).
@@ -50,6 +54,7 @@ class LearningFilter:
     category: str | None = None
     source_type: str | None = None
     ids: Sequence[str] | None = None
+    flagged: bool = False
 
     def __post_init__(self) -> None:
         if self.category:
@@ -65,9 +70,10 @@ class LearningFilter:
         parameters.
 
         Cozo plans a body in the order it is written, so the one condition that can
-        select rows by key or index is bound BEFORE the atom (ids by key, else category
-        or scope by their index) and the others filter AFTER it: a value bound before the
-        atom that is neither key nor index prefix makes Cozo load the whole relation.
+        select rows by key or index is bound BEFORE the atom (ids by key, else the
+        content-scan marks, few, read whole, else category or scope by their index) and
+        the others filter AFTER it: a value bound before the atom that is neither key nor
+        index prefix makes Cozo load the whole relation.
 
         Raises:
             ValidationError: an unknown category, scope form or source type, or a bad id.
@@ -84,7 +90,9 @@ class LearningFilter:
             if self.source_type not in _SOURCE_TYPES:
                 raise ValidationError(f"unknown source type {self.source_type!r:.80}")
             conds.append(("f_source", "source_type = $f_source", self.source_type))
-        params = {name: value for name, _, value in conds}
+        if self.flagged:  # after ids (a key lookup each), before the other conditions
+            conds.insert(1 if self.ids is not None else 0, ("", _FLAGGED, None))
+        params = {name: value for name, _, value in conds if name}
         if not conds or conds[0][0] == "f_source":  # no key or index to use
             return ", ".join([atom] + [c for _, c, _ in conds]), params
         first, *rest = (c for _, c, _ in conds)
@@ -92,18 +100,21 @@ class LearningFilter:
 
     def equalities(self) -> dict[str, str] | None:
         """The filter as column -> stored value (``category``, ``scope``,
-        ``source_type``; empty for no filter), or None when it selects by ids.
+        ``source_type``; empty for no filter), or None when it selects by ids or by
+        content-scan marks (which only the tier holds).
 
         Raises:
             ValidationError: an unknown category, scope form or source type."""
-        if self.ids is not None:
+        if self.ids is not None or self.flagged:
             return None
         _, params = self.body("*learning{id, scope, category, source_type}")
         names = {"f_category": "category", "f_scope": "scope", "f_source": "source_type"}
         return {names[k]: v for k, v in params.items()}
 
     def matches(self, learning: Learning) -> bool:
-        """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo).
+        """Whether ``learning`` passes this filter (as :meth:`body` selects in Cozo),
+        except ``flagged``: a learning does not carry its content-scan mark, the caller
+        checks it (:meth:`ScanningMixin.scan_marks`).
 
         Raises:
             ValidationError: an unknown category or scope form."""
@@ -167,13 +178,24 @@ class ListingMixin(StoreBase):
         by_id = {r["id"]: row_to_learning(r, self.tier) for r in res.dicts()}
         return [by_id[i] for i in ids if i in by_id]
 
+    def has_marks_for(self, flt: LearningFilter | None) -> bool:
+        """False when ``flt`` keeps flagged learnings only and the tier has no content-scan
+        marks to read (no ``learning_scan``: a tier from before schema 8 opened without
+        migrating it): nothing matches then."""
+        return not (flt and flt.flagged) or self.writer._has("learning_scan")
+
     def count(self, flt: LearningFilter | None = None) -> int:
         """Number of learnings matching ``flt`` (all when None)."""
+        if not self.has_marks_for(flt):
+            return 0
         if flt is None or flt == LearningFilter():  # the narrow index counts twice as fast
             body, params = "*learning:by_updated{id}", {}
         else:
             body, params = flt.body("*learning{id, scope, category, source_type}")
-        return int(self.db.run(f"?[count(id)] := {body}", params, read_only=True).scalar(0))
+        script = f"?[count(id)] := {body}"
+        if flt is not None and flt.flagged:  # in one rule, Cozo reads every learning first
+            script = f"kept[id] := {body}\n?[count(id)] := kept[id]"
+        return int(self.db.run(script, params, read_only=True).scalar(0))
 
     def list(
         self,
@@ -215,6 +237,8 @@ class ListingMixin(StoreBase):
         """
         limit, offset = check_window(sort, limit, offset)
         flt = flt or LearningFilter()
+        if not self.has_marks_for(flt):
+            return []
         # Sort (sort columns, id) only, then fetch the page's rows by key: narrower tuples
         # sort faster, and with no filter the recency and creation orders read their
         # index, a much narrower relation (at 100,000 learnings: 217 ms against 418 ms).

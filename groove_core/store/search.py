@@ -206,11 +206,16 @@ class SearchStore:
         if flt is None or flt == LearningFilter():
             return rows
         found = self._rows([i for i, _ in rows])
+        if flt.flagged:
+            marked = self.learnings.scan_marks(list(found))
+            found = {i: v for i, v in found.items() if i in marked}
         return [r for r in rows if r[0] in found and flt.matches(found[r[0]][0])]
 
     def _exact(self, vec: np.ndarray, flt: LearningFilter, limit: int) -> list[tuple[str, float]]:
         """Exact cosine search over the learnings ``flt`` selects (for selective filters,
         where post-filtering the approximate neighbours would return too few)."""
+        if not self.learnings.has_marks_for(flt):
+            return []
         body, params = flt.body("*learning{id, scope, category, source_type}")
         ids = [r[0] for r in self.db.run(f"?[id] := {body}", params, read_only=True).rows]
         have, vecs = self.vectors.vectors(ids)
