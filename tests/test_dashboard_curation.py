@@ -169,6 +169,10 @@ def test_the_review_queue_lists_the_learnings_the_scan_flagged(home):
     assert table["open"].iloc[0] == f"/learnings?tier=enterprise%3Aacme&id={flagged.id}"
     opened = run("learnings", CORA, tier=ORG, id=flagged.id)
     assert "Deploy key" in [s.value for s in opened.subheader]
+    listed = "/learnings?tier=enterprise%3Aacme&flagged=true"
+    assert f"[List them on the Learnings page]({listed})" in shown(at, "markdown")
+    opened = run("learnings", CORA, tier=ORG, flagged="true")
+    assert list(frame(opened, "description")["description"]) == ["Deploy key"]
 
 
 def _kept(g) -> dict:

@@ -4,11 +4,14 @@ and the most similar existing learnings; then the curator's decision or the auth
 withdrawal or revision.
 
 Above them, the learnings of the tier that the content scan flagged (an import keeps and
-marks them in a user or project tier), each linked to the Learnings page.
+marks them in a user or project tier), each linked to the Learnings page, and a link
+to all of them there (``?flagged=true``).
 
 The selected proposal is ``?proposal=<uuid>`` in the address."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -21,6 +24,7 @@ from groove_core.errors import GrooveError
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import ProposalKind
 from groove_core.store.embeddings import text_for_embedding
+from groove_core.store.listing import LearningFilter
 
 SHOWN = 10  # learnings of one proposal shown side by side
 SIMILAR = 5
@@ -53,14 +57,23 @@ try:
     flagged = tier.learnings.flagged_ids()
     flagged_rows = sorted(tier.learnings.get_many(flagged), key=lambda lr: flagged.index(lr.id))
     marks = tier.learnings.scan_marks(flagged)
+    n_flagged = tier.learnings.count(LearningFilter(flagged=True)) if flagged_rows else 0
 except GrooveError as err:
     report(err)
-    flagged_rows, marks = [], {}
+    flagged_rows, marks, n_flagged = [], {}, 0
 if flagged_rows:
     with st.expander(
-        f"{scan_views.BADGE}: {len(flagged_rows)} learning(s) of this tier the content scan "
+        f"{scan_views.BADGE}: {n_flagged:,} learning(s) of this tier the content scan "
         "flagged (secrets, prompt injection or hidden text)"
     ):
+        listed = f"/learnings?{urlencode({'tier': tier_name, 'flagged': 'true'})}"
+        if n_flagged <= len(flagged_rows):
+            st.markdown(f"[List them on the Learnings page]({listed}) to search or edit them.")
+        else:
+            st.markdown(
+                f"The table shows the newest {len(flagged_rows):,}; "
+                f"[list all {n_flagged:,} on the Learnings page]({listed})."
+            )
         st.dataframe(
             scan_views.flagged_frame(tier_name, flagged_rows, marks),
             key=f"rv_flagged_{tier_name}",
