@@ -43,6 +43,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "MigrationError",
         "NotFoundError",
         "PermissionDeniedError",
+        "ReadOnlyTierError",
         "SchemaTooNewError",
         "TierBusyError",
         "TierUnavailableError",

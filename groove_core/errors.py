@@ -19,6 +19,11 @@ class DatabaseError(GrooveError):
     """A query failed inside Cozo (the message carries Cozo's own explanation)."""
 
 
+class ReadOnlyTierError(DatabaseError):
+    """A write to a tier whose database this process may only read (file permissions or
+    a read-only mount); nothing was written."""
+
+
 class TierUnavailableError(DatabaseError):
     """A tier's database cannot be opened or is held by another process.
 

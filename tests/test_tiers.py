@@ -3,8 +3,13 @@ and enterprise tiers on first use, reads across tiers that name their tier, prom
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+from pathlib import Path
+
 import pytest
 from conftest import HashingEmbedder, make_learning
+from test_access import dump
 
 from groove_core.config import Config, home_dir
 from groove_core.errors import (
@@ -12,6 +17,7 @@ from groove_core.errors import (
     ContentBlockedError,
     GrooveError,
     NotFoundError,
+    ReadOnlyTierError,
     TierUnavailableError,
     ValidationError,
 )
@@ -235,3 +241,62 @@ def test_cross_tier_facets_deletes_recategorisation_and_restore(tmp_path):
         assert g.restore_many(deleted) == (2, [])
         assert g.count() == 5
         assert g.get(mine[0].id).category.value == "solution"  # restored as it was deleted
+
+
+# ---------------------------------------------------------------- read-only tiers
+ORG = "enterprise:acme"
+
+
+@contextlib.contextmanager
+def unwritable(*paths: Path):
+    """``paths`` made unwritable even for root (``chattr +i``) for the block; the test is
+    skipped where the account or the file system cannot do that."""
+    done: list[Path] = []
+    try:
+        for p in paths:
+            made = subprocess.run(["chattr", "+i", str(p)], capture_output=True, text=True)
+            if made.returncode:
+                pytest.skip(f"chattr +i is not available here: {made.stderr.strip()}")
+            done.append(p)
+        yield
+    finally:
+        for p in done:
+            subprocess.run(["chattr", "-i", str(p)], check=True)
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """An enterprise tier with one learning, its admin, and its database file."""
+    ada = Principal("ada@example.com", "Ada", "config")
+    with Groove(
+        tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path, principal=ada
+    ) as g:
+        g.create(ORG, make_learning("Pin torch to the CPU build", "torch==2.13.0", scope=ORG))
+        path = g.tier(ORG).db.path
+    return tmp_path / "home", ada, path
+
+
+def test_a_tier_whose_file_is_read_only_is_listed_and_searched_and_refuses_writes(tmp_path, shared):
+    """A developer whose copy of the enterprise tier is read-only: lists and searches it
+    (a search's query embedding is not cached there), and a write is refused, naming the
+    tier, with nothing written."""
+    home, ada, path = shared
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path, principal=ada) as g:
+        before = dump(g.tier(ORG).db)
+    with unwritable(path), Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        (lr,) = g.list([ORG]).items
+        for mode in ("semantic", "fulltext", "hybrid"):
+            assert [h.learning.id for h in g.search("torch CPU", mode=mode)] == [lr.id]
+        with pytest.raises(ReadOnlyTierError, match=f"tier '{ORG}' is read-only"):
+            g.tier(ORG).learnings.update(lr.id, insight="torch 2.14", actor=ada)
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        assert dump(g.tier(ORG).db) == before
+
+
+def test_a_tier_in_a_read_only_folder_is_named_unavailable_with_the_reason(tmp_path, shared):
+    home, _, path = shared
+    with unwritable(path.parent), Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        _, problems = g.available()
+        (problem,) = [p for p in problems if p.name == ORG]
+        assert "is not writable here" in problem.reason and "must be writable" in problem.reason
+        assert str(path.parent) in problem.reason and "unwrap" not in problem.reason

@@ -34,6 +34,8 @@ class StoreBase:
         #: The :class:`~groove_core.store.search.SearchStore` over this store, if one is
         #: open: a bulk write hands it what it wrote (see :meth:`store_many`).
         self.derived: Any = None
+        #: False once a write to the embedding cache found the tier read-only here.
+        self._cache_writable = True
 
     @property
     def tier(self) -> str:

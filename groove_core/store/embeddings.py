@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from groove_core.embed import DIM, content_hash
-from groove_core.errors import EmbeddingError, ValidationError
+from groove_core.errors import EmbeddingError, ReadOnlyTierError, ValidationError
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningContent
 from groove_core.model.serde import check_uuid
@@ -66,8 +66,9 @@ class EmbeddingsMixin(StoreBase):
     ) -> np.ndarray:
         """Embeddings of ``texts`` as float32 ``(n, 384)``, each distinct text embedded once:
         the tier's ``embedding_cache`` (keyed by content hash) is read first and filled
-        with what had to be computed. ``progress`` gets a :class:`Progress` ``("embedding",
-        done, total)`` after each batch, counting the texts computed (cached ones are not).
+        with what had to be computed (unless this process may only read the tier).
+        ``progress`` gets a :class:`Progress` ``("embedding", done, total)`` after each
+        batch, counting the texts computed (cached ones are not).
 
         The texts to compute are sorted by length and passed to the model ``batch_size``
         at a time, so its own mini-batches hold texts of similar length (little padding:
@@ -106,11 +107,15 @@ class EmbeddingsMixin(StoreBase):
                 raise EmbeddingError(
                     f"embedder {model} returned shape {vecs.shape}, expected ({len(batch)}, {DIM})"
                 )
-            self.db.run(
-                "?[content_hash, embedding] <- $rows "
-                ":put embedding_cache {content_hash => embedding}",
-                {"rows": [[k, v.tolist()] for k, v in zip(batch, vecs, strict=True)]},
-            )
+            if self._cache_writable:
+                try:
+                    self.db.run(
+                        "?[content_hash, embedding] <- $rows "
+                        ":put embedding_cache {content_hash => embedding}",
+                        {"rows": [[k, v.tolist()] for k, v in zip(batch, vecs, strict=True)]},
+                    )
+                except ReadOnlyTierError:  # a reader's copy: the cache is only a cache
+                    self._cache_writable = False
             found.update(zip(batch, vecs, strict=True))
             done += len(batch)
             if progress:

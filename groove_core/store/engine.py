@@ -33,6 +33,7 @@ Concurrency (the ``sqlite`` engine lets several processes read and write one fil
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import socket
@@ -54,7 +55,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from groove_core.errors import DatabaseError, TierBusyError, TierUnavailableError
+from groove_core.errors import (
+    DatabaseError,
+    ReadOnlyTierError,
+    TierBusyError,
+    TierUnavailableError,
+)
 from groove_core.locking import InterProcessLock
 from groove_core.model.values import check_text
 
@@ -99,6 +105,10 @@ def _message(err: QueryException | Exception) -> str:
 
 def _is_locked(err: BaseException) -> bool:
     return "database is locked" in _message(err)
+
+
+def _is_read_only(err: BaseException) -> bool:
+    return "attempt to write a readonly database" in _message(err)
 
 
 class _OpenFailed(Exception):
@@ -160,8 +170,13 @@ class Engine:
         self._queue: InterProcessLock | None = None
         deadline = time.monotonic() + self.busy_timeout
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._register_holder("opening")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not os.access(self.path.parent, os.W_OK):  # the engine's open would panic
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+                self._register_holder("opening")
+            except OSError as err:
+                raise TierUnavailableError(tier, self._unwritable(err.strerror or err)) from None
         try:
             if engine == "sqlite":
                 self._queue = InterProcessLock(self._holders_dir / "write.lock")
@@ -198,6 +213,15 @@ class Engine:
             raise TierUnavailableError(
                 self.tier, f"cannot open {self.location}: {reason}"
             ) from None
+
+    def _unwritable(self, detail: object) -> str:
+        """Why a tier in a folder this process cannot write does not open."""
+        assert self.path is not None
+        return (
+            f"cannot open {self.location}: {self.path.parent} is not writable here ({detail}). "
+            "Every process that opens a tier, a reader too, registers itself beside the "
+            "database and shares SQLite's lock files there: the folder must be writable"
+        )
 
     def _use_wal(self, deadline: float) -> None:
         """Put a sqlite tier in write-ahead-log mode once (the mode is kept in the file).
@@ -392,6 +416,11 @@ class Engine:
             raise self._busy("stayed locked") from None
         except QueryException as err:
             _check_params(params)  # a value Cozo cannot hold gets a message for people
+            if _is_read_only(err):
+                raise ReadOnlyTierError(
+                    f"tier '{self.tier}' is read-only for this process ({self.location} "
+                    "cannot be written): nothing was written"
+                ) from None
             raise DatabaseError(f"tier '{self.tier}': {_message(err)}") from None
         except OSError as err:  # http engine: requests' ConnectionError and friends
             raise TierUnavailableError(self.tier, f"{self.location}: {err}") from None
