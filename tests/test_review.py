@@ -245,6 +245,7 @@ def test_the_flagged_filter_keeps_what_the_scan_marked_until_an_edit_cleans_it(g
     for derived in (False, True):
         assert [lr.id for lr in g.page(["user"], flagged, derived=derived)] == [marked.id]
         assert g.count(["user"], flagged, derived=derived) == 1
+    assert g.user.learnings.count(LearningFilter(flagged=True, category="preference")) == 1
     assert g.user.learnings.count(LearningFilter(flagged=True, category="solution")) == 0
     assert g.user.learnings.count(LearningFilter(flagged=True, ids=[clean.id])) == 0
     assert len(g.search("deploy", mode=mode, tiers=["user"])) == 2

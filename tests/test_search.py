@@ -88,6 +88,45 @@ def test_filters_narrow_every_mode(store, seeded):
         assert {h.learning.category.value for h in hits} == {"preference"}, mode
 
 
+@pytest.mark.parametrize("limit", [10, 50])
+def test_a_selective_filter_among_many_identical_learnings_finds_its_rows(tmp_path, limit):
+    """300 identical learnings and two others: a search filtered to the code pattern or to
+    the learning the content scan flagged returns exactly that one in every mode (the
+    filtered rows lay beyond the first 8 x limit matches; hnswlib refused a walk over
+    identical vectors), and an unfiltered search still returns ``limit`` rows."""
+    key, secret = "AKIA" + "IOSFODNN7" + "EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfi" + "CYEXAMPLEKEY"
+    pattern = make_learning("Deploy the service", "deploy with make deploy", "code_pattern")
+    marked = make_learning("Deploy the service", f"deploy with {key} {secret}")
+    with Groove(tmp_path / "home", embedder=HashingEmbedder(), project=tmp_path) as g:
+        same = [make_learning("Deploy the service", "deploy deploy") for _ in range(300)]
+        g.user.learnings.store_many([*same, pattern, marked])
+        for mode in ("semantic", "fulltext", "hybrid"):
+            hits = g.search("deploy the service", mode=mode, limit=limit)
+            assert len(hits) == limit, mode
+            for flt, wanted in (
+                (LearningFilter(category="code_pattern"), pattern),
+                (LearningFilter(flagged=True), marked),
+            ):
+                hits = g.search("deploy the service", mode=mode, limit=limit, flt=flt)
+                assert [h.learning.id for h in hits] == [wanted.id], (mode, flt)
+
+
+def test_semantic_search_of_a_small_tier_is_the_exact_cosine_ranking(store):
+    """Where the neighbours asked for are half the tier or more, the ranking and the
+    scores are numpy's exact cosine over the same vectors."""
+    store.embedder = DenseEmbedder()
+    learnings = [make_learning(f"Learning {i}", f"insight number {i}") for i in range(40)]
+    store.store_many(learnings)
+    vectors = _vectors(store, learnings)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = DenseEmbedder().embed(["what to look for"])[0]
+    scores = vectors @ query
+    expected = [learnings[i].id for i in np.argsort(-scores, kind="stable")[:20]]
+    found = SearchStore(store).semantic_ranked(query, 20)
+    assert [i for i, _ in found] == expected
+    assert np.allclose([s for _, s in found], np.sort(scores)[::-1][:20], atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "query",
     [

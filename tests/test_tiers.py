@@ -4,6 +4,7 @@ and enterprise tiers on first use, reads across tiers that name their tier, prom
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -249,19 +250,26 @@ ORG = "enterprise:acme"
 
 @contextlib.contextmanager
 def unwritable(*paths: Path):
-    """``paths`` made unwritable even for root (``chattr +i``) for the block; the test is
-    skipped where the account or the file system cannot do that."""
-    done: list[Path] = []
+    """``paths`` made unwritable for this process for the block: read-only modes, or for
+    root (whom modes do not stop) ``chattr +i``; skipped where root cannot use chattr."""
+    done: list[tuple[Path, int]] = []
     try:
         for p in paths:
+            if os.geteuid() != 0:
+                done.append((p, p.stat().st_mode))
+                p.chmod(0o555 if p.is_dir() else 0o444)
+                continue
             made = subprocess.run(["chattr", "+i", str(p)], capture_output=True, text=True)
             if made.returncode:
                 pytest.skip(f"chattr +i is not available here: {made.stderr.strip()}")
-            done.append(p)
+            done.append((p, -1))
         yield
     finally:
-        for p in done:
-            subprocess.run(["chattr", "-i", str(p)], check=True)
+        for p, mode in done:
+            if mode < 0:
+                subprocess.run(["chattr", "-i", str(p)], check=True)
+            else:
+                p.chmod(mode)
 
 
 @pytest.fixture

@@ -86,20 +86,40 @@ class VectorIndex(DerivedIndex):
 
     def query(self, vector: np.ndarray, k: int, ef: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest learnings to ``vector`` as (id, cosine similarity), best
-        first. Call :meth:`sync` first to include every committed write."""
+        first. Call :meth:`sync` first to include every committed write.
+
+        Exact (every indexed vector scored) when ``k`` is at least half the learnings
+        indexed, or when the HNSW walk reaches fewer than ``k`` of them (hnswlib refuses
+        then: a graph of many identical vectors)."""
         with self._lock:
             self._covered()  # reads the persisted index on first use
             live = len(self._labels)
             if self._index is None or live == 0:
                 return []
             k = min(int(k), live)
+            query = np.asarray(vector, np.float32)
+            if 2 * k >= live:
+                return self._exact(query, k)
             self._index.set_ef(max(int(ef or self.ef), k))
-            labels, dists = self._index.knn_query(np.asarray(vector, np.float32), k=k)
+            try:
+                labels, dists = self._index.knn_query(query, k=k)
+            except RuntimeError:  # "Cannot return the results in a contiguous 2D array"
+                return self._exact(query, k)
         return [
             (self._ids[int(lab)], 1.0 - float(d))
             for lab, d in zip(labels[0], dists[0], strict=True)
             if self._ids[int(lab)] is not None
         ]
+
+    def _exact(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` indexed learnings most similar to ``query`` by exact cosine (the
+        index keeps its vectors normalised). Caller holds the lock."""
+        assert self._index is not None
+        ids = list(self._labels)
+        vecs = np.asarray(self._index.get_items(list(self._labels.values())), np.float32)
+        scores = vecs @ (query / (np.linalg.norm(query) or 1.0))
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(ids[i], float(scores[i])) for i in best]
 
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The indexed vectors of those ``ids`` that are indexed: (ids, float32 (n, 384))."""

@@ -210,10 +210,10 @@ class DocumentIndex(DerivedIndex):
         )
         return {row[0]: self._objects(row) for row in found}
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best learnings for free ``text``: (id, BM25 score; higher is better),
-        best first (see :meth:`TantivyText.query`)."""
-        return self.text.query(text, k)
+    def query(self, text: str, k: int, ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best learnings for free ``text`` (among ``ids`` when given): (id, BM25
+        score; higher is better), best first (see :meth:`TantivyText.query`)."""
+        return self.text.query(text, k, ids)
 
     def _synced(self) -> None:
         """After each sync: load the full-text index's last commit when another process

@@ -173,10 +173,11 @@ class Engine:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 if not os.access(self.path.parent, os.W_OK):  # the engine's open would panic
-                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self.path))
                 self._register_holder("opening")
             except OSError as err:
-                raise TierUnavailableError(tier, self._unwritable(err.strerror or err)) from None
+                folder = Path(err.filename).parent if err.filename else self.path.parent
+                raise TierUnavailableError(tier, self._unwritable(folder, err.strerror)) from None
         try:
             if engine == "sqlite":
                 self._queue = InterProcessLock(self._holders_dir / "write.lock")
@@ -214,11 +215,10 @@ class Engine:
                 self.tier, f"cannot open {self.location}: {reason}"
             ) from None
 
-    def _unwritable(self, detail: object) -> str:
-        """Why a tier in a folder this process cannot write does not open."""
-        assert self.path is not None
+    def _unwritable(self, folder: Path, detail: object) -> str:
+        """Why a tier next to a folder this process cannot write does not open."""
         return (
-            f"cannot open {self.location}: {self.path.parent} is not writable here ({detail}). "
+            f"cannot open {self.location}: {folder} is not writable here ({detail}). "
             "Every process that opens a tier, a reader too, registers itself beside the "
             "database and shares SQLite's lock files there: the folder must be writable"
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import tantivy
@@ -115,15 +115,19 @@ class TantivyText:
         hits = searcher.search(tantivy.Query.all_query(), n, count=False).hits
         return sorted(i for _, a in hits if (i := searcher.doc(a)["id"][0]) != _META_ID)
 
-    def query(self, text: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best texts for the OR of the words of ``text``: (id, BM25 score,
-        higher is better), best first; [] when ``text`` has no word."""
+    def query(self, text: str, k: int, ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best texts for the OR of the words of ``text`` (among ``ids`` when
+        given): (id, BM25 score, higher is better), best first; [] when ``text`` has no
+        word."""
         words = query_words(text)
-        if not words or k < 1:
+        if not words or k < 1 or (ids is not None and not ids):
             return []
         searcher = self._searcher
         try:
             query = self._index.parse_query(" ".join(words), ["body"])
+            if ids is not None:  # a filter that adds nothing to the score
+                among = tantivy.Query.term_set_query(self._schema, "id", list(ids))
+                query = query.and_must_match(tantivy.Query.const_score_query(among, 0.0))
             hits = searcher.search(query, int(k), count=False).hits
         except ValueError as err:
             raise DatabaseError(f"full-text query failed: {err}") from None

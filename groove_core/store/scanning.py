@@ -110,20 +110,32 @@ class ScanningMixin(StoreBase):
             for lid, found in findings.items()
         ]
 
-    def flagged_ids(self, limit: int = 1000) -> list[str]:
+    def flagged_ids(self, limit: int | None = 1000) -> list[str]:
         """Ids of learnings of this tier that the content scan flagged (a stored mark, also
-        when a curator overrode it), at most ``limit``, newest mark first. The marks are
-        few (one per flagged learning): ``learning_scan`` is read whole and each mark's
-        learning looked up by key (a mark of a deleted learning is left out)."""
+        when a curator overrode it), at most ``limit`` (None: all), newest mark first. The
+        marks are few (one per flagged learning): ``learning_scan`` is read whole and each
+        mark's learning looked up by key (a mark of a deleted learning is left out)."""
         if not self.writer._has("learning_scan"):
             return []
+        tail = "" if limit is None else " :limit $limit"
         res = self.db.run(
             "?[learning_id, scanned_at] := *learning_scan{learning_id, scanned_at}, "
-            "*learning{id: learning_id} :order -scanned_at :limit $limit",
-            {"limit": max(1, int(limit))},
+            f"*learning{{id: learning_id}} :order -scanned_at{tail}",
+            {} if limit is None else {"limit": max(1, int(limit))},
             read_only=True,
         )
         return [r[0] for r in res.rows]
+
+    def marked(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` that have a content-scan mark (a key lookup each)."""
+        if not ids or not self.writer._has("learning_scan"):
+            return set()
+        res = self.db.run(
+            "?[learning_id] := learning_id in $ids, *learning_scan{learning_id}",
+            {"ids": [check_uuid(i) for i in ids]},
+            read_only=True,
+        )
+        return {r[0] for r in res.rows}
 
     def scan_marks(self, ids: Sequence[str]) -> dict[str, ScanMark]:
         """The stored content-scan marks of those of ``ids`` that have one."""

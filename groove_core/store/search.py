@@ -129,7 +129,7 @@ class SearchStore:
 
     def count(self, flt: LearningFilter | None = None) -> int:
         """:meth:`LearningStore.count` answered by the derived document store (the tier
-        itself counts a filter by ids).
+        itself counts a filter by ids or by content-scan marks).
 
         Raises: ValidationError (an invalid filter value)."""
         where = (flt or LearningFilter()).equalities()
@@ -159,7 +159,7 @@ class SearchStore:
         """:meth:`LearningStore.page` answered by the derived document store (an indexed
         ``ORDER BY ... LIMIT`` in SQLite). At 100,000 learnings a page of 50 by recency
         took 1-7 ms at any depth (about 20 ms with a category filter), where the tier took
-        26-527 ms. A filter by ids is read from the tier.
+        26-527 ms. A filter by ids or by content-scan marks is read from the tier.
 
         Raises: ValidationError (unknown sort, bad window or filter value)."""
         limit, offset = check_window(sort, limit, offset)
@@ -205,10 +205,12 @@ class SearchStore:
     ) -> list[tuple[str, float]]:
         if flt is None or flt == LearningFilter():
             return rows
-        found = self._rows([i for i, _ in rows])
         if flt.flagged:
-            marked = self.learnings.scan_marks(list(found))
-            found = {i: v for i, v in found.items() if i in marked}
+            marked = self.learnings.marked([i for i, _ in rows])
+            rows = [r for r in rows if r[0] in marked]
+            if flt == LearningFilter(flagged=True):
+                return rows
+        found = self._rows([i for i, _ in rows])
         return [r for r in rows if r[0] in found and flt.matches(found[r[0]][0])]
 
     def _exact(self, vec: np.ndarray, flt: LearningFilter, limit: int) -> list[tuple[str, float]]:
@@ -270,12 +272,21 @@ class SearchStore:
         synced: bool = False,
     ) -> list[tuple[str, float]]:
         """(id, BM25 score; higher is better) best first, at most ``limit``; with a
-        filter, ``max(8 * limit, 100)`` candidates are filtered."""
+        filter, the best ``max(8 * limit, 100)`` matches are filtered, then 8 times as many
+        while fewer than ``limit`` pass and more matches exist (a selective filter may need
+        every match); ``flagged`` asks the index for the flagged learnings' texts only."""
         if not synced:
             self.sync()
         if flt is None or flt == LearningFilter():
             return self.docs.query(text, limit)
-        return self._post_filter(self.docs.query(text, max(limit * 8, 100)), flt)[:limit]
+        k = max(limit * 8, 100)
+        among = self.learnings.flagged_ids(limit=None) if flt.flagged else None
+        while True:
+            found = self.docs.query(text, k, among)
+            rows = self._post_filter(found, flt)
+            if len(rows) >= limit or len(found) < k:
+                return rows[:limit]
+            k *= 8
 
     def search(
         self,
