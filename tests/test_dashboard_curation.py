@@ -175,6 +175,27 @@ def test_the_review_queue_lists_the_learnings_the_scan_flagged(home):
     assert list(frame(opened, "description")["description"]) == ["Deploy key"]
 
 
+def test_more_flagged_learnings_than_the_review_table_holds_link_to_all(home, monkeypatch):
+    """The table holds the newest marks only (1,000; 1 here); the caption counts all of
+    them and the link lists all on the Learnings page."""
+    from groove_core.store.scanning import ScanningMixin
+
+    newest = ScanningMixin.flagged_ids
+    monkeypatch.setattr(
+        ScanningMixin, "flagged_ids", lambda self, limit=1: newest(self, limit and 1)
+    )
+    key, secret = aws_pair()
+    with reopen(home) as g:
+        for name in ("Deploy key", "Release key"):
+            learning = make_learning(name, f"Use {key} with {secret}", scope=ORG)
+            g.create(ORG, learning, override_reason="a documented example key", actor=CORA)
+    at = run("review", CORA)
+    assert len(frame(at, "rules")) == 1
+    assert "2 learning(s) of this tier the content scan flagged" in at.expander[0].label
+    listed = "/learnings?tier=enterprise%3Aacme&flagged=true"
+    assert f"newest 1; [list all 2 on the Learnings page]({listed})" in shown(at, "markdown")
+
+
 def _kept(g) -> dict:
     """The tier's rows but its embedding cache (the page's similar-learnings search
     fills it: derived data)."""
