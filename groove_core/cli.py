@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from groove_core.console import err, out, shown
 from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
 from groove_core.progress import Progress as GrooveProgress
@@ -25,12 +25,6 @@ from groove_core.progress import ProgressFn
 from groove_core.serve import DashboardAuth
 from groove_core.store.listing import SORTS
 from groove_core.store.modes import DEFAULT_MODE, MODES
-
-# Messages hold ids and commands: never break them. Markup is off (messages also hold text
-# users wrote, which may contain "[/]" or ":smile:"): a line that styles passes
-# markup=True and escape()s what it interpolates.
-out = Console(soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 class _Commands(TyperGroup):
@@ -239,8 +233,15 @@ def _draw(bar: Progress) -> ProgressFn:
     return draw
 
 
+#: What JSON keeps raw with ensure_ascii=False but a terminal may act on: DEL, the C1
+#: controls, line separators and bidirectional overrides (escaped as \uXXXX, still JSON).
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    text = _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
@@ -718,7 +719,7 @@ def delete(
         t = g.tier(tier, create=False)
         found = t.learnings.require(learning_id)
         if not yes and not typer.confirm(
-            f"Delete '{found.description[:60]}' from tier '{t.name}'?", err=True
+            f"Delete '{shown(found.description[:60])}' from tier '{t.name}'?", err=True
         ):
             raise typer.Exit(1)
         sub = g.delete(t.name, [found.id], reason=reason)

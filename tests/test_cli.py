@@ -288,3 +288,48 @@ def test_status_reports_learnings_without_embeddings_and_reembed_fills_them(
     assert user["unembedded"] == 0
     hits = json.loads(cli("search", "tabs", "--mode", "semantic", "--json").stdout)
     assert hits[0]["id"] == imported["tabs"]["id"]
+
+
+def test_text_another_program_stored_cannot_drive_the_terminal(cli, imported, tmp_path):
+    """Escape sequences in a row another program wrote (clear screen, a hyperlink, a
+    C1 control, a right-to-left override) reach the terminal as visible escapes, in
+    tables, in plain lines and in the delete prompt; --json stays JSON."""
+    from groove_core.tiers import Groove
+
+    lid = imported["pytest"]["id"]
+    hostile = (
+        "Run tests\x1b[2J\x1b[H cleared \x1b]8;;https://evil.example\x1b\\link \x9b31m \u202eevil"
+    )
+    with Groove(tmp_path / "home", embedder=HashingEmbedder()) as g:
+        g.user.db.run(
+            "?[id, description, insight] := id = $id, *learning{id}, description = $t, "
+            "insight = $t :update learning {id => description, insight}",
+            {"id": lid, "t": hostile},
+        )
+    outputs = [
+        cli("list").stdout,
+        cli("show", lid).stdout,
+        cli("search", "tests", "--mode", "fulltext").stdout,
+        cli("delete", lid, input="n\n", ok=False).output,
+    ]
+    for shown in outputs:
+        assert not any(c in shown for c in "\x1b\x9b\u202e"), repr(shown)
+        assert "\\x1b" in shown, repr(shown)
+    assert "\\x1b]8;;https:" in cli("show", lid).stdout
+    raw = cli("list", "--json").stdout
+    assert not any(c in raw for c in "\x1b\x9b\u202e")
+    (row,) = [r for r in json.loads(raw) if r["id"] == lid]
+    assert row["description"] == hostile
+
+
+def test_status_never_creates_a_configured_enterprise_tier(cli, tmp_path):
+    """A read (status, list --tier all) of a home whose config names an enterprise tier
+    that does not exist yet creates nothing: its creator would become its admin."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('[tiers."enterprise:corp"]\npath = "shared/corp.db"\n')
+    status = json.loads(cli("status", "--json").stdout)
+    (corp,) = [t for t in status["tiers"] if t["tier"] == "enterprise:corp"]
+    assert corp["status"] != "ok" and "does not exist yet" in corp["reason"]
+    cli("list", "--tier", "all")
+    assert not (home / "shared" / "corp.db").exists()

@@ -255,6 +255,29 @@ def test_the_flagged_filter_keeps_what_the_scan_marked_until_an_edit_cleans_it(g
     assert g.search("deploy", mode=mode, flt=flagged) == []
 
 
+def test_words_with_control_characters_are_refused_and_change_nothing(g):
+    """A proposal's reason, a decision's note and an override reason are shown to
+    curators in terminals like a learning's text: an escape sequence in them is refused,
+    as is a principal id with a C1 control."""
+    tier = g.tier(ORG)
+    before = dump(tier.db)
+    with pytest.raises(ValidationError, match="the reason of a proposal contains"):
+        g.create(ORG, make_learning("Pin torch", "cpu", scope=ORG), actor=CARL, reason="ok\x1b[2J")
+    assert dump(tier.db) == before
+    g.create(ORG, make_learning("Pin torch", "cpu", scope=ORG), actor=CARL, reason="wording")
+    (p,) = tier.proposals.list()
+    before = dump(tier.db)
+    with pytest.raises(ValidationError, match="the note of a decision contains"):
+        tier.proposals.reject(p.id, "no\x1b]8;;https://evil.example\x07", actor=CORA)
+    key, secret = aws_pair()
+    flagged = make_learning("Deploy", f"key {key} secret {secret}", scope=ORG)
+    with pytest.raises(ValidationError, match="the override reason contains"):
+        g.create(ORG, flagged, actor=CORA, override_reason="fine\x1b[8m")
+    assert dump(tier.db) == before
+    with pytest.raises(ValidationError):
+        Principal("eve\u009b2J@example.com")
+
+
 def test_a_refused_learning_leaves_not_even_an_embedding(g):
     """A curator's create that the scan refuses writes nothing at all: the secret's text
     is not embedded into the tier's embedding cache either."""

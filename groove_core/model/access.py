@@ -30,7 +30,7 @@ VIA = ("os", "config", "oidc")
 #: Identities established on this machine (the OS account, or config.toml it owns).
 LOCAL_VIA = ("os", "config")
 
-_ID_RE = re.compile(r"^[^\s\x00-\x1f\x7f]{1,254}$")
+_ID_RE = re.compile(r"^[^\s\x00-\x1f\x7f-\x9f]{1,254}$")
 
 
 @dataclass(frozen=True)

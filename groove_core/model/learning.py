@@ -255,7 +255,7 @@ class Learning:
 
     def check_storable(self) -> None:
         """What groove writes must hold no control character but tab, newline and
-        carriage return (description, insight, pattern, scope): checked on every write,
+        carriage return (description, insight, pattern, source, scope): checked on every write,
         not on reading rows another program wrote.
 
         Raises: ValidationError naming the field, the character and its position."""
@@ -263,6 +263,7 @@ class Learning:
         check_controls(self.content.description, f"the description of {what}")
         check_controls(self.content.insight, f"the insight of {what}")
         check_controls(self.content.pattern, f"the pattern of {what}")
+        check_controls(self.source.to_json(), f"the source of {what}")
         check_controls(self.scope.to_db(), f"the scope of {what}")
 
     def to_json(self) -> dict:

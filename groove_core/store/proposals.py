@@ -25,6 +25,7 @@ from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
 from groove_core.model.proposal import Proposal, ProposalKind, ProposalStatus
 from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
+from groove_core.model.values import check_controls
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore
 
@@ -60,6 +61,17 @@ _SAME_AFTER = "?[id] := id = $pid, *proposal{id, after_json}, after_json == $p_a
 #: Fails the transaction when a learning a proposal would add is in the tier already.
 _NEW_IDS = "?[id] := id in $p_new_ids, *learning{id} :assert none"
 _WAITING = (ProposalStatus.open, ProposalStatus.changes_requested)
+
+
+def _check_words(p: Proposal) -> None:
+    """The words people give with a proposal (reason, decision note, override reason)
+    hold no control character but tab, newline and carriage return, like a learning's
+    text (:func:`~groove_core.model.values.check_controls`).
+
+    Raises: ValidationError naming the field and the character."""
+    check_controls(p.reason, "the reason of a proposal")
+    check_controls(p.decision_note, "the note of a decision")
+    check_controls(p.override_reason, "the override reason")
 
 
 class ProposalStore:
@@ -163,6 +175,7 @@ class ProposalStore:
             status=ProposalStatus.open,
             source=source,
         )
+        _check_words(p)
         self.writer.write(
             Action.proposal_file,
             p.id,
@@ -406,6 +419,7 @@ class ProposalStore:
             )
 
     def _put(self, action: Action, old: Proposal, new: Proposal, actor, detail: dict) -> None:
+        _check_words(new)
         self.writer.write(
             action,
             new.id,
@@ -419,6 +433,7 @@ class ProposalStore:
 
     @staticmethod
     def _decision_blocks(old: Proposal, new: Proposal) -> tuple[list[str], dict[str, Any]]:
+        _check_words(new)
         return [_GUARD, _DECIDE], {
             "pid": old.id,
             "p_was": old.status.value,

@@ -13,6 +13,7 @@ from groove_core.errors import ContentBlockedError
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
 from groove_core.model.serde import check_uuid, from_unix
+from groove_core.model.values import check_controls
 from groove_core.store.base import StoreBase
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class ScanningMixin(StoreBase):
                 "tier takes them only with a curator's written override reason",
                 flat,
             )
+        check_controls(reason, "the override reason")
         self.writer.authorize(Action.scan_override, actor)
         return reason
 
