@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 import streamlit as st
 
 from dashboard.components import identity, progress
+from dashboard.components.text import escape
 from groove_core.errors import GrooveError, ValidationError
 from groove_core.model.access import Principal
 from groove_core.progress import Progress
@@ -103,7 +104,7 @@ def groove() -> Groove:
             g.tier("user")  # opened (and migrated) on the first run
         return g
     except GrooveError as err:
-        st.error(f"groove could not open its store: {err}")
+        st.error(f"groove could not open its store: {escape(err)}")
         st.info(
             "Close the program named above or fix the tier in config.toml, then reload this page."
         )
@@ -158,7 +159,7 @@ def tier_names(g: Groove, *, synthetic: bool = False) -> list[str]:
     Simulation tiers (synthetic data) are listed, last, only with ``synthetic``."""
     tiers, problems = _available(g, synthetic=synthetic)
     for p in problems:
-        st.warning(f"Tier '{p.name}' is not available: {p.reason}")
+        st.warning(f"Tier '{escape(p.name)}' is not available: {escape(p.reason)}")
     return [t.name for t in tiers]
 
 
@@ -250,7 +251,7 @@ def first_holding(g: Groove, names: list[str], holds: str | None) -> str | None:
 def report(err: Exception) -> None:
     """Show a groove error as a message (other exceptions propagate)."""
     if isinstance(err, GrooveError):
-        st.error(str(err))
+        st.error(escape(err))  # errors quote values others wrote
     else:
         raise err
 

@@ -94,6 +94,12 @@ def store(engine, embedder):
     return LearningStore(engine, embedder)
 
 
+def rendered(markdown: object) -> str:
+    """What a browser shows of Markdown source: its backslash escapes of ASCII
+    punctuation removed (the dashboard escapes text others wrote)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown))
+
+
 def make_learning(
     description="Use tabs",
     insight="Indent with tabs",

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import HashingEmbedder, make_learning
+from conftest import HashingEmbedder, make_learning, rendered
 from streamlit.testing.v1 import AppTest
 from test_access import dump
 from test_review import aws_pair
@@ -81,7 +81,7 @@ def frame(at: AppTest, column: str):
 
 
 def shown(at: AppTest, kind: str) -> str:
-    return "\n".join(str(e.value) for e in getattr(at, kind))
+    return "\n".join(rendered(e.value) for e in getattr(at, kind))
 
 
 def labelled(widgets, label):
@@ -194,6 +194,37 @@ def test_more_flagged_learnings_than_the_review_table_holds_link_to_all(home, mo
     assert "2 learning(s) of this tier the content scan flagged" in at.expander[0].label
     listed = "/learnings?tier=enterprise%3Aacme&flagged=true"
     assert f"newest 1; [list all 2 on the Learnings page]({listed})" in shown(at, "markdown")
+
+
+#: Markdown a contributor might plant: a tracking pixel, a link and a forged heading.
+PLANTED = "![px](http://evil.example/p.gif) [docs](http://evil.example)\n=====\nVERIFIED SAFE"
+
+
+def inert(markdown: str) -> bool:
+    """Markdown source that can draw no image, link or heading of the text it quotes."""
+    return not any(s in markdown for s in ("![", "](", "://", "\n="))
+
+
+def test_text_a_contributor_wrote_is_shown_as_written_not_as_markdown(home):
+    """A description, an imported file's name, a proposal's reason and a decision's note
+    that hold Markdown reach the curator's pages as text: no pixel is fetched, no link
+    or heading is drawn."""
+    from groove_core.model.learning import LearningSource
+
+    planted = make_learning(
+        PLANTED, "insight", scope=ORG, source=LearningSource.imported(f"/r/{PLANTED}")
+    )
+    with reopen(home) as g:
+        g.create(ORG, planted, actor=CORA)
+        g.create(ORG, make_learning("Pin torch", "cpu", scope=ORG), actor=CARL, reason=PLANTED)
+    opened = run("learnings", CORA, tier=ORG, id=planted.id)
+    (heading,) = [s.value for s in opened.subheader if "VERIFIED" in s.value]
+    (source,) = [m.value for m in opened.markdown if m.value.startswith("**Source:**")]
+    assert inert(heading) and inert(source)
+    assert rendered(heading) == " ".join(PLANTED.split())
+    at = run("review", CORA)
+    (reason,) = [m.value for m in at.markdown if m.value.startswith("**Reason:**")]
+    assert inert(reason) and rendered(reason) == "**Reason:** " + " ".join(PLANTED.split())
 
 
 def _kept(g) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder, make_learning
+from conftest import HashingEmbedder, make_learning, rendered
 from streamlit.testing.v1 import AppTest
 
 from groove_core.model.learning import LearningSource
@@ -101,7 +101,7 @@ def texts(at: AppTest) -> str:
         for kind in ("markdown", "caption", "subheader", "text", "title")
         for e in getattr(at, kind)
     ]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(rendered(p) for p in parts)
 
 
 def frame(at: AppTest, prefix: str):
@@ -192,7 +192,7 @@ def test_tier_that_cannot_be_opened_is_named(seeded, home):
         fh.write('\n[tiers."enterprise:acme"]\nengine = "sqlite"\npath = "acme.db"\n')
     for page in ("overview", "learnings"):
         at = run(page)
-        warnings = [w.value for w in at.warning]
+        warnings = [rendered(w.value) for w in at.warning]
         assert any("enterprise:acme" in w for w in warnings), warnings
         # the user tier still shows
         assert len(table(at, "newest" if page == "overview" else "rows_")) == 5
@@ -413,7 +413,7 @@ def test_a_link_to_a_learning_of_a_simulation_tier_selects_it(seeded, home):
     at.query_params.update({"tier": "simulation:demo", "id": sim.id, "page": "2"})
     at.run()  # the learning is on page 1: it is looked up in the tier picked
     assert "not in any open tier" not in texts(at)
-    assert sim.description in [s.value for s in at.subheader]
+    assert sim.description in [rendered(s.value) for s in at.subheader]
 
 
 def test_detail_shows_confidence_usage_and_relation_links(seeded):

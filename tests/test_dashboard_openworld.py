@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder, make_learning
+from conftest import HashingEmbedder, make_learning, rendered
 from streamlit.testing.v1 import AppTest
 
 from groove_core.model.access import os_principal
@@ -120,7 +120,7 @@ def _ow(home):
 
 
 def _texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return [rendered(e.value) for e in elements]
 
 
 def _values(array) -> np.ndarray:
@@ -301,7 +301,7 @@ def test_gaps_page_status_change_is_recorded(app, home):
     )
     assert any("rev@example.com moved the gap" in s for s in _texts(at.success))
     assert at.text_input(key="ow_gap_note").value == ""  # not carried to the next change
-    assert "rev@example.com" in at.table[0].value["who"].tolist()
+    assert "rev@example.com" in [rendered(w) for w in at.table[0].value["who"]]
     # filters
     at.multiselect(key="ow_gap_status").set_value(["resolved"]).run()
     assert all("resolved" in o for o in at.selectbox(key="ow_gap_pick").options)
@@ -379,7 +379,7 @@ def test_gaps_page_solutions_edit(app, home):
         "deleted_rows": [],
     }
     at.button(key="ow_sol_save").click().run()
-    assert any(e.value.startswith("solution row 3:") for e in at.error)
+    assert any(rendered(e.value).startswith("solution row 3:") for e in at.error)
     assert ow.get_gap(gap.id).suggested_solutions == saved
 
 

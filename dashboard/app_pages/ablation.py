@@ -20,7 +20,7 @@ from dashboard.components.evidence_common import (
 )
 from dashboard.components.evidence_plots import forest_figure
 from dashboard.components.messages import flash, show_flash
-from dashboard.components.text import distinct
+from dashboard.components.text import distinct, escape
 from dashboard.state import groove, principal, report
 from groove_core.errors import GrooveError
 from groove_core.experiments import analyze_experiments
@@ -282,8 +282,8 @@ def _dismiss() -> None:
 
 @st.dialog("Deprecate a learning", on_dismiss=_dismiss)
 def confirm_deprecation(learning_id: str, reason: str, name: str) -> None:
-    st.write(f"Deprecate **{name}**?")
-    st.write(f"Reason: _{reason}_")
+    st.write(f"Deprecate **{escape(name)}**?")
+    st.write(f"Reason: {escape(reason)}")
     st.caption(
         "The learning stays in the store with status Deprecated; the change is "
         "recorded in its history."
@@ -296,7 +296,7 @@ def confirm_deprecation(learning_id: str, reason: str, name: str) -> None:
         except GrooveError as err:
             report(err)
             return
-        flash("success", f"Deprecated: {name}")
+        flash("success", f"Deprecated: {escape(name)}")
         st.rerun()
     if no.button("Cancel", key="ablation_cancel"):
         _dismiss()
@@ -339,7 +339,9 @@ with left:
         more = len(deprecated) - len(named)
         st.caption(
             "Deprecated: "
-            + "; ".join(f"{dep_names[i]} ({deprecated[i].status.reason})" for i in named)
+            + "; ".join(
+                f"{escape(dep_names[i])} ({escape(deprecated[i].status.reason)})" for i in named
+            )
             + (f"; and {more} more" if more else "")
         )
 with right:

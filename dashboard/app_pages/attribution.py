@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
@@ -180,7 +181,7 @@ names_by_id = dict(zip(board["learning_id"], board["learning"], strict=True))
 
 
 def describe(row) -> str:
-    parts = [f"<b>{row.session_id}</b> · outcome {row.outcome:.3f}"]
+    parts = [f"<b>{html.escape(str(row.session_id))}</b> · outcome {row.outcome:.3f}"]
     for item in row.learnings[:6]:
         mark = (
             "withheld"
@@ -188,7 +189,7 @@ def describe(row) -> str:
             else ("activated" if item["was_activated"] else "not activated")
         )
         name = short(names_by_id.get(item["learning_id"], item["learning_id"][:8]), 40)
-        parts.append(f"{item['attributed_value']:+.3f} {name} ({mark})")
+        parts.append(f"{item['attributed_value']:+.3f} {html.escape(name)} ({mark})")
     if len(row.learnings) > 6:
         parts.append(f"… {len(row.learnings) - 6} more")
     return "<br>".join(parts)

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_map as om
 from dashboard.components.messages import flash, show_flash
-from dashboard.components.text import short
+from dashboard.components.text import label, short
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
@@ -209,7 +209,7 @@ for p in proposals:  # buttons keyed by the proposal, not its place in the list
         left.markdown(
             f"**{p.label}** · {p.size} fingerprints · membership {p.mean_probability:.2f}"
         )
-        left.caption("e.g. " + short(summaries.get(p.representative_id, ""), 120))
+        left.caption("e.g. " + label(summaries.get(p.representative_id, ""), 120))
         hashes = [int(m) for m in p.member_ids]  # a fingerprint's id is its hash
         if right.button("Accept", key=f"ow_prop_accept_{p.proposal_id}", type="primary"):
             try:

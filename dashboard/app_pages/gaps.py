@@ -12,7 +12,7 @@ from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
 from dashboard.components.messages import flash, show_flash
-from dashboard.components.text import MISSING
+from dashboard.components.text import MISSING, escape
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
 from groove_core.errors import GrooveError
@@ -129,14 +129,14 @@ st.session_state["ow_gap_reviewed"] = gap_id
 st.query_params["gap"] = gap_id
 gap = by_id[gap_id]
 
-st.header(og.gap_title(gap, summaries))
+st.header(escape(og.gap_title(gap, summaries)))
 m = st.columns(4)
 m[0].metric("Severity", gap.severity.label.title())
 m[1].metric("Status", gap.status.label.title())
 m[2].metric("Failures", gap.failure_count)
 m[3].metric("Cluster", gap_cluster.get(gap.id, MISSING))
 st.caption(
-    f"Category: {gap.category.label} · pattern `{gap.context_pattern}` · first seen "
+    f"Category: {gap.category.label} · pattern {escape(gap.context_pattern)} · first seen "
     f"{gap.first_seen:%Y-%m-%d %H:%M} UTC · last seen {gap.last_seen:%Y-%m-%d %H:%M} UTC "
     f"({oc.ago(gap.last_seen)}) · id {gap.id}"
 )
@@ -177,7 +177,7 @@ with left:
         )
     else:
         hist["when"] = hist["when"].map(lambda t: f"{t:%Y-%m-%d %H:%M:%S} UTC")
-        st.table(hist.set_index("when"))
+        st.table(hist.set_index("when").map(escape))  # st.table draws cells as Markdown
 
 with right:
     st.subheader("Failures over time")

@@ -112,7 +112,8 @@ except GrooveError as err:
     report(err)
     newest = data.Rows()
 frame = lv.learnings_frame(newest.items, newest.usage, show_tier=len(names) > 1).drop(
-    columns=["uses"]
+    columns=["uses"],
+    errors="ignore",  # an empty frame (a tier that failed) has no columns
 )
 event = st.dataframe(
     frame,

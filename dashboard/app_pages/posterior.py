@@ -19,7 +19,7 @@ from dashboard.components.evidence_plots import (
     posterior_figure,
     trajectory_figure,
 )
-from dashboard.components.text import distinct
+from dashboard.components.text import distinct, escape
 from dashboard.state import groove, report
 from groove_core.analysis import posterior
 from groove_core.errors import GrooveError, NotFoundError
@@ -58,7 +58,7 @@ except GrooveError as err:
     report(err)
     st.stop()
 if value is not None and value.status.is_deprecated:
-    st.warning(f"Deprecated: {value.status.reason}", icon=":material/block:")
+    st.warning(f"Deprecated: {escape(value.status.reason)}", icon=":material/block:")
 
 threshold = st.slider(
     "Threshold",

@@ -113,11 +113,14 @@ st.markdown(
 if p.reason:
     st.markdown(f"**Reason:** {lv.escape(p.reason)}")
 if p.source:
-    st.caption(f"Promoted from tier {p.source.get('tier')}, learning {p.source.get('id')}")
+    st.caption(
+        f"Promoted from tier {lv.escape(p.source.get('tier'))}, "
+        f"learning {lv.escape(p.source.get('id'))}"
+    )
 if p.decided_by:
-    st.info(f"{p.decided_by}: {p.decision_note or p.status.value}")
+    st.info(f"{lv.escape(p.decided_by)}: {lv.escape(p.decision_note or p.status.value)}")
     if p.override_reason:
-        st.caption(f"Content-scan override: {p.override_reason}")
+        st.caption(f"Content-scan override: {lv.escape(p.override_reason)}")
 
 before = {b.id: b for b in map(Learning.from_json, p.before)}
 after = [Learning.from_json(a) for a in p.after]

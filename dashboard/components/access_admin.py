@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.messages import flash
+from dashboard.components.text import escape
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal, Role
 from groove_core.tiers import Tier
@@ -52,13 +53,14 @@ def access_section(tier: Tier, me: Principal, *, may_claim: bool = False) -> Non
         try:
             granted = tier.access.grant(pid.strip(), new_role, name=name, actor=me)
         except GrooveError as err:
-            st.error(f"Not granted: {err}")
+            st.error(f"Not granted: {escape(err)}")
         else:
-            flash("success", f"{granted.principal} is now {granted.role.name} in '{tier.name}'.")
+            who = escape(granted.principal)
+            flash("success", f"{who} is now {granted.role.name} in '{tier.name}'.")
             st.rerun()
     for g in grants:
         if st.button(
-            f"Revoke {g.principal} ({g.role.name})",
+            f"Revoke {escape(g.principal)} ({g.role.name})",
             key=f"revoke_{tier.name}_{g.principal}",
             icon=":material/person_remove:",
         ):
@@ -67,7 +69,7 @@ def access_section(tier: Tier, me: Principal, *, may_claim: bool = False) -> Non
             except GrooveError as err:
                 st.error(f"Not revoked: {err}")
             else:
-                flash("success", f"{g.principal} has no role in '{tier.name}' any more.")
+                flash("success", f"{escape(g.principal)} has no role in '{tier.name}' any more.")
                 st.rerun()
 
 

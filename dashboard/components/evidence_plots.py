@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -135,16 +137,17 @@ def trajectory_figure(traj: pd.DataFrame) -> go.Figure:
 
 
 def compare_figure(long: pd.DataFrame, x_title: str = "confidence") -> go.Figure:
-    """Several densities on one plot (analysis.posterior.compare)."""
+    """Several densities on one plot (analysis.posterior.compare); plotly reads labels
+    as HTML, so each is escaped."""
     fig = go.Figure()
     for lab, grp in long.groupby("label", sort=False):
         fig.add_trace(
             go.Scatter(
                 x=grp["x"],
                 y=grp["pdf"],
-                name=lab,
+                name=html.escape(str(lab)),
                 mode="lines",
-                hovertemplate=f"{lab}<br>%{{x:.3f}}<extra></extra>",
+                hovertemplate="%{fullData.name}<br>%{x:.3f}<extra></extra>",
             )
         )
     fig.update_xaxes(range=[0, 1])
@@ -155,7 +158,9 @@ def compare_figure(long: pd.DataFrame, x_title: str = "confidence") -> go.Figure
 def forest_figure(rows: pd.DataFrame) -> go.Figure:
     """Forest plot: per experiment (``label``, top to bottom in the rows' order) the
     ``effect`` with its fixed-n interval (``ci_low``..``ci_high``, thick) and always-valid
-    interval (``cs_low``..``cs_high``, thin), coloured by ``status``; zero marked."""
+    interval (``cs_low``..``cs_high``, thin), coloured by ``status``; zero marked. Plotly
+    reads labels as HTML: each is escaped."""
+    rows = rows.assign(label=rows["label"].map(lambda s: html.escape(str(s))))
     fig = go.Figure()
     for status, color in STATUS_COLORS.items():
         sel = rows[rows["status"] == status]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from dashboard.components.messages import flash
-from dashboard.components.text import short, words
+from dashboard.components.text import escape, label, words
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
@@ -94,9 +94,9 @@ def new_learning_form(
         )
         sub = g.create(tier, lr, reason=reason, actor=actor, override_reason=override or None)
     except GrooveError as err:
-        st.error(f"Not added: {err}")
+        st.error(f"Not added: {escape(err)}")
         return
-    announce(sub, f"Added “{short(lr.description, 60)}” to tier '{sub.tier}'.")
+    announce(sub, f"Added “{label(lr.description, 60)}” to tier '{sub.tier}'.")
     for k in ("new_learning_open", "nl_desc", "nl_ins", "nl_scope", "nl_reason", "nl_override"):
         ss.pop(k, None)
     on_done(sub)
@@ -121,9 +121,9 @@ def promote_form(g: Groove, lr: Learning, tiers: list[str], actor: Principal) ->
     try:
         sub = g.promote(lr.id, target, reason=reason, actor=actor)
     except GrooveError as err:
-        st.error(f"Not promoted: {err}")
+        st.error(f"Not promoted: {escape(err)}")
         return
-    announce(sub, f"Promoted “{short(lr.description, 60)}” to tier '{sub.tier}'.")
+    announce(sub, f"Promoted “{label(lr.description, 60)}” to tier '{sub.tier}'.")
     st.rerun()
 
 
@@ -143,7 +143,7 @@ def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
     if keys["e_desc"] not in ss or base_key not in ss:  # drawn afresh: start from lr
         ss[base_key] = lr
     base: Learning = ss[base_key]
-    st.caption(f"Editing learning `{lr.id}` in tier **{lr.tier}**.")
+    st.caption(f"Editing learning `{lr.id}` in tier **{escape(lr.tier)}**.")
     if base.to_json() != lr.to_json():
         st.warning(
             "Someone changed this learning since this form was opened: saving it would be "
@@ -183,13 +183,13 @@ def edit_form(g: Groove, lr: Learning, actor: Principal) -> None:
         else:
             ss.pop("edit_error", None)
             saved = sub.learnings[0].description if sub.learnings else lr.description
-            announce(sub, f"Saved “{short(saved, 60)}”.")
+            announce(sub, f"Saved “{label(saved, 60)}”.")
             ss["edit_restart"] = lr.id
             st.query_params["id"] = lr.id
             st.rerun()
     err = ss.get("edit_error")
     if err and err[0] == lr.id:
-        st.error(f"Not saved: {err[1]}")
+        st.error(f"Not saved: {escape(err[1])}")
     st.button(
         "Delete this learning…",
         key="delete_one",
@@ -241,7 +241,7 @@ def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> No
     else:
         st.write(f"Set the category of {noun} to **{words(pending['category'])}**?")
     for i in todo[:8]:
-        st.caption(f"• {short(found[i].description, 80)} (tier {found[i].tier})")
+        st.caption(f"• {label(found[i].description, 80)} (tier {escape(found[i].tier)})")
     if n > 8:
         st.caption(f"… and {n - 8} more")
     if gone:

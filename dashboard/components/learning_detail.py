@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components import scan_views as sv
-from dashboard.components.text import short, when, words
+from dashboard.components.text import escape, label, short, when, words
 from dashboard.data import Rows
 from dashboard.state import report
 from groove_core.analysis.posterior import density, summarize
@@ -41,7 +41,7 @@ def selected(g: Groove, rows: Rows, tiers: Sequence[str]) -> Learning | None:
     try:
         wanted = check_uuid(wanted)
     except GrooveError:
-        st.warning(f"'{short(wanted, 60)}' in the address is not a learning id.")
+        st.warning(f"'{label(wanted, 60)}' in the address is not a learning id.")
         return None
     shown = next((lr for lr in rows.items if lr.id == wanted), None)
     try:
@@ -67,10 +67,10 @@ def panel(g: Groove, lr: Learning, rows: Rows, names: list[str], actor: Principa
     except GrooveError as err:
         report(err)
         return
-    st.subheader(short(lr.description, 120))
+    st.subheader(label(lr.description, 120))
     st.caption(
-        f"`{lr.id}` · tier **{lr.tier}** · {words(lr.category.value)}"
-        f" · scope `{lr.scope.to_db()}`" + (f" · **{sv.BADGE}**" if mark else "")
+        f"`{lr.id}` · tier **{escape(lr.tier)}** · {words(lr.category.value)}"
+        f" · scope {escape(lr.scope.to_db())}" + (f" · **{sv.BADGE}**" if mark else "")
     )
     tabs = {
         "Content": lambda: _content(lr, mark),
@@ -100,7 +100,7 @@ def _content(lr: Learning, mark) -> None:
         st.text(lr.description)
     st.markdown("**Insight**")
     st.text(lr.insight or "(none)")
-    st.markdown(f"**Source:** {lr.source.describe()}")
+    st.markdown(f"**Source:** {escape(lr.source.describe())}")
     st.caption(f"Created {when(lr.created_at)} · updated {when(lr.updated_at)}")
     if lr.content.pattern is not None:
         with st.expander("Pattern"):

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components.learning_filters import CATEGORIES, View
-from dashboard.components.text import short, words
+from dashboard.components.text import label, words
 from dashboard.data import SEARCH_LIMIT, Rows
 from groove_core.io.selection import selection_csv, selection_json
 
@@ -49,7 +49,7 @@ def heading(rows: Rows, view: View) -> None:
     n = rows.total
     if view.searching:
         best = "The best " if n >= SEARCH_LIMIT else ""  # more may match: say it is a cut
-        st.subheader(f"{best}{n} result{'s' if n != 1 else ''} for “{short(view.query, 60)}”")
+        st.subheader(f"{best}{n} result{'s' if n != 1 else ''} for “{label(view.query, 60)}”")
         st.caption(f"{lv.MODE_LABELS[view.mode]} search, best first (at most {SEARCH_LIMIT}).")
     elif n:
         first = (view.page - 1) * view.size + 1

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.components.text import MISSING, escape, short, when, words
+from dashboard.components.text import MISSING, escape, label, short, when, words
 from groove_core.model.learning import Learning
 from groove_core.model.usage import UsageStats
 from groove_core.store.history import Edit
@@ -191,7 +191,7 @@ def relation_links(related: Sequence[Related], on_pick: Callable[[str], None], *
             st.caption(f"{arrow} a learning that no longer exists")
             continue
         st.button(
-            f"{arrow} {short(rel.other.description, 70)}",
+            f"{arrow} {label(rel.other.description, 70)}",
             key=f"{key}_{i}",
             on_click=on_pick,
             args=(rel.other.id,),
@@ -216,8 +216,8 @@ def history_entries(edits: Sequence[Edit]) -> None:
             st.table(
                 pd.DataFrame(
                     {
-                        "before": [_text(before.get(f)) for f in fields],
-                        "after": [_text(after.get(f)) for f in fields],
+                        "before": [escape(_text(before.get(f))) for f in fields],
+                        "after": [escape(_text(after.get(f))) for f in fields],
                     },
                     index=pd.Index(fields, name="field"),
                 )

@@ -11,7 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard.components.messages import flash
-from dashboard.components.text import words
+from dashboard.components.text import escape, words
 from groove_core.errors import GrooveError
 from groove_core.model.access import Principal, Role
 from groove_core.model.learning import Learning, LearningCategory, LearningContent
@@ -30,7 +30,7 @@ def _act(p: Proposal, verb: str, fn: Callable[[], object], done: str) -> None:
     try:
         fn()
     except GrooveError as err:
-        st.error(f"Proposal {p.id} was not {verb}: {err}")
+        st.error(f"Proposal {p.id} was not {verb}: {escape(err)}")
         return
     flash("success", done)
     st.rerun()

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.learning_views import FLAGGED
+from dashboard.components.text import escape
 from groove_core.scan import Finding
 from groove_core.store.scanning import ScanMark
 
@@ -47,7 +48,7 @@ def scan_mark(mark: ScanMark | None, *, key: str) -> None:
     )
     findings_table(mark.findings, key=key)
     if mark.override_reason:
-        st.caption(f"Let in by {mark.override_by}: {mark.override_reason}")
+        st.caption(f"Let in by {escape(mark.override_by)}: {escape(mark.override_reason)}")
 
 
 def flagged_frame(tier_name: str, learnings: Sequence, marks: dict[str, ScanMark]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from datetime import datetime
 #: What a table or metric shows for a value that does not exist (no estimate, nobody).
 MISSING = "—"
 _EMPHASIS = ("**", "__", "`")
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$=:/"
 
 
 def short(text: object, n: int = 90) -> str:
@@ -44,8 +44,18 @@ def words(name: str) -> str:
 
 
 def escape(text: object) -> str:
-    """``text`` with Markdown's special characters escaped (names written by others)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    """``text`` written by others (a learning, a reason, a name, an address parameter) as
+    one line of Markdown that shows it as written: white space runs as one space (no
+    heading, list or code block can start) and Markdown's special characters, ``=``
+    (setext headings), ``:`` and ``/`` (links: ``http://``) backslash-escaped."""
+    one = " ".join(str(text).split())
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in one)
+
+
+def label(text: object, n: int = 90) -> str:
+    """:func:`short` then :func:`escape`: text written by others as a one-line Markdown
+    label (a heading, a caption, a button)."""
+    return escape(short(text, n))
 
 
 def when(dt: datetime | None) -> str:
@@ -53,4 +63,4 @@ def when(dt: datetime | None) -> str:
     return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["MISSING", "distinct", "escape", "short", "when", "words"]
+__all__ = ["MISSING", "distinct", "escape", "label", "short", "when", "words"]
