@@ -276,6 +276,12 @@ def test_words_with_control_characters_are_refused_and_change_nothing(g):
     assert dump(tier.db) == before
     with pytest.raises(ValidationError):
         Principal("eve\u009b2J@example.com")
+    # a proposal another program filed with an escape in its reason can still be decided
+    tier.db.run(
+        "?[id, reason] := id = $id, *proposal{id}, reason = $r :update proposal {id => reason}",
+        {"id": p.id, "r": "ok\x1b[2J"},
+    )
+    assert tier.proposals.reject(p.id, "not this way", actor=CORA).status.value == "rejected"
 
 
 def test_a_refused_learning_leaves_not_even_an_embedding(g):

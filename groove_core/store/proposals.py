@@ -63,13 +63,16 @@ _NEW_IDS = "?[id] := id in $p_new_ids, *learning{id} :assert none"
 _WAITING = (ProposalStatus.open, ProposalStatus.changes_requested)
 
 
-def _check_words(p: Proposal) -> None:
-    """The words people give with a proposal (reason, decision note, override reason)
-    hold no control character but tab, newline and carriage return, like a learning's
-    text (:func:`~groove_core.model.values.check_controls`).
+def _check_words(p: Proposal, *, decision: bool = False) -> None:
+    """The words people give with a proposal (its reason; with ``decision`` only the
+    decision's note and override reason, so a proposal another program filed with
+    control characters can still be decided) hold no control character but tab, newline
+    and carriage return, like a learning's text
+    (:func:`~groove_core.model.values.check_controls`).
 
     Raises: ValidationError naming the field and the character."""
-    check_controls(p.reason, "the reason of a proposal")
+    if not decision:
+        check_controls(p.reason, "the reason of a proposal")
     check_controls(p.decision_note, "the note of a decision")
     check_controls(p.override_reason, "the override reason")
 
@@ -433,7 +436,7 @@ class ProposalStore:
 
     @staticmethod
     def _decision_blocks(old: Proposal, new: Proposal) -> tuple[list[str], dict[str, Any]]:
-        _check_words(new)
+        _check_words(new, decision=True)
         return [_GUARD, _DECIDE], {
             "pid": old.id,
             "p_was": old.status.value,
