@@ -4,6 +4,7 @@ filtered by type and time."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -78,7 +79,7 @@ if not events:
     st.stop()
 
 per = pd.DataFrame(timeline, columns=["time", "type", "events"])
-per["type"] = per["type"].map(words)
+per["type"] = per["type"].map(lambda t: html.escape(words(t)))  # a legend is HTML
 fig = px.bar(per, x="time", y="events", color="type", height=220)
 fig.update_traces(xperiod=bucket * 1000, xperiodalignment="start")
 fig.update_layout(

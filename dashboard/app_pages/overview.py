@@ -3,6 +3,8 @@ newest ones. An empty store shows how to import rule files."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -62,13 +64,19 @@ facets = pd.DataFrame(rows, columns=["tier", "facet", "value", "count"])
 def _bar(facet: str, title: str) -> go.Figure:
     """Learnings by ``facet`` as horizontal bars, largest on top, one colour per tier
     (graph objects, not plotly express: a tenth of the time to build)."""
-    data = facets[facets["facet"] == facet].assign(
-        label=lambda d: d["value"].map(words, na_action="ignore")
+    data = facets[facets["facet"] == facet].assign(  # plotly reads labels as HTML
+        label=lambda d: d["value"].map(lambda v: html.escape(words(v)), na_action="ignore")
     )
     order = data.groupby("label")["count"].sum().sort_values().index.tolist()
     fig = go.Figure(
         [
-            go.Bar(x=part["count"], y=part["label"], name=tier, orientation="h", text=part["count"])
+            go.Bar(
+                x=part["count"],
+                y=part["label"],
+                name=html.escape(tier),
+                orientation="h",
+                text=part["count"],
+            )
             for tier, part in data.groupby("tier", sort=False)
         ]
     )

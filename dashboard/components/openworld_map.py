@@ -94,6 +94,7 @@ def figure(
         fig = px.scatter(data, color="days ago", color_continuous_scale="Viridis_r", **common)
     else:
         col = "cluster" if color_by == "cluster" else "learning group"
+        data = data.assign(**{col: data[col].map(lambda v: html.escape(str(v)))})  # HTML
         muted = {UNCLUSTERED: _GREY, NO_LEARNING: _GREY, OTHER_LEARNINGS: _MUTED}
         order = sorted(
             data[col].unique(),
