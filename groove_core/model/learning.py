@@ -255,8 +255,8 @@ class Learning:
 
     def check_storable(self) -> None:
         """What groove writes must hold no control character but tab, newline and
-        carriage return (description, insight, pattern, source, scope): checked on every write,
-        not on reading rows another program wrote.
+        carriage return (description, insight, pattern, source, scope): checked on every
+        write, not on reading rows another program wrote.
 
         Raises: ValidationError naming the field, the character and its position."""
         what = f"learning {self.id}"

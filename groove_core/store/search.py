@@ -5,7 +5,7 @@ derived indexes that follow the tier's change log (:mod:`groove_core.store.chang
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -280,7 +280,9 @@ class SearchStore:
         if flt is None or flt == LearningFilter():
             return self.docs.query(text, limit)
         k = max(limit * 8, 100)
-        among = self.learnings.flagged_ids(limit=None) if flt.flagged else None
+        among = None
+        if flt.flagged:  # the index returns flagged texts only: the rest is left to check
+            among, flt = self.learnings.flagged_ids(limit=None), replace(flt, flagged=False)
         while True:
             found = self.docs.query(text, k, among)
             rows = self._post_filter(found, flt)
