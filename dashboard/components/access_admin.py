@@ -67,7 +67,7 @@ def access_section(tier: Tier, me: Principal, *, may_claim: bool = False) -> Non
             try:
                 tier.access.revoke(g.principal, actor=me)
             except GrooveError as err:
-                st.error(f"Not revoked: {err}")
+                st.error(f"Not revoked: {escape(err)}")
             else:
                 flash("success", f"{escape(g.principal)} has no role in '{tier.name}' any more.")
                 st.rerun()
@@ -94,7 +94,7 @@ def _claim(tier: Tier, me: Principal, may_claim: bool) -> None:
         try:
             tier.access.bootstrap(me)
         except GrooveError as err:
-            st.error(f"Not claimed: {err}")
+            st.error(f"Not claimed: {escape(err)}")
         else:
             flash("success", f"{me.id} is now admin in '{tier.name}'.")
             st.rerun()

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard.components.learning_views import FLAGGED
 from dashboard.components.progress import drawer
 from dashboard.components.scan_views import findings_table
+from dashboard.components.text import escape
 from dashboard.state import auth_mode, principal
 from groove_core.errors import GrooveError
 from groove_core.io.export import RELATIONS_LEFT_OUT
@@ -142,7 +143,7 @@ def import_offer(g: Groove, tiers: list[str], *, key: str = "imp") -> None:
         )
     except GrooveError as err:
         bar.empty()
-        st.error(f"Nothing was imported: {err}")
+        st.error(f"Nothing was imported: {escape(err)}")
         return
     bar.empty()
     st.session_state[_RESULT] = (target, rep)
