@@ -36,6 +36,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "AuditIntegrityError",
         "ConfigError",
         "ContentBlockedError",
+        "DataContractError",
         "DatabaseError",
         "EmbeddingError",
         "GrooveError",

@@ -174,12 +174,19 @@ def _run(fn):
     too (its traceback follows only with ``GROOVE_DEBUG=1``).
     """
     try:
+        done = False
         try:
-            return fn()
+            result = fn()
+            done = True
+            return result
         finally:
             g = _state.pop("groove", None)
             if g is not None:
-                g.close()
+                try:
+                    if done:
+                        _warn_unreadable(g.unreadable())
+                finally:
+                    g.close()
     except GrooveError as error:
         _fail(str(error))
     except OSError as error:
@@ -194,6 +201,24 @@ def _run(fn):
             f"internal error (a bug in groove, please report it): {type(error).__name__}: "
             f"{error}; run with GROOVE_DEBUG=1 to see where"
         )
+
+
+def _warn_unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
+    """Name, on stderr, the learnings the command left out because their rows do not
+    follow the data contract (tier -> id -> reason: :meth:`Groove.unreadable`), the
+    first ``shown`` of each tier with their reason."""
+    for tier, rows in found.items():
+        n = len(rows)
+        lines = [
+            f"[yellow]warning:[/] {n} learning{'s' if n != 1 else ''} of tier "
+            f"'{escape(tier)}' {'were' if n != 1 else 'was'} left out: "
+            f"{'their rows do' if n != 1 else 'its row does'} not follow groove's data "
+            "contract (written by another program, or a newer version of one)"
+        ]
+        lines += [f"  {i}: {escape(detail)}" for i, detail in list(rows.items())[:shown]]
+        if n > shown:
+            lines.append(f"  and {n - shown} more")
+        err.print("\n".join(lines), markup=True, highlight=False)
 
 
 def _progress(*, counts: bool = True, disable: bool = False) -> Progress:
@@ -530,7 +555,12 @@ def list_(
             _print_json(_with_scan(g, rows))
             return
         if not rows:
-            out.print("no learnings" + (f" from {offset + 1} on" if offset else ""))
+            out.print(
+                f"none of {offset + 1}-{min(offset + limit, page.total)} of {page.total} "
+                "could be read"
+                if page.total > offset
+                else "no learnings" + (f" from {offset + 1} on" if offset else "")
+            )
             return
         _table(
             rows,

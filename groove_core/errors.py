@@ -19,6 +19,23 @@ class DatabaseError(GrooveError):
     """A query failed inside Cozo (the message carries Cozo's own explanation)."""
 
 
+class DataContractError(DatabaseError):
+    """A row of a tier does not follow the data contract (docs/architecture.md#relations-v1):
+    another program, or a newer version of one, wrote a value groove cannot read.
+
+    Attributes:
+        tier: the tier's name.
+        key: the row's key (a learning's or a proposal's id).
+        detail: what is wrong with it, for people.
+    """
+
+    def __init__(self, tier: str | None, key: object, detail: str, what: str = "learning"):
+        super().__init__(
+            f"{what} {key!r} in tier '{tier}' does not follow the data contract: {detail}"
+        )
+        self.tier, self.key, self.detail = tier, key, detail
+
+
 class ReadOnlyTierError(DatabaseError):
     """A write to a tier whose database this process may only read (file permissions or
     a read-only mount); nothing was written."""

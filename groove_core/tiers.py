@@ -526,6 +526,22 @@ class Groove:
                 problems.append(TierProblem(name, str(err)))
         return self.open_tiers(synthetic=synthetic), problems
 
+    def unreadable(self) -> dict[str, dict[str, str]]:
+        """The learnings that listings and searches of this object left out because
+        their rows do not follow the data contract (another program, or a newer version
+        of one, wrote them), by tier: tier name -> (id -> reason), tiers with none left
+        out; checked again now (see :meth:`LearningStore.unreadable`). Does not raise
+        for a tier that cannot be read any more (it is left out)."""
+        out = {}
+        for t in self.open_tiers(synthetic=True):
+            try:
+                found = t.learnings.unreadable()
+            except GrooveError:
+                continue
+            if found:
+                out[t.name] = found
+        return out
+
     def drop_tier(self, name: str) -> bool:
         """Delete a simulation tier: close it, delete its database and forget it in
         ``config.toml``. Returns False when it did not exist.

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder
+from conftest import HashingEmbedder, make_learning
 
 from groove_core.model.scope import Scope
 from groove_core.store import migrations
 from groove_core.store.engine import Engine
+from groove_core.store.rows import LEARNING_COLS, LEARNING_KEYED, USAGE_COLS, USAGE_KEYED
 from groove_core.tiers import Groove
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -190,3 +191,83 @@ def test_groove_opens_migrates_and_shares_a_tier_written_by_vibes_groove(tmp_pat
         assert store.usage(IDS[4]).times_helpful == 1
         hits = g.user.search.search("torch CPU build", mode="fulltext")
         assert [h.learning.id for h in hits] == [IDS[5]]
+
+
+def test_rows_that_break_the_contract_are_left_out_and_named(tmp_path, monkeypatch):
+    """Another program adds two learnings groove cannot read (a category from a newer
+    version, a source that is not JSON): every listing and search still shows the good
+    rows, names the two with what is wrong, a read of one by id says why, and the
+    names go once the other program mends or deletes them. The CLI warns on stderr."""
+    from typer.testing import CliRunner
+
+    import groove_core.tiers
+    from groove_core.cli import app
+    from groove_core.errors import DataContractError
+    from groove_core.store.modes import MODES
+
+    home = tmp_path / "home"
+    good = [
+        make_learning(f"Indent rule {i} uses tabs", f"tabs everywhere, case {i}") for i in range(4)
+    ]
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        g.user.learnings.store_many(good)
+        path = g.user.db.path
+    newer = _learning(
+        0, "global", "test_pattern", "Tabs rule from the future", "user_created", "UserCreated"
+    )
+    broken = _learning(
+        1, "global", "preference", "Tabs rule with a broken source", "user_created", "UserCreated"
+    )
+    broken[-1] = "{not json"
+    with Engine("user", "sqlite", str(path)) as other:
+        other.run(
+            f"?[{', '.join(LEARNING_COLS)}] <- $rows :put learning {{{LEARNING_KEYED}}}",
+            {"rows": [newer, broken]},
+        )
+        other.run(
+            f"?[{', '.join(USAGE_COLS)}] <- $rows :put usage_stats {{{USAGE_KEYED}}}",
+            {"rows": [_usage(0), _usage(1)]},
+        )
+    good_ids = {lr.id for lr in good}
+
+    with Groove(home, embedder=HashingEmbedder(), project=tmp_path) as g:
+        page = g.list(["user"])
+        assert page.total == 6 and {lr.id for lr in page.items} == good_ids
+        assert {lr.id for lr in g.page(["user"], derived=True)} == good_ids
+        for mode in MODES:
+            hits = g.search("tabs rule", mode=mode, limit=10, tiers=["user"])
+            assert {h.learning.id for h in hits} == good_ids, mode
+        found = g.unreadable()
+        assert list(found) == ["user"] and list(found["user"]) == [IDS[0], IDS[1]]
+        assert "unknown category 'test_pattern'" in found["user"][IDS[0]]
+        with pytest.raises(DataContractError, match="test_pattern") as refused:
+            g.user.learnings.require(IDS[0])
+        assert refused.value.key == IDS[0] and refused.value.tier == "user"
+        assert g.get(good[0].id) == good[0]  # a good row by id, as before
+
+        # the other program mends the first in place and deletes the second
+        with Engine("user-2", "sqlite", str(path)) as other:
+            other.run(
+                "?[id, category] <- [[$id, 'preference']] :update learning {id => category}",
+                {"id": IDS[0]},
+            )
+            other.run("?[id] <- [[$id]] :rm learning {id}", {"id": IDS[1]})
+        assert g.unreadable() == {}
+        assert g.user.learnings.require(IDS[0]).category.value == "preference"
+
+    # the CLI lists the good rows and names the bad one on stderr, exit status 0
+    with Engine("user", "sqlite", str(path)) as other:
+        other.run(
+            "?[id, source_json] <- [[$id, '{']] :update learning {id => source_json}",
+            {"id": IDS[0]},
+        )
+    monkeypatch.setattr(groove_core.tiers, "default_embedder", HashingEmbedder)
+    monkeypatch.setenv("GROOVE_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    listed = CliRunner().invoke(app, ["list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {r["id"] for r in json.loads(listed.stdout)} == good_ids
+    assert "1 learning of tier 'user' was left out" in listed.stderr
+    assert f"{IDS[0]}: " in listed.stderr and "Traceback" not in listed.output
+    shown = CliRunner().invoke(app, ["show", IDS[0]])
+    assert shown.exit_code == 1 and "does not follow the data contract" in shown.stderr

@@ -441,6 +441,29 @@ def test_unknown_id_in_address_is_a_message(seeded):
     assert len(table(at)) == 5
 
 
+def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, home):
+    """A learning whose row does not follow the data contract (a category from a newer
+    version) is left out of the table and the search, named in a warning; a link to it
+    says what is wrong."""
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        bad = seeded["tabs"].id
+        g.user.db.run(  # as another program: no groove write, no change log
+            "?[id, category] <- [[$id, 'test_pattern']] :update learning {id => category}",
+            {"id": bad},
+        )
+        g.user.db.run("?[id] <- [[$id]] :rm learning {id}", {"id": seeded["quotes"].id})
+    at = run("learnings")
+    shown = set(table(at)["description"])
+    assert shown == {seeded[k].description for k in ("short", "dataclass", "retry")}
+    (warning,) = [w.value for w in at.warning if "left out" in w.value]
+    assert "1 learning of tier user was left out" in rendered(warning)
+    assert bad in warning and "unknown category 'test_pattern'" in rendered(warning)
+    at = run("learnings", q="tabs indentation")
+    assert seeded["tabs"].description not in set(table(at)["description"])
+    at = run("learnings", id=bad)
+    assert any("test_pattern" in rendered(e.value) for e in at.error), [e.value for e in at.error]
+
+
 # ---------------------------------------------------------------- many writers, one view
 def test_a_tier_another_process_configures_shows_on_the_next_run(seeded, home, tmp_path):
     at = run("learnings")

@@ -57,6 +57,7 @@ def rows_and_detail() -> None:
     except GrooveError as err:
         report(err)
         rows = data.Rows()
+    table.unreadable(g.unreadable())
     changes.confirmation(g, v.tiers, actor)
     left, right = st.columns([5, 3], gap="small")
     with left:

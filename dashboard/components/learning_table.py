@@ -59,12 +59,32 @@ def heading(rows: Rows, view: View) -> None:
             f"{lv.SORT_LABELS[view.sort].lower()}."
         )
     if not rows.items:
-        if view.searching:
+        if n and not view.searching:
+            st.info("None of the learnings on this page could be read (see the warning).")
+        elif view.searching:
             st.info("Nothing matches this search. Try other words or another search mode.")
         elif view.filtered:
             st.info("No learning matches these filters.")
         else:
             st.info("No learnings yet. The Overview page shows how to import rule files.")
+
+
+def unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
+    """A warning per tier naming the learnings that listings and searches left out
+    because their rows do not follow groove's data contract (tier -> id -> what is
+    wrong: :meth:`groove_core.tiers.Groove.unreadable`), the first ``shown`` of each."""
+    for tier, bad in found.items():
+        n = len(bad)
+        lines = [
+            f"{n:,} learning{'s' if n != 1 else ''} of tier {label(tier)} "
+            f"{'were' if n != 1 else 'was'} left out: "
+            f"{'their rows do' if n != 1 else 'its row does'} not follow groove's data "
+            "contract (written by another program, or a newer version of one)."
+        ]
+        lines += [f"- `{i}`: {label(detail, 200)}" for i, detail in list(bad.items())[:shown]]
+        if n > shown:
+            lines.append(f"- and {n - shown:,} more")
+        st.warning("\n".join(lines))
 
 
 def _select(ids: list[str]) -> None:

@@ -11,6 +11,7 @@ from groove_core.embed import Embedder
 from groove_core.model.access import os_principal
 from groove_core.store import changelog
 from groove_core.store.engine import Engine
+from groove_core.store.rows import UnreadableRows
 from groove_core.store.writer import TierWriter
 
 
@@ -34,6 +35,9 @@ class StoreBase:
         #: The :class:`~groove_core.store.search.SearchStore` over this store, if one is
         #: open: a bulk write hands it what it wrote (see :meth:`store_many`).
         self.derived: Any = None
+        #: Learnings that listings and searches left out: their rows do not follow the
+        #: data contract (see :meth:`~groove_core.store.listing.ListingMixin.unreadable`).
+        self.skipped = UnreadableRows()
         #: False once a write to the embedding cache found the tier read-only here.
         self._cache_writable = True
 

@@ -35,7 +35,7 @@ from groove_core.store import changelog
 from groove_core.store.derived import DerivedIndex, counted, read_rows
 from groove_core.store.engine import Engine
 from groove_core.store.fulltext import TantivyText
-from groove_core.store.rows import LEARNING_COLS, USAGE_COLS, row_to_learning, row_to_usage
+from groove_core.store.rows import LEARNING_COLS, USAGE_COLS, UnreadableRows, row_to_pair
 
 FILE = "docs-v1.sqlite"
 #: Columns of the ``doc`` table: the learning's, then its usage stats' (None: no usage row).
@@ -92,28 +92,26 @@ def fetch_rows(db: Engine, ids: Sequence[str] | None) -> Iterator[list[list[Any]
         yield [list(r) + list(usage.get(r[0], blank)) for r in rows]
 
 
-def _split(row: Sequence[Any], tier: str) -> tuple[Learning, UsageStats | None]:
-    n = len(LEARNING_COLS)
-    learning = row_to_learning(dict(zip(LEARNING_COLS, row[:n], strict=True)), tier)
-    if row[n] is None:
-        return learning, None
-    return learning, row_to_usage(dict(zip(USAGE_COLS, [row[0], *row[n:]], strict=True)))
+def _key(row: Sequence[Any]) -> str:
+    return row[0]
 
 
 class DocumentIndex(DerivedIndex):
     """The rows and texts of one tier's learnings, derived from the tier (see the module
     docstring). :meth:`rows` and :meth:`query` answer from what the last :meth:`sync`
-    brought in."""
+    brought in; a row that does not follow the data contract is left out of both and
+    recorded in ``skipped`` (the learning store's :class:`UnreadableRows`)."""
 
-    def __init__(self, db: Engine):
+    def __init__(self, db: Engine, skipped: UnreadableRows | None = None):
         super().__init__(db)
+        self.skipped = skipped or UnreadableRows()
         self._local = threading.local()
         self._memory: sqlite3.Connection | None = None
         self.text = TantivyText(self.folder)
         # a row read again (the same values) gives the same objects: converting a row
         # (JSON, scope, timestamps) costs several times its read
         self._objects = functools.lru_cache(maxsize=_CACHED)(
-            functools.partial(_split, tier=db.tier)
+            functools.partial(row_to_pair, tier=db.tier)
         )
 
     def _conn(self) -> sqlite3.Connection:
@@ -197,7 +195,7 @@ class DocumentIndex(DerivedIndex):
             + " LIMIT ? OFFSET ?"
         )
         found = self._conn().execute(sql, [*args, int(limit), int(offset)])
-        return [self._objects(row)[0] for row in found]
+        return [pair[0] for pair in self.skipped.decode(found, self._objects, _key)]
 
     def rows(self, ids: Sequence[str]) -> dict[str, tuple[Learning, UsageStats | None]]:
         """The learning and usage stats (None when it has no usage row) of those of
@@ -208,7 +206,7 @@ class DocumentIndex(DerivedIndex):
         found = self._conn().execute(
             f"SELECT {', '.join(COLS)} FROM doc WHERE id IN ({marks})", list(ids)
         )
-        return {row[0]: self._objects(row) for row in found}
+        return {pair[0].id: pair for pair in self.skipped.decode(found, self._objects, _key)}
 
     def query(self, text: str, k: int, ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best learnings for free ``text`` (among ``ids`` when given): (id, BM25

@@ -226,7 +226,9 @@ class EmbeddingsMixin(StoreBase):
             f"?[{LEARNING_HEAD}] := {LEARNING_ATOM}, not *learning_embeddings{{learning_id: id}}",
             read_only=True,
         )
-        todo = [row_to_learning(r, self.tier) for r in res.dicts()]
+        todo = self.skipped.decode(
+            res.dicts(), lambda r: row_to_learning(r, self.tier), lambda r: r["id"]
+        )
         if not todo:
             return 0
         vecs = self.embed_texts([text_for_embedding(lr.content) for lr in todo], progress)

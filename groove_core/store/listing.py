@@ -13,7 +13,15 @@ from groove_core.model.learning import Learning, LearningCategory, LearningSourc
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, now, to_unix
 from groove_core.store.base import StoreBase
-from groove_core.store.rows import LEARNING_ATOM, LEARNING_HEAD, row_to_learning
+from groove_core.store.derived import read_rows
+from groove_core.store.rows import (
+    LEARNING_ATOM,
+    LEARNING_COLS,
+    LEARNING_HEAD,
+    USAGE_COLS,
+    row_to_learning,
+    row_to_pair,
+)
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
 SORTS = {
@@ -165,8 +173,17 @@ class ListingMixin(StoreBase):
             raise NotFoundError(f"no learning {learning_id} in tier '{self.tier}'")
         return found
 
-    def get_many(self, ids: Sequence[str]) -> list[Learning]:
-        """The learnings among ``ids`` that exist, in the order of ``ids``."""
+    def get_many(self, ids: Sequence[str], *, skip_unreadable: bool = False) -> list[Learning]:
+        """The learnings among ``ids`` that exist, in the order of ``ids``.
+
+        With ``skip_unreadable`` (listings), a row that does not follow the data contract
+        is left out and recorded (:meth:`unreadable`) instead of raising.
+
+        Raises:
+            ValidationError: an id is not a UUID.
+            DatabaseError: a row does not follow the data contract (without
+                ``skip_unreadable``).
+        """
         ids = [check_uuid(i) for i in ids]
         if not ids:
             return []
@@ -175,8 +192,42 @@ class ListingMixin(StoreBase):
             {"ids": ids},
             read_only=True,
         )
-        by_id = {r["id"]: row_to_learning(r, self.tier) for r in res.dicts()}
+        if skip_unreadable:
+            found = self.skipped.decode(res.dicts(), self._decode, lambda r: r["id"])
+        else:
+            found = [self._decode(r) for r in res.dicts()]
+        by_id = {lr.id: lr for lr in found}
         return [by_id[i] for i in ids if i in by_id]
+
+    def _decode(self, row: dict[str, Any]) -> Learning:
+        return row_to_learning(row, self.tier)
+
+    def unreadable(self) -> dict[str, str]:
+        """The learnings of this tier that listings and searches in this process left
+        out because their rows (or usage rows) do not follow the data contract (another
+        program wrote them), as id -> the reason, checked again now: a row since mended
+        or deleted is no longer named. Only rows a read met are known; ``groove show``
+        of the id names the problem, deleting or editing it mends it.
+
+        Returns: id -> reason, in id order."""
+        ids = sorted(self.skipped.found())
+        if not ids:
+            return {}
+        rows = [r for part in read_rows(self.db, "learning", LEARNING_COLS, ids, 500) for r in part]
+        usage = {
+            r[0]: r[1:]
+            for part in read_rows(self.db, "usage_stats", USAGE_COLS, ids, 500)
+            for r in part
+        }
+        blank = [None] * (len(USAGE_COLS) - 1)
+        self.skipped.forget(set(ids) - {r[0] for r in rows})
+        self.skipped.decode(
+            [list(r) + list(usage.get(r[0], blank)) for r in rows],
+            lambda r: row_to_pair(r, self.tier),
+            lambda r: r[0],
+        )
+        found = self.skipped.found()
+        return {i: found[i] for i in sorted(found)}
 
     def has_marks_for(self, flt: LearningFilter | None) -> bool:
         """False when ``flt`` keeps flagged learnings only and the tier has no content-scan
@@ -248,7 +299,7 @@ class ListingMixin(StoreBase):
             if sort != "usage" and offset + limit <= NEWEST_MAX:
                 ids = self._newest_ids(_SORT_INDEX[sort], cols[0], offset + limit)
                 if ids is not None:
-                    return self.get_many(ids[offset : offset + limit])
+                    return self.get_many(ids[offset : offset + limit], skip_unreadable=True)
             atoms, params = f"*learning:{_SORT_INDEX[sort]}{{{', '.join(cols)}}}", {}
         else:
             needed = dict.fromkeys(["id", "scope", "category", "source_type", *cols])
@@ -261,7 +312,7 @@ class ListingMixin(StoreBase):
             script = f"?[{head}] := {atoms} {tail}"
         res = self.db.run(script, {**params, "limit": limit, "offset": offset}, read_only=True)
         at = order.index("id")
-        return self.get_many([row[at] for row in res.rows])
+        return self.get_many([row[at] for row in res.rows], skip_unreadable=True)
 
     def _newest_ids(self, index: str, column: str, n: int) -> list[str] | None:
         """The ids of the ``n`` rows with the largest ``column`` (ties by id) of the
@@ -296,10 +347,11 @@ class ListingMixin(StoreBase):
 
     def iter_all(self, batch: int = 1000) -> Iterable[Learning]:
         """Every learning, in id order, read ``batch`` rows at a time by key (a keyset
-        query such as ``id > $last`` would scan the relation for every batch)."""
+        query such as ``id > $last`` would scan the relation for every batch); rows that
+        do not follow the data contract are left out (:meth:`unreadable`)."""
         ids = self.ids()
         for start in range(0, len(ids), batch):
-            yield from self.get_many(ids[start : start + batch])
+            yield from self.get_many(ids[start : start + batch], skip_unreadable=True)
 
     def find_by_scope(self, scope: Scope | str) -> list[Learning]:
         """All learnings in a scope (vibes-groove's ``find_by_scope``)."""
@@ -317,7 +369,7 @@ class ListingMixin(StoreBase):
             params,
             read_only=True,
         )
-        return [row_to_learning(r, self.tier) for r in res.dicts()]
+        return self.skipped.decode(res.dicts(), self._decode, lambda r: r["id"])
 
     def facets(self) -> dict[str, dict[str, int]]:
         """Counts by category, scope and source type (for filters and the overview); the

@@ -17,6 +17,8 @@ from typing import Any
 
 from groove_core.errors import (
     DatabaseError,
+    DataContractError,
+    GrooveError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -99,7 +101,7 @@ class ProposalStore:
             {"id": check_uuid(proposal_id, "proposal id")},
             read_only=True,
         )
-        return _proposal(res.dicts()[0]) if res.rows else None
+        return _proposal(res.dicts()[0], self.db.tier) if res.rows else None
 
     def require(self, proposal_id: str) -> Proposal:
         """Like :meth:`get`; NotFoundError naming the tier when there is none."""
@@ -125,7 +127,7 @@ class ProposalStore:
         res = self.db.run(
             f"?[{_HEAD}] := {body} :order created_at, id :limit $limit", params, read_only=True
         )
-        return [_proposal(r) for r in res.dicts()]
+        return [_proposal(r, self.db.tier) for r in res.dicts()]
 
     def count_waiting(self) -> int:
         """Number of proposals awaiting review."""
@@ -500,7 +502,18 @@ def _row(p: Proposal) -> list:
     ]
 
 
-def _proposal(r: dict) -> Proposal:
+def _proposal(r: dict, tier: str) -> Proposal:
+    """The proposal of a ``proposal`` row (a dict by column).
+
+    Raises: DataContractError naming the proposal when the row cannot be read (a value
+    from a newer groove, JSON that does not parse)."""
+    try:
+        return _decode(r)
+    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
+        raise DataContractError(tier, r.get("id"), str(err), "proposal") from None
+
+
+def _decode(r: dict) -> Proposal:
     return Proposal(
         id=r["id"],
         created_at=from_unix(r["created_at"]),

@@ -5,9 +5,11 @@ here; the columns are the data contract: docs/architecture.md#relations-v1)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
-from groove_core.errors import DatabaseError, GrooveError
+from groove_core.errors import DataContractError, GrooveError
 from groove_core.model.learning import (
     Learning,
     LearningCategory,
@@ -75,7 +77,7 @@ def row_to_learning(row: dict[str, Any], tier: str | None = None) -> Learning:
     """A :class:`Learning` from a row dict with :data:`LEARNING_COLS` keys.
 
     Raises:
-        DatabaseError: the row does not follow the data contract (names the id and field).
+        DataContractError: the row does not follow the data contract.
     """
     try:
         pattern = json.loads(row["pattern_json"]) if row.get("pattern_json") else None
@@ -90,10 +92,79 @@ def row_to_learning(row: dict[str, Any], tier: str | None = None) -> Learning:
             updated_at=from_unix(row["updated_at"]),
             tier=tier,
         )
+    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
+        raise DataContractError(tier, row.get("id"), str(err)) from None
+
+
+def row_to_pair(row: Sequence[Any], tier: str | None) -> tuple[Learning, UsageStats | None]:
+    """The learning and usage stats (None: no usage row, its columns all None) of a row of
+    :data:`LEARNING_COLS` followed by :data:`USAGE_COLS` without its key (the derived
+    document store's ``doc`` row).
+
+    Raises:
+        DataContractError: either part does not follow the data contract.
+    """
+    n = len(LEARNING_COLS)
+    learning = row_to_learning(dict(zip(LEARNING_COLS, row[:n], strict=True)), tier)
+    if row[n] is None:
+        return learning, None
+    try:
+        return learning, row_to_usage(dict(zip(USAGE_COLS, [row[0], *row[n:]], strict=True)))
     except (GrooveError, ValueError, TypeError, KeyError) as err:
-        raise DatabaseError(
-            f"learning {row.get('id')!r} in tier '{tier}' does not follow the data contract: {err}"
-        ) from None
+        raise DataContractError(tier, row[0], f"its usage stats: {err}") from None
+
+
+Row = TypeVar("Row")
+Decoded = TypeVar("Decoded")
+
+
+class UnreadableRows:
+    """The learnings of one tier whose rows do not follow the data contract
+    (docs/architecture.md#relations-v1; another program wrote them), as reads in this
+    process met them: learning id -> what is wrong (:attr:`DataContractError.detail`).
+
+    Listings and searches go through :meth:`decode`, which leaves such a row out and
+    records it (skip and count, like a CSV reader's bad lines), so one malformed row does
+    not hide every good one; a read of one learning by id still raises. A later read
+    that decodes the row, or finds it gone, forgets it. Shared by the threads of a
+    process (a dashboard's sessions).
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def decode(
+        self,
+        rows: Iterable[Row],
+        convert: Callable[[Row], Decoded],
+        key: Callable[[Row], str],
+    ) -> list[Decoded]:
+        """``convert(row)`` of each of ``rows`` in order, leaving out (and recording
+        under ``key(row)``) the rows for which it raises :class:`DataContractError`."""
+        out: list[Decoded] = []
+        for row in rows:
+            try:
+                out.append(convert(row))
+            except DataContractError as err:
+                with self._lock:
+                    self._found[key(row)] = err.detail
+            else:
+                if self._found:
+                    with self._lock:
+                        self._found.pop(key(row), None)
+        return out
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Stop naming ``ids`` (rows found gone)."""
+        with self._lock:
+            for i in ids:
+                self._found.pop(i, None)
+
+    def found(self) -> dict[str, str]:
+        """A copy of what is recorded: learning id -> what is wrong."""
+        with self._lock:
+            return dict(self._found)
 
 
 def usage_to_row(learning_id: str, stats: UsageStats) -> list[Any]:
@@ -111,7 +182,10 @@ def usage_to_row(learning_id: str, stats: UsageStats) -> list[Any]:
 
 
 def row_to_usage(row: dict[str, Any]) -> UsageStats:
-    """A :class:`UsageStats` from a ``usage_stats`` row dict."""
+    """A :class:`UsageStats` from a ``usage_stats`` row dict.
+
+    Raises: ValueError, TypeError or KeyError for a row that does not follow the data
+    contract (:func:`row_to_pair` turns them into a DatabaseError)."""
     return UsageStats(
         times_injected=row["times_injected"],
         times_helpful=row["times_helpful"],

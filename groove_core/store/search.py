@@ -89,7 +89,7 @@ class SearchStore:
         self.learnings = learnings
         self.db = learnings.db
         self.vectors = VectorIndex(self.db, ef)
-        self.docs = DocumentIndex(self.db)
+        self.docs = DocumentIndex(self.db, learnings.skipped)
         self._lock = threading.RLock()
         self._seq = 0
         self._stamp: changelog.FileStamp | None = None

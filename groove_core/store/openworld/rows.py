@@ -179,7 +179,7 @@ def row_to_event(r: dict) -> OpenWorldEvent:
     """The event of a ``novelty_event`` row; data that is not JSON is kept as ``raw``."""
     try:
         data = json.loads(r["event_data_json"])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
         data = {r["event_type"]: {"raw": r["event_data_json"]}}
     if not isinstance(data, dict | str):
         data = {r["event_type"]: {"value": data}}
