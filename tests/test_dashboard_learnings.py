@@ -448,7 +448,8 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
     with Groove(home, embedder=HashingEmbedder()) as g:
         bad = seeded["tabs"].id
         g.user.db.run(  # as another program: no groove write, no change log
-            "?[id, category] <- [[$id, 'test_pattern']] :update learning {id => category}",
+            "?[id, category, updated_at] <- [[$id, 'test_pattern', 2000000000]] "
+            ":update learning {id => category, updated_at}",
             {"id": bad},
         )
         g.user.db.run("?[id] <- [[$id]] :rm learning {id}", {"id": seeded["quotes"].id})

@@ -260,6 +260,50 @@ def test_a_write_that_bypasses_the_log_is_seen_once_the_rows_are_recounted(store
     assert search.search("x", mode="semantic", vector=vec, limit=1)[0].learning.id == row.id
 
 
+def test_edits_in_place_around_the_log_are_seen_without_a_rebuild(store, monkeypatch):
+    """vibes-groove records outcomes by rewriting ``usage_stats`` rows, edits learnings
+    in place (moving ``updated_at``) and deletes them, all without groove's change log:
+    at the next check a search and a listing show the tier's values, and only the rows
+    that differ are read again (no rebuild)."""
+    from groove_core.store import derived
+
+    store.embedder = DenseEmbedder()
+    rows = [make_learning(f"Rule {i} about tabs", f"insight {i}") for i in range(6)]
+    store.store_many(rows)
+    search = SearchStore(store)
+    assert len(search.search("tabs", mode="fulltext", limit=10)) == 6
+    helped, edited, gone = rows[0].id, rows[1].id, rows[2].id
+    store.db.run(  # as another program: no log, no audit
+        "?[learning_id, times_injected, times_helpful, confidence_alpha] <- "
+        "[[$id, 7, 5, 6.0]] :update usage_stats "
+        "{learning_id => times_injected, times_helpful, confidence_alpha}",
+        {"id": helped},
+    )
+    store.db.run(
+        "?[id, description, updated_at] <- [[$id, 'Rule about spaces now', 2000000000]] "
+        ":update learning {id => description, updated_at}",
+        {"id": edited},
+    )
+    store.db.run("?[id] <- [[$id]] :rm learning {id}", {"id": gone})
+    monkeypatch.setattr(search.docs, "_rebuild", lambda *a: pytest.fail("rebuilt"))
+    applied = []
+    real = search.docs._apply
+    monkeypatch.setattr(search.docs, "_apply", lambda ids, *a: applied.append(ids) or real(ids, *a))
+    monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
+    hits = {h.learning.id: h for h in search.search("tabs", mode="fulltext", limit=10)}
+    assert applied == [{helped, edited, gone}]
+    assert set(hits) == {r.id for r in rows} - {edited, gone}
+    assert (hits[helped].usage.times_injected, hits[helped].usage.times_helpful) == (7, 5)
+    assert hits[helped].usage == store.usage(helped)  # the tier's row, read back
+    (spaces,) = search.search("spaces", mode="fulltext")
+    assert spaces.learning.id == edited and spaces.learning == store.get(edited)
+    assert [lr.id for lr in search.page(sort="usage", limit=1)] == [helped]
+    assert search.count() == 5
+    applied.clear()
+    search.search("tabs", mode="fulltext")  # checked again: nothing differs
+    assert applied == []
+
+
 def test_an_idle_tier_is_not_recounted_a_write_around_the_log_is(store, monkeypatch):
     """A due recount (100,000 learnings: 0.2-0.4 s) is skipped while the tier's files
     prove nothing was committed since the last count; a write that bypasses the log
@@ -271,8 +315,8 @@ def test_an_idle_tier_is_not_recounted_a_write_around_the_log_is(store, monkeypa
     store.store_many([make_learning("Use tabs", "Indent with tabs")])
     search = SearchStore(store)
     counts = []
-    real = DocumentIndex._consistent
-    monkeypatch.setattr(DocumentIndex, "_consistent", lambda self: counts.append(1) or real(self))
+    real = DocumentIndex._drift
+    monkeypatch.setattr(DocumentIndex, "_drift", lambda self: counts.append(1) or real(self))
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)  # a recount is always due
     monkeypatch.setattr(changelog, "RACY_SECONDS", 0.0)  # every stamp proves
     search.search("tabs", mode="fulltext")

@@ -9,12 +9,16 @@ re-read and applied. So a process never answers from an index that lacks a commi
 change that groove wrote, whichever process wrote it.
 
 Programs that write the tier without the log (vibes-groove, the Rust side of the data
-contract) are caught by counting: on its first use in a process, and at most every
-:data:`RECHECK_SECONDS` after, an index compares its size with the tier's rows and is
-rebuilt when they differ. (An edit in place by such a program, which changes no count,
-is seen only at the next rebuild.) A recount is skipped while the tier's files prove that
-nothing at all was committed since the last count (:class:`changelog.FileStamp`): at
-100,000 learnings the counts take 0.2-0.4 s, which an idle dashboard paid every minute.
+contract) are caught by a signature: on its first use in a process, and at most every
+:data:`RECHECK_SECONDS` after, an index compares aggregates of its entries with the same
+over the tier's rows (:meth:`DerivedIndex._drift`: counts, and for the document store the
+sum of ``updated_at`` and of the usage counters, which every outcome moves). When they
+differ it finds the entries that differ, row by row, and re-reads only those (at 100,000
+learnings about 1.5 s, where a rebuild takes 35 s). An edit in place that moves neither
+``updated_at`` nor a counter, or a new embedding of a learning that had one, is seen only
+at the next rebuild. A check is skipped while the tier's files prove that nothing at all
+was committed since the last one (:class:`changelog.FileStamp`): at 100,000 learnings the
+signatures take 0.5-0.9 s, which an idle dashboard would pay every minute.
 """
 
 from __future__ import annotations
@@ -123,9 +127,14 @@ class DerivedIndex:
             self._catch_up(head, covered, rebuilt)
             quiet = self._counted is not None and self._counted.proves
             due = self._check_due() and not (quiet and self._counted.same_files(stamp))
-            if due and not rebuilt and not self._consistent():
-                self._rebuild(head, progress)  # written by a program bypassing the log
-                self._catch_up(head, self._covered(), True)
+            if due and not rebuilt:
+                drift = self._drift()  # written by a program bypassing the log
+                covered = self._covered()
+                if drift is None or covered is None:
+                    self._rebuild(head, progress)
+                    self._catch_up(head, self._covered(), True)
+                elif drift:
+                    self._apply(drift, covered[1], covered[0])
             if due or rebuilt:
                 self._counted = stamp
             self._checked_at = time.monotonic()
@@ -170,8 +179,10 @@ class DerivedIndex:
     def _covered(self) -> tuple[str, int] | None:
         raise NotImplementedError
 
-    def _consistent(self) -> bool:
-        """Whether the index holds as many entries as the tier has rows for it."""
+    def _drift(self) -> set[str] | None:
+        """The learnings whose entry here differs from the tier's rows (added, changed or
+        deleted by a program that bypasses the log): empty when a signature of both sides
+        agrees, None when the index cannot tell which (it is rebuilt then)."""
         raise NotImplementedError
 
     def _rebuild(self, head: changelog.Head, progress: ProgressFn | None) -> None:

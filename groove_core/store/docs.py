@@ -55,6 +55,14 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS doc_confidence ON doc (confidence DESC, id)",
     "CREATE INDEX IF NOT EXISTS doc_usage ON doc (times_injected DESC, updated_at DESC, id)",
 ]
+#: The usage counters of a doc row summed (every outcome moves one), and the same over
+#: ``usage_stats`` in Cozo: :meth:`DocumentIndex._drift` compares them.
+_N = "times_injected + times_helpful + times_ignored + times_contradicted"
+_USAGE_N = (
+    "*usage_stats{learning_id, times_injected, times_helpful, times_ignored, "
+    f"times_contradicted}}, n = {_N}"
+)
+_SIGNATURE = f"SELECT count(*), total(updated_at), count(times_injected), total({_N}) FROM doc"
 _CHUNK = 2000
 _CACHED = 4096  # converted rows kept
 _INSERT = f"INSERT OR REPLACE INTO doc ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})"
@@ -105,6 +113,7 @@ class DocumentIndex(DerivedIndex):
     def __init__(self, db: Engine, skipped: UnreadableRows | None = None):
         super().__init__(db)
         self.skipped = skipped or UnreadableRows()
+        self._explained: tuple | None = None  # signatures whose difference no row explains
         self._local = threading.local()
         self._memory: sqlite3.Connection | None = None
         self.text = TantivyText(self.folder)
@@ -230,10 +239,36 @@ class DocumentIndex(DerivedIndex):
         meta = self._meta()
         return (meta[0], meta[1]) if meta else None
 
-    def _consistent(self) -> bool:
-        docs = self._conn().execute("SELECT count(*) FROM doc").fetchone()[0]
-        stored = self.db.run("?[count(id)] := *learning:by_updated{id}", read_only=True).scalar(0)
-        return int(stored) == int(docs)
+    def _drift(self) -> set[str]:
+        """Learnings whose row or usage stats here differ from the tier's: compared first
+        as a signature (count and sum of ``updated_at`` of the learnings, count and sum of
+        the usage counters, :data:`_SIGNATURE`), then, when it differs, row by row by
+        (``updated_at``, counters)."""
+        conn = self._conn()
+        here = tuple(float(v or 0) for v in conn.execute(_SIGNATURE).fetchone())
+        learned = self.db.run(
+            "?[count(id), sum(updated_at)] := *learning:by_updated{id, updated_at}",
+            read_only=True,
+        ).rows
+        used = self.db.run(f"?[count(learning_id), sum(n)] := {_USAGE_N}", read_only=True).rows
+        there = tuple(float(v or 0) for v in [*(learned or [[0, 0]])[0], *(used or [[0, 0]])[0]])
+        if here == there or (here, there) == self._explained:
+            return set()
+        tier: dict[str, list] = {
+            i: [t, None]
+            for i, t in self.db.run(
+                "?[id, updated_at] := *learning:by_updated{id, updated_at}", read_only=True
+            ).rows
+        }
+        for i, n in self.db.run(f"?[learning_id, n] := {_USAGE_N}", read_only=True).rows:
+            if i in tier:
+                tier[i][1] = int(n)
+        held = {i: [t, n] for i, t, n in conn.execute(f"SELECT id, updated_at, {_N} FROM doc")}
+        drift = {i for i in tier.keys() | held.keys() if tier.get(i) != held.get(i)}
+        # no row differs yet the signatures do (usage rows of deleted learnings): the next
+        # check with the same signatures is spared the row-by-row comparison
+        self._explained = None if drift else (here, there)
+        return drift
 
     def _write(
         self,
