@@ -205,19 +205,15 @@ def _run(fn):
 
 def _warn_unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
     """Name, on stderr, the learnings the command left out because their rows do not
-    follow the data contract (tier -> id -> reason: :meth:`Groove.unreadable`), the
-    first ``shown`` of each tier with their reason."""
+    follow the data contract (tier -> id -> what is wrong: :meth:`Groove.unreadable`),
+    the first ``shown`` of each tier with what is wrong."""
+    from groove_core.store.rows import left_out
+
     for tier, rows in found.items():
-        n = len(rows)
-        lines = [
-            f"[yellow]warning:[/] {n} learning{'s' if n != 1 else ''} of tier "
-            f"'{escape(tier)}' {'were' if n != 1 else 'was'} left out: "
-            f"{'their rows do' if n != 1 else 'its row does'} not follow groove's data "
-            "contract (written by another program, or a newer version of one)"
-        ]
+        lines = [f"[yellow]warning:[/] {escape(left_out(tier, len(rows)))}"]
         lines += [f"  {i}: {escape(detail)}" for i, detail in list(rows.items())[:shown]]
-        if n > shown:
-            lines.append(f"  and {n - shown} more")
+        if len(rows) > shown:
+            lines.append(f"  and {len(rows) - shown} more")
         err.print("\n".join(lines), markup=True, highlight=False)
 
 

@@ -457,7 +457,7 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
     shown = set(table(at)["description"])
     assert shown == {seeded[k].description for k in ("short", "dataclass", "retry")}
     (warning,) = [w.value for w in at.warning if "left out" in w.value]
-    assert "1 learning of tier user was left out" in rendered(warning)
+    assert "1 learning of tier 'user' was left out" in rendered(warning)
     assert bad in warning and "unknown category 'test_pattern'" in rendered(warning)
     at = run("learnings", q="tabs indentation")
     assert seeded["tabs"].description not in set(table(at)["description"])

@@ -13,9 +13,10 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components.learning_filters import CATEGORIES, View
-from dashboard.components.text import label, words
+from dashboard.components.text import escape, label, words
 from dashboard.data import SEARCH_LIMIT, Rows
 from groove_core.io.selection import selection_csv, selection_json
+from groove_core.store.rows import left_out
 
 #: Tallest table, in pixels (about 12 rows; the rest scroll).
 MAX_HEIGHT = 740
@@ -74,16 +75,10 @@ def unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
     because their rows do not follow groove's data contract (tier -> id -> what is
     wrong: :meth:`groove_core.tiers.Groove.unreadable`), the first ``shown`` of each."""
     for tier, bad in found.items():
-        n = len(bad)
-        lines = [
-            f"{n:,} learning{'s' if n != 1 else ''} of tier {label(tier)} "
-            f"{'were' if n != 1 else 'was'} left out: "
-            f"{'their rows do' if n != 1 else 'its row does'} not follow groove's data "
-            "contract (written by another program, or a newer version of one)."
-        ]
+        lines = [escape(left_out(tier, len(bad))) + "."]
         lines += [f"- `{i}`: {label(detail, 200)}" for i, detail in list(bad.items())[:shown]]
-        if n > shown:
-            lines.append(f"- and {n - shown:,} more")
+        if len(bad) > shown:
+            lines.append(f"- and {len(bad) - shown:,} more")
         st.warning("\n".join(lines))
 
 
