@@ -416,6 +416,37 @@ def test_novelty_page_filters(app, home):
     assert at.warning[0].value == "Choose at least one event type."
 
 
+def test_a_gap_another_program_wrote_in_a_newer_shape_is_named_not_fatal(tmp_path, monkeypatch):
+    """A capability gap whose category a newer vibes-groove added: the Gaps page lists
+    the others and names it with what is wrong; once mended it is listed."""
+    from groove_core.errors import DataContractError
+
+    home = _fresh_home(tmp_path / "home", 3, monkeypatch)
+    ow = _ow(home)
+    gaps = ow.load_gaps()
+    bad = gaps[0]
+    ow.db.run(  # as another program writes: no audit
+        "?[id, category] <- [[$id, 'hallucinated_api']] :update capability_gap {id => category}",
+        {"id": bad.id},
+    )
+    assert [gp.id for gp in ow.load_gaps()] == [gp.id for gp in gaps[1:]]
+    with pytest.raises(DataContractError, match="hallucinated_api"):
+        ow.get_gap(bad.id)
+    at = session("gaps.py")
+    table = at.dataframe[0].value
+    assert table["context"].tolist() == [gp.context_pattern for gp in gaps[1:]]
+    (warning,) = [rendered(w.value) for w in at.warning if "left out" in w.value]
+    assert f"1 capability gap of tier '{SIM}' was left out" in warning
+    assert bad.id in warning and "unknown GapCategory 'hallucinated_api'" in warning
+    ow.db.run(
+        "?[id, category] <- [[$id, $c]] :update capability_gap {id => category}",
+        {"id": bad.id, "c": bad.category.value},
+    )
+    at = session("gaps.py")
+    assert not [w for w in at.warning if "left out" in w.value]
+    assert at.dataframe[0].value["context"].tolist() == [gp.context_pattern for gp in gaps]
+
+
 def test_pages_on_an_empty_tier(tmp_path, monkeypatch):
     import dashboard.state as state
 

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.components import openworld_common as oc
 from dashboard.components import openworld_gaps as og
 from dashboard.components import openworld_map as om
-from dashboard.components.messages import flash, show_flash
+from dashboard.components.messages import flash, left_out_warning, show_flash
 from dashboard.components.text import MISSING, escape
 from dashboard.state import groove, pick_tier, principal, report
 from groove_core.analysis.projection import sample_for_plot
@@ -40,6 +40,7 @@ try:
 except GrooveError as err:
     report(err)
     st.stop()
+left_out_warning(tier_name, ow.unreadable_gaps(), "capability gap")
 
 if not all_gaps:
     st.info(

@@ -19,7 +19,7 @@ from dashboard.components import learning_changes as changes
 from dashboard.components import learning_detail as detail
 from dashboard.components import learning_filters as filters
 from dashboard.components import learning_table as table
-from dashboard.components.messages import show_flash
+from dashboard.components.messages import left_out_warning, show_flash
 from dashboard.state import groove, principal, report, tier_names
 from groove_core.errors import GrooveError
 
@@ -57,7 +57,8 @@ def rows_and_detail() -> None:
     except GrooveError as err:
         report(err)
         rows = data.Rows()
-    table.unreadable(g.unreadable())
+    for tier, found in g.unreadable().items():
+        left_out_warning(tier, found)
     changes.confirmation(g, v.tiers, actor)
     left, right = st.columns([5, 3], gap="small")
     with left:

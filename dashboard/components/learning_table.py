@@ -13,10 +13,9 @@ import streamlit as st
 from dashboard.components import learning_changes as changes
 from dashboard.components import learning_views as lv
 from dashboard.components.learning_filters import CATEGORIES, View
-from dashboard.components.text import escape, label, words
+from dashboard.components.text import label, words
 from dashboard.data import SEARCH_LIMIT, Rows
 from groove_core.io.selection import selection_csv, selection_json
-from groove_core.store.rows import left_out
 
 #: Tallest table, in pixels (about 12 rows; the rest scroll).
 MAX_HEIGHT = 740
@@ -68,18 +67,6 @@ def heading(rows: Rows, view: View) -> None:
             st.info("No learning matches these filters.")
         else:
             st.info("No learnings yet. The Overview page shows how to import rule files.")
-
-
-def unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
-    """A warning per tier naming the learnings that listings and searches left out
-    because their rows do not follow groove's data contract (tier -> id -> what is
-    wrong: :meth:`groove_core.tiers.Groove.unreadable`), the first ``shown`` of each."""
-    for tier, bad in found.items():
-        lines = [escape(left_out(tier, len(bad))) + "."]
-        lines += [f"- `{i}`: {label(detail, 200)}" for i, detail in list(bad.items())[:shown]]
-        if len(bad) > shown:
-            lines.append(f"- and {len(bad) - shown:,} more")
-        st.warning("\n".join(lines))
 
 
 def _select(ids: list[str]) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.components.text import escape, label
+from groove_core.store.rows import left_out
+
 _KEY = "flash_messages"
 KINDS = ("success", "info", "warning", "error")
 
@@ -27,4 +30,20 @@ def show_flash() -> None:
         getattr(st, kind)(text)
 
 
-__all__ = ["KINDS", "flash", "show_flash"]
+def left_out_warning(
+    tier: str, found: dict[str, str], what: str = "learning", shown: int = 3
+) -> None:
+    """A warning naming the rows of ``tier`` (``what``: learning, capability gap) that a
+    page left out because they do not follow groove's data contract (id -> what is
+    wrong: :meth:`groove_core.tiers.Groove.unreadable`, ``unreadable_gaps``), the first
+    ``shown`` with what is wrong; nothing when ``found`` is empty."""
+    if not found:
+        return
+    lines = [escape(left_out(tier, len(found), what)) + "."]
+    lines += [f"- `{i}`: {label(detail, 200)}" for i, detail in list(found.items())[:shown]]
+    if len(found) > shown:
+        lines.append(f"- and {len(found) - shown:,} more")
+    st.warning("\n".join(lines))
+
+
+__all__ = ["KINDS", "flash", "left_out_warning", "show_flash"]

@@ -114,13 +114,13 @@ def row_to_pair(row: Sequence[Any], tier: str | None) -> tuple[Learning, UsageSt
         raise DataContractError(tier, row[0], f"its usage stats: {err}") from None
 
 
-def left_out(tier: str, n: int) -> str:
-    """The sentence that tells a user ``n`` learnings of ``tier`` were left out of
-    listings and searches because their rows do not follow the data contract (the CLI's
-    warning and the dashboard's say the same)."""
+def left_out(tier: str, n: int, what: str = "learning") -> str:
+    """The sentence that tells a user ``n`` rows (``what``: learnings, capability gaps)
+    of ``tier`` were left out because they do not follow the data contract (the CLI and
+    the dashboard say the same)."""
     many = n != 1
     return (
-        f"{n:,} learning{'s' if many else ''} of tier '{tier}' {'were' if many else 'was'} "
+        f"{n:,} {what}{'s' if many else ''} of tier '{tier}' {'were' if many else 'was'} "
         f"left out: {'their rows do' if many else 'its row does'} not follow groove's data "
         "contract (written by another program, or a newer version of one)"
     )

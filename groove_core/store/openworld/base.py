@@ -9,6 +9,7 @@ from typing import Any
 from groove_core.errors import DatabaseError
 from groove_core.model.access import Action, Principal, os_principal
 from groove_core.store.engine import Engine
+from groove_core.store.rows import UnreadableRows
 from groove_core.store.writer import TierWriter
 
 
@@ -29,6 +30,9 @@ class OpenWorldBase:
             learnings.writer if learnings is not None else TierWriter(db, os_principal())
         )
         self._shape: str | None = None
+        #: Capability gaps that :meth:`load_gaps` left out: their rows do not follow the
+        #: data contract (see :meth:`unreadable_gaps`).
+        self.skipped_gaps = UnreadableRows()
 
     def _write(
         self,

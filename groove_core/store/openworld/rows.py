@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from groove_core.embed import DIM
-from groove_core.errors import ValidationError
+from groove_core.errors import DataContractError, GrooveError, ValidationError
 from groove_core.model.openworld import (
     CapabilityGap,
     FailureRecord,
@@ -129,8 +129,18 @@ def event_row(e: OpenWorldEvent) -> list:
     return [e.id, e.event_type, dumps(e.to_json()), to_unix(e.timestamp)]
 
 
-def row_to_gap(r: dict) -> CapabilityGap:
-    """The gap of a ``capability_gap`` row (a dict by column)."""
+def row_to_gap(r: dict, tier: str | None = None) -> CapabilityGap:
+    """The gap of a ``capability_gap`` row (a dict by column) of ``tier``.
+
+    Raises: DataContractError when the row cannot be read (a category, severity or status
+    of a newer version, solutions that are not JSON)."""
+    try:
+        return _gap(r)
+    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
+        raise DataContractError(tier, r.get("id"), str(err), "capability gap") from None
+
+
+def _gap(r: dict) -> CapabilityGap:
     return CapabilityGap(
         id=r["id"],
         category=r["category"],
