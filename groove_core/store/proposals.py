@@ -17,8 +17,6 @@ from typing import Any
 
 from groove_core.errors import (
     DatabaseError,
-    DataContractError,
-    GrooveError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -30,6 +28,7 @@ from groove_core.model.serde import check_uuid, from_unix, new_id, now, to_unix
 from groove_core.model.values import check_controls
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore
+from groove_core.store.rows import read_row
 
 _COLS = [
     "id",
@@ -507,10 +506,7 @@ def _proposal(r: dict, tier: str) -> Proposal:
 
     Raises: DataContractError naming the proposal when the row cannot be read (a value
     from a newer groove, JSON that does not parse)."""
-    try:
-        return _decode(r)
-    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
-        raise DataContractError(tier, r.get("id"), str(err), "proposal") from None
+    return read_row(_decode, r, tier, "proposal")
 
 
 def _decode(r: dict) -> Proposal:

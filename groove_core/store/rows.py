@@ -73,6 +73,24 @@ def learning_to_row(learning: Learning) -> list[Any]:
     ]
 
 
+Row = TypeVar("Row")
+Decoded = TypeVar("Decoded")
+#: What reading a row that does not follow the data contract raises in the model.
+CONTRACT_ERRORS = (GrooveError, ValueError, TypeError, KeyError, RecursionError)
+
+
+def read_row(convert: Callable[[dict], Decoded], row: dict, tier: str | None, what: str) -> Decoded:
+    """``convert(row)`` for a row (a dict by column, keyed by ``id``) of ``tier`` holding
+    a ``what`` (proposal, capability gap).
+
+    Raises: DataContractError naming the row when it cannot be read (a value of a newer
+    version, JSON that does not parse)."""
+    try:
+        return convert(row)
+    except CONTRACT_ERRORS as err:
+        raise DataContractError(tier, row.get("id"), str(err), what) from None
+
+
 def row_to_learning(row: dict[str, Any], tier: str | None = None) -> Learning:
     """A :class:`Learning` from a row dict with :data:`LEARNING_COLS` keys.
 
@@ -92,7 +110,7 @@ def row_to_learning(row: dict[str, Any], tier: str | None = None) -> Learning:
             updated_at=from_unix(row["updated_at"]),
             tier=tier,
         )
-    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
+    except CONTRACT_ERRORS as err:
         raise DataContractError(tier, row.get("id"), str(err)) from None
 
 
@@ -110,7 +128,7 @@ def row_to_pair(row: Sequence[Any], tier: str | None) -> tuple[Learning, UsageSt
         return learning, None
     try:
         return learning, row_to_usage(dict(zip(USAGE_COLS, [row[0], *row[n:]], strict=True)))
-    except (GrooveError, ValueError, TypeError, KeyError) as err:
+    except CONTRACT_ERRORS as err:
         raise DataContractError(tier, row[0], f"its usage stats: {err}") from None
 
 
@@ -124,10 +142,6 @@ def left_out(tier: str, n: int, what: str = "learning") -> str:
         f"left out: {'their rows do' if many else 'its row does'} not follow groove's data "
         "contract (written by another program, or a newer version of one)"
     )
-
-
-Row = TypeVar("Row")
-Decoded = TypeVar("Decoded")
 
 
 class UnreadableRows:

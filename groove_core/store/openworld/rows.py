@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from groove_core.embed import DIM
-from groove_core.errors import DataContractError, GrooveError, ValidationError
+from groove_core.errors import ValidationError
 from groove_core.model.openworld import (
     CapabilityGap,
     FailureRecord,
@@ -28,6 +28,7 @@ from groove_core.model.openworld import (
     vector_json,
 )
 from groove_core.model.serde import from_unix, to_unix
+from groove_core.store.rows import read_row
 
 # ---------------------------------------------------------------- statements
 FP_COLS = "hash, embedding_json, context_summary, associated_learning, created_at, embedding"
@@ -134,10 +135,7 @@ def row_to_gap(r: dict, tier: str | None = None) -> CapabilityGap:
 
     Raises: DataContractError when the row cannot be read (a category, severity or status
     of a newer version, solutions that are not JSON)."""
-    try:
-        return _gap(r)
-    except (GrooveError, ValueError, TypeError, KeyError, RecursionError) as err:
-        raise DataContractError(tier, r.get("id"), str(err), "capability gap") from None
+    return read_row(_gap, r, tier, "capability gap")
 
 
 def _gap(r: dict) -> CapabilityGap:
