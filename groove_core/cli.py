@@ -741,16 +741,21 @@ def delete(
     _use_home(home)
 
     def body():
+        from groove_core.errors import DataContractError
+
         g = _groove()
         t = g.tier(tier, create=False)
-        found = t.learnings.require(learning_id)
-        if not yes and not typer.confirm(
-            f"Delete '{shown(found.description[:60])}' from tier '{t.name}'?", err=True
-        ):
+        try:
+            what = f"'{shown(t.learnings.require(learning_id).description[:60])}'"
+            undo = f"undo with: groove restore {learning_id} --tier {t.name}"
+        except DataContractError as error:  # another program's row groove cannot read
+            what = f"learning {learning_id} ({shown(error.detail[:80])})"
+            undo = "it cannot be restored (its row is kept in the tier's edit history)"
+        if not yes and not typer.confirm(f"Delete {what} from tier '{t.name}'?", err=True):
             raise typer.Exit(1)
-        sub = g.delete(t.name, [found.id], reason=reason)
+        sub = g.delete(t.name, [learning_id], reason=reason)
         if sub.applied:
-            out.print(f"deleted {found.id}; undo with: groove restore {found.id} --tier {t.name}")
+            out.print(f"deleted {learning_id}; {undo}")
         else:
             out.print(sub.describe())
 

@@ -878,19 +878,29 @@ class Groove:
         actor: Principal | None = None,
     ) -> Submission:
         """Delete learnings of ``tier`` (undo: :meth:`LearningStore.restore`), or file the
-        deletion as a proposal. Ids not in the tier are ignored.
+        deletion as a proposal. Ids not in the tier are ignored. A learning whose row
+        does not follow the data contract (:meth:`unreadable`) is deleted too, its row
+        kept in its history (it cannot be restored, nor shown in a proposal).
 
-        Raises: PermissionDeniedError.
+        Raises:
+            PermissionDeniedError: the actor may not delete here.
+            ValidationError: a deletion to be filed as a proposal names such a learning.
         """
         t = self.tier(tier, create=False)
         actor = actor or self.principal
-        found = t.learnings.get_many(ids)
-        if not found:
+        found = t.learnings.get_many(ids, skip_unreadable=True)
+        broken = sorted(set(ids) & set(t.learnings.unreadable()))
+        if not found and not broken:
             return Submission(t.name)
         if t.must_propose(Action.learning_delete, actor):
+            if broken:
+                raise ValidationError(
+                    f"learning {broken[0]} does not follow the data contract, so a proposal "
+                    "cannot show it to a reviewer: a curator deletes it"
+                )
             p = t.proposals.file(ProposalKind.delete, before=found, reason=reason, actor=actor)
             return Submission(t.name, p)
-        n = t.learnings.delete_many([lr.id for lr in found], actor=actor)
+        n = t.learnings.delete_many([lr.id for lr in found] + broken, actor=actor)
         return Submission(t.name, None, tuple(found), n)
 
     def promote(

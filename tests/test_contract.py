@@ -271,3 +271,13 @@ def test_rows_that_break_the_contract_are_left_out_and_named(tmp_path, monkeypat
     assert f"{IDS[0]}: " in listed.stderr and "Traceback" not in listed.output
     shown = CliRunner().invoke(app, ["show", IDS[0]])
     assert shown.exit_code == 1 and "does not follow the data contract" in shown.stderr
+    # its owner deletes it (no undo: the row is kept in the edit history)
+    deleted = CliRunner().invoke(app, ["delete", IDS[0]], input="y\n")
+    assert deleted.exit_code == 0, deleted.output
+    assert (
+        f"Delete learning {IDS[0]} (" in deleted.stderr and "cannot be restored" in deleted.stdout
+    )
+    listed = CliRunner().invoke(app, ["list", "--json"])
+    assert len(json.loads(listed.stdout)) == 4 and "left out" not in listed.stderr
+    restored = CliRunner().invoke(app, ["restore", IDS[0]])
+    assert restored.exit_code == 1 and "cannot restore it" in restored.stderr

@@ -14,6 +14,7 @@ import pytest
 from conftest import HashingEmbedder, make_learning, rendered
 from streamlit.testing.v1 import AppTest
 
+from groove_core.errors import ValidationError
 from groove_core.model.learning import LearningSource
 from groove_core.model.relations import LearningRelation, RelationType
 from groove_core.tiers import Groove
@@ -463,6 +464,20 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
     assert seeded["tabs"].description not in set(table(at)["description"])
     at = run("learnings", id=bad)
     assert any("test_pattern" in rendered(e.value) for e in at.error), [e.value for e in at.error]
+
+    # the owner deletes it after a confirmation; its row is kept in the edit history
+    at = run("learnings")
+    at.button(key="unreadable_user_delete").click().run()
+    at.button(key="unreadable_user_yes").click().run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.warning if "left out" in w.value]
+    assert any("Deleted 1" in s.value for s in at.success), [s.value for s in at.success]
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        assert g.user.db.run("?[id] := *learning{id}, id = $id", {"id": bad}).rows == []
+        (deleted,) = [e for e in g.user.learnings.history(bad) if e.action == "deleted"]
+        assert deleted.before["row"][2] == "test_pattern"
+        with pytest.raises(ValidationError, match="cannot restore"):
+            g.user.learnings.restore(bad)
 
 
 # ---------------------------------------------------------------- many writers, one view

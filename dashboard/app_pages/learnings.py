@@ -59,6 +59,7 @@ def rows_and_detail() -> None:
         rows = data.Rows()
     for tier, found in g.unreadable().items():
         left_out_warning(tier, found)
+        changes.delete_unreadable(g, tier, list(found), actor)
     changes.confirmation(g, v.tiers, actor)
     left, right = st.columns([5, 3], gap="small")
     with left:

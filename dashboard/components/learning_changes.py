@@ -20,7 +20,7 @@ import streamlit as st
 from dashboard.components.messages import flash
 from dashboard.components.text import escape, label, words
 from groove_core.errors import GrooveError
-from groove_core.model.access import Principal
+from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning, LearningCategory, LearningContent, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.tiers import Groove, Submission
@@ -260,7 +260,7 @@ def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> No
             else:
                 subs = g.recategorize_many(todo, pending["category"], tiers=tiers, actor=actor)
         except GrooveError as err:
-            flash("error", str(err))
+            flash("error", escape(err))
         else:
             for sub in subs:
                 if sub.proposal is not None:
@@ -284,6 +284,46 @@ def _confirm(g: Groove, tiers: list[str], actor: Principal, pending: dict) -> No
         st.rerun()
 
 
+def delete_unreadable(g: Groove, tier: str, ids: Sequence[str], actor: Principal) -> None:
+    """A button that deletes the learnings ``ids`` of ``tier`` whose rows do not follow
+    the data contract (:meth:`Groove.unreadable`), after a confirmation that says they
+    cannot be restored; shown only to someone who may delete there without review."""
+    try:
+        if g.tier(tier, create=False).must_propose(Action.learning_delete, actor):
+            return
+    except GrooveError:
+        return
+    ss, key = st.session_state, f"unreadable_{tier}"
+    n = len(ids)
+    noun = f"{n:,} learning{'s' if n != 1 else ''}"
+    if st.button(f"Delete the {noun}…", key=f"{key}_delete", icon=":material/delete:"):
+        ss[key] = True
+    if not ss.get(key):
+        return
+
+    def confirm() -> None:
+        st.write(
+            f"Delete {noun} of tier {label(tier)}? groove cannot restore them: their rows, "
+            "as they were, are kept in the tier's edit history."
+        )
+        c1, c2 = st.columns(2)
+        if c1.button("Yes, delete", key=f"{key}_yes", type="primary"):
+            ss.pop(key, None)
+            try:
+                sub = g.delete(tier, list(ids), actor=actor)
+            except GrooveError as err:
+                flash("error", escape(err))
+            else:
+                flash("success", f"Deleted {sub.count:,} of {noun} from tier {label(tier)}.")
+            ss["table_version"] = ss.get("table_version", 0) + 1
+            st.rerun()
+        if c2.button("Cancel", key=f"{key}_no"):
+            ss.pop(key, None)
+            st.rerun()
+
+    st.dialog(f"Delete {noun} groove cannot read?", on_dismiss=lambda: ss.pop(key, None))(confirm)()
+
+
 def undo_box(g: Groove, actor: Principal) -> None:
     """After a delete: how many were deleted, with Undo (restores them) and Dismiss."""
     ss = st.session_state
@@ -297,7 +337,7 @@ def undo_box(g: Groove, actor: Principal) -> None:
     def restore() -> None:
         restored, errors = g.restore_many(ss.pop("undo", {}), actor=actor)
         for e in errors:
-            flash("error", f"Could not restore {e}")
+            flash("error", f"Could not restore {escape(e)}")
         ss["table_version"] = ss.get("table_version", 0) + 1
         if restored:
             flash("success", f"Restored {restored} learning{'s' if restored != 1 else ''}.")
@@ -313,6 +353,7 @@ __all__ = [
     "announce",
     "ask",
     "confirmation",
+    "delete_unreadable",
     "edit_form",
     "new_learning_button",
     "new_learning_form",

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from groove_core.errors import NotFoundError
+from groove_core.errors import NotFoundError, ValidationError
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
 from groove_core.model.params import SystemParam
@@ -31,10 +31,13 @@ from groove_core.store.listing import ListingMixin
 from groove_core.store.params import PUT_PARAMS, param_to_row
 from groove_core.store.relations import PUT_RELATIONS, RelationsMixin, relation_row
 from groove_core.store.rows import (
+    LEARNING_ATOM,
     LEARNING_COLS,
+    LEARNING_HEAD,
     PUT_LEARNING,
     PUT_USAGE,
     USAGE_COLS,
+    USAGE_HEAD,
     learning_to_row,
     row_to_usage,
     usage_to_row,
@@ -364,13 +367,26 @@ class LearningStore(
     ) -> tuple[list[str], list[str], dict[str, Any], dict]:
         """``(ids, statements, params, snapshots)`` that delete those of ``ids`` that exist,
         with ``deleted`` history entries naming ``who`` (snapshots: id -> learning, usage
-        and relations, what :meth:`restore` needs). Nothing is written."""
+        and relations, what :meth:`restore` needs; a learning whose row does not follow
+        the data contract is kept as its ``row`` as stored, and cannot be restored).
+        Nothing is written."""
         ids = [check_uuid(i) for i in ids]
-        existing = {lr.id: lr for lr in self.get_many(ids)}
-        keep = list(existing)
+        res = self.db.run(
+            f"?[{LEARNING_HEAD}] := id in $ids, {LEARNING_ATOM}", {"ids": ids}, read_only=True
+        )
+        raw = {r["id"]: r for r in res.dicts()}
+        existing = {lr.id: lr for lr in self.skipped.decode(raw.values(), self._decode, _id)}
+        keep = [i for i in dict.fromkeys(ids) if i in raw]
         if not keep:
             return [], [], {}, {}
-        usages = self.usage_many(keep)
+        usage_rows = {
+            r[0]: list(r)
+            for r in self.db.run(
+                f"?[{USAGE_HEAD}] := learning_id in $ids, *usage_stats{{{USAGE_HEAD}}}",
+                {"ids": keep},
+                read_only=True,
+            ).rows
+        }
         rels: dict[str, list[dict]] = {i: [] for i in keep}
         for rel in self._relations_touching(keep):
             for end in (rel.from_id, rel.to_id):
@@ -378,8 +394,13 @@ class LearningStore(
                     rels[end].append(rel.to_json())
         snapshot = {
             i: {
-                "learning": existing[i].to_json(),
-                "usage": usage_to_row(i, usages.get(i, UsageStats())),
+                # a row that does not follow the data contract is kept as it was stored
+                **(
+                    {"learning": existing[i].to_json()}
+                    if i in existing
+                    else {"row": [raw[i][c] for c in LEARNING_COLS]}
+                ),
+                "usage": usage_rows.get(i) or usage_to_row(i, UsageStats()),
                 "relations": rels[i],
             }
             for i in keep
@@ -444,6 +465,13 @@ class LearningStore(
         if not edits:
             raise NotFoundError(f"no deletion of learning {learning_id} is recorded")
         snap = edits[-1].before or {}
+        if "learning" not in snap:
+            raise ValidationError(
+                f"learning {learning_id} did not follow the data contract when it was "
+                "deleted, so groove cannot restore it; its row as it was is kept in the "
+                "tier's edit history (the 'deleted' entry of relation learning_edit; the "
+                "audit log holds its hash)"
+            )
         learning = Learning.from_json(snap["learning"])
         stats = row_to_usage(dict(zip(USAGE_COLS, snap["usage"], strict=True)))
         rels = [LearningRelation.from_json(r) for r in snap.get("relations", [])]
@@ -459,6 +487,10 @@ class LearningStore(
             ],
         )
         return self.require(learning.id)
+
+
+def _id(row: dict) -> str:
+    return row["id"]
 
 
 def _lazy(rows: Iterable[list]) -> Iterator[list]:
