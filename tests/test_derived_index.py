@@ -274,9 +274,9 @@ def test_edits_in_place_around_the_log_are_seen_without_a_rebuild(store, monkeyp
     assert len(search.search("tabs", mode="fulltext", limit=10)) == 6
     helped, edited, gone = rows[0].id, rows[1].id, rows[2].id
     store.db.run(  # as another program: no log, no audit
-        "?[learning_id, times_injected, times_helpful, confidence_alpha] <- "
-        "[[$id, 7, 5, 6.0]] :update usage_stats "
-        "{learning_id => times_injected, times_helpful, confidence_alpha}",
+        "?[learning_id, times_injected, times_helpful, confidence_alpha, last_used] <- "
+        "[[$id, 7, 5, 6.0, 2000000000]] :update usage_stats "
+        "{learning_id => times_injected, times_helpful, confidence_alpha, last_used}",
         {"id": helped},
     )
     store.db.run(
