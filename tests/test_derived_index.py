@@ -24,6 +24,7 @@ from groove_core.store.embeddings import text_for_embedding
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore
 from groove_core.store.listing import SORTS, LearningFilter
+from groove_core.store.rows import LEARNING_COLS
 from groove_core.store.search import SearchStore
 
 TESTS = Path(__file__).resolve().parent
@@ -304,6 +305,56 @@ def test_edits_in_place_around_the_log_are_seen_without_a_rebuild(store, monkeyp
     assert applied == []
 
 
+def test_a_deletion_hidden_by_an_insert_and_an_orphan_usage_row_are_handled(store, monkeypatch):
+    """Another program deletes one learning and adds another (the count stays): the
+    deleted one leaves the search at the next check. A usage row left behind by a
+    deletion keeps the signatures apart for good: later checks with other writes do not
+    compare every row again."""
+    from groove_core.store import derived
+    from groove_core.store.docs import DocumentIndex
+
+    store.embedder = DenseEmbedder()
+    rows = [make_learning(f"Rule {i} about tabs", f"insight {i}") for i in range(4)]
+    store.store_many(rows)
+    search = SearchStore(store)
+    assert len(search.search("tabs", mode="fulltext", limit=10)) == 4
+    added = make_learning("Rule 9 about tabs, added elsewhere", "insight 9")
+    cols = ", ".join(LEARNING_COLS)
+    keyed = cols.replace("id,", "id =>", 1)
+    row = [
+        added.id,
+        "global",
+        "preference",
+        added.content.description,
+        None,
+        added.content.insight,
+        0.5,
+        2_000_000_000,
+        2_000_000_000,
+        "user_created",
+        '"UserCreated"',
+    ]
+    store.db.run(f"?[{cols}] <- [$row] :put learning {{{keyed}}}", {"row": row})
+    store.db.run("?[id] <- [[$id]] :rm learning {id}", {"id": rows[0].id})  # usage row stays
+    monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(changelog, "RACY_SECONDS", 0.0)
+    found = {h.learning.id for h in search.search("tabs", mode="fulltext", limit=10)}
+    assert found == {r.id for r in rows[1:]} | {added.id}
+    assert search.count() == 4
+    full = []
+    real = DocumentIndex._usage_drift
+    monkeypatch.setattr(
+        DocumentIndex,
+        "_usage_drift",
+        lambda self, conn, since: (since is None and full.append(1)) or real(self, conn, since),
+    )
+    for i in range(3):  # groove's own writes move both sides alike
+        store.record_outcome(rows[1].id, "helpful", session_id=f"s{i}")
+        assert len(search.search("tabs", mode="fulltext", limit=10)) == 4
+    assert full == []
+    assert search.docs.rows([rows[1].id])[rows[1].id][1] == store.usage(rows[1].id)
+
+
 def test_an_idle_tier_is_not_recounted_a_write_around_the_log_is(store, monkeypatch):
     """A due recount (100,000 learnings: 0.2-0.4 s) is skipped while the tier's files
     prove nothing was committed since the last count; a write that bypasses the log
@@ -316,7 +367,9 @@ def test_an_idle_tier_is_not_recounted_a_write_around_the_log_is(store, monkeypa
     search = SearchStore(store)
     counts = []
     real = DocumentIndex._drift
-    monkeypatch.setattr(DocumentIndex, "_drift", lambda self: counts.append(1) or real(self))
+    monkeypatch.setattr(
+        DocumentIndex, "_drift", lambda self, full=False: counts.append(1) or real(self, full)
+    )
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)  # a recount is always due
     monkeypatch.setattr(changelog, "RACY_SECONDS", 0.0)  # every stamp proves
     search.search("tabs", mode="fulltext")

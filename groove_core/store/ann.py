@@ -172,13 +172,13 @@ class VectorIndex(DerivedIndex):
             self.save()
             return True
 
-    def _drift(self) -> set[str]:
+    def _drift(self, full: bool = False) -> set[str]:
         """Learnings embedded in the tier but not here, or here but not embedded there,
         when the counts differ (a re-embedding in place is not seen)."""
         stored = self.db.run(
             "?[count(learning_id)] := *learning_embeddings{learning_id}", read_only=True
         ).scalar(0)
-        if int(stored) == len(self._labels):
+        if not full and int(stored) == len(self._labels):
             return set()
         res = self.db.run("?[learning_id] := *learning_embeddings{learning_id}", read_only=True)
         return {r[0] for r in res.rows} ^ set(self._labels)

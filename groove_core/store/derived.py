@@ -136,6 +136,11 @@ class DerivedIndex:
                     self._catch_up(head, self._covered(), True)
                 elif drift:
                     self._apply(drift, covered[1], covered[0])
+                    if not self._agrees():  # the newest rows did not explain all of it
+                        rest = self._drift(full=True)
+                        if rest:
+                            self._apply(rest, covered[1], covered[0])
+                            self._agrees(final=True)
             if due or rebuilt:
                 self._counted = stamp
             self._checked_at = time.monotonic()
@@ -180,11 +185,18 @@ class DerivedIndex:
     def _covered(self) -> tuple[str, int] | None:
         raise NotImplementedError
 
-    def _drift(self) -> set[str] | None:
+    def _drift(self, full: bool = False) -> set[str] | None:
         """The learnings whose entry here differs from the tier's rows (added, changed or
         deleted by a program that bypasses the log): empty when a signature of both sides
-        agrees, None when the index cannot tell which (it is rebuilt then)."""
+        agrees, None when the index cannot tell which (it is rebuilt then). An index may
+        look at the likeliest rows first; ``full`` compares every row."""
         raise NotImplementedError
+
+    def _agrees(self, final: bool = False) -> bool:
+        """After the entries of :meth:`_drift` were applied: whether they explain the
+        whole difference (else :meth:`sync` asks again with ``full``, then calls this
+        with ``final``)."""
+        return True
 
     def _rebuild(self, head: changelog.Head, progress: ProgressFn | None) -> None:
         raise NotImplementedError
