@@ -203,17 +203,21 @@ def _run(fn):
         )
 
 
-def _warn_unreadable(found: dict[str, dict[str, str]], shown: int = 3) -> None:
+def _warn_unreadable(found: dict[str, dict[str, str]], shown_n: int = 3) -> None:
     """Name, on stderr, the learnings the command left out because their rows do not
     follow the data contract (tier -> id -> what is wrong: :meth:`Groove.unreadable`),
-    the first ``shown`` of each tier with what is wrong."""
+    the first ``shown_n`` of each tier with what is wrong (ids and details are others'
+    text: markup and control characters are shown escaped)."""
     from groove_core.store.rows import left_out
 
     for tier, rows in found.items():
-        lines = [f"[yellow]warning:[/] {escape(left_out(tier, len(rows)))}"]
-        lines += [f"  {i}: {escape(detail)}" for i, detail in list(rows.items())[:shown]]
-        if len(rows) > shown:
-            lines.append(f"  and {len(rows) - shown} more")
+        lines = [f"[yellow]warning:[/] {escape(shown(left_out(tier, len(rows))))}"]
+        lines += [
+            f"  {escape(shown(i))}: {escape(shown(detail))}"
+            for i, detail in list(rows.items())[:shown_n]
+        ]
+        if len(rows) > shown_n:
+            lines.append(f"  and {len(rows) - shown_n} more")
         err.print("\n".join(lines), markup=True, highlight=False)
 
 
@@ -754,10 +758,12 @@ def delete(
         if not yes and not typer.confirm(f"Delete {what} from tier '{t.name}'?", err=True):
             raise typer.Exit(1)
         sub = g.delete(t.name, [learning_id], reason=reason)
-        if sub.applied:
+        if sub.proposal is not None:
+            out.print(sub.describe())
+        elif sub.count:
             out.print(f"deleted {learning_id}; {undo}")
         else:
-            out.print(sub.describe())
+            _fail(f"nothing was deleted: no learning {learning_id} in tier '{t.name}'")
 
     _run(body)
 

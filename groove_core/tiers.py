@@ -31,7 +31,7 @@ from groove_core.model.access import PROPOSABLE, Action, Principal, Role, os_pri
 from groove_core.model.learning import Learning, LearningSource
 from groove_core.model.proposal import Proposal, ProposalKind
 from groove_core.model.scope import Scope
-from groove_core.model.serde import new_id, now
+from groove_core.model.serde import check_uuid, new_id, now
 from groove_core.model.usage import UsageStats
 from groove_core.progress import ProgressFn
 from groove_core.store import migrations, presence
@@ -888,6 +888,7 @@ class Groove:
         """
         t = self.tier(tier, create=False)
         actor = actor or self.principal
+        ids = [check_uuid(i) for i in ids]  # as the tier keeps them
         found = t.learnings.get_many(ids, skip_unreadable=True)
         broken = sorted(set(ids) & set(t.learnings.unreadable()))
         if not found and not broken:

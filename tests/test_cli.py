@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import HashingEmbedder
+from conftest import HashingEmbedder, make_learning
 from typer.testing import CliRunner
 
 from groove_core.cli import app
@@ -320,6 +320,50 @@ def test_text_another_program_stored_cannot_drive_the_terminal(cli, imported, tm
     assert not any(c in raw for c in "\x1b\x9b\u202e")
     (row,) = [r for r in json.loads(raw) if r["id"] == lid]
     assert row["description"] == hostile
+
+
+def test_a_hostile_row_groove_cannot_read_is_named_safely_and_refuses_an_export(
+    cli, imported, tmp_path
+):
+    """Another program's row with markup and escapes in its id and an unknown category:
+    the warning shows them inert and the command still succeeds; an export refuses
+    rather than leave it out; a delete by the id in capitals deletes it."""
+    from groove_core.store.rows import LEARNING_COLS, LEARNING_KEYED
+    from groove_core.tiers import Groove
+
+    hostile_id = "x[/bold]\x1b]0;pwned\x07\x1b[2J"
+    newer = make_learning("From a newer version", "about tests").id
+    cols = ", ".join(LEARNING_COLS)
+    rows = [
+        [
+            i,
+            "global",
+            category,
+            "Another program's rule about tests",
+            None,
+            "tests",
+            0.5,
+            2_000_000_000,
+            2_000_000_000,
+            "user_created",
+            '"UserCreated"',
+        ]
+        for i, category in ((hostile_id, "preference"), (newer, "test_pattern"))
+    ]
+    with Groove(tmp_path / "home", embedder=HashingEmbedder()) as g:
+        g.user.db.run(f"?[{cols}] <- $rows :put learning {{{LEARNING_KEYED}}}", {"rows": rows})
+    listed = cli("search", "tests", "--mode", "fulltext")
+    assert listed.exit_code == 0 and "2 learnings of tier 'user' were left out" in listed.stderr
+    assert "x[/bold]" in listed.stderr and "\\x1b]0;pwned" in listed.stderr
+    assert not any(c in listed.stderr for c in "\x1b\x07")
+    assert len(json.loads(cli("list", "--json").stdout)) == len(imported)
+    refused = cli("export", tmp_path / "out.json", ok=False)
+    assert refused.exit_code == 1 and "does not follow the data contract" in refused.stderr
+    assert not (tmp_path / "out.json").exists()
+    deleted = cli("delete", newer.upper(), "--yes")
+    assert f"deleted {newer.upper()}" in deleted.stdout
+    with Groove(tmp_path / "home", embedder=HashingEmbedder()) as g:
+        assert g.user.db.run("?[id] := *learning{id}, id = $id", {"id": newer}).rows == []
 
 
 def test_status_never_creates_a_configured_enterprise_tier(cli, tmp_path):

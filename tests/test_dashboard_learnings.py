@@ -459,7 +459,7 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
     assert shown == {seeded[k].description for k in ("short", "dataclass", "retry")}
     (warning,) = [w.value for w in at.warning if "left out" in w.value]
     assert "1 learning of tier 'user' was left out" in rendered(warning)
-    assert bad in warning and "unknown category 'test_pattern'" in rendered(warning)
+    assert bad in rendered(warning) and "unknown category 'test_pattern'" in rendered(warning)
     at = run("learnings", q="tabs indentation")
     assert seeded["tabs"].description not in set(table(at)["description"])
     at = run("learnings", id=bad)
@@ -478,6 +478,35 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
         assert deleted.before["row"][2] == "test_pattern"
         with pytest.raises(ValidationError, match="cannot restore"):
             g.user.learnings.restore(bad)
+
+
+def test_a_hostile_id_in_the_left_out_warning_is_inert(seeded, home):
+    """An id another program wrote with a link and an image in it is shown as written,
+    never drawn (no link, no remote image)."""
+    from groove_core.store.rows import LEARNING_COLS, LEARNING_KEYED
+
+    bad = "x` [Click to fix](http://evil.example) ![](http://evil.example/t.png) `"
+    row = [
+        bad,
+        "global",
+        "preference",
+        "Use tabs, says another program",
+        None,
+        "tabs",
+        0.5,
+        2_000_000_000,
+        2_000_000_000,
+        "user_created",
+        '"UserCreated"',
+    ]
+    with Groove(home, embedder=HashingEmbedder()) as g:
+        cols = ", ".join(LEARNING_COLS)
+        g.user.db.run(f"?[{cols}] <- [$r] :put learning {{{LEARNING_KEYED}}}", {"r": row})
+    at = run("learnings")
+    (warning,) = [w.value for w in at.warning if "left out" in w.value]
+    assert bad in rendered(warning)
+    assert "](http" not in warning and "![" not in warning
+    assert len(table(at)) == 5
 
 
 # ---------------------------------------------------------------- many writers, one view

@@ -58,8 +58,9 @@ def rows_and_detail() -> None:
         report(err)
         rows = data.Rows()
     for tier, found in g.unreadable().items():
-        left_out_warning(tier, found)
-        changes.delete_unreadable(g, tier, list(found), actor)
+        if tier in v.tiers:
+            left_out_warning(tier, found)
+            changes.delete_unreadable(g, tier, list(found), actor)
     changes.confirmation(g, v.tiers, actor)
     left, right = st.columns([5, 3], gap="small")
     with left:

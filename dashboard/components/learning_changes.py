@@ -294,12 +294,13 @@ def delete_unreadable(g: Groove, tier: str, ids: Sequence[str], actor: Principal
     except GrooveError:
         return
     ss, key = st.session_state, f"unreadable_{tier}"
-    n = len(ids)
-    noun = f"{n:,} learning{'s' if n != 1 else ''}"
+    noun = f"{len(ids):,} learning{'s' if len(ids) != 1 else ''}"
     if st.button(f"Delete the {noun}…", key=f"{key}_delete", icon=":material/delete:"):
-        ss[key] = True
+        ss[key] = list(ids)  # exactly those named when asked
     if not ss.get(key):
         return
+    ids = ss[key]
+    noun = f"{len(ids):,} learning{'s' if len(ids) != 1 else ''}"
 
     def confirm() -> None:
         st.write(

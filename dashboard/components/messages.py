@@ -40,7 +40,10 @@ def left_out_warning(
     if not found:
         return
     lines = [escape(left_out(tier, len(found), what)) + "."]
-    lines += [f"- `{i}`: {label(detail, 200)}" for i, detail in list(found.items())[:shown]]
+    lines += [
+        f"- {escape(i if len(i) <= 90 else i[:89] + '…')}: {label(detail, 200)}"
+        for i, detail in list(found.items())[:shown]
+    ]
     if len(found) > shown:
         lines.append(f"- and {len(found) - shown:,} more")
     st.warning("\n".join(lines))

@@ -116,8 +116,11 @@ def learnings_document(
 def export_document(tier: Tier) -> dict:
     """The ``GrooveExport`` dict of a tier: every learning with its usage stats, every
     parameter, every relation, and (groove's extension) every history entry and outcome
-    event."""
-    learnings = list(tier.learnings.iter_all())
+    event.
+
+    Raises: DataContractError when a learning's row cannot be read (an export is whole or
+    not made: ``groove backup`` copies the database as it is)."""
+    learnings = list(tier.learnings.iter_all(skip_unreadable=False))  # whole, or refused
     usage: dict[str, UsageStats] = {}
     ids = [lr.id for lr in learnings]
     for start in range(0, len(ids), 1000):

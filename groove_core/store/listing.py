@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from groove_core.errors import NotFoundError, ValidationError
+from groove_core.errors import DataContractError, NotFoundError, ValidationError
 from groove_core.model.learning import Learning, LearningCategory, LearningSource
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, now, to_unix
@@ -184,6 +184,8 @@ class ListingMixin(StoreBase):
             DatabaseError: a row does not follow the data contract (without
                 ``skip_unreadable``).
         """
+        if skip_unreadable:  # ids read from the tier: one another program wrote may be bad
+            ids = self.skipped.decode(ids, self._checked_id, str)
         ids = [check_uuid(i) for i in ids]
         if not ids:
             return []
@@ -198,6 +200,12 @@ class ListingMixin(StoreBase):
             found = [self._decode(r) for r in res.dicts()]
         by_id = {lr.id: lr for lr in found}
         return [by_id[i] for i in ids if i in by_id]
+
+    def _checked_id(self, learning_id: str) -> str:
+        try:
+            return check_uuid(learning_id)
+        except ValidationError as err:
+            raise DataContractError(self.tier, learning_id, str(err)) from None
 
     def _decode(self, row: dict[str, Any]) -> Learning:
         return row_to_learning(row, self.tier)
@@ -345,13 +353,16 @@ class ListingMixin(StoreBase):
         res = self.db.run("?[id] := *learning:by_updated{id} :order id", read_only=True)
         return [r[0] for r in res.rows]
 
-    def iter_all(self, batch: int = 1000) -> Iterable[Learning]:
+    def iter_all(self, batch: int = 1000, *, skip_unreadable: bool = True) -> Iterable[Learning]:
         """Every learning, in id order, read ``batch`` rows at a time by key (a keyset
         query such as ``id > $last`` would scan the relation for every batch); rows that
-        do not follow the data contract are left out (:meth:`unreadable`)."""
+        do not follow the data contract are left out (:meth:`unreadable`), or raise
+        :class:`DataContractError` without ``skip_unreadable`` (an export must be whole)."""
         ids = self.ids()
+        if not skip_unreadable:
+            ids = [self._checked_id(i) for i in ids]
         for start in range(0, len(ids), batch):
-            yield from self.get_many(ids[start : start + batch], skip_unreadable=True)
+            yield from self.get_many(ids[start : start + batch], skip_unreadable=skip_unreadable)
 
     def find_by_scope(self, scope: Scope | str) -> list[Learning]:
         """All learnings in a scope (vibes-groove's ``find_by_scope``)."""
