@@ -180,13 +180,14 @@ class ListingMixin(StoreBase):
         is left out and recorded (:meth:`unreadable`) instead of raising.
 
         Raises:
-            ValidationError: an id is not a UUID.
-            DatabaseError: a row does not follow the data contract (without
+            ValidationError: an id is not a UUID (without ``skip_unreadable``).
+            DataContractError: a row does not follow the data contract (without
                 ``skip_unreadable``).
         """
         if skip_unreadable:  # ids read from the tier: one another program wrote may be bad
             ids = self.skipped.decode(ids, self._checked_id, str)
-        ids = [check_uuid(i) for i in ids]
+        else:
+            ids = [check_uuid(i) for i in ids]
         if not ids:
             return []
         res = self.db.run(
@@ -214,8 +215,8 @@ class ListingMixin(StoreBase):
         """The learnings of this tier that listings and searches in this process left
         out because their rows (or usage rows) do not follow the data contract (another
         program wrote them), as id -> the reason, checked again now: a row since mended
-        or deleted is no longer named. Only rows a read met are known; ``groove show``
-        of the id names the problem, deleting or editing it mends it.
+        or deleted is no longer named. Only rows a read met are known; a read of the id
+        (``groove show``) names the problem, :meth:`Groove.delete` removes it.
 
         Returns: id -> reason, in id order."""
         ids = sorted(self.skipped.found())

@@ -145,13 +145,13 @@ def left_out(tier: str, n: int, what: str = "learning") -> str:
 
 
 class UnreadableRows:
-    """The learnings of one tier whose rows do not follow the data contract
-    (docs/architecture.md#relations-v1; another program wrote them), as reads in this
-    process met them: learning id -> what is wrong (:attr:`DataContractError.detail`).
+    """The rows of one relation of a tier (learnings, capability gaps) that do not follow
+    the data contract (docs/architecture.md#relations-v1; another program wrote them), as
+    reads in this process met them: id -> what is wrong (:attr:`DataContractError.detail`).
 
     Listings and searches go through :meth:`decode`, which leaves such a row out and
     records it (skip and count, like a CSV reader's bad lines), so one malformed row does
-    not hide every good one; a read of one learning by id still raises. A later read
+    not hide every good one; a read of one row by id still raises. A later read
     that decodes the row, or finds it gone, forgets it. Shared by the threads of a
     process (a dashboard's sessions).
     """
@@ -188,7 +188,7 @@ class UnreadableRows:
                 self._found.pop(i, None)
 
     def found(self) -> dict[str, str]:
-        """A copy of what is recorded: learning id -> what is wrong."""
+        """A copy of what is recorded: id -> what is wrong."""
         with self._lock:
             return dict(self._found)
 
@@ -211,7 +211,7 @@ def row_to_usage(row: dict[str, Any]) -> UsageStats:
     """A :class:`UsageStats` from a ``usage_stats`` row dict.
 
     Raises: ValueError, TypeError or KeyError for a row that does not follow the data
-    contract (:func:`row_to_pair` turns them into a DatabaseError)."""
+    contract (:func:`row_to_pair` turns them into a DataContractError)."""
     return UsageStats(
         times_injected=row["times_injected"],
         times_helpful=row["times_helpful"],
