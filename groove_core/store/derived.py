@@ -15,11 +15,12 @@ over the tier's rows (:meth:`DerivedIndex._drift`: counts, and for the document 
 sum of ``updated_at`` and of the usage counters, which every outcome moves). When they
 differ it finds the entries that differ and re-reads only those (a sync at 100,000
 learnings, signatures included: 0.8-1.2 s after an edit, 1.1-1.8 s after an outcome,
-1.6-2.8 s after an added or deleted learning, where a rebuild takes 35 s). An edit in place that moves neither
-``updated_at`` nor a counter, or a new embedding of a learning that had one, is seen only
-at the next rebuild. A check is skipped while the tier's files prove that nothing at all
-was committed since the last one (:class:`changelog.FileStamp`): at 100,000 learnings the
-signatures take 0.5-0.9 s, which an idle dashboard would pay every minute.
+1.6-2.8 s after an added or deleted learning, where a rebuild takes 35 s). An edit in
+place that moves neither ``updated_at`` nor a counter, or a new embedding of a learning
+that had one, is seen only at the next rebuild. A check is skipped while the tier's files
+prove that nothing at all was committed since the last one (:class:`changelog.FileStamp`):
+at 100,000 learnings the signatures take 0.5-0.9 s, which an idle dashboard would pay
+every minute.
 """
 
 from __future__ import annotations
