@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
@@ -16,7 +15,7 @@ from dashboard.components.evidence_common import (
     synthetic_banner,
 )
 from dashboard.components.evidence_plots import timeline_figure, trend_figures
-from dashboard.components.text import MISSING, distinct
+from dashboard.components.text import MISSING, distinct, plot_label
 from dashboard.state import TIER_PARAM, first_holding, groove, report, tier_label, tier_names
 from groove_core.analysis.evidence import value_trend
 from groove_core.errors import GrooveError
@@ -181,7 +180,7 @@ names_by_id = dict(zip(board["learning_id"], board["learning"], strict=True))
 
 
 def describe(row) -> str:
-    parts = [f"<b>{html.escape(str(row.session_id))}</b> · outcome {row.outcome:.3f}"]
+    parts = [f"<b>{plot_label(row.session_id)}</b> · outcome {row.outcome:.3f}"]
     for item in row.learnings[:6]:
         mark = (
             "withheld"
@@ -189,7 +188,7 @@ def describe(row) -> str:
             else ("activated" if item["was_activated"] else "not activated")
         )
         name = short(names_by_id.get(item["learning_id"], item["learning_id"][:8]), 40)
-        parts.append(f"{item['attributed_value']:+.3f} {html.escape(name)} ({mark})")
+        parts.append(f"{item['attributed_value']:+.3f} {plot_label(name)} ({mark})")
     if len(row.learnings) > 6:
         parts.append(f"… {len(row.learnings) - 6} more")
     return "<br>".join(parts)

@@ -4,7 +4,6 @@ filtered by type and time."""
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -12,7 +11,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.components import openworld_common as oc
-from dashboard.components.text import words
+from dashboard.components.text import plot_label, words
 from dashboard.state import groove, pick_tier, report
 from groove_core.errors import GrooveError
 from groove_core.model.openworld import EVENT_TYPES
@@ -79,7 +78,7 @@ if not events:
     st.stop()
 
 per = pd.DataFrame(timeline, columns=["time", "type", "events"])
-per["type"] = per["type"].map(lambda t: html.escape(words(t)))  # a legend is HTML
+per["type"] = per["type"].map(lambda t: plot_label(words(t)))  # a legend is HTML
 fig = px.bar(per, x="time", y="events", color="type", height=220)
 fig.update_traces(xperiod=bucket * 1000, xperiodalignment="start")
 fig.update_layout(

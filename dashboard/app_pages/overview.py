@@ -3,8 +3,6 @@ newest ones. An empty store shows how to import rule files."""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -12,7 +10,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.components import learning_import
 from dashboard.components import learning_views as lv
-from dashboard.components.text import words
+from dashboard.components.text import plot_label, words
 from dashboard.state import groove, report, tier_names
 from groove_core.errors import GrooveError
 
@@ -65,7 +63,7 @@ def _bar(facet: str, title: str) -> go.Figure:
     """Learnings by ``facet`` as horizontal bars, largest on top, one colour per tier
     (graph objects, not plotly express: a tenth of the time to build)."""
     data = facets[facets["facet"] == facet].assign(  # plotly reads labels as HTML
-        label=lambda d: d["value"].map(lambda v: html.escape(words(v)), na_action="ignore")
+        label=lambda d: d["value"].map(lambda v: plot_label(words(v)), na_action="ignore")
     )
     order = data.groupby("label")["count"].sum().sort_values().index.tolist()
     fig = go.Figure(
@@ -73,7 +71,7 @@ def _bar(facet: str, title: str) -> go.Figure:
             go.Bar(
                 x=part["count"],
                 y=part["label"],
-                name=html.escape(tier),
+                name=plot_label(tier),
                 orientation="h",
                 text=part["count"],
             )

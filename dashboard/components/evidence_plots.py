@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.components.text import plot_label
 from groove_core.analysis.posterior import PosteriorSummary
 
 OUTCOME_COLORS = {"helpful": "#2e7d32", "ignored": "#9e9e9e", "contradicted": "#c62828"}
@@ -145,7 +144,7 @@ def compare_figure(long: pd.DataFrame, x_title: str = "confidence") -> go.Figure
             go.Scatter(
                 x=grp["x"],
                 y=grp["pdf"],
-                name=html.escape(str(lab)),
+                name=plot_label(lab),
                 mode="lines",
                 hovertemplate="%{fullData.name}<br>%{x:.3f}<extra></extra>",
             )
@@ -160,7 +159,7 @@ def forest_figure(rows: pd.DataFrame) -> go.Figure:
     ``effect`` with its fixed-n interval (``ci_low``..``ci_high``, thick) and always-valid
     interval (``cs_low``..``cs_high``, thin), coloured by ``status``; zero marked. Plotly
     reads labels as HTML: each is escaped."""
-    rows = rows.assign(label=rows["label"].map(lambda s: html.escape(str(s))))
+    rows = rows.assign(label=rows["label"].map(plot_label))
     fig = go.Figure()
     for status, color in STATUS_COLORS.items():
         sel = rows[rows["status"] == status]

@@ -4,7 +4,6 @@ person selected."""
 
 from __future__ import annotations
 
-import html
 import textwrap
 
 import pandas as pd
@@ -12,7 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard.components.openworld_common import UNCLUSTERED
-from dashboard.components.text import short
+from dashboard.components.text import plot_label, short
 
 COLOR_BY = {
     "cluster": "Cluster",
@@ -59,7 +58,7 @@ def _hover_text(text: str) -> str:
     lines = textwrap.wrap(" ".join(str(text).split()), 80) or [""]
     if len(lines) > 4:
         lines = [*lines[:3], lines[3] + " …"]
-    return "<br>".join(html.escape(line) for line in lines)
+    return "<br>".join(plot_label(line) for line in lines)
 
 
 def figure(
@@ -75,7 +74,7 @@ def figure(
     data = frame.copy()
     data["hover"] = data["summary"].map(_hover_text)
     data["when"] = data["created_at"].dt.strftime("%Y-%m-%d %H:%M UTC")
-    data["learning_text"] = data["learning"].map(lambda s: html.escape(str(s)))
+    data["learning_text"] = data["learning"].map(plot_label)
     webgl = len(data) > 2000
     mask = data["hash"].isin(highlight or ())
     sel, data = data[mask], data[~mask]  # highlighted points are drawn once, on top
@@ -94,7 +93,7 @@ def figure(
         fig = px.scatter(data, color="days ago", color_continuous_scale="Viridis_r", **common)
     else:
         col = "cluster" if color_by == "cluster" else "learning group"
-        data = data.assign(**{col: data[col].map(lambda v: html.escape(str(v)))})  # HTML
+        data = data.assign(**{col: data[col].map(plot_label)})  # HTML
         muted = {UNCLUSTERED: _GREY, NO_LEARNING: _GREY, OTHER_LEARNINGS: _MUTED}
         order = sorted(
             data[col].unique(),

@@ -3,6 +3,7 @@ widget cuts and escapes text with these (one definition each)."""
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -58,9 +59,15 @@ def label(text: object, n: int = 90) -> str:
     return escape(short(text, n))
 
 
+def plot_label(text: object) -> str:
+    """``text`` written by others as a plotly label, legend entry or hover line: plotly
+    reads those as HTML, so ``<``, ``>``, ``&`` and quotes are escaped (``html.escape``)."""
+    return html.escape(str(text))
+
+
 def when(dt: datetime | None) -> str:
     """A timestamp for people (UTC, to the minute); ``never`` for None."""
     return "never" if dt is None else dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["MISSING", "distinct", "escape", "label", "short", "when", "words"]
+__all__ = ["MISSING", "distinct", "escape", "label", "plot_label", "short", "when", "words"]
