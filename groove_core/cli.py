@@ -17,7 +17,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from groove_core.console import err, out, shown
+from groove_core.console import err, out, shown, shown_json
 from groove_core.errors import DashboardAuthError, GrooveError
 from groove_core.model.values import check_text
 from groove_core.progress import Progress as GrooveProgress
@@ -258,15 +258,9 @@ def _draw(bar: Progress) -> ProgressFn:
     return draw
 
 
-#: What JSON keeps raw with ensure_ascii=False but a terminal may act on: DEL, the C1
-#: controls, line separators and bidirectional overrides (escaped as \uXXXX, still JSON).
-_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def _print_json(data) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    text = _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(shown_json(text) + "\n")
 
 
 def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:

@@ -5,13 +5,14 @@ Learnings, proposals, principals and file names come from other people and from 
 programs writing the same database: an escape sequence among them could clear the
 screen, hide the rest of a warning, plant a hyperlink or, with a carriage return,
 overwrite a line of groove's own output. Every renderable printed on these consoles is
-drawn first, then each text segment has its control and format characters (Unicode
-categories Cc and Cf: ESC, CR, the C1 controls, bidirectional overrides; not new lines
-or tabs) written as Python escapes (``\\x1b``). Rich's own control segments (cursor moves
-of a progress display, styles) are kept."""
+drawn first, then each text segment has its control, format and separator characters
+(Unicode categories Cc, Cf, Zl and Zp: ESC, CR, the C1 controls, bidirectional
+overrides; not new lines or tabs) written as Python escapes (``\\x1b``). Rich's own
+control segments (cursor moves of a progress display, styles) are kept."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -19,17 +20,36 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, Re
 from rich.segment import Segment
 
 _KEPT = "\n\t"
+#: Unicode categories of the characters a terminal may act on: controls (ESC, CR, C1),
+#: format characters (bidirectional overrides) and the line and paragraph separators.
+_ACTING = ("Cc", "Cf", "Zl", "Zp")
+
+
+def acts_on_terminal(c: str) -> bool:
+    """Whether a terminal may act on the character ``c`` (categories :data:`_ACTING`),
+    new line and tab excepted: the one definition for the consoles and ``--json``."""
+    return c not in _KEPT and unicodedata.category(c) in _ACTING
 
 
 def shown(text: str) -> str:
-    """``text`` with every control or format character but new line and tab written as
-    its Python escape (``"a\\x1b[2Jb"`` -> ``"a\\\\x1b[2Jb"``): what a terminal may be
-    given of text groove did not write."""
+    """``text`` with every character a terminal may act on (:func:`acts_on_terminal`)
+    written as its Python escape (``"a\\x1b[2Jb"`` -> ``"a\\\\x1b[2Jb"``): what a terminal
+    may be given of text groove did not write."""
     if text.isprintable():
         return text
-    return "".join(
-        c if c in _KEPT or unicodedata.category(c) not in ("Cc", "Cf") else repr(c)[1:-1]
-        for c in text
+    return "".join(repr(c)[1:-1] if acts_on_terminal(c) else c for c in text)
+
+
+def shown_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with every character a
+    terminal may act on written as a JSON escape (``\\u202e``; a surrogate pair above
+    U+FFFF): still the same JSON, safe to print. Lines that are all printable pass as
+    they are."""
+    return "\n".join(
+        line
+        if line.isprintable()
+        else "".join(json.dumps(c)[1:-1] if acts_on_terminal(c) else c for c in line)
+        for line in text.split("\n")
     )
 
 
@@ -66,4 +86,4 @@ def _console(**options) -> Console:
 out = _console()
 err = _console(stderr=True)
 
-__all__ = ["err", "out", "shown"]
+__all__ = ["acts_on_terminal", "err", "out", "shown", "shown_json"]
