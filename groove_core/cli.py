@@ -782,6 +782,28 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
 
 
 @app.command()
+def scan(tier: TierOpt = "user", home: HomeOpt = None) -> None:
+    """Scan every learning of a tier for secrets and prompt injection that carries no
+    scan mark yet (e.g. written by another program, which bypasses the scan of groove's
+    writes) and mark what is found (then: groove list --flagged)."""
+    _use_home(home)
+
+    def body():
+        t = _groove().tier(tier, create=False)
+        with _progress() as bar:
+            n = t.learnings.scan_all(_draw(bar))
+        if n:
+            out.print(
+                f"flagged {n} learning{'s' if n != 1 else ''} of tier '{t.name}'; "
+                f"see them with: groove list --flagged --tier {t.name}"
+            )
+        else:
+            out.print(f"no new findings in tier '{t.name}'")
+
+    _run(body)
+
+
+@app.command()
 def restore(
     learning_id: Annotated[str, typer.Argument(metavar="ID")],
     tier: TierOpt = "user",

@@ -118,6 +118,30 @@ def make_learning(
     )
 
 
+def put_as_another_program(db, *rows: dict) -> None:
+    """Write ``learning`` rows straight into a tier's database, as another program
+    (vibes-groove) does: no content scan, no audit entry, no change log. Each row is
+    column -> value over a default row (global preference, confidence 0.5, written at
+    2026-11-01, source UserCreated)."""
+    from groove_core.store.rows import LEARNING_COLS, LEARNING_KEYED
+
+    default = {
+        "scope": "global",
+        "category": "preference",
+        "pattern_json": None,
+        "confidence": 0.5,
+        "created_at": 1_762_000_000,
+        "updated_at": 1_762_000_000,
+        "source_type": "user_created",
+        "source_json": '"UserCreated"',
+    }
+    values = [[{**default, **row}[c] for c in LEARNING_COLS] for row in rows]
+    db.run(
+        f"?[{', '.join(LEARNING_COLS)}] <- $rows :put learning {{{LEARNING_KEYED}}}",
+        {"rows": values},
+    )
+
+
 # ---------------------------------------------------------------- other processes
 #: How a helper process holds a tier: SQLite's own write lock (as a program outside
 #: groove would) or groove's write queue (as another groove process writing would).

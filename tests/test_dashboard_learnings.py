@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashingEmbedder, make_learning, rendered
+from conftest import HashingEmbedder, make_learning, put_as_another_program, rendered
 from streamlit.testing.v1 import AppTest
 
 from groove_core.errors import ValidationError
@@ -483,25 +483,12 @@ def test_a_row_another_program_broke_is_named_and_the_rest_are_listed(seeded, ho
 def test_a_hostile_id_in_the_left_out_warning_is_inert(seeded, home):
     """An id another program wrote with a link and an image in it is shown as written,
     never drawn (no link, no remote image)."""
-    from groove_core.store.rows import LEARNING_COLS, LEARNING_KEYED
-
     bad = "x` [Click to fix](http://evil.example) ![](http://evil.example/t.png) `"
-    row = [
-        bad,
-        "global",
-        "preference",
-        "Use tabs, says another program",
-        None,
-        "tabs",
-        0.5,
-        2_000_000_000,
-        2_000_000_000,
-        "user_created",
-        '"UserCreated"',
-    ]
     with Groove(home, embedder=HashingEmbedder()) as g:
-        cols = ", ".join(LEARNING_COLS)
-        g.user.db.run(f"?[{cols}] <- [$r] :put learning {{{LEARNING_KEYED}}}", {"r": row})
+        put_as_another_program(
+            g.user.db,
+            {"id": bad, "description": "Use tabs, says another program", "insight": "tabs"},
+        )
     at = run("learnings")
     (warning,) = [w.value for w in at.warning if "left out" in w.value]
     assert bad in rendered(warning)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DenseEmbedder, make_learning
+from conftest import DenseEmbedder, make_learning, put_as_another_program
 
 from groove_core.store import changelog, docs, fulltext
 from groove_core.store.derived import index_dir
@@ -24,7 +24,6 @@ from groove_core.store.embeddings import text_for_embedding
 from groove_core.store.engine import Engine
 from groove_core.store.learnings import LearningStore
 from groove_core.store.listing import SORTS, LearningFilter
-from groove_core.store.rows import LEARNING_COLS
 from groove_core.store.search import SearchStore
 
 TESTS = Path(__file__).resolve().parent
@@ -63,7 +62,7 @@ CHILD = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
     sys.path[:0] = [{tests!r}]
-    from conftest import DenseEmbedder, make_learning
+    from conftest import DenseEmbedder, make_learning, put_as_another_program
     from groove_core.store.engine import Engine
     from groove_core.store.learnings import LearningStore
     from groove_core.store.search import SearchStore
@@ -319,22 +318,16 @@ def test_a_deletion_hidden_by_an_insert_and_an_orphan_usage_row_are_handled(stor
     search = SearchStore(store)
     assert len(search.search("tabs", mode="fulltext", limit=10)) == 4
     added = make_learning("Rule 9 about tabs, added elsewhere", "insight 9")
-    cols = ", ".join(LEARNING_COLS)
-    keyed = cols.replace("id,", "id =>", 1)
-    row = [
-        added.id,
-        "global",
-        "preference",
-        added.content.description,
-        None,
-        added.content.insight,
-        0.5,
-        2_000_000_000,
-        2_000_000_000,
-        "user_created",
-        '"UserCreated"',
-    ]
-    store.db.run(f"?[{cols}] <- [$row] :put learning {{{keyed}}}", {"row": row})
+    put_as_another_program(
+        store.db,
+        {
+            "id": added.id,
+            "description": added.content.description,
+            "insight": added.content.insight,
+            "created_at": 2_000_000_000,
+            "updated_at": 2_000_000_000,
+        },
+    )
     store.db.run("?[id] <- [[$id]] :rm learning {id}", {"id": rows[0].id})  # usage row stays
     monkeypatch.setattr(derived, "RECHECK_SECONDS", 0.0)
     monkeypatch.setattr(changelog, "RACY_SECONDS", 0.0)

@@ -132,6 +132,7 @@ class Action(StrEnum):
     learning_promote = "learning.promote"
     learning_status = "learning.status"
     learning_reembed = "learning.reembed"
+    learning_scan = "learning.scan"
     usage_record = "usage.record"
     relation_write = "relation.write"
     relation_remove = "relation.remove"
@@ -169,6 +170,7 @@ REQUIRED_ROLE: dict[Action, Role | None] = {
     Action.learning_promote: Role.curator,
     Action.learning_status: Role.curator,
     Action.learning_reembed: Role.curator,
+    Action.learning_scan: Role.curator,
     Action.usage_record: Role.contributor,
     Action.relation_write: Role.curator,
     Action.relation_remove: Role.curator,

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from groove_core.errors import ContentBlockedError
 from groove_core.model.access import Action, Principal
 from groove_core.model.learning import Learning
-from groove_core.model.serde import check_uuid, from_unix
+from groove_core.model.serde import check_uuid, from_unix, now, to_unix
 from groove_core.model.values import check_controls
+from groove_core.progress import Progress, ProgressFn
 from groove_core.store.base import StoreBase
+from groove_core.store.writer import target
 
 if TYPE_CHECKING:
     from groove_core.scan import Finding
@@ -111,6 +113,45 @@ class ScanningMixin(StoreBase):
             ]
             for lid, found in findings.items()
         ]
+
+    def scan_all(
+        self,
+        progress: ProgressFn | None = None,
+        *,
+        actor: Principal | None = None,
+        batch: int = 500,
+    ) -> int:
+        """Scan every learning of the tier that carries no mark yet (one another program
+        wrote bypasses the scan a groove write runs) and mark those with findings, in one
+        write with its audit entry (``learning.scan``). Marks already stored, and a
+        curator's overrides, stay. Reports :class:`~groove_core.progress.Progress`
+        ("scanning learnings", learnings read, total) after each ``batch``; rows that do
+        not follow the data contract are left out (:meth:`unreadable`).
+
+        Returns: how many learnings were newly flagged.
+
+        Raises: PermissionDeniedError (a curator's act in an enterprise tier)."""
+        actor = actor or self.writer.actor
+        self.writer.authorize(Action.learning_scan, actor)
+        marked = set(self.flagged_ids(limit=None))
+        ids = self.ids()
+        found: dict[str, list[Finding]] = {}
+        for start in range(0, len(ids), batch):
+            part = [i for i in ids[start : start + batch] if i not in marked]
+            found.update(self.scan(self.get_many(part, skip_unreadable=True)))
+            if progress:
+                progress(Progress("scanning learnings", min(start + batch, len(ids)), len(ids)))
+        if not found:
+            return 0
+        self.writer.write(
+            Action.learning_scan,
+            target(list(found)),
+            [PUT_SCAN],
+            {"scan_marks": self._scan_marks(found, to_unix(now()), None, None)},
+            actor=actor,
+            detail={"learnings": len(ids), "flagged": len(found)},
+        )
+        return len(found)
 
     def flagged_ids(self, limit: int | None = 1000) -> list[str]:
         """Ids of learnings of this tier that the content scan flagged (a stored mark, also
