@@ -55,7 +55,9 @@ st.caption(
 )
 try:
     flagged = tier.learnings.flagged_ids()
-    flagged_rows = sorted(tier.learnings.get_many(flagged), key=lambda lr: flagged.index(lr.id))
+    flagged_rows = sorted(
+        tier.learnings.get_many(flagged, skip_unreadable=True), key=lambda lr: flagged.index(lr.id)
+    )
     marks = tier.learnings.scan_marks(flagged)
     n_flagged = tier.learnings.count(LearningFilter(flagged=True)) if flagged_rows else 0
 except GrooveError as err:
@@ -81,6 +83,7 @@ if flagged_rows:
             column_config=scan_views.FLAGGED_CONFIG,
             placeholder=MISSING,  # "let in by" of a learning nobody let in
         )
+scan_views.scan_offer(tier, me)
 if not proposals:
     st.info(f"No proposal is waiting for review in tier '{tier_name}'.")
     st.stop()

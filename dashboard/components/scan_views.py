@@ -11,9 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.learning_views import FLAGGED
+from dashboard.components.messages import flash
+from dashboard.components.progress import drawer
 from dashboard.components.text import escape
+from groove_core.errors import GrooveError
+from groove_core.model.access import Action, Principal
 from groove_core.scan import Finding
 from groove_core.store.scanning import ScanMark
+from groove_core.tiers import Tier
 
 #: The badge of a learning the content scan flagged (table column and detail panel).
 BADGE = FLAGGED
@@ -79,6 +84,36 @@ FLAGGED_CONFIG = {
 }
 
 
+def scan_offer(tier: Tier, actor: Principal) -> None:
+    """For someone who may (a curator in an enterprise tier): a button that content-scans
+    the learnings of ``tier`` that carry no scan mark yet (rows another program wrote
+    skip groove's scan) and marks the findings, with progress; the next run says how
+    many it flagged."""
+    try:
+        tier.learnings.writer.authorize(Action.learning_scan, actor)
+    except GrooveError:
+        return
+    if not st.button(
+        "Scan the learnings no scan has seen",
+        key=f"scan_all_{tier.name}",
+        help="Rows another program (vibes-groove) wrote skip the content scan of groove's "
+        "own writes: this scans them for secrets and prompt injection and flags what it "
+        "finds (recorded in the audit log).",
+    ):
+        return
+    bar = st.progress(0.0, text="Scanning…")
+    try:
+        n = tier.learnings.scan_all(drawer(bar), actor=actor)
+    except GrooveError as err:
+        flash("error", escape(err))
+    else:
+        flash(
+            "warning" if n else "success",
+            f"The scan flagged {n:,} more learning{'s' if n != 1 else ''}.",
+        )
+    st.rerun()
+
+
 __all__ = [
     "BADGE",
     "FLAGGED_CONFIG",
@@ -86,4 +121,5 @@ __all__ = [
     "findings_table",
     "flagged_frame",
     "scan_mark",
+    "scan_offer",
 ]
