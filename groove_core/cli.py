@@ -783,9 +783,9 @@ def reembed(tier: TierOpt = "user", home: HomeOpt = None) -> None:
 
 @app.command()
 def scan(tier: TierOpt = "user", home: HomeOpt = None) -> None:
-    """Scan every learning of a tier for secrets and prompt injection that carries no
-    scan mark yet (e.g. written by another program, which bypasses the scan of groove's
-    writes) and mark what is found (then: groove list --flagged)."""
+    """Content-scan the learnings of a tier that carry no scan mark yet (rows another
+    program wrote skip the scan of groove's writes) for secrets and prompt injection,
+    and mark what is found (then: groove list --flagged)."""
     _use_home(home)
 
     def body():
