@@ -211,11 +211,8 @@ def _warn_unreadable(found: dict[str, dict[str, str]], shown_n: int = 3) -> None
     from groove_core.store.rows import left_out
 
     for tier, rows in found.items():
-        lines = [f"[yellow]warning:[/] {escape(shown(left_out(tier, len(rows))))}"]
-        lines += [
-            f"  {escape(shown(i))}: {escape(shown(detail))}"
-            for i, detail in list(rows.items())[:shown_n]
-        ]
+        lines = [f"[yellow]warning:[/] {escape(left_out(tier, len(rows)))}"]
+        lines += [f"  {escape(i)}: {escape(detail)}" for i, detail in list(rows.items())[:shown_n]]
         if len(rows) > shown_n:
             lines.append(f"  and {len(rows) - shown_n} more")
         err.print("\n".join(lines), markup=True, highlight=False)

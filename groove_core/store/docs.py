@@ -306,15 +306,20 @@ class DocumentIndex(DerivedIndex):
         if since is None:
             stored = "?[id, updated_at] := *learning:by_updated{id, updated_at}"
             tier = dict(self.db.run(stored, read_only=True).rows)
-            held = dict(conn.execute("SELECT id, updated_at FROM doc"))
+            held = self._held(conn, "updated_at")
             return {i for i in tier.keys() | held.keys() if tier.get(i) != held.get(i)}
         stored = "?[id, updated_at] := *learning:by_updated{updated_at, id}, updated_at >= $t"
         tier = dict(self.db.run(stored, {"t": since}, read_only=True).rows)
-        held = self._held(conn, list(tier), "updated_at")
+        held = self._held(conn, "updated_at", list(tier))
         return {i for i, t in tier.items() if held.get(i) != t}
 
-    def _held(self, conn: sqlite3.Connection, ids: list[str], expr: str) -> dict[str, Any]:
-        """``expr`` (a column or :data:`_N`) of the rows held here among ``ids``."""
+    def _held(
+        self, conn: sqlite3.Connection, expr: str, ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        """``expr`` (a column or :data:`_N`) of the rows held here among ``ids`` (every
+        row: None, one read)."""
+        if ids is None:
+            return dict(conn.execute(f"SELECT id, {expr} FROM doc"))
         held: dict[str, Any] = {}
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
@@ -334,7 +339,7 @@ class DocumentIndex(DerivedIndex):
                 read_only=True,
             ).rows
         tier = dict(stored)
-        held = self._held(conn, list(tier), _N)
+        held = self._held(conn, _N, None if since is None else list(tier))
         return {i for i, n in tier.items() if i in held and held[i] != n}
 
     def _write(

@@ -13,15 +13,7 @@ from groove_core.model.learning import Learning, LearningCategory, LearningSourc
 from groove_core.model.scope import Scope
 from groove_core.model.serde import check_uuid, now, to_unix
 from groove_core.store.base import StoreBase
-from groove_core.store.derived import read_rows
-from groove_core.store.rows import (
-    LEARNING_ATOM,
-    LEARNING_COLS,
-    LEARNING_HEAD,
-    USAGE_COLS,
-    row_to_learning,
-    row_to_pair,
-)
+from groove_core.store.rows import LEARNING_ATOM, LEARNING_HEAD, row_to_learning, row_to_pair
 
 #: Sort orders for :meth:`LearningStore.list`: name -> Cozo ``:order`` clause.
 SORTS = {
@@ -222,19 +214,11 @@ class ListingMixin(StoreBase):
         ids = sorted(self.skipped.found())
         if not ids:
             return {}
-        rows = [r for part in read_rows(self.db, "learning", LEARNING_COLS, ids, 500) for r in part]
-        usage = {
-            r[0]: r[1:]
-            for part in read_rows(self.db, "usage_stats", USAGE_COLS, ids, 500)
-            for r in part
-        }
-        blank = [None] * (len(USAGE_COLS) - 1)
+        from groove_core.store.docs import fetch_rows  # rare: keeps tantivy off start-up
+
+        rows = [r for chunk in fetch_rows(self.db, ids) for r in chunk]
         self.skipped.forget(set(ids) - {r[0] for r in rows})
-        self.skipped.decode(
-            [list(r) + list(usage.get(r[0], blank)) for r in rows],
-            lambda r: row_to_pair(r, self.tier),
-            lambda r: r[0],
-        )
+        self.skipped.decode(rows, lambda r: row_to_pair(r, self.tier), lambda r: r[0])
         found = self.skipped.found()
         return {i: found[i] for i in sorted(found)}
 
